@@ -1,0 +1,85 @@
+/* backend.h - the backend vtable: what the capture source calls on every
+ * heap event, and what decides what is recorded, with which stack.
+ *
+ * The capture source (capture_source.h) turns allocator callbacks into
+ * struct heap_event and calls on_alloc / on_free / on_expand with the
+ * reentrancy guard raised.  Those three slots are the hot path: no locks,
+ * no syscalls, no allocation in their common case.  Optional slots are
+ * called only through the backend_* helpers below, which check the
+ * version and NULL and return -ENOTSUP otherwise.
+ */
+#ifndef MEMSCOPE_BACKEND_H
+#define MEMSCOPE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <errno.h>
+
+#include "memscope/memscope.h"
+
+struct event_store;
+
+enum heap_event_type {
+	HEAP_EVENT_ALLOC = 1,
+	HEAP_EVENT_FREE,
+	HEAP_EVENT_EXPAND,
+};
+
+struct heap_event {
+	enum heap_event_type type;
+	uint32_t kind;              /* enum capture_alloc_kind */
+	uintptr_t address;
+	size_t size;                /* requested (alloc, expand) */
+	size_t usable;              /* usable (alloc, expand, free) */
+	size_t old_usable;          /* expand only */
+};
+
+/* Counters every backend keeps about itself (since version 1). */
+struct backend_stats {
+	uint64_t events_seen;
+	uint64_t events_recorded;
+	uint64_t events_lost;
+};
+
+struct backend;
+
+struct backend_ops {
+	uint32_t version;           /* BACKEND_OPS_VERSION */
+	const char *name;
+
+	/* Required.  Returns 0 or a negative errno. */
+	int (*open)(struct backend *backend, const memscope_config *config, struct event_store *store);
+	void (*close)(struct backend *backend);
+	void (*on_alloc)(struct backend *backend, const struct heap_event *event);
+	void (*on_free)(struct backend *backend, const struct heap_event *event);
+	void (*on_expand)(struct backend *backend, const struct heap_event *event);
+
+	/* Optional, since version 1. */
+	void (*task_switch)(struct backend *backend, uint64_t task);
+	int (*flush)(struct backend *backend);
+	int (*stats)(struct backend *backend, struct backend_stats *out);
+};
+
+#define BACKEND_OPS_VERSION 1
+
+/* Every backend embeds this first. */
+struct backend {
+	const struct backend_ops *ops;
+};
+
+/* Creates the backend of this kind (not opened).  Returns 0, -ENOTSUP with
+ * *message set for a kind not built yet, or -ENOMEM. */
+int backend_create(memscope_backend_kind kind, struct backend **out, const char **message);
+
+/* Closes (if opened) and frees.  NULL is a no-op. */
+void backend_destroy(struct backend *backend);
+
+int backend_flush(struct backend *backend);
+int backend_stats(struct backend *backend, struct backend_stats *out);
+int backend_task_switch(struct backend *backend, uint64_t task);
+
+/* The backends built so far. */
+int exact_backend_create(struct backend **out);
+
+#endif

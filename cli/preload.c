@@ -1,0 +1,140 @@
+/* preload.c - libmemscope_preload.so: traces the program it is preloaded
+ * into, as configured by `memscope run` through the environment
+ * (preload_env.h).  It starts a tracker before main and stops it when the
+ * process exits normally, which writes the capture's trailer.
+ *
+ * It exports nothing: its work is done by its constructor and destructor.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "memscope/memscope.h"
+#include "memscope_config.h"
+
+#include "preload_env.h"
+
+static memscope_tracker *tracker;
+
+static unsigned long parse_number(const char *name, unsigned long fallback, unsigned long max)
+{
+	const char *text = getenv(name);
+	if (text == NULL || *text == '\0')
+		return fallback;
+	char *end;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 10);
+	if (errno != 0 || *end != '\0' || value > max) {
+		fprintf(stderr, "memscope: ignoring %s=%s (expected a number up to %lu)\n", name, text, max);
+		return fallback;
+	}
+	return value;
+}
+
+/* Removes the entries `memscope run` put at the front of LD_PRELOAD (this
+ * library and jemalloc) and our variables, so the program's children run
+ * as if memscope were not there. */
+static void forget_environment(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+	if (preload != NULL) {
+		const char *rest = preload;
+		for (int skipped = 0; skipped < 2 && rest != NULL; skipped++) {
+			const char *name_end = rest + strcspn(rest, ": ");
+			bool ours = memmem(rest, (size_t)(name_end - rest), MEMSCOPE_PRELOAD_NAME,
+			                   strlen(MEMSCOPE_PRELOAD_NAME)) != NULL ||
+			            memmem(rest, (size_t)(name_end - rest), "libjemalloc", 11) != NULL;
+			if (!ours)
+				break;
+			rest = *name_end != '\0' ? name_end + 1 : NULL;
+		}
+		if (rest == NULL || *rest == '\0')
+			unsetenv("LD_PRELOAD");
+		else if (rest != preload) {
+			char *kept = strdup(rest);
+			if (kept != NULL) {
+				setenv("LD_PRELOAD", kept, 1);
+				free(kept);
+			}
+		}
+	}
+	unsetenv(MEMSCOPE_ENV_OUTPUT);
+	unsetenv(MEMSCOPE_ENV_ROOT_PID);
+	unsetenv(MEMSCOPE_ENV_FOLLOW_FORK);
+	unsetenv(MEMSCOPE_ENV_BACKEND);
+	unsetenv(MEMSCOPE_ENV_STACK_DEPTH);
+	unsetenv(MEMSCOPE_ENV_TIMELINE_MS);
+}
+
+/* A traced child's file: memscope.<program>.<pid>.memscope beside the root's. */
+static char *child_output_path(const char *root_output)
+{
+	char program[PATH_MAX];
+	ssize_t length = readlink("/proc/self/exe", program, sizeof program - 1);
+	if (length <= 0)
+		return NULL;
+	program[length] = '\0';
+	const char *base = strrchr(program, '/') ? strrchr(program, '/') + 1 : program;
+	const char *slash = strrchr(root_output, '/');
+	int directory_length = slash ? (int)(slash - root_output) : 1;
+	const char *directory = slash ? root_output : ".";
+	char *path = NULL;
+	if (asprintf(&path, "%.*s/memscope.%s.%ld.memscope", directory_length, directory, base,
+	             (long)getpid()) < 0)
+		return NULL;
+	return path;
+}
+
+__attribute__((constructor)) static void preload_start(void)
+{
+	const char *output = getenv(MEMSCOPE_ENV_OUTPUT);
+	const char *root_pid = getenv(MEMSCOPE_ENV_ROOT_PID);
+	const char *follow = getenv(MEMSCOPE_ENV_FOLLOW_FORK);
+	bool following = follow != NULL && strcmp(follow, "1") == 0;
+	if (output == NULL || root_pid == NULL)
+		return;
+
+	bool is_root = strtol(root_pid, NULL, 10) == (long)getpid();
+	if (!is_root && !following) {
+		forget_environment();
+		return;
+	}
+
+	memscope_config config;
+	memscope_config_init(&config);
+	const char *backend = getenv(MEMSCOPE_ENV_BACKEND);
+	if (backend != NULL && memscope_backend_parse(backend, &config.backend) < 0)
+		fprintf(stderr, "memscope: unknown backend '%s'; using exact\n", backend);
+	config.stack_depth = (uint32_t)parse_number(MEMSCOPE_ENV_STACK_DEPTH, config.stack_depth,
+	                                            MEMSCOPE_MAX_STACK_DEPTH);
+	if (config.stack_depth == 0)
+		config.stack_depth = 1;
+	config.timeline_interval_ms = (uint32_t)parse_number(MEMSCOPE_ENV_TIMELINE_MS,
+	                                                     config.timeline_interval_ms, 60000);
+	char *path = is_root ? strdup(output) : child_output_path(output);
+	if (!following)
+		forget_environment();
+	if (path == NULL)
+		return;
+	config.output_path = path;
+
+	int error = memscope_tracker_create(&config, &tracker);
+	if (error == 0)
+		error = memscope_tracker_start(tracker);
+	if (error < 0) {
+		fprintf(stderr, "memscope: not tracing this process (%s): %s\n", path, strerror(-error));
+		memscope_tracker_destroy(tracker);
+		tracker = NULL;
+	}
+	free(path);
+}
+
+__attribute__((destructor)) static void preload_finish(void)
+{
+	memscope_tracker_destroy(tracker);
+	tracker = NULL;
+}

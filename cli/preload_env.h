@@ -1,0 +1,24 @@
+/* preload_env.h - the environment through which `memscope run` configures
+ * libmemscope_preload.so in the traced program.  Both sides include this
+ * file; nothing else crosses between them.
+ */
+#ifndef MEMSCOPE_PRELOAD_ENV_H
+#define MEMSCOPE_PRELOAD_ENV_H
+
+/* Absolute path of the capture file of the process whose pid is ROOT_PID. */
+#define MEMSCOPE_ENV_OUTPUT "MEMSCOPE_OUTPUT"
+/* Pid of the traced program itself (the process `memscope run` execs). */
+#define MEMSCOPE_ENV_ROOT_PID "MEMSCOPE_ROOT_PID"
+/* "1": children that exec are traced too, each into
+ * <directory of MEMSCOPE_OUTPUT>/memscope.<program>.<pid>.memscope.
+ * Otherwise the preload library removes itself from the environment so
+ * that children run untraced. */
+#define MEMSCOPE_ENV_FOLLOW_FORK "MEMSCOPE_FOLLOW_FORK"
+/* Backend name: exact, lockfree, async, hybrid. */
+#define MEMSCOPE_ENV_BACKEND "MEMSCOPE_BACKEND"
+/* Frames kept per stack (decimal). */
+#define MEMSCOPE_ENV_STACK_DEPTH "MEMSCOPE_STACK_DEPTH"
+/* Timeline sampling interval in ms (decimal), 0 = off. */
+#define MEMSCOPE_ENV_TIMELINE_MS "MEMSCOPE_TIMELINE_MS"
+
+#endif

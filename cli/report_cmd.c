@@ -1,0 +1,154 @@
+/* report_cmd.c - `memscope report [options] FILE`: prints the report of a
+ * capture (core/report.h) on standard output.
+ *
+ * Exit status: 0 when the report was printed, also for a capture cut short
+ * (the report then carries a warning, repeated on stderr); 1 when the
+ * capture cannot be read or the report cannot be written; 2 for a usage
+ * error, as for every memscope command.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "report.h"
+
+enum { EXIT_USAGE = 2 };
+
+enum {
+	OPTION_TOP = 256,
+	OPTION_DEPTH,
+};
+
+static const struct option long_options[] = {
+	{ "top", required_argument, NULL, OPTION_TOP },
+	{ "depth", required_argument, NULL, OPTION_DEPTH },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_usage(FILE *out)
+{
+	fprintf(out,
+	        "Usage: memscope report [options] FILE\n"
+	        "\n"
+	        "Prints what a capture (a .memscope file written by `memscope run`) shows:\n"
+	        "totals, the peak and the stacks that held it, the blocks never freed grouped\n"
+	        "by stack with the function that leaked them, and the top allocation sites\n"
+	        "by calls and by bytes.\n"
+	        "\n"
+	        "Options:\n"
+	        "  --top N      places shown in each list: leak groups, peak stacks and\n"
+	        "               allocation sites (default %d; 0 shows all)\n"
+	        "  --depth N    frames shown per stack (default %d; 0 shows all)\n"
+	        "  -h, --help   show this help\n"
+	        "\n"
+	        "A capture cut short (the program was killed or crashed) is reported up to\n"
+	        "the cut, with a warning.  Exit status: 0 when the report was printed, 1 when\n"
+	        "the capture cannot be read, 2 for a usage error.\n",
+	        REPORT_DEFAULT_TOP, REPORT_DEFAULT_DEPTH);
+}
+
+/* A count for --top or --depth: digits only, so "-1" is refused rather than
+ * wrapped around by strtoul. */
+static int parse_count(const char *option, const char *text, uint32_t *out)
+{
+	char *end = NULL;
+	errno = 0;
+	unsigned long value = strtoul(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || value > UINT32_MAX) {
+		fprintf(stderr, "memscope report: %s wants a whole number (0 for all), not '%s'\n",
+		        option, text);
+		return -EINVAL;
+	}
+	*out = (uint32_t)value;
+	return 0;
+}
+
+static void explain_failure(const char *path, int error, const char *message)
+{
+	switch (error) {
+	case -EPROTO:
+		/* The reader's explanation already says "not a memscope capture". */
+		fprintf(stderr, "memscope report: cannot read %s: %s\n", path,
+		        message ? message : "not a memscope capture");
+		break;
+	case -EPROTONOSUPPORT:
+		fprintf(stderr, "memscope report: cannot read %s: %s\n", path,
+		        message ? message : "its format version is not one this memscope reads");
+		break;
+	case -ENOMEM:
+		fprintf(stderr, "memscope report: %s: out of memory\n", path);
+		break;
+	default:
+		fprintf(stderr, "memscope report: cannot open %s: %s\n", path, strerror(-error));
+		break;
+	}
+}
+
+int report_command(int argc, char **argv)
+{
+	struct report_options options;
+	report_options_init(&options);
+
+	/* The dispatcher may have used getopt already: 0 starts it afresh. */
+	optind = 0;
+	opterr = 0;
+	for (;;) {
+		int element = optind == 0 ? 1 : optind;
+		int option = getopt_long(argc, argv, ":h", long_options, NULL);
+		if (option == -1)
+			break;
+		switch (option) {
+		case 'h':
+			print_usage(stdout);
+			return EXIT_SUCCESS;
+		case OPTION_TOP:
+			if (parse_count("--top", optarg, &options.top) < 0)
+				return EXIT_USAGE;
+			break;
+		case OPTION_DEPTH:
+			if (parse_count("--depth", optarg, &options.depth) < 0)
+				return EXIT_USAGE;
+			break;
+		case ':':
+			fprintf(stderr, "memscope report: %s needs a value; see 'memscope report --help'\n",
+			        element < argc ? argv[element] : "the option");
+			return EXIT_USAGE;
+		default:
+			fprintf(stderr, "memscope report: unknown option '%s'; see 'memscope report --help'\n",
+			        element < argc ? argv[element] : "?");
+			return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "%s; see 'memscope report --help'\n",
+		        optind >= argc ? "usage: memscope report [options] FILE"
+		                       : "memscope report: one capture FILE at a time");
+		return EXIT_USAGE;
+	}
+	const char *path = argv[optind];
+
+	struct report *report = NULL;
+	const char *message = NULL;
+	int error = report_build(path, &options, &report, &message);
+	if (error < 0) {
+		explain_failure(path, error, message);
+		return EXIT_FAILURE;
+	}
+
+	int status = EXIT_SUCCESS;
+	if (report_write_text(report, stdout) < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "memscope report: cannot write the report: %s\n", strerror(errno));
+		status = EXIT_FAILURE;
+	} else if (report->truncated) {
+		/* Said on stderr too: the report itself may be going to a file. */
+		fprintf(stderr, "memscope report: warning: %s is cut short; the report covers what "
+		        "was read before the cut\n", path);
+	}
+	report_destroy(report);
+	return status;
+}

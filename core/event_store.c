@@ -1,0 +1,809 @@
+/* event_store.c - see event_store.h.
+ *
+ * A ring is single-producer (its thread), single-consumer (whoever holds
+ * the store's lock).  Entries are runs of 64-bit words:
+ *
+ *   word 0  header: type (8 bits) | kind (8) | new frames (16) |
+ *           shared frames (16) | length in words (16)
+ *   word 1  sequence number
+ *   word 2  time, ns since the store opened
+ *   word 3  address
+ *   FREE:   usable
+ *   ALLOC:  size, usable, ips[new frames]
+ *   EXPAND: size, usable, old usable, ips[new frames]
+ *   TAG:    line | name length << 32, type length, file length, then the
+ *           three strings' bytes, padded to whole words
+ *   PAD:    (header only) the rest of the ring up to its end is unused
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event_store.h"
+#include "guard.h"
+#include "live_map.h"
+#include "stack_trie.h"
+
+#define RING_WORDS (1u << 16) /* 512 KiB a thread */
+#define RING_MASK (RING_WORDS - 1)
+#define CACHE_LINE 64
+#define TAG_STRING_MAX 255
+
+/* Stacks are sent as a difference from the thread's previous one: the
+ * outermost "shared" frames are the same, and only the inner, new frames
+ * travel (innermost first).  Consecutive allocations of a thread mostly
+ * share their outer frames, so this halves the ring traffic and the
+ * consumer's trie lookups on deep stacks. */
+#define MAX_FRAMES MEMSCOPE_MAX_STACK_DEPTH
+/* "shared" value of an entry whose difference was computed against a
+ * previous store's stack (a store opened meanwhile): its stack is unknown. */
+#define SHARED_UNKNOWN 0xffffu
+
+enum entry_type {
+	ENTRY_PAD = 0,
+	ENTRY_ALLOC = HEAP_EVENT_ALLOC,
+	ENTRY_FREE = HEAP_EVENT_FREE,
+	ENTRY_EXPAND = HEAP_EVENT_EXPAND,
+	ENTRY_TAG = 8,
+};
+
+enum ring_state {
+	RING_FREE = 0,
+	RING_OWNED = 1,
+};
+
+struct ring {
+	/* Producer's line. */
+	_Atomic uint64_t head;        /* words published */
+	uint64_t tail_seen;           /* the producer's last look at tail */
+	uint32_t tid;
+	uint32_t generation;          /* bumped by every new owner before it publishes */
+	uint32_t stack_epoch;         /* store_epoch when previous_ips was last valid */
+	uint32_t previous_depth;
+	char producer_pad[CACHE_LINE - 32];
+	uint64_t previous_ips[MAX_FRAMES];
+
+	/* Consumer's line. */
+	_Atomic uint64_t tail;        /* words consumed */
+	uint32_t seen_generation;
+	uint32_t thread_index;
+	bool announced;
+	char consumer_pad[CACHE_LINE - 17];
+	uint32_t path_depth;          /* the previous stack, as trie nodes by level */
+	uint32_t path[MAX_FRAMES + 1];
+
+	_Atomic(struct ring *) next;  /* registry link, set once */
+	_Atomic int state;
+	uint64_t words[RING_WORDS];
+};
+
+/* The rings of the process: a push-only list, so producers register
+ * without a lock and consumers walk it without one. */
+static _Atomic(struct ring *) ring_list;
+static _Atomic uint64_t next_sequence;
+/* Bumped by every store that opens: producers then forget their previous
+ * stack, so the first difference each sends the new store is complete. */
+static _Atomic uint32_t store_epoch;
+static __thread struct ring *thread_ring __attribute__((tls_model("initial-exec")));
+
+struct event_store {
+	pthread_mutex_t lock;         /* the consumer side */
+	_Atomic bool accepting;
+	uint64_t sequence_base;       /* events numbered before this are someone else's */
+	uint64_t expected;            /* next sequence number to write */
+	struct timespec start;
+
+	struct capture_writer *writer;
+	int write_error;
+	struct stack_trie *stacks;
+	struct live_map *live;
+	uint32_t thread_count;
+	struct store_totals totals;
+	_Atomic uint64_t producer_waits;
+	_Atomic uint64_t rejected_events;
+};
+
+static uint64_t elapsed_ns(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)(now.tv_sec - start->tv_sec) * 1000000000u + (uint64_t)now.tv_nsec -
+	       (uint64_t)start->tv_nsec;
+}
+
+uint64_t event_store_now(const struct event_store *store)
+{
+	return elapsed_ns(&store->start);
+}
+
+/* ---- producers ---------------------------------------------------------- */
+
+static struct ring *claim_free_ring(void)
+{
+	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
+		int expected = RING_FREE;
+		if (atomic_load_explicit(&ring->state, memory_order_relaxed) == RING_FREE &&
+		    atomic_compare_exchange_strong(&ring->state, &expected, RING_OWNED))
+			return ring;
+	}
+	return NULL;
+}
+
+/* Once per thread: reuse the ring of a thread that has ended, or map one. */
+static struct ring *acquire_ring(void)
+{
+	struct ring *ring = claim_free_ring();
+	if (ring == NULL) {
+		/* mmap, not malloc: memscope's buffers stay out of jemalloc's
+		 * statistics, which the timeline records. */
+		void *memory = mmap(NULL, sizeof *ring, PROT_READ | PROT_WRITE,
+		                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (memory == MAP_FAILED)
+			return NULL;
+		ring = memory;
+		atomic_store_explicit(&ring->state, RING_OWNED, memory_order_relaxed);
+		struct ring *first = atomic_load_explicit(&ring_list, memory_order_relaxed);
+		do
+			atomic_store_explicit(&ring->next, first, memory_order_relaxed);
+		while (!atomic_compare_exchange_weak_explicit(&ring_list, &first, ring,
+		                                              memory_order_release, memory_order_relaxed));
+	}
+	ring->tid = (uint32_t)syscall(SYS_gettid);
+	ring->generation++;
+	ring->previous_depth = 0;
+	ring->tail_seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
+	return ring;
+}
+
+static inline uint64_t entry_header(uint32_t type, uint32_t kind, uint32_t new_frames,
+                                    uint32_t shared_frames, uint32_t words)
+{
+	return (uint64_t)type | (uint64_t)(kind & 0xff) << 8 | (uint64_t)new_frames << 16 |
+	       (uint64_t)shared_frames << 32 | (uint64_t)words << 48;
+}
+
+static inline uint32_t entry_words(uint64_t header)
+{
+	return (uint32_t)(header >> 48);
+}
+
+/* Room for words contiguous words; returns where they go and sets *end to
+ * the head value that publishes them, or NULL if the store stopped while we
+ * waited (the event is then counted lost). */
+static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t words, uint64_t *end)
+{
+	uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+	uint64_t position = head & RING_MASK;
+	uint64_t padding = position + words > RING_WORDS ? RING_WORDS - position : 0;
+	uint64_t needed = padding + words;
+	bool waited = false;
+
+	while (RING_WORDS - (head - ring->tail_seen) < needed) {
+		ring->tail_seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
+		if (RING_WORDS - (head - ring->tail_seen) >= needed)
+			break;
+		if (!atomic_load_explicit(&store->accepting, memory_order_relaxed))
+			return NULL;
+		if (!waited) {
+			atomic_fetch_add_explicit(&store->producer_waits, 1, memory_order_relaxed);
+			waited = true;
+		}
+		/* The writer thread drains every millisecond at most; let it run. */
+		sched_yield();
+	}
+	if (padding != 0) {
+		ring->words[position] = entry_header(ENTRY_PAD, 0, 0, 0, (uint32_t)padding);
+		position = 0;
+	}
+	*end = head + needed;
+	return &ring->words[position];
+}
+
+/* How many outermost frames ips shares with the thread's previous stack;
+ * remembers ips as the new previous one. */
+static uint32_t share_frames(struct ring *ring, const uint64_t *ips, uint32_t depth)
+{
+	uint32_t epoch = atomic_load_explicit(&store_epoch, memory_order_relaxed);
+	if (ring->stack_epoch != epoch) {
+		ring->stack_epoch = epoch;
+		ring->previous_depth = 0;
+	}
+	uint32_t previous = ring->previous_depth;
+	uint32_t shared = 0;
+	while (shared < depth && shared < previous &&
+	       ips[depth - 1 - shared] == ring->previous_ips[previous - 1 - shared])
+		shared++;
+	memcpy(ring->previous_ips, ips, depth * sizeof *ips);
+	ring->previous_depth = depth;
+	return shared;
+}
+
+static struct ring *current_ring(void)
+{
+	if (thread_ring == NULL)
+		thread_ring = acquire_ring();
+	return thread_ring;
+}
+
+void event_store_record(struct event_store *store, const struct heap_event *event,
+                        const uint64_t *ips, int depth)
+{
+	struct ring *ring = current_ring();
+	if (ring == NULL) {
+		atomic_fetch_add_explicit(&store->rejected_events, 1, memory_order_relaxed);
+		return;
+	}
+	uint32_t fixed = event->type == HEAP_EVENT_FREE ? 5 : event->type == HEAP_EVENT_ALLOC ? 6 : 7;
+	uint32_t shared = 0, new_frames = 0;
+	if (event->type != HEAP_EVENT_FREE) {
+		if (depth > MAX_FRAMES)
+			depth = MAX_FRAMES;
+		shared = share_frames(ring, ips, (uint32_t)depth);
+		new_frames = (uint32_t)depth - shared;
+	}
+	uint32_t words = fixed + new_frames;
+	uint64_t end;
+	uint64_t *entry = reserve(store, ring, words, &end);
+	if (entry == NULL) {
+		/* The consumer will not see this difference: start afresh. */
+		ring->previous_depth = 0;
+		atomic_fetch_add_explicit(&store->rejected_events, 1, memory_order_relaxed);
+		return;
+	}
+	/* The number is taken after the room: a thread never holds a number
+	 * while it waits, so the consumer never waits on a waiting thread. */
+	entry[1] = atomic_fetch_add(&next_sequence, 1);
+	/* event_store_open bumps the epoch, then reads the sequence; we took a
+	 * number, then read the epoch (all sequentially consistent, which costs
+	 * nothing more on x86): a number the new store counts as its own
+	 * always comes with the new epoch seen here. */
+	if (new_frames + shared != 0 && atomic_load(&store_epoch) != ring->stack_epoch) {
+		shared = SHARED_UNKNOWN;
+		ring->previous_depth = 0;
+	}
+	entry[0] = entry_header(event->type, event->kind, new_frames, shared, words);
+	entry[2] = elapsed_ns(&store->start);
+	entry[3] = event->address;
+	if (event->type == HEAP_EVENT_FREE) {
+		entry[4] = event->usable;
+	} else {
+		entry[4] = event->size;
+		entry[5] = event->usable;
+		if (event->type == HEAP_EVENT_EXPAND)
+			entry[6] = event->old_usable;
+		memcpy(&entry[fixed], ips, (size_t)new_frames * sizeof *ips);
+	}
+	atomic_store_explicit(&ring->head, end, memory_order_release);
+}
+
+static size_t bounded_length(const char *text)
+{
+	return text == NULL ? 0 : strnlen(text, TAG_STRING_MAX);
+}
+
+int event_store_record_tag(struct event_store *store, uint64_t address, const char *name,
+                           const char *type_name, const char *file, uint32_t line)
+{
+	if (!atomic_load_explicit(&store->accepting, memory_order_relaxed))
+		return -EAGAIN;
+	struct ring *ring = current_ring();
+	if (ring == NULL)
+		return -ENOMEM;
+	size_t name_length = bounded_length(name);
+	size_t type_length = bounded_length(type_name);
+	size_t file_length = bounded_length(file);
+	size_t text = name_length + type_length + file_length;
+	uint32_t words = (uint32_t)(7 + (text + 7) / 8);
+	uint64_t end;
+	uint64_t *entry = reserve(store, ring, words, &end);
+	if (entry == NULL)
+		return -EAGAIN;
+	entry[1] = atomic_fetch_add_explicit(&next_sequence, 1, memory_order_relaxed);
+	entry[0] = entry_header(ENTRY_TAG, 0, 0, 0, words);
+	entry[2] = elapsed_ns(&store->start);
+	entry[3] = address;
+	entry[4] = line | (uint64_t)name_length << 32;
+	entry[5] = type_length;
+	entry[6] = file_length;
+	char *bytes = (char *)&entry[7];
+	memcpy(bytes, name, name_length);
+	memcpy(bytes + name_length, type_name, type_length);
+	memcpy(bytes + name_length + type_length, file, file_length);
+	atomic_store_explicit(&ring->head, end, memory_order_release);
+	return 0;
+}
+
+/* ---- consumer ----------------------------------------------------------- */
+
+static void write_record(struct event_store *store, const struct capture_record *record)
+{
+	if (store->write_error != 0)
+		return;
+	int error = capture_writer_add(store->writer, record);
+	if (error < 0)
+		store->write_error = error;
+}
+
+static void thread_name(uint32_t tid, char *name, size_t size)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/task/%u/comm", tid);
+	snprintf(name, size, "?");
+	FILE *file = fopen(path, "re");
+	if (file == NULL)
+		return;
+	if (fgets(name, (int)size, file) != NULL)
+		name[strcspn(name, "\n")] = '\0';
+	fclose(file);
+}
+
+/* The thread index of the ring's current owner, announcing it on first use. */
+static uint32_t ring_thread(struct event_store *store, struct ring *ring)
+{
+	if (ring->announced && ring->seen_generation == ring->generation)
+		return ring->thread_index;
+	char name[32];
+	thread_name(ring->tid, name, sizeof name);
+	ring->thread_index = store->thread_count++;
+	ring->seen_generation = ring->generation;
+	ring->announced = true;
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_THREAD,
+		.u.thread = {.index = ring->thread_index, .tid = ring->tid, .name = name},
+	};
+	write_record(store, &record);
+	return ring->thread_index;
+}
+
+/* The stack of an entry: the ring's previous stack cut to its outermost
+ * `shared` frames, then the entry's new frames (innermost first) interned
+ * from the outside in.  Applied to every stack entry of the ring in order,
+ * consumed or not, so the ring's path stays what its producer assumes. */
+static uint32_t follow_stack(struct event_store *store, struct ring *ring, uint64_t header,
+                             const uint64_t *ips)
+{
+	uint32_t new_frames = (header >> 16) & 0xffff;
+	uint32_t shared = (header >> 32) & 0xffff;
+	if (shared > ring->path_depth || shared + new_frames > MAX_FRAMES) {
+		/* SHARED_UNKNOWN: the producer starts afresh after this entry. */
+		ring->path_depth = 0;
+		return 0;
+	}
+	uint32_t node = ring->path[shared];
+	uint32_t level = shared;
+	for (uint32_t i = new_frames; i-- > 0;) {
+		bool created;
+		uint32_t parent = node;
+		if (stack_trie_intern(store->stacks, parent, ips[i], &node, &created) < 0) {
+			store->totals.lost_events++;
+			ring->path_depth = level;
+			return parent;
+		}
+		if (created) {
+			struct capture_record record = {
+				.type = CAPTURE_RECORD_STACK_NODE,
+				.u.stack_node = {.id = node, .parent = parent, .ip = ips[i]},
+			};
+			write_record(store, &record);
+		}
+		ring->path[++level] = node;
+	}
+	ring->path_depth = level;
+	return node;
+}
+
+static void add_live(struct event_store *store, uint64_t address, uint64_t size, uint64_t usable,
+                     uint64_t time)
+{
+	uint64_t replaced;
+	int existed = live_map_put(store->live, address, size, &replaced);
+	if (existed < 0) {
+		store->totals.lost_events++;
+		return;
+	}
+	if (existed) {
+		/* A free we never saw: don't let its bytes count twice (its usable
+		 * size is not kept; its requested size stands in). */
+		store->totals.live_bytes -= replaced;
+		store->totals.live_usable_bytes -= replaced;
+		store->totals.live_blocks--;
+		store->totals.lost_events++;
+	}
+	store->totals.live_blocks++;
+	store->totals.live_bytes += size;
+	store->totals.live_usable_bytes += usable;
+	if (store->totals.live_bytes > store->totals.peak_bytes) {
+		store->totals.peak_bytes = store->totals.live_bytes;
+		store->totals.peak_time_ns = time;
+	}
+}
+
+static void consume_alloc(struct event_store *store, struct ring *ring, const uint64_t *entry,
+                          uint32_t kind, uint32_t stack)
+{
+	uint32_t thread = ring_thread(store, ring);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_ALLOC,
+		.u.alloc = {.time_ns = entry[2], .thread = thread, .kind = kind, .address = entry[3],
+		            .size = entry[4], .usable = entry[5], .stack = stack},
+	};
+	write_record(store, &record);
+	store->totals.allocations++;
+	store->totals.allocated_bytes += entry[4];
+	store->totals.events++;
+	add_live(store, entry[3], entry[4], entry[5], entry[2]);
+}
+
+static void consume_free(struct event_store *store, struct ring *ring, const uint64_t *entry,
+                         uint32_t kind)
+{
+	uint64_t size;
+	if (!live_map_remove(store->live, entry[3], &size)) {
+		/* Allocated before tracking began: nothing to match it with. */
+		store->totals.untracked_frees++;
+		return;
+	}
+	uint32_t thread = ring_thread(store, ring);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_FREE,
+		.u.free = {.time_ns = entry[2], .thread = thread, .kind = kind, .address = entry[3]},
+	};
+	write_record(store, &record);
+	store->totals.frees++;
+	store->totals.events++;
+	store->totals.live_blocks--;
+	store->totals.live_bytes -= size;
+	store->totals.live_usable_bytes -= entry[4];
+}
+
+static void consume_expand(struct event_store *store, struct ring *ring, const uint64_t *entry,
+                           uint32_t kind, uint32_t stack)
+{
+	uint64_t *size = live_map_find(store->live, entry[3]);
+	if (size == NULL) {
+		/* Resizing a block from before tracking: from here on it is ours. */
+		consume_alloc(store, ring, entry, kind, stack);
+		return;
+	}
+	uint32_t thread = ring_thread(store, ring);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_EXPAND,
+		.u.expand = {.time_ns = entry[2], .thread = thread, .kind = kind, .address = entry[3],
+		             .size = entry[4], .old_usable = entry[6], .usable = entry[5], .stack = stack},
+	};
+	write_record(store, &record);
+	store->totals.live_bytes += entry[4] - *size;
+	store->totals.live_usable_bytes += entry[5] - entry[6];
+	*size = entry[4];
+	store->totals.reallocations++;
+	store->totals.allocated_bytes += entry[4];
+	store->totals.events++;
+	if (store->totals.live_bytes > store->totals.peak_bytes) {
+		store->totals.peak_bytes = store->totals.live_bytes;
+		store->totals.peak_time_ns = entry[2];
+	}
+}
+
+static void consume_tag(struct event_store *store, struct ring *ring, const uint64_t *entry)
+{
+	char name[TAG_STRING_MAX + 1], type_name[TAG_STRING_MAX + 1], file[TAG_STRING_MAX + 1];
+	size_t name_length = entry[4] >> 32, type_length = entry[5], file_length = entry[6];
+	const char *bytes = (const char *)&entry[7];
+	memcpy(name, bytes, name_length);
+	name[name_length] = '\0';
+	memcpy(type_name, bytes + name_length, type_length);
+	type_name[type_length] = '\0';
+	memcpy(file, bytes + name_length + type_length, file_length);
+	file[file_length] = '\0';
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TAG,
+		.u.tag = {.time_ns = entry[2], .thread = ring_thread(store, ring), .address = entry[3],
+		          .name = name, .type_name = type_name, .file = file,
+		          .line = (uint32_t)(entry[4] & 0xffffffffu)},
+	};
+	write_record(store, &record);
+}
+
+static void consume(struct event_store *store, struct ring *ring, const uint64_t *entry,
+                    uint32_t stack)
+{
+	uint32_t type = entry[0] & 0xff;
+	uint32_t kind = (entry[0] >> 8) & 0xff;
+	switch (type) {
+	case ENTRY_ALLOC:
+		consume_alloc(store, ring, entry, kind, stack);
+		break;
+	case ENTRY_FREE:
+		consume_free(store, ring, entry, kind);
+		break;
+	case ENTRY_EXPAND:
+		consume_expand(store, ring, entry, kind, stack);
+		break;
+	case ENTRY_TAG:
+		consume_tag(store, ring, entry);
+		break;
+	}
+}
+
+#define PREFETCH_DISTANCE 8
+
+/* Prefetches the live-map slot of the entry at position; returns the next
+ * entry's position. */
+static uint64_t prefetch_entry(struct event_store *store, struct ring *ring, uint64_t position)
+{
+	const uint64_t *entry = &ring->words[position & RING_MASK];
+	if ((entry[0] & 0xff) != ENTRY_PAD)
+		live_map_prefetch(store->live, entry[3]);
+	return position + entry_words(entry[0]);
+}
+
+/* Consumes the run of entries at the ring's tail that come next in the
+ * global order.  Returns how many were consumed. */
+static uint64_t consume_run(struct event_store *store, struct ring *ring)
+{
+	uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+	uint64_t consumed = 0;
+	/* The live map's slots are cache misses: ask for them a few entries
+	 * ahead of the one being consumed. */
+	uint64_t ahead = tail;
+	for (int i = 0; i < PREFETCH_DISTANCE && ahead != head; i++)
+		ahead = prefetch_entry(store, ring, ahead);
+
+	while (tail != head) {
+		if (ahead != head)
+			ahead = prefetch_entry(store, ring, ahead);
+		const uint64_t *entry = &ring->words[tail & RING_MASK];
+		uint32_t type = entry[0] & 0xff;
+		if (type != ENTRY_PAD) {
+			uint64_t sequence = entry[1];
+			if (sequence > store->expected)
+				break;
+			uint32_t stack = 0;
+			bool current = sequence >= store->sequence_base;
+			if (current && (type == ENTRY_ALLOC || type == ENTRY_EXPAND))
+				stack = follow_stack(store, ring, entry[0],
+				                     &entry[type == ENTRY_ALLOC ? 6 : 7]);
+			if (sequence == store->expected) {
+				consume(store, ring, entry, stack);
+				store->expected++;
+				consumed++;
+			} else if (current) {
+				/* Its number was given up for lost (drain_until). */
+				store->totals.lost_events++;
+			}
+		}
+		tail += entry_words(entry[0]);
+	}
+	atomic_store_explicit(&ring->tail, tail, memory_order_release);
+	return consumed;
+}
+
+/* The smallest number at the head of any ring, or UINT64_MAX. */
+static uint64_t lowest_waiting(struct event_store *store)
+{
+	uint64_t lowest = UINT64_MAX;
+	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
+		uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+		uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+		while (tail != head && (ring->words[tail & RING_MASK] & 0xff) == ENTRY_PAD)
+			tail += entry_words(ring->words[tail & RING_MASK]);
+		if (tail != head && ring->words[(tail + 1) & RING_MASK] < lowest)
+			lowest = ring->words[(tail + 1) & RING_MASK];
+	}
+	return lowest;
+}
+
+static uint64_t drain_locked(struct event_store *store)
+{
+	uint64_t total = 0;
+	for (;;) {
+		uint64_t consumed = 0;
+		for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire);
+		     ring != NULL; ring = atomic_load_explicit(&ring->next, memory_order_relaxed))
+			consumed += consume_run(store, ring);
+		total += consumed;
+		if (consumed == 0)
+			return total;
+	}
+}
+
+uint64_t event_store_drain(struct event_store *store)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	uint64_t consumed = drain_locked(store);
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+	return consumed;
+}
+
+/* Consumes up to target, waiting for numbers that threads are writing. */
+static void drain_until(struct event_store *store, uint64_t target)
+{
+	unsigned patience = 0;
+	drain_locked(store);
+	while (store->expected < target) {
+		if (++patience > 20000) {
+			/* A thread took a number and never published it (it died
+			 * inside a hook, or an event was dropped): skip the gap. */
+			uint64_t lowest = lowest_waiting(store);
+			uint64_t next = lowest < target ? lowest : target;
+			store->totals.lost_events += next - store->expected;
+			store->expected = next;
+			patience = 0;
+		} else {
+			sched_yield();
+		}
+		drain_locked(store);
+	}
+}
+
+void event_store_sync(struct event_store *store)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	drain_until(store, atomic_load_explicit(&next_sequence, memory_order_relaxed));
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int event_store_create(int fd, struct event_store **out)
+{
+	guard_raise();
+	int error = -ENOMEM;
+	struct event_store *store = calloc(1, sizeof *store);
+	if (store == NULL)
+		goto out;
+	pthread_mutex_init(&store->lock, NULL);
+	if (stack_trie_create(&store->stacks) < 0 || live_map_create(&store->live) < 0)
+		goto fail;
+	error = capture_writer_create(fd, &store->writer);
+	if (error < 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &store->start);
+	*out = store;
+	error = 0;
+	goto out;
+fail:
+	event_store_destroy(store);
+out:
+	guard_lower();
+	return error;
+}
+
+void event_store_open(struct event_store *store)
+{
+	/* Whatever an earlier store left in the rings is not ours. */
+	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
+		ring->announced = false;
+		ring->path_depth = 0;
+	}
+	atomic_fetch_add(&store_epoch, 1);
+	store->sequence_base = atomic_load(&next_sequence);
+	store->expected = store->sequence_base;
+	clock_gettime(CLOCK_MONOTONIC, &store->start);
+	atomic_store(&store->accepting, true);
+}
+
+void event_store_close(struct event_store *store)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	uint64_t target = atomic_load(&next_sequence);
+	drain_until(store, target);
+	atomic_store(&store->accepting, false);
+	/* Threads waiting for room give up once accepting is false; those that
+	 * took a number before target have been consumed above. */
+	drain_locked(store);
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+}
+
+void event_store_destroy(struct event_store *store)
+{
+	if (store == NULL)
+		return;
+	guard_raise();
+	int error = capture_writer_destroy(store->writer);
+	if (error < 0 && store->write_error == 0)
+		store->write_error = error;
+	stack_trie_destroy(store->stacks);
+	live_map_destroy(store->live);
+	pthread_mutex_destroy(&store->lock);
+	free(store);
+	guard_lower();
+}
+
+int event_store_add_record(struct event_store *store, struct capture_record *record)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	if (record->type == CAPTURE_RECORD_SAMPLE) {
+		record->u.sample.heap_live_bytes = store->totals.live_bytes;
+		record->u.sample.heap_live_blocks = store->totals.live_blocks;
+	}
+	write_record(store, record);
+	int error = store->write_error;
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+	return error;
+}
+
+int event_store_flush(struct event_store *store)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	if (store->write_error == 0) {
+		int error = capture_writer_flush(store->writer);
+		if (error < 0)
+			store->write_error = error;
+	}
+	int error = store->write_error;
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+	return error;
+}
+
+void event_store_totals(struct event_store *store, struct store_totals *out)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	*out = store->totals;
+	out->lost_events += atomic_load_explicit(&store->rejected_events, memory_order_relaxed);
+	out->producer_waits = atomic_load_explicit(&store->producer_waits, memory_order_relaxed);
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+}
+
+int event_store_error(struct event_store *store)
+{
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	int error = store->write_error;
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+	return error;
+}
+
+void event_store_forget_rings_after_fork(void)
+{
+	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed))
+		if (ring != thread_ring)
+			atomic_store(&ring->state, RING_FREE);
+}
+
+void event_store_reap(struct event_store *store)
+{
+	pid_t pid = getpid();
+	guard_raise();
+	pthread_mutex_lock(&store->lock);
+	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
+		if (atomic_load(&ring->state) != RING_OWNED || ring == thread_ring)
+			continue;
+		uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+		if (head != atomic_load_explicit(&ring->tail, memory_order_relaxed))
+			continue;
+		/* An owner the kernel no longer knows has ended: its ring, drained,
+		 * can serve the next new thread. */
+		if (syscall(SYS_tgkill, pid, ring->tid, 0) == -1 && errno == ESRCH)
+			atomic_store(&ring->state, RING_FREE);
+	}
+	pthread_mutex_unlock(&store->lock);
+	guard_lower();
+}

@@ -1,0 +1,106 @@
+/* event_store.h - from the allocation hooks to the capture file.
+ *
+ * Producers (the program's threads, inside the hooks) append events to a
+ * ring buffer of their own: no locks, no allocation, no syscall once the
+ * thread has its ring.  Each event takes a number from one process-wide
+ * sequence, so the consumer can merge the rings back into the true global
+ * order: a free is always written after the allocation it frees, whichever
+ * threads did them.  The consumer (the tracker's writer thread, or any
+ * thread asking for up-to-date totals) interns stacks, keeps the live set
+ * and the totals, and encodes records into the capture writer.
+ *
+ * Rings belong to the process, not to a store: a thread keeps its ring
+ * across trackers, and the ring of a thread that has ended is reused.
+ * Only one store exists at a time.  Errors are negative errno values.
+ */
+#ifndef MEMSCOPE_EVENT_STORE_H
+#define MEMSCOPE_EVENT_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "capture.h"
+
+struct event_store;
+
+/* Totals over the events consumed so far. */
+struct store_totals {
+	uint64_t allocations;         /* blocks handed out (moved reallocs included) */
+	uint64_t reallocations;       /* blocks resized in place */
+	uint64_t frees;               /* tracked blocks given back */
+	uint64_t untracked_frees;     /* blocks given back that were allocated before tracking */
+	uint64_t allocated_bytes;     /* requested bytes of every allocation */
+	uint64_t live_blocks;
+	uint64_t live_bytes;
+	uint64_t live_usable_bytes;
+	uint64_t peak_bytes;
+	uint64_t peak_time_ns;
+	uint64_t events;              /* events written */
+	uint64_t lost_events;         /* events that could not be recorded */
+	uint64_t producer_waits;      /* times a thread waited for room in its ring */
+};
+
+/* Creates a store writing a capture to fd (which the store does not close).
+ * Returns 0, -ENOMEM, or -errno of writing the capture header. */
+int event_store_create(int fd, struct event_store **out);
+
+/* Starts accepting events: from here on, events carry numbers this store
+ * consumes; anything older left in a ring is dropped. */
+void event_store_open(struct event_store *store);
+
+/* Stops accepting events (a thread already inside a hook may still finish
+ * one) and consumes every event recorded before this call. */
+void event_store_close(struct event_store *store);
+
+/* Frees the store.  NULL is a no-op. */
+void event_store_destroy(struct event_store *store);
+
+/* ---- producers: any thread, from the hooks ------------------------------ */
+
+/* Records one event with its stack (ips innermost first; depth may be 0).
+ * Waits for room when the thread's ring is full, so nothing is lost. */
+void event_store_record(struct event_store *store, const struct heap_event *event,
+                        const uint64_t *ips, int depth);
+
+/* Records a tag on the live block at address.  Strings are copied (each cut
+ * at 255 bytes).  Returns 0 or -EAGAIN when the store is not accepting. */
+int event_store_record_tag(struct event_store *store, uint64_t address, const char *name,
+                           const char *type_name, const char *file, uint32_t line);
+
+/* ---- consumers ---------------------------------------------------------- */
+
+/* Consumes what the rings hold, in order, and writes it.  Returns the
+ * number of events consumed. */
+uint64_t event_store_drain(struct event_store *store);
+
+/* Consumes every event recorded before this call (waits for threads that
+ * are just writing one). */
+void event_store_sync(struct event_store *store);
+
+/* Adds a record of the run itself (INFO, MODULE, SAMPLE, TRAILER...) at the
+ * current point of the event stream.  A SAMPLE gets its heap fields filled
+ * from the live totals.  Returns 0 or the capture writer's error. */
+int event_store_add_record(struct event_store *store, struct capture_record *record);
+
+/* Writes pending records to the file.  Returns 0 or the first write error. */
+int event_store_flush(struct event_store *store);
+
+/* Copies the totals. */
+void event_store_totals(struct event_store *store, struct store_totals *out);
+
+/* The first write error of the capture (e.g. -ENOSPC), or 0. */
+int event_store_error(struct event_store *store);
+
+/* Time base of the capture: ns since the store was opened. */
+uint64_t event_store_now(const struct event_store *store);
+
+/* Hands the rings of threads that have ended, once drained, to new
+ * threads.  Called now and then by the writer thread. */
+void event_store_reap(struct event_store *store);
+
+/* Marks every ring as belonging to nobody: called in a forked child, where
+ * only the forking thread survives. */
+void event_store_forget_rings_after_fork(void);
+
+#endif

@@ -1,0 +1,734 @@
+/* replay.c - replays a capture: a table of the live blocks (open addressing
+ * keyed by address), the stack table rebuilt in a stack_trie, aggregates per
+ * stack and per thread, and a second pass up to the peak event to find which
+ * stacks held the memory then.  See replay.h for the contract.
+ */
+#include "replay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack_trie.h"
+
+/* Thread indices are dense from 0; one far beyond what was seen is corrupt
+ * input, and must not make us allocate gigabytes. */
+#define MAX_THREAD_INDEX (1u << 20)
+
+struct block_slot {
+	bool used;
+	struct replay_block block;
+};
+
+/* Open addressing with linear probing and backward-shift deletion: frees are
+ * as common as allocations, and tombstones would pile up over a long run. */
+struct block_table {
+	struct block_slot *slots;
+	size_t capacity;           /* a power of two, or 0 */
+	size_t count;
+};
+
+/* ---- tags ------------------------------------------------------------ */
+
+static void tag_destroy(struct replay_tag *tag)
+{
+	if (!tag)
+		return;
+	free(tag->name);
+	free(tag->type_name);
+	free(tag->file);
+	free(tag);
+}
+
+static char *copy_string(const char *text)
+{
+	return strdup(text ? text : "");
+}
+
+static int tag_create(const struct capture_tag *record, struct replay_tag **out)
+{
+	struct replay_tag *tag = calloc(1, sizeof(*tag));
+	if (!tag)
+		return -ENOMEM;
+	tag->name = copy_string(record->name);
+	tag->type_name = copy_string(record->type_name);
+	tag->file = copy_string(record->file);
+	tag->line = record->line;
+	tag->time_ns = record->time_ns;
+	if (!tag->name || !tag->type_name || !tag->file) {
+		tag_destroy(tag);
+		return -ENOMEM;
+	}
+	*out = tag;
+	return 0;
+}
+
+/* ---- the table of live blocks --------------------------------------- */
+
+static size_t slot_home(const struct block_table *table, uint64_t address)
+{
+	/* Addresses are aligned, so their low bits say little: mix them all in
+	 * (Fibonacci hashing) before masking. */
+	uint64_t mixed = address * UINT64_C(0x9e3779b97f4a7c15);
+	return (size_t)(mixed ^ (mixed >> 32)) & (table->capacity - 1);
+}
+
+static struct block_table *block_table_create(void)
+{
+	return calloc(1, sizeof(struct block_table));
+}
+
+static void block_table_destroy(struct block_table *table)
+{
+	if (!table)
+		return;
+	for (size_t i = 0; i < table->capacity; i++)
+		if (table->slots[i].used)
+			tag_destroy(table->slots[i].block.tag);
+	free(table->slots);
+	free(table);
+}
+
+/* The slot holding address, or table->capacity if it is not live. */
+static size_t find_slot(const struct block_table *table, uint64_t address)
+{
+	if (table->count == 0)
+		return table->capacity;
+	size_t mask = table->capacity - 1;
+	for (size_t i = slot_home(table, address);; i = (i + 1) & mask) {
+		if (!table->slots[i].used)
+			return table->capacity;
+		if (table->slots[i].block.address == address)
+			return i;
+	}
+}
+
+static struct replay_block *block_table_find(const struct block_table *table, uint64_t address)
+{
+	size_t slot = find_slot(table, address);
+	return slot < table->capacity ? &table->slots[slot].block : NULL;
+}
+
+/* Places block, whose address is known to be absent, without growing. */
+static void place(struct block_table *table, const struct replay_block *block)
+{
+	size_t mask = table->capacity - 1;
+	size_t i = slot_home(table, block->address);
+	while (table->slots[i].used)
+		i = (i + 1) & mask;
+	table->slots[i].used = true;
+	table->slots[i].block = *block;
+	table->count++;
+}
+
+static int grow(struct block_table *table)
+{
+	size_t capacity = table->capacity ? table->capacity * 2 : 64;
+	struct block_slot *slots = calloc(capacity, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+
+	struct block_slot *old = table->slots;
+	size_t old_capacity = table->capacity;
+	table->slots = slots;
+	table->capacity = capacity;
+	table->count = 0;
+	for (size_t i = 0; i < old_capacity; i++)
+		if (old[i].used)
+			place(table, &old[i].block);
+	free(old);
+	return 0;
+}
+
+/* Inserts block; its address must not be live.  Returns 0 or -ENOMEM. */
+static int block_table_insert(struct block_table *table, const struct replay_block *block)
+{
+	/* Keep the load under 3/4 so probe runs stay short. */
+	if ((table->count + 1) * 4 > table->capacity * 3) {
+		int error = grow(table);
+		if (error < 0)
+			return error;
+	}
+	place(table, block);
+	return 0;
+}
+
+/* Removes the block at address into *removed.  Returns false if not live. */
+static bool block_table_remove(struct block_table *table, uint64_t address,
+                               struct replay_block *removed)
+{
+	size_t hole = find_slot(table, address);
+	if (hole == table->capacity)
+		return false;
+	*removed = table->slots[hole].block;
+
+	size_t mask = table->capacity - 1;
+	/* Shift later members of the probe run back into the hole, unless
+	 * their home lies cyclically after the hole (they would become
+	 * unreachable from it). */
+	for (size_t next = (hole + 1) & mask; table->slots[next].used; next = (next + 1) & mask) {
+		size_t home = slot_home(table, table->slots[next].block.address);
+		bool stays = hole <= next ? (hole < home && home <= next)
+		                          : (hole < home || home <= next);
+		if (stays)
+			continue;
+		table->slots[hole] = table->slots[next];
+		hole = next;
+	}
+	table->slots[hole].used = false;
+	table->count--;
+	return true;
+}
+
+/* ---- growing tables -------------------------------------------------- */
+
+/* Makes room for count elements of size in *array of *capacity.  Returns 0
+ * or -ENOMEM; new elements are zeroed. */
+static int reserve(void **array, size_t *capacity, size_t count, size_t size)
+{
+	if (count <= *capacity)
+		return 0;
+	size_t wanted = *capacity ? *capacity : 16;
+	while (wanted < count)
+		wanted *= 2;
+	void *grown = realloc(*array, wanted * size);
+	if (!grown)
+		return -ENOMEM;
+	memset((char *)grown + *capacity * size, 0, (wanted - *capacity) * size);
+	*array = grown;
+	*capacity = wanted;
+	return 0;
+}
+
+/* ---- the first pass -------------------------------------------------- */
+
+struct pass {
+	struct replay *replay;
+	size_t stack_capacity;
+	size_t thread_capacity;
+	size_t module_capacity;
+	size_t info_capacity;
+	/* A moving realloc is an ALLOC of the new block then a FREE of the old
+	 * on the same thread; the old block's tag belongs to the new one. */
+	bool realloc_pending;
+	uint32_t realloc_thread;
+	uint64_t realloc_address;
+};
+
+static void see_time(struct replay *replay, uint64_t time_ns)
+{
+	if (time_ns > replay->totals.end_time_ns)
+		replay->totals.end_time_ns = time_ns;
+}
+
+static uint32_t resolve_stack(struct replay *replay, uint32_t stack)
+{
+	if (stack < replay->stack_count)
+		return stack;
+	replay->totals.unknown_stacks++;
+	return 0;
+}
+
+static void count_thread(struct replay *replay, uint32_t thread, uint64_t bytes)
+{
+	if (thread >= replay->thread_count)
+		return;
+	replay->threads[thread].allocations++;
+	replay->threads[thread].allocated_bytes += bytes;
+}
+
+static void check_peak(struct replay *replay, uint64_t time_ns)
+{
+	struct replay_totals *totals = &replay->totals;
+	if (totals->live_bytes <= totals->peak_bytes)
+		return;
+	totals->peak_bytes = totals->live_bytes;
+	totals->peak_blocks = totals->live_blocks;
+	totals->peak_time_ns = time_ns;
+	totals->peak_event = totals->events;
+}
+
+static void forget_block(struct replay *replay, const struct replay_block *block)
+{
+	struct replay_totals *totals = &replay->totals;
+	struct replay_stack *stack = &replay->stacks[block->stack];
+	totals->live_blocks--;
+	totals->live_bytes -= block->size;
+	totals->live_usable_bytes -= block->usable;
+	stack->live_blocks--;
+	stack->live_bytes -= block->size;
+}
+
+static int on_stack_node(struct pass *pass, const struct capture_stack_node *node)
+{
+	struct replay *replay = pass->replay;
+	uint32_t id;
+	bool created;
+	int error = stack_trie_intern(replay->trie, node->parent, node->ip, &id, &created);
+	if (error == -ENOMEM)
+		return error;
+	if (error < 0) {
+		replay->totals.bad_stack_nodes++;
+		return 0;
+	}
+	if (!created || id != node->id)
+		replay->totals.bad_stack_nodes++;
+	if (!created)
+		return 0;
+	error = reserve((void **)&replay->stacks, &pass->stack_capacity, (size_t)id + 1,
+	                sizeof(*replay->stacks));
+	if (error < 0)
+		return error;
+	replay->stack_count = id + 1;
+	return 0;
+}
+
+static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
+{
+	struct replay *replay = pass->replay;
+	struct replay_totals *totals = &replay->totals;
+	totals->events++;
+	totals->allocations++;
+	totals->allocated_bytes += alloc->size;
+	see_time(replay, alloc->time_ns);
+
+	struct replay_block old;
+	if (block_table_remove(replay->live, alloc->address, &old)) {
+		/* The FREE of the old block was lost; the address was reused. */
+		totals->allocs_over_live++;
+		forget_block(replay, &old);
+		tag_destroy(old.tag);
+	}
+
+	struct replay_block block = {
+		.address = alloc->address,
+		.size = alloc->size,
+		.usable = alloc->usable,
+		.time_ns = alloc->time_ns,
+		.stack = resolve_stack(replay, alloc->stack),
+		.thread = alloc->thread,
+		.kind = alloc->kind,
+	};
+	int error = block_table_insert(replay->live, &block);
+	if (error < 0)
+		return error;
+
+	struct replay_stack *stack = &replay->stacks[block.stack];
+	stack->allocations++;
+	stack->allocated_bytes += block.size;
+	stack->live_blocks++;
+	stack->live_bytes += block.size;
+	totals->live_blocks++;
+	totals->live_bytes += block.size;
+	totals->live_usable_bytes += block.usable;
+	count_thread(replay, alloc->thread, alloc->size);
+	check_peak(replay, alloc->time_ns);
+
+	pass->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
+	                        alloc->kind == CAPTURE_KIND_RALLOCX;
+	pass->realloc_thread = alloc->thread;
+	pass->realloc_address = alloc->address;
+	return 0;
+}
+
+static void on_free(struct pass *pass, const struct capture_free *record)
+{
+	struct replay *replay = pass->replay;
+	bool after_realloc = pass->realloc_pending && pass->realloc_thread == record->thread &&
+	                     (record->kind == CAPTURE_KIND_REALLOC ||
+	                      record->kind == CAPTURE_KIND_RALLOCX);
+	pass->realloc_pending = false;
+	replay->totals.events++;
+	see_time(replay, record->time_ns);
+
+	struct replay_block old;
+	if (!block_table_remove(replay->live, record->address, &old)) {
+		/* Typically a block allocated before tracking started. */
+		replay->totals.frees_untracked++;
+		return;
+	}
+	replay->totals.frees++;
+	forget_block(replay, &old);
+
+	if (old.tag && after_realloc) {
+		struct replay_block *moved = block_table_find(replay->live, pass->realloc_address);
+		if (moved && !moved->tag) {
+			moved->tag = old.tag;
+			return;
+		}
+	}
+	tag_destroy(old.tag);
+}
+
+static void on_expand(struct pass *pass, const struct capture_expand *expand)
+{
+	struct replay *replay = pass->replay;
+	struct replay_totals *totals = &replay->totals;
+	pass->realloc_pending = false;
+	totals->events++;
+	see_time(replay, expand->time_ns);
+
+	struct replay_block *block = block_table_find(replay->live, expand->address);
+	if (!block) {
+		totals->expands_untracked++;
+		return;
+	}
+	totals->expands++;
+
+	/* A block resized in place now belongs to the realloc that resized
+	 * it, exactly as a moved block belongs to its new ALLOC. */
+	struct replay_stack *old_stack = &replay->stacks[block->stack];
+	old_stack->live_blocks--;
+	old_stack->live_bytes -= block->size;
+	totals->live_bytes -= block->size;
+	totals->live_usable_bytes -= block->usable;
+
+	block->size = expand->size;
+	block->usable = expand->usable;
+	block->time_ns = expand->time_ns;
+	block->stack = resolve_stack(replay, expand->stack);
+	block->thread = expand->thread;
+	block->kind = expand->kind;
+
+	struct replay_stack *stack = &replay->stacks[block->stack];
+	stack->expands++;
+	stack->live_blocks++;
+	stack->live_bytes += block->size;
+	totals->live_bytes += block->size;
+	totals->live_usable_bytes += block->usable;
+	check_peak(replay, expand->time_ns);
+}
+
+static int on_tag(struct pass *pass, const struct capture_tag *record)
+{
+	struct replay *replay = pass->replay;
+	see_time(replay, record->time_ns);
+	struct replay_block *block = block_table_find(replay->live, record->address);
+	if (!block) {
+		replay->totals.tags_untracked++;
+		return 0;
+	}
+	struct replay_tag *tag;
+	int error = tag_create(record, &tag);
+	if (error < 0)
+		return error;
+	tag_destroy(block->tag);
+	block->tag = tag;
+	replay->totals.tags++;
+	return 0;
+}
+
+static int on_thread(struct pass *pass, const struct capture_thread *record)
+{
+	struct replay *replay = pass->replay;
+	if (record->index >= MAX_THREAD_INDEX)
+		return 0;
+	int error = reserve((void **)&replay->threads, &pass->thread_capacity,
+	                    (size_t)record->index + 1, sizeof(*replay->threads));
+	if (error < 0)
+		return error;
+	struct replay_thread *thread = &replay->threads[record->index];
+	char *name = copy_string(record->name);
+	if (!name)
+		return -ENOMEM;
+	if (!thread->known)
+		replay->threads_named++;
+	free(thread->name);
+	thread->known = true;
+	thread->tid = record->tid;
+	thread->name = name;
+	if (record->index >= replay->thread_count)
+		replay->thread_count = record->index + 1;
+	return 0;
+}
+
+static int on_module(struct pass *pass, const struct capture_module *record)
+{
+	struct replay *replay = pass->replay;
+	int error = reserve((void **)&replay->modules, &pass->module_capacity,
+	                    replay->module_count + 1, sizeof(*replay->modules));
+	if (error < 0)
+		return error;
+	char *path = copy_string(record->path);
+	if (!path)
+		return -ENOMEM;
+	struct capture_module *module = &replay->modules[replay->module_count++];
+	*module = *record;
+	module->path = path;
+	return 0;
+}
+
+static int on_info(struct pass *pass, const struct capture_info *record)
+{
+	struct replay *replay = pass->replay;
+	int error = reserve((void **)&replay->infos, &pass->info_capacity,
+	                    replay->info_count + 1, sizeof(*replay->infos));
+	if (error < 0)
+		return error;
+	char *key = copy_string(record->key);
+	char *value = copy_string(record->value);
+	if (!key || !value) {
+		free(key);
+		free(value);
+		return -ENOMEM;
+	}
+	replay->infos[replay->info_count].key = key;
+	replay->infos[replay->info_count].value = value;
+	replay->info_count++;
+	return 0;
+}
+
+static int apply(struct pass *pass, const struct capture_record *record)
+{
+	struct replay *replay = pass->replay;
+	switch (record->type) {
+	case CAPTURE_RECORD_INFO:
+		return on_info(pass, &record->u.info);
+	case CAPTURE_RECORD_MODULE:
+		return on_module(pass, &record->u.module);
+	case CAPTURE_RECORD_THREAD:
+		return on_thread(pass, &record->u.thread);
+	case CAPTURE_RECORD_STACK_NODE:
+		return on_stack_node(pass, &record->u.stack_node);
+	case CAPTURE_RECORD_ALLOC:
+		return on_alloc(pass, &record->u.alloc);
+	case CAPTURE_RECORD_FREE:
+		on_free(pass, &record->u.free);
+		return 0;
+	case CAPTURE_RECORD_EXPAND:
+		on_expand(pass, &record->u.expand);
+		return 0;
+	case CAPTURE_RECORD_TAG:
+		return on_tag(pass, &record->u.tag);
+	case CAPTURE_RECORD_SAMPLE:
+		replay->totals.samples++;
+		see_time(replay, record->u.sample.time_ns);
+		return 0;
+	case CAPTURE_RECORD_TRAILER:
+		replay->has_trailer = true;
+		replay->trailer = record->u.trailer;
+		return 0;
+	}
+	/* A record type newer than this code: nothing to replay. */
+	return 0;
+}
+
+static int note_truncation(struct replay *replay, const struct capture_reader *reader, int error)
+{
+	const char *warning = capture_reader_warning(reader);
+	replay->truncated = true;
+	replay->truncation = strdup(warning ? warning : strerror(-error));
+	return replay->truncation ? 0 : -ENOMEM;
+}
+
+static int first_pass(struct replay *replay, struct capture_reader *reader)
+{
+	struct pass pass = { .replay = replay };
+	/* Stack 0, the empty stack, exists before any STACK_NODE. */
+	int error = reserve((void **)&replay->stacks, &pass.stack_capacity, 1,
+	                    sizeof(*replay->stacks));
+	if (error < 0)
+		return error;
+	replay->stack_count = 1;
+
+	struct capture_record record;
+	int more;
+	while ((more = capture_reader_next(reader, &record)) > 0) {
+		error = apply(&pass, &record);
+		if (error < 0)
+			return error;
+	}
+	if (more == -ENOMEM)
+		return more;
+	if (more < 0)
+		return note_truncation(replay, reader, more);
+	return 0;
+}
+
+/* ---- the second pass: who held the peak ------------------------------ */
+
+static uint32_t known_stack(const struct replay *replay, uint32_t stack)
+{
+	return stack < replay->stack_count ? stack : 0;
+}
+
+static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
+                          struct block_table *live)
+{
+	uint64_t events = 0;
+	struct capture_record record;
+	while (events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0) {
+		struct replay_block old;
+		if (record.type == CAPTURE_RECORD_ALLOC) {
+			const struct capture_alloc *alloc = &record.u.alloc;
+			struct replay_block block = {
+				.address = alloc->address,
+				.size = alloc->size,
+				.stack = known_stack(replay, alloc->stack),
+			};
+			events++;
+			block_table_remove(live, alloc->address, &old);
+			int error = block_table_insert(live, &block);
+			if (error < 0)
+				return error;
+		} else if (record.type == CAPTURE_RECORD_FREE) {
+			events++;
+			block_table_remove(live, record.u.free.address, &old);
+		} else if (record.type == CAPTURE_RECORD_EXPAND) {
+			const struct capture_expand *expand = &record.u.expand;
+			events++;
+			struct replay_block *block = block_table_find(live, expand->address);
+			if (block) {
+				block->size = expand->size;
+				block->stack = known_stack(replay, expand->stack);
+			}
+		}
+	}
+	/* The first pass read this far; a failure now is the disk's, and
+	 * leaves the peak's stacks partial rather than the report empty. */
+	return 0;
+}
+
+static int second_pass(struct replay *replay, struct capture_reader *reader)
+{
+	if (replay->totals.peak_event == 0)
+		return 0;
+	int error = capture_reader_rewind(reader);
+	if (error < 0)
+		return error;
+	struct block_table *live = block_table_create();
+	if (!live)
+		return -ENOMEM;
+	error = replay_to_peak(replay, reader, live);
+	if (error < 0)
+		goto out;
+	for (size_t i = 0; i < live->capacity; i++) {
+		if (!live->slots[i].used)
+			continue;
+		struct replay_stack *stack = &replay->stacks[live->slots[i].block.stack];
+		stack->peak_blocks++;
+		stack->peak_bytes += live->slots[i].block.size;
+	}
+out:
+	block_table_destroy(live);
+	return error;
+}
+
+/* ---- public ---------------------------------------------------------- */
+
+int replay_create(const char *path, struct replay **out, const char **message)
+{
+	struct capture_reader *reader = NULL;
+	const char *reason = NULL;
+	int error = capture_reader_open(path, &reader, &reason);
+	if (error < 0) {
+		if (message)
+			*message = reason ? reason : strerror(-error);
+		return error;
+	}
+
+	struct replay *replay = calloc(1, sizeof(*replay));
+	if (!replay) {
+		error = -ENOMEM;
+		goto fail;
+	}
+	capture_reader_version(reader, &replay->format_major, &replay->format_minor);
+	replay->live = block_table_create();
+	if (!replay->live) {
+		error = -ENOMEM;
+		goto fail;
+	}
+	error = stack_trie_create(&replay->trie);
+	if (error < 0)
+		goto fail;
+
+	error = first_pass(replay, reader);
+	if (error < 0)
+		goto fail;
+	error = second_pass(replay, reader);
+	if (error < 0)
+		goto fail;
+
+	if (replay->has_trailer && replay->trailer.time_ns > replay->totals.end_time_ns)
+		replay->totals.end_time_ns = replay->trailer.time_ns;
+	capture_reader_destroy(reader);
+	*out = replay;
+	return 0;
+
+fail:
+	if (message)
+		*message = strerror(-error);
+	replay_destroy(replay);
+	capture_reader_destroy(reader);
+	return error;
+}
+
+void replay_destroy(struct replay *replay)
+{
+	if (!replay)
+		return;
+	block_table_destroy(replay->live);
+	stack_trie_destroy(replay->trie);
+	free(replay->stacks);
+	for (uint32_t i = 0; i < replay->thread_count; i++)
+		free(replay->threads[i].name);
+	free(replay->threads);
+	for (size_t i = 0; i < replay->module_count; i++)
+		free((char *)replay->modules[i].path);
+	free(replay->modules);
+	for (size_t i = 0; i < replay->info_count; i++) {
+		free(replay->infos[i].key);
+		free(replay->infos[i].value);
+	}
+	free(replay->infos);
+	free(replay->truncation);
+	free(replay);
+}
+
+const char *replay_info(const struct replay *replay, const char *key)
+{
+	for (size_t i = 0; i < replay->info_count; i++)
+		if (strcmp(replay->infos[i].key, key) == 0)
+			return replay->infos[i].value;
+	return NULL;
+}
+
+int replay_stack_ips(const struct replay *replay, uint32_t stack, uint64_t *ips, int max)
+{
+	if (stack >= replay->stack_count)
+		return -EINVAL;
+	int depth = 0;
+	/* Parents always have smaller ids than their children, so this walk
+	 * ends; the bound guards against a trie that says otherwise. */
+	while (stack != 0 && depth <= (int)replay->stack_count) {
+		uint32_t parent;
+		uint64_t ip;
+		if (stack_trie_node(replay->trie, stack, &parent, &ip) < 0)
+			break;
+		if (depth < max)
+			ips[depth] = ip;
+		depth++;
+		stack = parent;
+	}
+	return depth;
+}
+
+const struct replay_block *replay_find_live(const struct replay *replay, uint64_t address)
+{
+	return block_table_find(replay->live, address);
+}
+
+int replay_foreach_live(const struct replay *replay,
+                        int (*visit)(const struct replay_block *block, void *context),
+                        void *context)
+{
+	const struct block_table *live = replay->live;
+	for (size_t i = 0; i < live->capacity; i++) {
+		if (!live->slots[i].used)
+			continue;
+		int result = visit(&live->slots[i].block, context);
+		if (result != 0)
+			return result;
+	}
+	return 0;
+}

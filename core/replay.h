@@ -1,0 +1,152 @@
+/* replay.h - replays a capture in one streaming pass and keeps what the
+ * reports need: the blocks live at the end (with their tags), the stack
+ * table, per-stack and per-thread aggregates, totals with the peak, the
+ * modules, the INFO key/values, and whether the capture ended cleanly.
+ *
+ * Memory grows with the live set and the number of distinct stacks, never
+ * with the number of events.  The peak is over requested bytes; the stacks
+ * that held the memory at the peak come from a second pass (a rewind) that
+ * stops at the peak event.  Odd streams are counted, not trusted: a FREE of
+ * an unknown address, an ALLOC of an address still live, an event naming a
+ * stack that does not exist.  A capture cut short replays up to the cut and
+ * says so.  Errors are negative errno values.
+ */
+#ifndef MEMSCOPE_REPLAY_H
+#define MEMSCOPE_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+
+struct stack_trie;
+struct block_table;
+
+/* What a TAG record said about a block.  It stays with the block: a realloc
+ * that moves the block carries it to the new address. */
+struct replay_tag {
+	char *name;
+	char *type_name;           /* "" when not given */
+	char *file;
+	uint32_t line;
+	uint64_t time_ns;
+};
+
+/* A block live at the end of the capture. */
+struct replay_block {
+	uint64_t address;
+	uint64_t size;             /* requested bytes (the new size after an EXPAND) */
+	uint64_t usable;
+	uint64_t time_ns;          /* when it was allocated, or last resized in place */
+	uint32_t stack;            /* the stack of that allocation or resize */
+	uint32_t thread;
+	uint32_t kind;             /* enum capture_alloc_kind */
+	struct replay_tag *tag;    /* NULL if never tagged */
+};
+
+/* One stack of the stack table; index = stack id, 0 = the empty stack. */
+struct replay_stack {
+	uint64_t allocations;      /* ALLOC records with this stack */
+	uint64_t allocated_bytes;  /* their requested bytes */
+	uint64_t expands;          /* EXPAND records with this stack */
+	uint64_t live_blocks;      /* live at the end (leaks, when the run ended cleanly) */
+	uint64_t live_bytes;
+	uint64_t peak_blocks;      /* live at the peak */
+	uint64_t peak_bytes;
+};
+
+struct replay_thread {
+	bool known;                /* a THREAD record named it */
+	uint32_t tid;
+	char *name;
+	uint64_t allocations;
+	uint64_t allocated_bytes;
+};
+
+struct replay_info {
+	char *key;
+	char *value;
+};
+
+struct replay_totals {
+	uint64_t events;           /* ALLOC, FREE and EXPAND records */
+	uint64_t allocations;      /* ALLOC records */
+	uint64_t frees;            /* FREE records that matched a live block */
+	uint64_t expands;          /* EXPAND records that matched a live block */
+	uint64_t allocated_bytes;  /* requested bytes of every ALLOC */
+	uint64_t frees_untracked;  /* FREE of an address not live */
+	uint64_t expands_untracked;/* EXPAND of an address not live */
+	uint64_t allocs_over_live; /* ALLOC of an address still live: the old block is dropped */
+	uint64_t tags;             /* TAG records that named a live block */
+	uint64_t tags_untracked;   /* TAG of an address not live */
+	uint64_t unknown_stacks;   /* events naming a stack id never defined (counted as stack 0) */
+	uint64_t bad_stack_nodes;  /* STACK_NODE records out of order or invalid */
+	uint64_t samples;          /* timeline samples */
+	uint64_t peak_bytes;       /* most requested bytes live at once */
+	uint64_t peak_blocks;      /* blocks live at that moment */
+	uint64_t peak_time_ns;
+	uint64_t peak_event;       /* ordinal (from 1) of the event that reached the peak; 0: none */
+	uint64_t live_blocks;      /* at the end */
+	uint64_t live_bytes;
+	uint64_t live_usable_bytes;
+	uint64_t end_time_ns;      /* the trailer's time, else the last time seen */
+};
+
+struct replay {
+	struct replay_totals totals;
+
+	struct replay_stack *stacks;   /* [stack_count], index = stack id */
+	uint32_t stack_count;          /* including the empty stack 0 */
+	struct stack_trie *trie;       /* parents and ips: use replay_stack_ips() */
+
+	struct replay_thread *threads; /* [thread_count], index = capture_thread.index */
+	uint32_t thread_count;         /* highest known index + 1 */
+	uint32_t threads_named;        /* THREAD records */
+
+	struct capture_module *modules;/* every MODULE record in order, paths owned */
+	size_t module_count;
+
+	struct replay_info *infos;     /* INFO records in order */
+	size_t info_count;
+
+	bool has_trailer;
+	struct capture_trailer trailer;
+
+	bool truncated;                /* the file is cut short or corrupt past some point */
+	char *truncation;              /* the reader's explanation, or NULL */
+
+	uint32_t format_major;
+	uint32_t format_minor;
+
+	struct block_table *live;         /* the blocks live at the end */
+};
+
+/* Replays the capture at path.  A capture cut short is not an error: it
+ * replays what was read and sets truncated.  Returns 0, -ENOMEM, or what
+ * capture_reader_open returns (-errno of open, -EPROTO not a capture,
+ * -EPROTONOSUPPORT unknown major); then *message, if not NULL, explains
+ * (a static string). */
+int replay_create(const char *path, struct replay **out, const char **message);
+
+/* NULL is a no-op. */
+void replay_destroy(struct replay *replay);
+
+/* The value of the first INFO record with key, or NULL. */
+const char *replay_info(const struct replay *replay, const char *key);
+
+/* The frames of stack, innermost first, into ips[max].  Returns the depth of
+ * the stack (which may exceed max: only max are filled), 0 for the empty
+ * stack, or -EINVAL for a stack id that does not exist. */
+int replay_stack_ips(const struct replay *replay, uint32_t stack, uint64_t *ips, int max);
+
+/* The live block at address, or NULL. */
+const struct replay_block *replay_find_live(const struct replay *replay, uint64_t address);
+
+/* Calls visit on every block live at the end, in no particular order, until
+ * visit returns nonzero; returns that value, or 0. */
+int replay_foreach_live(const struct replay *replay,
+                        int (*visit)(const struct replay_block *block, void *context),
+                        void *context);
+
+#endif

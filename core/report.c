@@ -1,0 +1,897 @@
+/* report.c - builds a report from a replayed capture (leak groups, peak
+ * stacks, allocation sites, warnings), symbolizes the stacks it shows, and
+ * prints it as text.  See report.h for the contract.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symbolize.h"
+
+/* Source frames one instruction can expand to through inlining. */
+#define INLINE_FRAMES 16
+/* Frames of the one-line form of a stack ("f (a.c:1) <- main (a.c:9)"). */
+#define SHORT_STACK_FRAMES 3
+/* Widest function column of a stack's frames; longer names overflow it. */
+#define FUNCTION_COLUMN_MAX 40
+/* Tags printed under one leak group. */
+#define TAGS_SHOWN 3
+
+void report_options_init(struct report_options *options)
+{
+	options->top = REPORT_DEFAULT_TOP;
+	options->depth = REPORT_DEFAULT_DEPTH;
+}
+
+/* ---- numbers as people read them ------------------------------------- */
+
+/* "18,446,744,073,709,551,615" fits, with its terminator. */
+struct grouped_text {
+	char text[32];
+};
+
+/* Room for a grouped number, a unit and a noun. */
+struct number_text {
+	char text[96];
+};
+
+static struct grouped_text grouped(uint64_t value)
+{
+	char digits[24];
+	int length = snprintf(digits, sizeof(digits), "%" PRIu64, value);
+	struct grouped_text result;
+	char *cursor = result.text;
+	for (int i = 0; i < length; i++) {
+		if (i > 0 && (length - i) % 3 == 0)
+			*cursor++ = ',';
+		*cursor++ = digits[i];
+	}
+	*cursor = '\0';
+	return result;
+}
+
+/* "1,024 bytes (1.0 KiB)": exact first, the unit for the eye after. */
+static struct number_text bytes_text(uint64_t bytes)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	struct number_text result;
+	struct grouped_text exact = grouped(bytes);
+	if (bytes < 1024) {
+		snprintf(result.text, sizeof(result.text), "%s byte%s", exact.text,
+		         bytes == 1 ? "" : "s");
+		return result;
+	}
+	double scaled = (double)bytes / 1024.0;
+	size_t unit = 0;
+	while (scaled >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+		scaled /= 1024.0;
+		unit++;
+	}
+	snprintf(result.text, sizeof(result.text), "%s bytes (%.1f %s)", exact.text, scaled,
+	         units[unit]);
+	return result;
+}
+
+/* "12 blocks", "1 block". */
+static struct number_text counted(uint64_t count, const char *noun)
+{
+	struct number_text result;
+	struct grouped_text digits = grouped(count);
+	snprintf(result.text, sizeof(result.text), "%s %s%s", digits.text, noun,
+	         count == 1 ? "" : "s");
+	return result;
+}
+
+/* Seconds for runs, finer units for the very short ones of tests and tiny tools. */
+static struct number_text time_text(uint64_t ns)
+{
+	struct number_text result;
+	if (ns >= UINT64_C(100000000))
+		snprintf(result.text, sizeof(result.text), "%.2f s", (double)ns / 1e9);
+	else if (ns >= UINT64_C(1000000))
+		snprintf(result.text, sizeof(result.text), "%.2f ms", (double)ns / 1e6);
+	else
+		snprintf(result.text, sizeof(result.text), "%.2f us", (double)ns / 1e3);
+	return result;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* ---- warnings -------------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4)))
+static int add_text(char ***items, size_t *count, const char *format, ...)
+{
+	char **grown = realloc(*items, (*count + 1) * sizeof(**items));
+	if (!grown)
+		return -ENOMEM;
+	*items = grown;
+	va_list arguments;
+	va_start(arguments, format);
+	int length = vasprintf(&grown[*count], format, arguments);
+	va_end(arguments);
+	if (length < 0)
+		return -ENOMEM;
+	(*count)++;
+	return 0;
+}
+
+static void free_texts(char **items, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(items[i]);
+	free(items);
+}
+
+/* What makes a replay less than the whole story, shared by the report and
+ * the summary. */
+static int capture_warnings(const struct replay *replay, char ***items, size_t *count)
+{
+	const struct replay_totals *totals = &replay->totals;
+	int error = 0;
+	if (replay->truncated)
+		error = add_text(items, count,
+		                 "the capture is cut short or damaged (this report covers what was "
+		                 "read before): %s",
+		                 replay->truncation ? replay->truncation : "unreadable data");
+	if (error == 0 && !replay->has_trailer)
+		error = add_text(items, count,
+		                 "the capture has no trailer: the program did not end cleanly (it "
+		                 "crashed, was killed, or is still running), so blocks live at the "
+		                 "end are not all leaks");
+	if (error == 0 && replay->has_trailer && replay->trailer.lost_events > 0)
+		error = add_text(items, count,
+		                 "%s events could not be recorded: the numbers are lower bounds",
+		                 grouped(replay->trailer.lost_events).text);
+	if (error == 0 && totals->allocs_over_live > 0)
+		error = add_text(items, count,
+		                 "%s allocations reused an address still live (its free was not "
+		                 "recorded): the older blocks were dropped",
+		                 grouped(totals->allocs_over_live).text);
+	if (error == 0 && totals->bad_stack_nodes > 0)
+		error = add_text(items, count,
+		                 "%s stack records were out of order or invalid: some stacks may "
+		                 "be wrong",
+		                 grouped(totals->bad_stack_nodes).text);
+	if (error == 0 && totals->unknown_stacks > 0)
+		error = add_text(items, count,
+		                 "%s events named a stack that was never recorded: they are shown "
+		                 "without a stack",
+		                 grouped(totals->unknown_stacks).text);
+	return error;
+}
+
+static int symbolizer_warning_lines(struct report *report)
+{
+	const char *text = symbolizer_warnings(report->symbolizer);
+	while (text && *text) {
+		const char *end = strchr(text, '\n');
+		int length = end ? (int)(end - text) : (int)strlen(text);
+		if (length > 0) {
+			int error = add_text(&report->warnings, &report->warning_count,
+			                     "symbols: %.*s", length, text);
+			if (error < 0)
+				return error;
+		}
+		text = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+/* ---- allocator frames ------------------------------------------------ */
+
+static bool starts_with(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+bool report_is_allocator_function(const char *function)
+{
+	static const char *const names[] = {
+		"malloc", "calloc", "realloc", "free", "posix_memalign", "aligned_alloc",
+		"memalign", "valloc", "pvalloc", "reallocarray", "strdup", "strndup",
+		"__strdup", "__strndup", "wcsdup", "mallocx", "rallocx", "xallocx",
+	};
+	/* Operator new and new[] in all their overloads (nothrow, align_val_t),
+	 * and the standard library's templates, mangled and demangled: _ZNSt,
+	 * _ZNKSt and _ZSt are std:: members and functions. */
+	static const char *const prefixes[] = {
+		"__libc_", "_Znwm", "_Znam", "_Znwj", "_Znaj", "operator new", "std::",
+		"__gnu_cxx::", "_ZNSt", "_ZNKSt", "_ZSt", "_ZN9__gnu_cxx", "_ZNK9__gnu_cxx",
+	};
+	if (!function)
+		return false;
+	/* glibc's internal aliases: __GI___libc_malloc, __GI___strdup. */
+	if (starts_with(function, "__GI_"))
+		function += strlen("__GI_");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(function, names[i]) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (starts_with(function, prefixes[i]))
+			return true;
+	return false;
+}
+
+/* Code inside the C or C++ runtime or the allocator is never the program's,
+ * whatever its name: with debug information installed, a libc frame can be
+ * an inlined internal such as tcache_get. */
+static bool runtime_module(const char *module)
+{
+	if (!module)
+		return false;
+	const char *name = base_name(module);
+	return starts_with(name, "libc.so") || starts_with(name, "libc-") ||
+	       starts_with(name, "libstdc++") || starts_with(name, "libjemalloc");
+}
+
+const struct report_frame *report_leaking_frame(const struct report_stack *stack)
+{
+	for (size_t i = 0; i < stack->frame_count; i++) {
+		const struct report_frame *frame = &stack->frames[i];
+		if (report_is_allocator_function(frame->function) || runtime_module(frame->module))
+			continue;
+		return frame;
+	}
+	return NULL;
+}
+
+/* ---- symbolized stacks ----------------------------------------------- */
+
+static int symbolize_stack(struct report *report, uint32_t id, struct report_stack *stack)
+{
+	uint64_t ips[REPORT_MAX_STACK_FRAMES];
+	int depth = replay_stack_ips(report->replay, id, ips, REPORT_MAX_STACK_FRAMES);
+	if (depth < 0)
+		depth = 0;
+	if (depth > REPORT_MAX_STACK_FRAMES)
+		depth = REPORT_MAX_STACK_FRAMES;
+
+	stack->id = id;
+	stack->frames = NULL;
+	stack->frame_count = 0;
+	size_t capacity = 0;
+	for (int i = 0; i < depth; i++) {
+		struct symbol_frame found[INLINE_FRAMES];
+		/* Every frame, the innermost too, is the address after a call. */
+		int count = symbolizer_lookup(report->symbolizer, ips[i], true, found, INLINE_FRAMES);
+		if (count < 1) {
+			memset(&found[0], 0, sizeof(found[0]));
+			count = 1;
+		}
+		if (stack->frame_count + (size_t)count > capacity) {
+			size_t wanted = capacity ? capacity * 2 : 16;
+			while (wanted < stack->frame_count + (size_t)count)
+				wanted *= 2;
+			struct report_frame *grown = realloc(stack->frames, wanted * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			stack->frames = grown;
+			capacity = wanted;
+		}
+		for (int j = 0; j < count; j++) {
+			stack->frames[stack->frame_count++] = (struct report_frame){
+				.ip = ips[i],
+				.function = found[j].function,
+				.file = found[j].file,
+				.line = found[j].line,
+				.inlined = found[j].inlined,
+				.module = found[j].module,
+				.module_offset = found[j].module_offset,
+			};
+		}
+	}
+	return 0;
+}
+
+/* ---- leak groups ----------------------------------------------------- */
+
+struct leak_builder {
+	struct report *report;
+	uint32_t *group_of;        /* stack id -> leak index + 1; 0: no group */
+	int error;
+};
+
+static int add_tag(struct report_leak *leak, const struct replay_tag *tag)
+{
+	/* Grow at powers of two: the count alone says when. */
+	if ((leak->tag_count & (leak->tag_count - 1)) == 0) {
+		size_t wanted = leak->tag_count ? leak->tag_count * 2 : 1;
+		const struct replay_tag **grown = realloc(leak->tags, wanted * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		leak->tags = grown;
+	}
+	leak->tags[leak->tag_count++] = tag;
+	return 0;
+}
+
+static int visit_leak(const struct replay_block *block, void *context)
+{
+	struct leak_builder *builder = context;
+	uint32_t group = builder->group_of[block->stack];
+	if (group == 0)
+		return 0;
+	struct report_leak *leak = &builder->report->leaks[group - 1];
+	leak->blocks++;
+	leak->bytes += block->size;
+	if (block->time_ns < leak->first_time_ns)
+		leak->first_time_ns = block->time_ns;
+	if (block->time_ns > leak->last_time_ns)
+		leak->last_time_ns = block->time_ns;
+	if (block->tag) {
+		builder->error = add_tag(leak, block->tag);
+		if (builder->error < 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int compare_leaks(const void *left, const void *right)
+{
+	const struct report_leak *a = left, *b = right;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->blocks != b->blocks)
+		return a->blocks > b->blocks ? -1 : 1;
+	return a->stack.id < b->stack.id ? -1 : a->stack.id > b->stack.id;
+}
+
+static int compare_tags(const void *left, const void *right)
+{
+	const struct replay_tag *a = *(const struct replay_tag *const *)left;
+	const struct replay_tag *b = *(const struct replay_tag *const *)right;
+	if (a->time_ns != b->time_ns)
+		return a->time_ns < b->time_ns ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static int build_leaks(struct report *report)
+{
+	const struct replay *replay = report->replay;
+	struct leak_builder builder = { .report = report };
+	builder.group_of = calloc(replay->stack_count, sizeof(*builder.group_of));
+	if (!builder.group_of)
+		return -ENOMEM;
+
+	size_t groups = 0;
+	for (uint32_t id = 0; id < replay->stack_count; id++)
+		if (replay->stacks[id].live_blocks > 0)
+			groups++;
+	int error = 0;
+	report->leaks = calloc(groups ? groups : 1, sizeof(*report->leaks));
+	if (!report->leaks) {
+		error = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t id = 0; id < replay->stack_count; id++) {
+		if (replay->stacks[id].live_blocks == 0)
+			continue;
+		struct report_leak *leak = &report->leaks[report->leak_count++];
+		leak->stack.id = id;
+		leak->first_time_ns = UINT64_MAX;
+		builder.group_of[id] = (uint32_t)report->leak_count;
+	}
+
+	replay_foreach_live(replay, visit_leak, &builder);
+	error = builder.error;
+	if (error < 0)
+		goto out;
+
+	qsort(report->leaks, report->leak_count, sizeof(*report->leaks), compare_leaks);
+	for (size_t i = 0; i < report->leak_count; i++) {
+		struct report_leak *leak = &report->leaks[i];
+		if (leak->blocks == 0)
+			leak->first_time_ns = 0;
+		if (leak->tag_count > 1)
+			qsort(leak->tags, leak->tag_count, sizeof(*leak->tags), compare_tags);
+		error = symbolize_stack(report, leak->stack.id, &leak->stack);
+		if (error < 0)
+			goto out;
+	}
+out:
+	free(builder.group_of);
+	return error;
+}
+
+/* ---- peak stacks and allocation sites -------------------------------- */
+
+/* A stack's numbers, for ranking before anything is symbolized. */
+struct ranked {
+	uint32_t id;
+	uint64_t count;
+	uint64_t bytes;
+};
+
+static int compare_by_count(const void *left, const void *right)
+{
+	const struct ranked *a = left, *b = right;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int compare_by_bytes(const void *left, const void *right)
+{
+	const struct ranked *a = left, *b = right;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static size_t kept(const struct report *report, size_t available)
+{
+	uint32_t top = report->options.top;
+	return top != 0 && top < available ? top : available;
+}
+
+static int build_peak_stacks(struct report *report, struct ranked *ranked)
+{
+	const struct replay *replay = report->replay;
+	size_t count = 0;
+	for (uint32_t id = 0; id < replay->stack_count; id++) {
+		const struct replay_stack *stack = &replay->stacks[id];
+		if (stack->peak_blocks > 0)
+			ranked[count++] = (struct ranked){ id, stack->peak_blocks, stack->peak_bytes };
+	}
+	qsort(ranked, count, sizeof(*ranked), compare_by_bytes);
+	count = kept(report, count);
+	report->peak_stacks = calloc(count ? count : 1, sizeof(*report->peak_stacks));
+	if (!report->peak_stacks)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		struct report_peak_stack *peak = &report->peak_stacks[report->peak_stack_count++];
+		peak->blocks = ranked[i].count;
+		peak->bytes = ranked[i].bytes;
+		int error = symbolize_stack(report, ranked[i].id, &peak->stack);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int build_sites(struct report *report, struct ranked *ranked,
+                       int (*compare)(const void *, const void *),
+                       struct report_site **sites, size_t *site_count)
+{
+	const struct replay *replay = report->replay;
+	size_t count = 0;
+	for (uint32_t id = 0; id < replay->stack_count; id++) {
+		const struct replay_stack *stack = &replay->stacks[id];
+		uint64_t calls = stack->allocations + stack->expands;
+		if (calls > 0)
+			ranked[count++] = (struct ranked){ id, calls, stack->allocated_bytes };
+	}
+	qsort(ranked, count, sizeof(*ranked), compare);
+	count = kept(report, count);
+	*sites = calloc(count ? count : 1, sizeof(**sites));
+	if (!*sites)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		const struct replay_stack *stack = &replay->stacks[ranked[i].id];
+		struct report_site *site = &(*sites)[(*site_count)++];
+		site->calls = ranked[i].count;
+		site->allocations = stack->allocations;
+		site->expands = stack->expands;
+		site->bytes = stack->allocated_bytes;
+		int error = symbolize_stack(report, ranked[i].id, &site->stack);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int build_rankings(struct report *report)
+{
+	struct ranked *ranked = calloc(report->replay->stack_count, sizeof(*ranked));
+	if (!ranked)
+		return -ENOMEM;
+	int error = build_peak_stacks(report, ranked);
+	if (error == 0)
+		error = build_sites(report, ranked, compare_by_count, &report->sites_by_calls,
+		                    &report->sites_by_calls_count);
+	if (error == 0)
+		error = build_sites(report, ranked, compare_by_bytes, &report->sites_by_bytes,
+		                    &report->sites_by_bytes_count);
+	free(ranked);
+	return error;
+}
+
+/* ---- building -------------------------------------------------------- */
+
+static int start_symbolizer(struct report *report)
+{
+	int error = symbolizer_create(&report->symbolizer);
+	if (error < 0)
+		return error;
+	const struct replay *replay = report->replay;
+	for (size_t i = 0; i < replay->module_count; i++) {
+		error = symbolizer_add_module(report->symbolizer, &replay->modules[i]);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+int report_build(const char *path, const struct report_options *options,
+                 struct report **out, const char **message)
+{
+	struct report *report = calloc(1, sizeof(*report));
+	if (!report) {
+		if (message)
+			*message = strerror(ENOMEM);
+		return -ENOMEM;
+	}
+	if (options)
+		report->options = *options;
+	else
+		report_options_init(&report->options);
+
+	int error = replay_create(path, &report->replay, message);
+	if (error < 0) {
+		report_destroy(report);
+		return error;
+	}
+	const struct replay *replay = report->replay;
+	report->path = strdup(path);
+	if (!report->path) {
+		error = -ENOMEM;
+		goto fail;
+	}
+	report->program = replay_info(replay, "program");
+	report->backend = replay_info(replay, "backend");
+	report->threads = replay->threads_named;
+	report->duration_ns = replay->totals.end_time_ns;
+	report->ended_cleanly = replay->has_trailer;
+	report->truncated = replay->truncated;
+	report->totals = replay->totals;
+
+	error = capture_warnings(replay, &report->warnings, &report->warning_count);
+	if (error < 0)
+		goto fail;
+	error = start_symbolizer(report);
+	if (error < 0)
+		goto fail;
+	error = build_leaks(report);
+	if (error < 0)
+		goto fail;
+	error = build_rankings(report);
+	if (error < 0)
+		goto fail;
+	/* Last: the lookups above are what find missing modules. */
+	error = symbolizer_warning_lines(report);
+	if (error < 0)
+		goto fail;
+	*out = report;
+	return 0;
+
+fail:
+	if (message)
+		*message = strerror(-error);
+	report_destroy(report);
+	return error;
+}
+
+static void free_stack(struct report_stack *stack)
+{
+	free(stack->frames);
+}
+
+void report_destroy(struct report *report)
+{
+	if (!report)
+		return;
+	for (size_t i = 0; i < report->peak_stack_count; i++)
+		free_stack(&report->peak_stacks[i].stack);
+	free(report->peak_stacks);
+	for (size_t i = 0; i < report->leak_count; i++) {
+		free_stack(&report->leaks[i].stack);
+		free(report->leaks[i].tags);
+	}
+	free(report->leaks);
+	for (size_t i = 0; i < report->sites_by_calls_count; i++)
+		free_stack(&report->sites_by_calls[i].stack);
+	free(report->sites_by_calls);
+	for (size_t i = 0; i < report->sites_by_bytes_count; i++)
+		free_stack(&report->sites_by_bytes[i].stack);
+	free(report->sites_by_bytes);
+	free_texts(report->warnings, report->warning_count);
+	symbolizer_destroy(report->symbolizer);
+	replay_destroy(report->replay);
+	free(report->path);
+	free(report);
+}
+
+/* ---- text ------------------------------------------------------------ */
+
+/* "make_buffer", or "?? (libfoo.so+0x1a2b)" when the function is unknown. */
+static void write_function(FILE *out, const struct report_frame *frame)
+{
+	if (frame->function)
+		fputs(frame->function, out);
+	else if (frame->module)
+		fprintf(out, "?? (%s+0x%" PRIx64 ")", base_name(frame->module), frame->module_offset);
+	else
+		fprintf(out, "?? (0x%" PRIx64 ")", frame->ip);
+}
+
+static size_t function_width(const struct report_frame *frame)
+{
+	if (frame->function)
+		return strlen(frame->function);
+	char buffer[512];
+	int length;
+	if (frame->module)
+		length = snprintf(buffer, sizeof(buffer), "?? (%s+0x%" PRIx64 ")",
+		                  base_name(frame->module), frame->module_offset);
+	else
+		length = snprintf(buffer, sizeof(buffer), "?? (0x%" PRIx64 ")", frame->ip);
+	return length > 0 ? (size_t)length : 0;
+}
+
+/* Whether the one-line form shows frame: the C runtime's start-up frames
+ * below main say nothing about where memory went. */
+static bool worth_a_mention(const struct report_frame *frame)
+{
+	if (runtime_module(frame->module))
+		return false;
+	return !frame->function || strcmp(frame->function, "_start") != 0;
+}
+
+/* "make_buffer (leaky.c:12) <- main (leaky.c:40)", from the leaking frame. */
+static void write_short_stack(FILE *out, const struct report *report,
+                              const struct report_stack *stack)
+{
+	if (stack->frame_count == 0) {
+		fputs("(no stack recorded)", out);
+		return;
+	}
+	const struct report_frame *first = report_leaking_frame(stack);
+	size_t start = first ? (size_t)(first - stack->frames) : 0;
+	size_t limit = SHORT_STACK_FRAMES;
+	if (report->options.depth != 0 && report->options.depth < limit)
+		limit = report->options.depth;
+	size_t shown = 0;
+	for (size_t i = start; i < stack->frame_count; i++) {
+		const struct report_frame *frame = &stack->frames[i];
+		if (i > start && !worth_a_mention(frame))
+			continue;
+		if (shown == limit) {
+			fputs(" <- ...", out);
+			break;
+		}
+		if (shown > 0)
+			fputs(" <- ", out);
+		write_function(out, frame);
+		if (frame->file)
+			fprintf(out, " (%s:%" PRIu32 ")", base_name(frame->file), frame->line);
+		shown++;
+	}
+}
+
+static void write_frames(FILE *out, const struct report *report,
+                         const struct report_stack *stack)
+{
+	if (stack->frame_count == 0) {
+		fputs("       (no stack recorded)\n", out);
+		return;
+	}
+	size_t shown = stack->frame_count;
+	if (report->options.depth != 0 && report->options.depth < shown)
+		shown = report->options.depth;
+	size_t width = 0;
+	for (size_t i = 0; i < shown; i++) {
+		size_t frame_width = function_width(&stack->frames[i]);
+		if (frame_width > width)
+			width = frame_width;
+	}
+	/* One long C++ name must not push every file:line off the screen. */
+	if (width > FUNCTION_COLUMN_MAX)
+		width = FUNCTION_COLUMN_MAX;
+	for (size_t i = 0; i < shown; i++) {
+		const struct report_frame *frame = &stack->frames[i];
+		fprintf(out, "       #%-2zu ", i);
+		write_function(out, frame);
+		if (frame->file || frame->inlined) {
+			size_t own = function_width(frame);
+			fprintf(out, "%*s", (int)(own < width ? width - own + 2 : 2), "");
+		}
+		if (frame->file)
+			fprintf(out, "%s:%" PRIu32, base_name(frame->file), frame->line);
+		if (frame->inlined)
+			fputs(frame->file ? "  (inlined)" : "(inlined)", out);
+		fputc('\n', out);
+	}
+	if (shown < stack->frame_count)
+		fprintf(out, "       ... %s (--depth shows more)\n",
+		        counted(stack->frame_count - shown, "more frame").text);
+}
+
+static void write_header(FILE *out, const struct report *report)
+{
+	fprintf(out, "memscope report: %s (", report->path);
+	if (report->program)
+		fprintf(out, "program %s, ", report->program);
+	if (report->backend)
+		fprintf(out, "backend %s, ", report->backend);
+	fprintf(out, "%s, %s)\n", counted(report->threads, "thread").text,
+	        time_text(report->duration_ns).text);
+	for (size_t i = 0; i < report->warning_count; i++)
+		fprintf(out, "WARNING  %s\n", report->warnings[i]);
+}
+
+static void write_totals(FILE *out, const struct report *report)
+{
+	const struct replay_totals *totals = &report->totals;
+	fprintf(out, "TOTALS   %s (%s freed), %s requested in all\n",
+	        counted(totals->allocations, "allocation").text, grouped(totals->frees).text,
+	        bytes_text(totals->allocated_bytes).text);
+	if (totals->expands > 0)
+		fprintf(out, "         %s in place\n", counted(totals->expands, "reallocation").text);
+	if (totals->frees_untracked > 0)
+		fprintf(out, "         %s of untracked blocks (allocated before tracking), ignored\n",
+		        counted(totals->frees_untracked, "free").text);
+}
+
+static void write_peak(FILE *out, const struct report *report)
+{
+	const struct replay_totals *totals = &report->totals;
+	if (totals->peak_event == 0) {
+		fputs("PEAK     none: nothing was allocated\n", out);
+		return;
+	}
+	fprintf(out, "PEAK     %s live in %s at %s\n", bytes_text(totals->peak_bytes).text,
+	        counted(totals->peak_blocks, "block").text, time_text(totals->peak_time_ns).text);
+	int bytes_width = 0, blocks_width = 0;
+	for (size_t i = 0; i < report->peak_stack_count; i++) {
+		const struct report_peak_stack *peak = &report->peak_stacks[i];
+		int width = (int)strlen(bytes_text(peak->bytes).text);
+		bytes_width = width > bytes_width ? width : bytes_width;
+		width = (int)strlen(counted(peak->blocks, "block").text);
+		blocks_width = width > blocks_width ? width : blocks_width;
+	}
+	for (size_t i = 0; i < report->peak_stack_count; i++) {
+		const struct report_peak_stack *peak = &report->peak_stacks[i];
+		fprintf(out, "           %*s in %-*s  from ", bytes_width, bytes_text(peak->bytes).text,
+		        blocks_width, counted(peak->blocks, "block").text);
+		write_short_stack(out, report, &peak->stack);
+		fputc('\n', out);
+	}
+}
+
+static void write_leak(FILE *out, const struct report *report, const struct report_leak *leak)
+{
+	fprintf(out, "  %s in %s  allocated by ", bytes_text(leak->bytes).text,
+	        counted(leak->blocks, "block").text);
+	const struct report_frame *leaking = report_leaking_frame(&leak->stack);
+	if (leaking)
+		write_function(out, leaking);
+	else
+		fputs("??", out);
+	if (leak->first_time_ns == leak->last_time_ns)
+		fprintf(out, " at %s\n", time_text(leak->first_time_ns).text);
+	else
+		fprintf(out, " from %s to %s\n", time_text(leak->first_time_ns).text,
+		        time_text(leak->last_time_ns).text);
+	for (size_t i = 0; i < leak->tag_count && i < TAGS_SHOWN; i++) {
+		const struct replay_tag *tag = leak->tags[i];
+		fprintf(out, "     tagged %s", tag->name);
+		if (tag->type_name[0])
+			fprintf(out, " (%s)", tag->type_name);
+		if (tag->file[0])
+			fprintf(out, " at %s:%" PRIu32, base_name(tag->file), tag->line);
+		fputc('\n', out);
+	}
+	if (leak->tag_count > TAGS_SHOWN)
+		fprintf(out, "     and %zu more tagged\n", leak->tag_count - TAGS_SHOWN);
+	write_frames(out, report, &leak->stack);
+}
+
+static void write_leaks(FILE *out, const struct report *report)
+{
+	const struct replay_totals *totals = &report->totals;
+	const char *title = report->ended_cleanly ? "LEAKS   " : "LIVE AT END";
+	if (report->leak_count == 0) {
+		fprintf(out, "%s none%s\n", title,
+		        totals->allocations > 0 ? ": every block was freed" : "");
+		return;
+	}
+	fprintf(out, "%s %s, %s in %s%s\n", title, counted(totals->live_blocks, "block").text,
+	        bytes_text(totals->live_bytes).text, counted(report->leak_count, "place").text,
+	        report->ended_cleanly ? "" : " (the program did not end cleanly: not all leaks)");
+	size_t shown = kept(report, report->leak_count);
+	for (size_t i = 0; i < shown; i++)
+		write_leak(out, report, &report->leaks[i]);
+	if (shown < report->leak_count)
+		fprintf(out, "  ... and %s (--top shows more)\n",
+		        counted(report->leak_count - shown, "more place").text);
+}
+
+static void write_sites(FILE *out, const struct report *report, const char *title,
+                        const struct report_site *sites, size_t count)
+{
+	fprintf(out, "TOP ALLOCATION SITES (%s)\n", title);
+	if (count == 0)
+		fputs("  none\n", out);
+	int calls_width = 0, bytes_width = 0;
+	for (size_t i = 0; i < count; i++) {
+		int width = (int)strlen(counted(sites[i].calls, "call").text);
+		calls_width = width > calls_width ? width : calls_width;
+		width = (int)strlen(bytes_text(sites[i].bytes).text);
+		bytes_width = width > bytes_width ? width : bytes_width;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const struct report_site *site = &sites[i];
+		fprintf(out, "  %*s  %*s  ", calls_width, counted(site->calls, "call").text,
+		        bytes_width, bytes_text(site->bytes).text);
+		write_short_stack(out, report, &site->stack);
+		if (site->expands > 0)
+			fprintf(out, "  (%s in place)", grouped(site->expands).text);
+		fputc('\n', out);
+	}
+}
+
+int report_write_text(const struct report *report, FILE *out)
+{
+	write_header(out, report);
+	write_totals(out, report);
+	write_peak(out, report);
+	write_leaks(out, report);
+	write_sites(out, report, "by calls", report->sites_by_calls, report->sites_by_calls_count);
+	write_sites(out, report, "by bytes", report->sites_by_bytes, report->sites_by_bytes_count);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- the summary after a run ----------------------------------------- */
+
+int report_print_summary(const char *path, FILE *out)
+{
+	struct replay *replay;
+	const char *message = NULL;
+	int error = replay_create(path, &replay, &message);
+	if (error < 0) {
+		/* The reader explains what is wrong inside a file; for a file that
+		 * cannot be opened at all, the system's reason says more. */
+		bool format_problem = error == -EPROTO || error == -EPROTONOSUPPORT;
+		fprintf(out, "memscope: cannot read the capture %s: %s\n", path,
+		        format_problem && message ? message : strerror(-error));
+		return error;
+	}
+	const struct replay_totals *totals = &replay->totals;
+	fprintf(out, "memscope: %s, %s, %s requested\n",
+	        counted(totals->allocations, "allocation").text,
+	        counted(totals->frees, "free").text, bytes_text(totals->allocated_bytes).text);
+	fprintf(out, "memscope: peak %s live at %s\n", bytes_text(totals->peak_bytes).text,
+	        time_text(totals->peak_time_ns).text);
+	if (totals->live_blocks == 0)
+		fputs("memscope: no leaks: every block was freed\n", out);
+	else
+		fprintf(out, "memscope: %s %s, %s\n",
+		        replay->has_trailer ? "leaked" : "still live at the end:",
+		        counted(totals->live_blocks, "block").text,
+		        bytes_text(totals->live_bytes).text);
+
+	char **warnings = NULL;
+	size_t warning_count = 0;
+	error = capture_warnings(replay, &warnings, &warning_count);
+	for (size_t i = 0; i < warning_count; i++)
+		fprintf(out, "memscope: warning: %s\n", warnings[i]);
+	free_texts(warnings, warning_count);
+	fprintf(out, "memscope: run `memscope report %s` for stacks\n", path);
+	replay_destroy(replay);
+	if (error < 0)
+		return error;
+	return ferror(out) ? -EIO : 0;
+}

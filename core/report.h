@@ -1,0 +1,138 @@
+/* report.h - what a capture shows: totals, peak with its top stacks, leaks
+ * grouped by stack, top allocation sites; built by replaying the capture and
+ * symbolizing its stacks, and printed as text.
+ *
+ * report_build() gives a structure whose numbers are exact, for tests and
+ * for exporters; report_write_text() prints it the way valgrind and
+ * heaptrack users expect.  Errors are negative errno values.
+ */
+#ifndef MEMSCOPE_REPORT_H
+#define MEMSCOPE_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "replay.h"
+
+#define REPORT_DEFAULT_TOP 10      /* leak groups, peak stacks and sites printed */
+#define REPORT_DEFAULT_DEPTH 16    /* frames printed per stack */
+#define REPORT_MAX_STACK_FRAMES 256 /* instruction addresses symbolized per stack */
+
+struct symbolizer;
+
+struct report_options {
+	uint32_t top;              /* peak stacks and sites kept, leak groups printed; 0: all */
+	uint32_t depth;            /* frames printed per stack; 0: all */
+};
+
+/* One source-level frame of a stack.  Strings belong to the report. */
+struct report_frame {
+	uint64_t ip;               /* the recorded return address */
+	const char *function;      /* NULL if unknown */
+	const char *file;          /* NULL if no line information */
+	uint32_t line;
+	bool inlined;              /* inlined into the next frame */
+	const char *module;        /* NULL if no module covers ip */
+	uint64_t module_offset;
+};
+
+struct report_stack {
+	uint32_t id;               /* the capture's stack id; 0: no stack was recorded */
+	struct report_frame *frames; /* innermost first */
+	size_t frame_count;
+};
+
+/* Blocks of one stack live at the peak. */
+struct report_peak_stack {
+	struct report_stack stack;
+	uint64_t blocks;
+	uint64_t bytes;
+};
+
+/* Blocks still live at the end, allocated from one stack. */
+struct report_leak {
+	struct report_stack stack;
+	uint64_t blocks;
+	uint64_t bytes;            /* requested */
+	uint64_t first_time_ns;    /* earliest allocation among them */
+	uint64_t last_time_ns;
+	const struct replay_tag **tags; /* the tagged ones' tags */
+	size_t tag_count;
+};
+
+/* A stack that allocated. */
+struct report_site {
+	struct report_stack stack;
+	uint64_t calls;            /* allocations + in-place reallocations */
+	uint64_t allocations;
+	uint64_t expands;
+	uint64_t bytes;            /* requested by its allocations */
+};
+
+struct report {
+	char *path;
+	const char *program;       /* INFO "program", or NULL */
+	const char *backend;       /* INFO "backend", or NULL */
+	uint32_t threads;          /* THREAD records */
+	uint64_t duration_ns;
+	bool ended_cleanly;        /* the capture has its trailer */
+	bool truncated;            /* the file is cut short or corrupt past some point */
+
+	struct replay_totals totals;
+
+	struct report_peak_stack *peak_stacks; /* bytes descending; at most options.top */
+	size_t peak_stack_count;
+
+	struct report_leak *leaks; /* every group, bytes descending */
+	size_t leak_count;
+
+	struct report_site *sites_by_calls;    /* at most options.top each */
+	size_t sites_by_calls_count;
+	struct report_site *sites_by_bytes;
+	size_t sites_by_bytes_count;
+
+	char **warnings;           /* what makes the numbers less than the whole story */
+	size_t warning_count;
+
+	struct report_options options;
+	struct replay *replay;     /* owned: everything else the capture said */
+	struct symbolizer *symbolizer; /* owned: frame strings live here */
+};
+
+/* Defaults: REPORT_DEFAULT_TOP and REPORT_DEFAULT_DEPTH. */
+void report_options_init(struct report_options *options);
+
+/* Replays and symbolizes the capture at path (options NULL: defaults).  A
+ * capture cut short is not an error: the report covers what was read and
+ * carries a warning.  Returns 0, -ENOMEM, or capture_reader_open's errors
+ * (-errno of open, -EPROTO not a capture, -EPROTONOSUPPORT unknown major);
+ * then *message, if not NULL, explains (a static string). */
+int report_build(const char *path, const struct report_options *options,
+                 struct report **out, const char **message);
+
+/* NULL is a no-op. */
+void report_destroy(struct report *report);
+
+/* Prints the report as text.  Returns 0 or -EIO. */
+int report_write_text(const struct report *report, FILE *out);
+
+/* Whether function (as the symbolizer names it, demangled or not) is an
+ * allocator or a library wrapper that allocates for its caller: malloc & co.,
+ * strdup, __libc_*, operator new, and the C++ standard library (std::,
+ * __gnu_cxx::) whose allocations a program makes through templates. */
+bool report_is_allocator_function(const char *function);
+
+/* The frame of the "leaking function": the innermost frame that is the
+ * program's code, skipping allocator frames (report_is_allocator_function)
+ * and every frame inside libc, libstdc++ or jemalloc.  NULL if none. */
+const struct report_frame *report_leaking_frame(const struct report_stack *stack);
+
+/* Prints the few-line summary `memscope run` shows when the program ends
+ * (allocations, bytes, peak, leaks, and any warning about the capture) on
+ * out.  Returns 0, or a negative errno when the capture cannot be read at
+ * all (the reason is printed on out too). */
+int report_print_summary(const char *path, FILE *out);
+
+#endif

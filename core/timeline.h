@@ -1,0 +1,14 @@
+/* timeline.h - one sample of the process's memory and CPU: RSS, jemalloc's
+ * allocated/active/resident/mapped/retained, CPU time, threads, I/O.  The
+ * heap fields are left for the event store, which knows the live set.
+ * Called from the tracker's writer thread every interval. */
+#ifndef MEMSCOPE_TIMELINE_H
+#define MEMSCOPE_TIMELINE_H
+
+#include "capture.h"
+
+/* Fills *sample (time_ns and heap fields untouched); fields that cannot be
+ * read stay 0. */
+void timeline_sample(struct capture_sample *sample);
+
+#endif

@@ -1,0 +1,555 @@
+/* tracker.c - the public tracker API (memscope.h): ties a capture source,
+ * a backend and an event store together, and runs the writer thread that
+ * drains the event store, samples the timeline and follows the module map.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jemalloc/jemalloc.h>
+
+#include "memscope/memscope.h"
+#include "memscope_config.h"
+
+#include "backend.h"
+#include "capture_source.h"
+#include "event_store.h"
+#include "guard.h"
+#include "modules.h"
+#include "timeline.h"
+
+__thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
+
+#define WRITER_IDLE_NS 1000000u         /* sleep between empty drains */
+#define FLUSH_INTERVAL_NS 100000000u    /* a crash loses at most this much */
+#define MODULE_CHECK_INTERVAL_NS 20000000u
+
+enum tracker_state {
+	TRACKER_CREATED,
+	TRACKER_RUNNING,
+	TRACKER_STOPPED,
+};
+
+struct memscope_tracker {
+	memscope_config config;
+	char *output_path;
+	char *program_name;
+	enum tracker_state state;
+	bool forked_away;             /* we are a fork's child: the capture is the parent's */
+
+	const struct capture_source_ops *source;
+	struct backend *backend;
+	struct event_store *store;
+	struct module_map *modules;
+	int fd;
+
+	pthread_t writer;
+	bool writer_running;
+	atomic_bool writer_stop;
+
+	memscope_stats final_stats;   /* frozen at stop */
+};
+
+/* The running tracker, for the fork handler. */
+static memscope_tracker *running;
+static pthread_once_t fork_handler_once = PTHREAD_ONCE_INIT;
+
+static const char *const backend_names[] = {
+	[MEMSCOPE_BACKEND_EXACT] = "exact",
+	[MEMSCOPE_BACKEND_LOCKFREE] = "lockfree",
+	[MEMSCOPE_BACKEND_ASYNC] = "async",
+	[MEMSCOPE_BACKEND_HYBRID] = "hybrid",
+};
+
+MEMSCOPE_EXPORT const char *memscope_backend_name(memscope_backend_kind backend)
+{
+	if ((unsigned)backend >= sizeof backend_names / sizeof backend_names[0])
+		return NULL;
+	return backend_names[backend];
+}
+
+MEMSCOPE_EXPORT int memscope_backend_parse(const char *name, memscope_backend_kind *out)
+{
+	for (unsigned i = 0; name != NULL && i < sizeof backend_names / sizeof backend_names[0]; i++) {
+		if (strcmp(name, backend_names[i]) == 0) {
+			*out = (memscope_backend_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+MEMSCOPE_EXPORT void memscope_config_init(memscope_config *config)
+{
+	*config = (memscope_config){
+		.version = MEMSCOPE_CONFIG_VERSION,
+		.backend = MEMSCOPE_BACKEND_EXACT,
+		.stack_depth = 64,
+		.timeline_interval_ms = 10,
+	};
+}
+
+/* ---- the writer thread -------------------------------------------------- */
+
+static void emit_module(void *context, struct capture_record *record)
+{
+	event_store_add_record(context, record);
+}
+
+static void sample_timeline(memscope_tracker *tracker)
+{
+	struct capture_record record = {.type = CAPTURE_RECORD_SAMPLE};
+	record.u.sample.time_ns = event_store_now(tracker->store);
+	timeline_sample(&record.u.sample);
+	event_store_add_record(tracker->store, &record);
+}
+
+static void *writer_main(void *argument)
+{
+	memscope_tracker *tracker = argument;
+	uint64_t sample_interval = (uint64_t)tracker->config.timeline_interval_ms * 1000000u;
+	uint64_t next_sample = 0, next_flush = FLUSH_INTERVAL_NS, next_module_check = 0;
+
+	guard_raise();
+	prctl(PR_SET_NAME, "memscope-writer");
+	while (!atomic_load(&tracker->writer_stop)) {
+		uint64_t consumed = event_store_drain(tracker->store);
+		uint64_t now = event_store_now(tracker->store);
+		if (sample_interval != 0 && now >= next_sample) {
+			sample_timeline(tracker);
+			next_sample = now + sample_interval;
+		}
+		if (now >= next_module_check) {
+			module_map_update(tracker->modules, now, emit_module, tracker->store);
+			next_module_check = now + MODULE_CHECK_INTERVAL_NS;
+		}
+		if (now >= next_flush) {
+			event_store_flush(tracker->store);
+			event_store_reap(tracker->store);
+			next_flush = now + FLUSH_INTERVAL_NS;
+		}
+		if (consumed == 0) {
+			struct timespec idle = {0, WRITER_IDLE_NS};
+			nanosleep(&idle, NULL);
+		}
+	}
+	guard_lower();
+	return NULL;
+}
+
+static int start_writer(memscope_tracker *tracker)
+{
+	/* The program's signals must never land on memscope's thread. */
+	sigset_t all, previous;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	atomic_store(&tracker->writer_stop, false);
+	int error = pthread_create(&tracker->writer, NULL, writer_main, tracker);
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	if (error != 0)
+		return -error;
+	tracker->writer_running = true;
+	return 0;
+}
+
+static void stop_writer(memscope_tracker *tracker)
+{
+	if (!tracker->writer_running)
+		return;
+	atomic_store(&tracker->writer_stop, true);
+	pthread_join(tracker->writer, NULL);
+	tracker->writer_running = false;
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+/* In a fork's child only the forking thread survives: there is no writer
+ * thread, and the capture file is the parent's.  The child is left alone
+ * (a child that execs is traced anew by the preload library, if asked). */
+static void after_fork_in_child(void)
+{
+	if (running == NULL)
+		return;
+	running->source->disable();
+	running->forked_away = true;
+	running->writer_running = false;
+	running = NULL;
+	event_store_forget_rings_after_fork();
+}
+
+static void install_fork_handler(void)
+{
+	pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static char *process_name(void)
+{
+	char path[PATH_MAX];
+	ssize_t length = readlink("/proc/self/exe", path, sizeof path - 1);
+	if (length <= 0)
+		return strdup("?");
+	path[length] = '\0';
+	return strdup(path);
+}
+
+static void add_info(memscope_tracker *tracker, const char *key, const char *value)
+{
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_INFO,
+		.u.info = {.key = key, .value = value},
+	};
+	event_store_add_record(tracker->store, &record);
+}
+
+static void add_command_line(memscope_tracker *tracker)
+{
+	char buffer[4096];
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t length = read(fd, buffer, sizeof buffer - 1);
+	close(fd);
+	if (length <= 0)
+		return;
+	for (ssize_t i = 0; i < length - 1; i++)
+		if (buffer[i] == '\0')
+			buffer[i] = ' ';
+	buffer[length] = '\0';
+	add_info(tracker, "command_line", buffer);
+}
+
+static void add_run_info(memscope_tracker *tracker)
+{
+	char text[64];
+	add_info(tracker, "program", tracker->program_name);
+	add_command_line(tracker);
+	snprintf(text, sizeof text, "%ld", (long)getpid());
+	add_info(tracker, "pid", text);
+	add_info(tracker, "backend", memscope_backend_name(tracker->config.backend));
+	add_info(tracker, "capture_source", tracker->source->name);
+	snprintf(text, sizeof text, "%u", tracker->config.stack_depth);
+	add_info(tracker, "stack_depth", text);
+	snprintf(text, sizeof text, "%u", tracker->config.timeline_interval_ms);
+	add_info(tracker, "timeline_interval_ms", text);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(text, sizeof text, "%lld", (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+	add_info(tracker, "start_unix_ns", text);
+	add_info(tracker, "memscope_version", MEMSCOPE_VERSION);
+	const char *jemalloc_version = NULL;
+	size_t size = sizeof jemalloc_version;
+	if (mallctl("version", &jemalloc_version, &size, NULL, 0) == 0 && jemalloc_version != NULL)
+		add_info(tracker, "jemalloc_version", jemalloc_version);
+}
+
+static int validate(const memscope_config *config)
+{
+	if (config == NULL || config->version != MEMSCOPE_CONFIG_VERSION)
+		return -EINVAL;
+	if (config->stack_depth < 1 || config->stack_depth > MEMSCOPE_MAX_STACK_DEPTH)
+		return -EINVAL;
+	if (memscope_backend_name(config->backend) == NULL)
+		return -EINVAL;
+	return 0;
+}
+
+static int open_output(memscope_tracker *tracker)
+{
+	if (tracker->output_path == NULL) {
+		/* In memory until write_capture: an anonymous file keeps one
+		 * writing path for both cases. */
+		tracker->fd = memfd_create("memscope-capture", MFD_CLOEXEC);
+	} else {
+		tracker->fd = open(tracker->output_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
+	return tracker->fd < 0 ? -errno : 0;
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *config, memscope_tracker **out)
+{
+	const char *message = NULL;
+	int error = validate(config);
+	if (error < 0)
+		return error;
+
+	guard_raise();
+	memscope_tracker *tracker = calloc(1, sizeof *tracker);
+	error = -ENOMEM;
+	if (tracker == NULL)
+		goto out;
+	tracker->fd = -1;
+	tracker->config = *config;
+	tracker->source = &capture_source_jemalloc_hooks;
+	tracker->program_name = config->program_name ? strdup(config->program_name) : process_name();
+	tracker->output_path = config->output_path ? strdup(config->output_path) : NULL;
+	if (tracker->program_name == NULL || (config->output_path && tracker->output_path == NULL))
+		goto fail;
+	tracker->config.output_path = tracker->output_path;
+	tracker->config.program_name = tracker->program_name;
+
+	error = backend_create(config->backend, &tracker->backend, &message);
+	if (error < 0)
+		goto fail;
+	error = module_map_create(&tracker->modules);
+	if (error < 0)
+		goto fail;
+	error = open_output(tracker);
+	if (error < 0)
+		goto fail;
+	error = event_store_create(tracker->fd, &tracker->store);
+	if (error < 0)
+		goto fail;
+	error = tracker->backend->ops->open(tracker->backend, &tracker->config, tracker->store);
+	if (error < 0) {
+		message = "cannot find memscope's own code to unwind through";
+		goto fail;
+	}
+	*out = tracker;
+	error = 0;
+	goto out;
+fail:
+	if (message != NULL)
+		fprintf(stderr, "memscope: %s\n", message);
+	memscope_tracker_destroy(tracker);
+out:
+	guard_lower();
+	return error;
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
+{
+	const char *message = NULL;
+	if (tracker == NULL)
+		return -EINVAL;
+	if (tracker->state != TRACKER_CREATED)
+		return -EALREADY;
+	if (running != NULL)
+		return -EBUSY;
+
+	guard_raise();
+	pthread_once(&fork_handler_once, install_fork_handler);
+	int error = tracker->source->install(tracker->backend, &message);
+	if (error < 0) {
+		fprintf(stderr, "memscope: cannot track this process: %s\n", message);
+		goto out;
+	}
+	event_store_open(tracker->store);
+	add_run_info(tracker);
+	module_map_update(tracker->modules, 0, emit_module, tracker->store);
+	error = start_writer(tracker);
+	if (error < 0) {
+		tracker->source->uninstall();
+		goto out;
+	}
+	running = tracker;
+	tracker->state = TRACKER_RUNNING;
+	tracker->source->enable();
+out:
+	guard_lower();
+	return error;
+}
+
+static void fill_stats(memscope_tracker *tracker, memscope_stats *stats)
+{
+	struct store_totals totals;
+	event_store_totals(tracker->store, &totals);
+	stats->total_allocations = totals.allocations;
+	stats->total_frees = totals.frees;
+	stats->active_allocations = totals.live_blocks;
+	stats->total_bytes = totals.allocated_bytes;
+	stats->active_bytes = totals.live_bytes;
+	stats->active_usable_bytes = totals.live_usable_bytes;
+	stats->peak_bytes = totals.peak_bytes;
+	stats->peak_time_ns = totals.peak_time_ns;
+	stats->leaked_allocations = 0;
+	stats->leaked_bytes = 0;
+}
+
+static void write_trailer(memscope_tracker *tracker)
+{
+	struct store_totals totals;
+	event_store_totals(tracker->store, &totals);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TRAILER,
+		.u.trailer = {
+			.time_ns = event_store_now(tracker->store),
+			.allocations = totals.allocations + totals.reallocations,
+			.frees = totals.frees,
+			.allocated_bytes = totals.allocated_bytes,
+			.peak_bytes = totals.peak_bytes,
+			.peak_time_ns = totals.peak_time_ns,
+			.live_blocks = totals.live_blocks,
+			.live_bytes = totals.live_bytes,
+			.events = totals.events,
+			.lost_events = totals.lost_events,
+		},
+	};
+	event_store_add_record(tracker->store, &record);
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
+{
+	if (tracker == NULL)
+		return -EINVAL;
+	if (tracker->state != TRACKER_RUNNING)
+		return -EALREADY;
+	tracker->state = TRACKER_STOPPED;
+	if (tracker->forked_away)
+		return 0;
+
+	guard_raise();
+	tracker->source->disable();
+	event_store_close(tracker->store);
+	stop_writer(tracker);
+	tracker->source->uninstall();
+	running = NULL;
+
+	uint64_t now = event_store_now(tracker->store);
+	module_map_update(tracker->modules, now, emit_module, tracker->store);
+	if (tracker->config.timeline_interval_ms != 0)
+		sample_timeline(tracker);
+	write_trailer(tracker);
+	int error = event_store_flush(tracker->store);
+	if (error < 0 && tracker->output_path != NULL)
+		fprintf(stderr, "memscope: cannot write capture %s: %s; the capture is incomplete\n",
+		        tracker->output_path, strerror(-error));
+
+	tracker->final_stats.version = MEMSCOPE_STATS_VERSION;
+	fill_stats(tracker, &tracker->final_stats);
+	tracker->final_stats.leaked_allocations = tracker->final_stats.active_allocations;
+	tracker->final_stats.leaked_bytes = tracker->final_stats.active_bytes;
+	guard_lower();
+	return 0;
+}
+
+MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker)
+{
+	if (tracker == NULL)
+		return;
+	guard_raise();
+	if (tracker->state == TRACKER_RUNNING)
+		memscope_tracker_stop(tracker);
+	if (!tracker->forked_away) {
+		/* In a fork's child, these belong to the parent's capture. */
+		event_store_destroy(tracker->store);
+		backend_destroy(tracker->backend);
+		if (tracker->fd >= 0)
+			close(tracker->fd);
+	}
+	module_map_destroy(tracker->modules);
+	free(tracker->output_path);
+	free(tracker->program_name);
+	free(tracker);
+	guard_lower();
+}
+
+MEMSCOPE_EXPORT memscope_tracker *memscope_tracker_new(memscope_backend_kind backend)
+{
+	memscope_config config;
+	memscope_tracker *tracker = NULL;
+	memscope_config_init(&config);
+	config.backend = backend;
+	int error = memscope_tracker_create(&config, &tracker);
+	if (error == 0)
+		error = memscope_tracker_start(tracker);
+	if (error < 0) {
+		fprintf(stderr, "memscope: cannot start a %s tracker: %s\n",
+		        memscope_backend_name(backend) ? memscope_backend_name(backend) : "?",
+		        strerror(-error));
+		memscope_tracker_destroy(tracker);
+		return NULL;
+	}
+	return tracker;
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_get_stats(memscope_tracker *tracker, memscope_stats *stats)
+{
+	if (tracker == NULL || stats == NULL || stats->version != MEMSCOPE_STATS_VERSION)
+		return -EINVAL;
+	if (tracker->state == TRACKER_STOPPED) {
+		*stats = tracker->final_stats;
+		return 0;
+	}
+	if (tracker->state == TRACKER_RUNNING)
+		event_store_sync(tracker->store);
+	fill_stats(tracker, stats);
+	stats->version = MEMSCOPE_STATS_VERSION;
+	return 0;
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_tag(memscope_tracker *tracker, const void *address,
+                                         const char *name, const char *type_name,
+                                         const char *file, int line)
+{
+	if (tracker == NULL || address == NULL || name == NULL)
+		return -EINVAL;
+	if (tracker->state != TRACKER_RUNNING)
+		return -ENOENT;
+	guard_raise();
+	int error = event_store_record_tag(tracker->store, (uintptr_t)address, name,
+	                                   type_name ? type_name : "", file ? file : "",
+	                                   line < 0 ? 0 : (uint32_t)line);
+	guard_lower();
+	return error == -EAGAIN ? -ENOENT : error;
+}
+
+static int copy_file(int from, int to)
+{
+	char buffer[65536];
+	off_t offset = 0;
+	for (;;) {
+		ssize_t length = pread(from, buffer, sizeof buffer, offset);
+		if (length < 0 && errno == EINTR)
+			continue;
+		if (length < 0)
+			return -errno;
+		if (length == 0)
+			return 0;
+		for (ssize_t written = 0; written < length;) {
+			ssize_t result = write(to, buffer + written, (size_t)(length - written));
+			if (result < 0 && errno == EINTR)
+				continue;
+			if (result < 0)
+				return -errno;
+			written += result;
+		}
+		offset += length;
+	}
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_write_capture(memscope_tracker *tracker, const char *path)
+{
+	if (tracker == NULL || path == NULL || tracker->forked_away)
+		return -EINVAL;
+	guard_raise();
+	if (tracker->state == TRACKER_RUNNING)
+		event_store_sync(tracker->store);
+	int error = event_store_flush(tracker->store);
+	if (error < 0)
+		goto out;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error = -errno;
+		goto out;
+	}
+	error = copy_file(tracker->fd, fd);
+	if (close(fd) < 0 && error == 0)
+		error = -errno;
+out:
+	guard_lower();
+	return error;
+}

@@ -1,0 +1,126 @@
+/* memscope.h - track the heap of the current process from inside it.
+ *
+ * A tracker records every allocation the process makes (through jemalloc, which
+ * must be the process's malloc: link with -ljemalloc, see README) with its call
+ * stack, thread and time, and keeps running totals.  Its capture can be written
+ * to a .memscope file that `memscope report` reads.
+ *
+ * Errors are negative errno values; each function says which.  Only one tracker
+ * can be running in a process at a time.
+ */
+#ifndef MEMSCOPE_MEMSCOPE_H
+#define MEMSCOPE_MEMSCOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(MEMSCOPE_BUILDING_LIBRARY)
+#define MEMSCOPE_EXPORT __attribute__((visibility("default")))
+#else
+#define MEMSCOPE_EXPORT
+#endif
+
+#define MEMSCOPE_VERSION_MAJOR 0
+#define MEMSCOPE_VERSION_MINOR 1
+
+/* The capture backends.  Each decides what is recorded and with which stack. */
+typedef enum memscope_backend_kind {
+	MEMSCOPE_BACKEND_EXACT = 0,    /* every event, every stack: the reference */
+	MEMSCOPE_BACKEND_LOCKFREE = 1, /* Poisson sampling by bytes, no locks */
+	MEMSCOPE_BACKEND_ASYNC = 2,    /* every event attributed to its task */
+	MEMSCOPE_BACKEND_HYBRID = 3,   /* exact for large blocks, sampled for small */
+} memscope_backend_kind;
+
+typedef struct memscope_tracker memscope_tracker;
+
+/* Configuration.  Fill with memscope_config_init(), then change fields. */
+typedef struct memscope_config {
+	uint32_t version;               /* MEMSCOPE_CONFIG_VERSION */
+	memscope_backend_kind backend;
+	uint32_t stack_depth;           /* frames kept per stack, 1..MEMSCOPE_MAX_STACK_DEPTH */
+	uint32_t timeline_interval_ms;  /* 0 turns the timeline sampler off */
+	const char *output_path;        /* stream the capture here as it happens; NULL keeps it
+	                                   in an anonymous file until write_capture */
+	const char *program_name;       /* recorded in the capture; NULL: the process's name */
+} memscope_config;
+
+#define MEMSCOPE_CONFIG_VERSION 1
+#define MEMSCOPE_MAX_STACK_DEPTH 128
+
+/* Totals since the tracker started. */
+typedef struct memscope_stats {
+	uint32_t version;               /* MEMSCOPE_STATS_VERSION, set by the caller */
+	uint32_t reserved;
+	uint64_t total_allocations;     /* every block handed out */
+	uint64_t total_frees;
+	uint64_t active_allocations;    /* blocks live now */
+	uint64_t total_bytes;           /* requested bytes of every block handed out */
+	uint64_t active_bytes;          /* requested bytes live now */
+	uint64_t active_usable_bytes;   /* usable bytes (what the allocator reserved) live now */
+	uint64_t peak_bytes;            /* highest active_bytes seen */
+	uint64_t peak_time_ns;          /* when, in ns since the tracker started */
+	uint64_t leaked_allocations;    /* blocks still live when the tracker stopped (0 while running) */
+	uint64_t leaked_bytes;
+} memscope_stats;
+
+#define MEMSCOPE_STATS_VERSION 1
+
+/* Fills *config with defaults: exact backend, depth 64, 10 ms timeline. */
+MEMSCOPE_EXPORT void memscope_config_init(memscope_config *config);
+
+/* Creates and starts a tracker.  Returns NULL on failure and prints why on
+ * stderr; memscope_tracker_create() says why as an error code instead. */
+MEMSCOPE_EXPORT memscope_tracker *memscope_tracker_new(memscope_backend_kind backend);
+
+/* Creates a tracker from *config without starting it.
+ * Returns 0, or -EINVAL (bad config), -ENOTSUP (backend not built yet, or
+ * malloc is not jemalloc's), -EBUSY (another tracker is running), -ENOMEM,
+ * or the errno of opening config->output_path. */
+MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *config, memscope_tracker **out);
+
+/* Starts recording.  Returns 0, -EBUSY if another tracker is running, -EALREADY. */
+MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker);
+
+/* Stops recording; what is live now counts as leaked.  Returns 0 or -EALREADY. */
+MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker);
+
+/* Stops if running and frees everything.  NULL is a no-op. */
+MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker);
+
+/* Copies the totals, up to date with every call made before this one, into
+ * *stats (whose version the caller sets).  Returns 0 or -EINVAL. */
+MEMSCOPE_EXPORT int memscope_tracker_get_stats(memscope_tracker *tracker, memscope_stats *stats);
+
+/* Names the live heap block at address: it shows under this name, type and
+ * source line in reports.  Returns 0, -EINVAL (NULL), -ENOENT (not tracking). */
+MEMSCOPE_EXPORT int memscope_tracker_tag(memscope_tracker *tracker, const void *address,
+                                         const char *name, const char *type_name,
+                                         const char *file, int line);
+
+/* Writes everything captured so far to path as a .memscope file.
+ * Returns 0, or -errno of creating or writing the file. */
+MEMSCOPE_EXPORT int memscope_tracker_write_capture(memscope_tracker *tracker, const char *path);
+
+/* The name of a backend ("exact", ...), or NULL for an unknown value. */
+MEMSCOPE_EXPORT const char *memscope_backend_name(memscope_backend_kind backend);
+
+/* Parses a backend name.  Returns 0, or -EINVAL for an unknown name. */
+MEMSCOPE_EXPORT int memscope_backend_parse(const char *name, memscope_backend_kind *out);
+
+/* MEMSCOPE_TRACK(t, buf): names the block buf points to "buf", at this file:line. */
+#define MEMSCOPE_TRACK(tracker, variable) \
+	memscope_tracker_tag((tracker), (variable), #variable, NULL, __FILE__, __LINE__)
+
+/* MEMSCOPE_TRACK_TYPED(t, node, struct node): the same, recording the type name too. */
+#define MEMSCOPE_TRACK_TYPED(tracker, variable, type) \
+	memscope_tracker_tag((tracker), (variable), #variable, #type, __FILE__, __LINE__)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,533 @@
+/* test_cli.c - the memscope command as a user meets it: refusals before the
+ * program runs, usage errors, and a traced program's exit status, death by
+ * signal, stdin and stdout passing through untouched.
+ *
+ * Runs the built memscope, whose path is argv[1], for real: the end-to-end
+ * cases need the preload library and jemalloc it finds on its own.  Each case
+ * runs memscope in a fresh temporary directory, with stdin from a file and
+ * stdout and stderr captured to files.  Cases whose prerequisites are missing
+ * (a static libc, root, a group to borrow) say so on stderr and pass.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *memscope_path;
+/* One directory for the whole run, removed by main even when a case fails
+ * (a failing case's process ends before its teardown); a subdirectory of it
+ * per case. */
+static char root_dir[] = "/tmp/memscope-test-cli.XXXXXX";
+static char temp_dir[sizeof(root_dir) + 16];
+static char work_dir[sizeof(temp_dir) + 8];
+
+struct outcome {
+	int wait_status;
+	char *out;
+	size_t out_length;
+	char *err;
+	size_t err_length;
+};
+
+static void setup(void)
+{
+	/* Afresh each time: with CK_FORK=no the cases share this process. */
+	snprintf(temp_dir, sizeof(temp_dir), "%s/case.XXXXXX", root_dir);
+	ck_assert_ptr_nonnull(mkdtemp(temp_dir));
+	snprintf(work_dir, sizeof(work_dir), "%s/work", temp_dir);
+	ck_assert_int_eq(mkdir(work_dir, 0755), 0);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *where)
+{
+	(void)st;
+	(void)type;
+	(void)where;
+	remove(path);
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void teardown(void)
+{
+	remove_tree(temp_dir);
+}
+
+static char *temp_path(const char *name)
+{
+	char *path;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", temp_dir, name), 0);
+	return path;
+}
+
+static char *work_path(const char *name)
+{
+	char *path;
+
+	ck_assert_int_ge(asprintf(&path, "%s/%s", work_dir, name), 0);
+	return path;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* The whole file, NUL-terminated (the length counts any NULs inside). */
+static char *read_file(const char *path, size_t *length)
+{
+	FILE *file = fopen(path, "rb");
+	char *text = NULL;
+	size_t size = 0;
+
+	ck_assert_ptr_nonnull(file);
+	FILE *buffer = open_memstream(&text, &size);
+	ck_assert_ptr_nonnull(buffer);
+	int c;
+	while ((c = fgetc(file)) != EOF)
+		fputc(c, buffer);
+	fclose(buffer);
+	fclose(file);
+	*length = size;
+	return text;
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Runs memscope with args (NULL-terminated) in work_dir, input on its stdin
+ * (none when NULL), and collects how it ended and what it printed. */
+static void run_memscope(const char *const *args, const char *input, struct outcome *outcome)
+{
+	char *in_path = temp_path("stdin");
+	char *out_path = temp_path("stdout");
+	char *err_path = temp_path("stderr");
+	size_t count = 0;
+
+	write_file(in_path, input != NULL ? input : "", 0644);
+	while (args[count] != NULL)
+		count++;
+	char **argv = calloc(count + 2, sizeof(*argv));
+	ck_assert_ptr_nonnull(argv);
+	argv[0] = memscope_path;
+	for (size_t i = 0; i < count; i++)
+		argv[i + 1] = (char *)args[i];
+
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* A program killed on purpose must not leave a core behind. */
+		struct rlimit no_core = { 0, 0 };
+		int in = open(in_path, O_RDONLY);
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (in < 0 || out < 0 || err < 0 || chdir(work_dir) != 0)
+			_exit(99);
+		dup2(in, STDIN_FILENO);
+		dup2(out, STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		setrlimit(RLIMIT_CORE, &no_core);
+		execv(memscope_path, argv);
+		_exit(98);
+	}
+	while (waitpid(pid, &outcome->wait_status, 0) < 0)
+		ck_assert_int_eq(errno, EINTR);
+	outcome->out = read_file(out_path, &outcome->out_length);
+	outcome->err = read_file(err_path, &outcome->err_length);
+	free(argv);
+	free(in_path);
+	free(out_path);
+	free(err_path);
+}
+
+static void outcome_finish(struct outcome *outcome)
+{
+	free(outcome->out);
+	free(outcome->err);
+}
+
+static void assert_exit(const struct outcome *outcome, int status)
+{
+	if (!WIFEXITED(outcome->wait_status) || WEXITSTATUS(outcome->wait_status) != status)
+		ck_abort_msg("expected exit %d, got wait status %#x; stderr:\n%s", status,
+			     outcome->wait_status, outcome->err);
+}
+
+static void assert_stderr_has(const struct outcome *outcome, const char *text)
+{
+	if (strstr(outcome->err, text) == NULL)
+		ck_abort_msg("stderr lacks \"%s\":\n%s", text, outcome->err);
+}
+
+static void skip(const char *reason)
+{
+	fprintf(stderr, "test_cli: skipped: %s\n", reason);
+}
+
+START_TEST(program_not_found)
+{
+	const char *args[] = { "memscope-test-no-such-program", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 127);
+	assert_stderr_has(&outcome, "memscope: cannot run 'memscope-test-no-such-program': "
+			  "not found in PATH");
+	ck_assert_uint_eq(outcome.out_length, 0);
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(program_not_executable)
+{
+	char *data = work_path("data.txt");
+	const char *args[] = { "./data.txt", NULL };
+	struct outcome outcome;
+
+	write_file(data, "not a program\n", 0644);
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 126);
+	assert_stderr_has(&outcome, "cannot run './data.txt'");
+	assert_stderr_has(&outcome, "not executable");
+	outcome_finish(&outcome);
+	free(data);
+}
+END_TEST
+
+START_TEST(static_program_refused)
+{
+	if (access("/usr/lib/x86_64-linux-gnu/libc.a", R_OK) != 0) {
+		skip("no static libc (/usr/lib/x86_64-linux-gnu/libc.a) to build a static program");
+		return;
+	}
+	char *source = temp_path("static.c");
+	char *program = temp_path("static");
+	char *marker = work_path("ran");
+	char *command;
+
+	/* If memscope let it run, it would leave a marker behind. */
+	write_file(source, "#include <stdio.h>\n"
+		   "int main(void) { return fopen(\"ran\", \"w\") == NULL; }\n", 0644);
+	ck_assert_int_ge(asprintf(&command, "cc -static -o %s %s", program, source), 0);
+	if (system(command) != 0) {
+		skip("cc -static failed");
+	} else {
+		const char *args[] = { program, NULL };
+		struct outcome outcome;
+
+		run_memscope(args, NULL, &outcome);
+		assert_exit(&outcome, 1);
+		assert_stderr_has(&outcome, "statically linked");
+		assert_stderr_has(&outcome, program);
+		ck_assert(!file_exists(marker));
+		outcome_finish(&outcome);
+	}
+	free(command);
+	free(marker);
+	free(program);
+	free(source);
+}
+END_TEST
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	size_t length;
+	char *content = read_file(from, &length);
+	int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, length), (ssize_t)length);
+	close(fd);
+	free(content);
+}
+
+START_TEST(setgid_program_refused)
+{
+	struct group *nogroup = getgrnam("nogroup");
+	struct statvfs filesystem;
+
+	if (getuid() != 0) {
+		skip("setgid case needs root, to give a file another group");
+		return;
+	}
+	if (nogroup == NULL || nogroup->gr_gid == getgid()) {
+		skip("no group 'nogroup' other than the real group");
+		return;
+	}
+	if (statvfs(temp_dir, &filesystem) == 0 && (filesystem.f_flag & ST_NOSUID)) {
+		skip("/tmp is mounted nosuid, where setgid means nothing");
+		return;
+	}
+	char *program = temp_path("setgid-true");
+	const char *args[] = { program, NULL };
+	struct outcome outcome;
+
+	copy_file("/bin/true", program, 0755);
+	ck_assert_int_eq(chown(program, 0, nogroup->gr_gid), 0);
+	ck_assert_int_eq(chmod(program, 02755), 0);
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 1);
+	assert_stderr_has(&outcome, "setgid");
+	assert_stderr_has(&outcome, "LD_PRELOAD");
+	outcome_finish(&outcome);
+	free(program);
+}
+END_TEST
+
+START_TEST(unwritable_output_refused_before_running)
+{
+	char *output = temp_path("no-such-dir/x.memscope");
+	char *marker = work_path("ran");
+	char *expected;
+	const char *args[] = { "-o", output, "--", "sh", "-c", "touch ran", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 1);
+	ck_assert_int_ge(asprintf(&expected, "memscope: cannot write capture to %s: ", output), 0);
+	assert_stderr_has(&outcome, expected);
+	assert_stderr_has(&outcome, "-o");
+	ck_assert_msg(!file_exists(marker), "the program ran although its capture was refused");
+	outcome_finish(&outcome);
+	free(expected);
+	free(marker);
+	free(output);
+}
+END_TEST
+
+START_TEST(help_mentions_backend)
+{
+	const char *overview[] = { "--help", NULL };
+	const char *run_help[] = { "run", "--help", NULL };
+	const char *help_run[] = { "help", "run", NULL };
+	const char *const *cases[] = { overview, run_help, help_run };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct outcome outcome;
+
+		run_memscope(cases[i], NULL, &outcome);
+		assert_exit(&outcome, 0);
+		ck_assert_msg(strstr(outcome.out, "--backend") != NULL,
+			      "help %zu on stdout lacks --backend:\n%s", i, outcome.out);
+		outcome_finish(&outcome);
+	}
+}
+END_TEST
+
+START_TEST(unknown_backend_lists_valid_ones)
+{
+	const char *args[] = { "--backend", "bogus", "true", NULL };
+	const char *valid[] = { "exact", "lockfree", "async", "hybrid" };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "'bogus'");
+	for (size_t i = 0; i < sizeof(valid) / sizeof(valid[0]); i++)
+		assert_stderr_has(&outcome, valid[i]);
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(unknown_option_points_to_help)
+{
+	const char *args[] = { "--no-such-option", "true", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "--no-such-option");
+	assert_stderr_has(&outcome, "--help");
+	ck_assert_uint_eq(outcome.out_length, 0);
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(exit_status_passes_through)
+{
+	const char *args[] = { "sh", "-c", "exit 7", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 7);
+	assert_stderr_has(&outcome, "memscope: wrote ");
+	assert_stderr_has(&outcome, "memscope report ");
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(death_by_signal_passes_through)
+{
+	const char *args[] = { "sh", "-c", "kill -SEGV $$", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	if (!WIFSIGNALED(outcome.wait_status) || WTERMSIG(outcome.wait_status) != SIGSEGV)
+		ck_abort_msg("expected death by SIGSEGV, got wait status %#x; stderr:\n%s",
+			     outcome.wait_status, outcome.err);
+	assert_stderr_has(&outcome, "memscope: program killed by signal 11 (");
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(stdout_untouched)
+{
+	const char *args[] = { "printf", "a\\nb", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_uint_eq(outcome.out_length, 3);
+	ck_assert_mem_eq(outcome.out, "a\nb", 3);
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(stdin_passed)
+{
+	static const char input[] = "first line\nsecond line\n";
+	const char *args[] = { "-q", "--", "cat", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, input, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_uint_eq(outcome.out_length, strlen(input));
+	ck_assert_mem_eq(outcome.out, input, strlen(input));
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(program_options_untouched)
+{
+	/* Options after the program's name are the program's, even memscope's. */
+	const char *args[] = { "-q", "printf", "%s|", "--backend", "-q", "--", "-o", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_str_eq(outcome.out, "--backend|-q|--|-o|");
+	outcome_finish(&outcome);
+}
+END_TEST
+
+START_TEST(default_capture_named_after_program_and_pid)
+{
+	/* The shell is the traced process itself, so $$ is the pid in the name. */
+	const char *args[] = { "-q", "sh", "-c", "echo $$", NULL };
+	struct outcome outcome;
+	struct stat st;
+	char *name;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_int_gt(atoi(outcome.out), 0);
+	ck_assert_int_ge(asprintf(&name, "memscope.sh.%d.memscope", atoi(outcome.out)), 0);
+	char *path = work_path(name);
+	ck_assert_msg(stat(path, &st) == 0, "no capture %s", path);
+	ck_assert_int_gt(st.st_size, 0);
+	outcome_finish(&outcome);
+	free(path);
+	free(name);
+}
+END_TEST
+
+START_TEST(output_option_names_capture)
+{
+	const char *args[] = { "-q", "-o", "chosen.memscope", "true", NULL };
+	char *path = work_path("chosen.memscope");
+	struct outcome outcome;
+	struct stat st;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_msg(stat(path, &st) == 0, "no capture %s", path);
+	ck_assert_int_gt(st.st_size, 0);
+	outcome_finish(&outcome);
+	free(path);
+}
+END_TEST
+
+static Suite *cli_suite(void)
+{
+	Suite *suite = suite_create("cli");
+	TCase *refusals = tcase_create("refusals");
+	TCase *traced = tcase_create("traced");
+
+	tcase_add_checked_fixture(refusals, setup, teardown);
+	tcase_set_timeout(refusals, 60);
+	tcase_add_test(refusals, program_not_found);
+	tcase_add_test(refusals, program_not_executable);
+	tcase_add_test(refusals, static_program_refused);
+	tcase_add_test(refusals, setgid_program_refused);
+	tcase_add_test(refusals, unwritable_output_refused_before_running);
+	tcase_add_test(refusals, help_mentions_backend);
+	tcase_add_test(refusals, unknown_backend_lists_valid_ones);
+	tcase_add_test(refusals, unknown_option_points_to_help);
+	suite_add_tcase(suite, refusals);
+
+	/* These run a program under the preload library and jemalloc, and wait
+	 * for the summary, which symbolizes. */
+	tcase_add_checked_fixture(traced, setup, teardown);
+	tcase_set_timeout(traced, 120);
+	tcase_add_test(traced, exit_status_passes_through);
+	tcase_add_test(traced, death_by_signal_passes_through);
+	tcase_add_test(traced, stdout_untouched);
+	tcase_add_test(traced, stdin_passed);
+	tcase_add_test(traced, program_options_untouched);
+	tcase_add_test(traced, default_capture_named_after_program_and_pid);
+	tcase_add_test(traced, output_option_names_capture);
+	suite_add_tcase(suite, traced);
+	return suite;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s PATH-OF-MEMSCOPE\n", argv[0]);
+		return EXIT_FAILURE;
+	}
+	/* Each case runs memscope from its own directory. */
+	memscope_path = realpath(argv[1], NULL);
+	if (memscope_path == NULL) {
+		fprintf(stderr, "test_cli: cannot find %s: %s\n", argv[1], strerror(errno));
+		return EXIT_FAILURE;
+	}
+
+	if (mkdtemp(root_dir) == NULL) {
+		fprintf(stderr, "test_cli: cannot create %s: %s\n", root_dir, strerror(errno));
+		return EXIT_FAILURE;
+	}
+
+	SRunner *runner = srunner_create(cli_suite());
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	remove_tree(root_dir);
+	free(memscope_path);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
