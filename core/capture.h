@@ -195,6 +195,12 @@ struct capture_writer;
  * Returns 0, -ENOMEM, or -errno of write. */
 int capture_writer_create(int fd, struct capture_writer **out);
 
+/* A writer that appends blocks to fd, which already holds the start of a
+ * capture (its header and whole blocks, without the end block): used to
+ * finish a copy of a capture that is still being written.  Returns 0 or
+ * -ENOMEM. */
+int capture_writer_create_continuing(int fd, struct capture_writer **out);
+
 /* Adds one record.  Strings are copied (NULL is written as "").  Records are
  * written in the order they are added.  Returns 0, -EINVAL (unknown type or
  * kind, a count over its CAPTURE_MAX_*, a string over CAPTURE_MAX_STRING, a

@@ -10,6 +10,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,7 +129,7 @@ static int reserve(struct capture_writer *writer, size_t size)
 	return 0;
 }
 
-int capture_writer_create(int fd, struct capture_writer **out)
+static int writer_new(int fd, bool write_header, struct capture_writer **out)
 {
 	struct capture_writer *writer = calloc(1, sizeof(*writer));
 
@@ -143,6 +144,10 @@ int capture_writer_create(int fd, struct capture_writer **out)
 		return -ENOMEM;
 	}
 	reset_block(writer);
+	if (!write_header) {
+		*out = writer;
+		return 0;
+	}
 
 	uint8_t header[CAPTURE_HEADER_SIZE];
 	memcpy(header, CAPTURE_MAGIC, 8);
@@ -157,6 +162,16 @@ int capture_writer_create(int fd, struct capture_writer **out)
 	}
 	*out = writer;
 	return 0;
+}
+
+int capture_writer_create(int fd, struct capture_writer **out)
+{
+	return writer_new(fd, true, out);
+}
+
+int capture_writer_create_continuing(int fd, struct capture_writer **out)
+{
+	return writer_new(fd, false, out);
 }
 
 /* ---- the events: fixed layout, delta-encoded, no length prefix ---- */

@@ -889,7 +889,6 @@ int report_print_summary(const char *path, FILE *out)
 	for (size_t i = 0; i < warning_count; i++)
 		fprintf(out, "memscope: warning: %s\n", warnings[i]);
 	free_texts(warnings, warning_count);
-	fprintf(out, "memscope: run `memscope report %s` for stacks\n", path);
 	replay_destroy(replay);
 	if (error < 0)
 		return error;

@@ -46,18 +46,24 @@ struct function_symbol {
 	int rank;                     /* among names of one address: global > weak > local */
 };
 
-/* The functions of one DWARF unit by address, so that finding the function
- * around an address is a binary search, not a walk of the unit. */
+/* DIEs by the code they cover: the functions of one DWARF unit, so that
+ * finding the function around an address is a binary search, not a walk
+ * of the unit; and a module's units, for modules without .debug_aranges. */
 struct code_range {
 	Dwarf_Addr low;               /* the unit's addresses (before the bias) */
 	Dwarf_Addr high;
 	Dwarf_Die die;
 };
 
+struct range_list {
+	struct code_range *ranges;    /* by low, once sorted */
+	size_t count;
+	size_t capacity;
+};
+
 struct unit_index {
 	const void *unit;             /* the unit DIE's bytes: unique in the process */
-	struct code_range *ranges;    /* by low */
-	size_t count;
+	struct range_list functions;
 };
 
 enum module_state {
@@ -80,6 +86,9 @@ struct module {
 	struct function_symbol *symbols;   /* by address; built when first needed */
 	size_t symbol_count;
 	bool symbols_indexed;
+	struct range_list units;      /* built when .debug_aranges fails */
+	Dwarf_Addr dwarf_bias;
+	bool units_indexed;
 };
 
 /* One cached lookup; frame_count 0 marks an empty slot, since every result
@@ -701,24 +710,59 @@ static bool child_scope_at(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *found, i
 	return false;
 }
 
-static int add_code_ranges(struct unit_index *index, size_t *capacity, Dwarf_Die *die)
+/* Adds the code ranges of die. */
+static int add_ranges(struct range_list *list, Dwarf_Die *die)
 {
 	Dwarf_Addr base, low, high;
 	ptrdiff_t offset = 0;
 	while ((offset = dwarf_ranges(die, offset, &base, &low, &high)) > 0) {
 		if (low >= high)
 			continue;
-		struct code_range *ranges = grow(index->ranges, capacity, index->count + 1, sizeof *ranges);
+		struct code_range *ranges = grow(list->ranges, &list->capacity, list->count + 1,
+		                                 sizeof *ranges);
 		if (ranges == NULL)
 			return -ENOMEM;
-		index->ranges = ranges;
-		index->ranges[index->count++] = (struct code_range){ .low = low, .high = high, .die = *die };
+		list->ranges = ranges;
+		list->ranges[list->count++] = (struct code_range){ .low = low, .high = high, .die = *die };
 	}
 	return 0;
 }
 
-static int collect_code_ranges(struct unit_index *index, size_t *capacity, Dwarf_Die *parent,
-                               int nesting)
+static int compare_ranges(const void *a, const void *b)
+{
+	const struct code_range *left = a, *right = b;
+	return (left->low > right->low) - (left->low < right->low);
+}
+
+static void sort_ranges(struct range_list *list)
+{
+	if (list->count > 1)
+		qsort(list->ranges, list->count, sizeof *list->ranges, compare_ranges);
+}
+
+/* The DIE whose range holds pc. */
+static bool range_at(const struct range_list *list, Dwarf_Addr pc, Dwarf_Die *found)
+{
+	size_t low = 0, high = list->count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (list->ranges[middle].low <= pc)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	/* Ranges do not overlap in sane DWARF; a few steps back cover the
+	 * odd nested one. */
+	for (size_t i = low, seen = 0; i-- > 0 && seen < 8; seen++) {
+		if (pc < list->ranges[i].high) {
+			*found = list->ranges[i].die;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int collect_function_ranges(struct range_list *list, Dwarf_Die *parent, int nesting)
 {
 	Dwarf_Die child;
 	if (dwarf_child(parent, &child) != 0)
@@ -727,19 +771,13 @@ static int collect_code_ranges(struct unit_index *index, size_t *capacity, Dwarf
 		int tag = dwarf_tag(&child);
 		int err = 0;
 		if (is_code_scope(tag))
-			err = add_code_ranges(index, capacity, &child);
+			err = add_ranges(list, &child);
 		else if (is_container(tag) && nesting < MAX_SCOPE_DEPTH)
-			err = collect_code_ranges(index, capacity, &child, nesting + 1);
+			err = collect_function_ranges(list, &child, nesting + 1);
 		if (err < 0)
 			return err;
 	} while (dwarf_siblingof(&child, &child) == 0);
 	return 0;
-}
-
-static int compare_code_ranges(const void *a, const void *b)
-{
-	const struct code_range *left = a, *right = b;
-	return (left->low > right->low) - (left->low < right->low);
 }
 
 static struct unit_index *unit_slot(struct unit_index *table, size_t capacity, const void *unit)
@@ -774,38 +812,36 @@ static struct unit_index *unit_index_of(struct symbolizer *symbolizer, Dwarf_Die
 	}
 
 	struct unit_index index = { .unit = unit->addr };
-	size_t capacity = 0;
-	if (collect_code_ranges(&index, &capacity, unit, 0) < 0) {
-		free(index.ranges);
+	if (collect_function_ranges(&index.functions, unit, 0) < 0) {
+		free(index.functions.ranges);
 		return NULL;
 	}
-	qsort(index.ranges, index.count, sizeof *index.ranges, compare_code_ranges);
+	sort_ranges(&index.functions);
 	struct unit_index *slot = unit_slot(symbolizer->units, symbolizer->unit_capacity, unit->addr);
 	*slot = index;
 	symbolizer->unit_count++;
 	return slot;
 }
 
-/* The unit's top-level scope (a function, nearly always) around pc. */
-static bool top_scope_at(const struct unit_index *index, Dwarf_Addr pc, Dwarf_Die *found)
+/* dwfl_module_addrdie finds units through .debug_aranges, which clang does
+ * not write unless asked (-gdwarf-aranges): without this, no address of a
+ * clang-built module would find its DWARF.  So when it fails, the units'
+ * own ranges are asked.  Returns 1 with *unit and *bias filled, 0 if no
+ * unit covers address, or -ENOMEM. */
+static int unit_by_ranges(struct module *module, Dwarf_Addr address, Dwarf_Die *unit, Dwarf_Addr *bias)
 {
-	size_t low = 0, high = index->count;
-	while (low < high) {
-		size_t middle = low + (high - low) / 2;
-		if (index->ranges[middle].low <= pc)
-			low = middle + 1;
-		else
-			high = middle;
-	}
-	/* Ranges do not overlap in sane DWARF; a few steps back cover the
-	 * odd nested one. */
-	for (size_t i = low, seen = 0; i-- > 0 && seen < 8; seen++) {
-		if (pc < index->ranges[i].high) {
-			*found = index->ranges[i].die;
-			return true;
+	if (!module->units_indexed) {
+		module->units_indexed = true;
+		Dwarf_Die *next = NULL;
+		while ((next = dwfl_module_nextcu(module->dwfl_module, next, &module->dwarf_bias)) != NULL) {
+			int err = add_ranges(&module->units, next);
+			if (err < 0)
+				return err;
 		}
+		sort_ranges(&module->units);
 	}
-	return false;
+	*bias = module->dwarf_bias;
+	return address >= module->dwarf_bias && range_at(&module->units, address - module->dwarf_bias, unit);
 }
 
 /* Fills frames[] with the functions around pc, innermost first, each outer
@@ -826,7 +862,7 @@ static int inline_chain(struct symbolizer *symbolizer, Dwarf_Die *unit, Dwarf_Ad
 		return -ENOMEM;
 	Dwarf_Die scopes[MAX_SCOPE_DEPTH];
 	int depth = 0;
-	if (top_scope_at(index, pc, &scopes[0]))
+	if (range_at(&index->functions, pc, &scopes[0]))
 		depth = 1;
 	while (depth > 0 && depth < MAX_SCOPE_DEPTH
 	       && child_scope_at(&scopes[depth - 1], pc, &scopes[depth], 0))
@@ -868,7 +904,15 @@ static int describe(struct symbolizer *symbolizer, struct module *module, uint64
 	int err = 0;
 
 	Dwarf_Addr bias = 0;
+	Dwarf_Die found;
 	Dwarf_Die *unit = dwfl_module_addrdie(dwfl_module, address, &bias);
+	if (unit == NULL) {
+		int found_count = unit_by_ranges(module, address, &found, &bias);
+		if (found_count < 0)
+			return found_count;
+		if (found_count > 0)
+			unit = &found;
+	}
 	if (unit != NULL) {
 		count = inline_chain(symbolizer, unit, address - bias, template, frames, max);
 		if (count < 0)
@@ -879,14 +923,12 @@ static int describe(struct symbolizer *symbolizer, struct module *module, uint64
 		count = 1;
 	}
 
-	Dwfl_Line *line = dwfl_module_getsrc(dwfl_module, address);
-	if (line != NULL) {
-		int line_number = 0;
-		const char *file = dwfl_lineinfo(line, NULL, &line_number, NULL, NULL, NULL);
-		if (file != NULL) {
-			frames[0].file = intern(symbolizer, file, &err);
-			frames[0].line = line_number > 0 ? (uint32_t)line_number : 0;
-		}
+	Dwarf_Line *line = unit != NULL ? dwarf_getsrc_die(unit, address - bias) : NULL;
+	const char *file = line != NULL ? dwarf_linesrc(line, NULL, NULL) : NULL;
+	int line_number = 0;
+	if (file != NULL && dwarf_lineno(line, &line_number) == 0) {
+		frames[0].file = intern(symbolizer, file, &err);
+		frames[0].line = line_number > 0 ? (uint32_t)line_number : 0;
 	}
 
 	/* No DWARF for this code (a stripped library, hand-written assembly):
@@ -1093,11 +1135,13 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 	for (size_t i = 0; i < symbolizer->module_count; i++)
 		if (symbolizer->modules[i].dwfl != NULL)
 			dwfl_end(symbolizer->modules[i].dwfl);
-	for (size_t i = 0; i < symbolizer->module_count; i++)
+	for (size_t i = 0; i < symbolizer->module_count; i++) {
 		free(symbolizer->modules[i].symbols);
+		free(symbolizer->modules[i].units.ranges);
+	}
 	free(symbolizer->modules);
 	for (size_t i = 0; i < symbolizer->unit_capacity; i++)
-		free(symbolizer->units[i].ranges);
+		free(symbolizer->units[i].functions.ranges);
 	free(symbolizer->units);
 	free(symbolizer->cache);
 	free(symbolizer->frame_pool);

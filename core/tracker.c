@@ -379,11 +379,11 @@ static void fill_stats(memscope_tracker *tracker, memscope_stats *stats)
 	stats->leaked_bytes = 0;
 }
 
-static void write_trailer(memscope_tracker *tracker)
+static struct capture_record trailer_record(memscope_tracker *tracker)
 {
 	struct store_totals totals;
 	event_store_totals(tracker->store, &totals);
-	struct capture_record record = {
+	return (struct capture_record){
 		.type = CAPTURE_RECORD_TRAILER,
 		.u.trailer = {
 			.time_ns = event_store_now(tracker->store),
@@ -398,6 +398,11 @@ static void write_trailer(memscope_tracker *tracker)
 			.lost_events = totals.lost_events,
 		},
 	};
+}
+
+static void write_trailer(memscope_tracker *tracker)
+{
+	struct capture_record record = trailer_record(tracker);
 	event_store_add_record(tracker->store, &record);
 }
 
@@ -531,6 +536,22 @@ static int copy_file(int from, int to)
 	}
 }
 
+/* Ends a copy of the capture as a finished one: the totals so far (a
+ * stopped tracker has written them already) and the end block. */
+static int finish_copy(memscope_tracker *tracker, int fd)
+{
+	struct capture_writer *writer;
+	int error = capture_writer_create_continuing(fd, &writer);
+	if (error < 0)
+		return error;
+	if (tracker->state == TRACKER_RUNNING) {
+		struct capture_record record = trailer_record(tracker);
+		error = capture_writer_add(writer, &record);
+	}
+	int destroy_error = capture_writer_destroy(writer);
+	return error < 0 ? error : destroy_error;
+}
+
 MEMSCOPE_EXPORT int memscope_tracker_write_capture(memscope_tracker *tracker, const char *path)
 {
 	if (tracker == NULL || path == NULL || tracker->forked_away)
@@ -547,6 +568,8 @@ MEMSCOPE_EXPORT int memscope_tracker_write_capture(memscope_tracker *tracker, co
 		goto out;
 	}
 	error = copy_file(tracker->fd, fd);
+	if (error == 0)
+		error = finish_copy(tracker, fd);
 	if (close(fd) < 0 && error == 0)
 		error = -errno;
 out:

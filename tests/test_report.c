@@ -785,13 +785,11 @@ START_TEST(summary_after_a_run)
 	ck_assert_int_eq(report_print_summary(file.path, out), 0);
 	fclose(out);
 
-	char run_line[256];
-	snprintf(run_line, sizeof(run_line), "memscope: run `memscope report %s` for stacks\n",
-	         file.path);
 	ck_assert_ptr_nonnull(strstr(summary, "memscope: 5 allocations, 2 frees, 410 bytes requested\n"));
 	ck_assert_ptr_nonnull(strstr(summary, "memscope: peak 350 bytes live at 3.00 ms\n"));
 	ck_assert_ptr_nonnull(strstr(summary, "memscope: leaked 3 blocks, 110 bytes\n"));
-	ck_assert_ptr_nonnull(strstr(summary, run_line));
+	/* The command that runs the program says how to see the report. */
+	ck_assert_ptr_null(strstr(summary, "memscope report"));
 	ck_assert_ptr_null(strstr(summary, "warning"));
 	free(summary);
 	unlink(file.path);

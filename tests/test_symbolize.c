@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <link.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,8 +23,8 @@
 
 /* ---- code whose addresses the tests look up ----------------------------- */
 
-/* Non-static so the symbol tables name them too; the prototypes keep
- * -Wmissing-prototypes quiet. */
+/* Ordinary external functions, the kind most frames point into; the
+ * prototypes keep -Wmissing-prototypes quiet. */
 int symbolize_target_plain(int x);
 void symbolize_target_caller(void);
 void symbolize_target_outer(void);
@@ -167,6 +166,8 @@ static struct symbolizer *symbolizer_of_process(void)
 
 static const char *base_name(const char *path)
 {
+	if (path == NULL)
+		return "(no file)";
 	const char *slash = strrchr(path, '/');
 	return slash ? slash + 1 : path;
 }

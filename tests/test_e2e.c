@@ -1,0 +1,389 @@
+/* test_e2e.c - memscope run end to end: real programs with known
+ * allocations (examples/leaky.c, tests/programs/) traced by the memscope
+ * command, their captures read back through the report, and exact numbers
+ * asserted.
+ *
+ * Usage: test_e2e MEMSCOPE LEAKY PROGRAMS_DIR
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "report.h"
+
+static const char *memscope;
+static const char *leaky;
+static const char *programs;
+static char work[64];
+
+struct run {
+	int status;                /* wait status of memscope */
+	char output[256];          /* the capture file */
+	char *out;                 /* what memscope printed on stdout */
+	char *err;                 /* ... and on stderr */
+};
+
+static char *read_all(int fd)
+{
+	size_t size = 0, capacity = 4096;
+	char *text = malloc(capacity);
+	ck_assert_ptr_nonnull(text);
+	for (;;) {
+		ssize_t got = read(fd, text + size, capacity - size - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		size += (size_t)got;
+		if (capacity - size < 1024) {
+			capacity *= 2;
+			text = realloc(text, capacity);
+			ck_assert_ptr_nonnull(text);
+		}
+	}
+	text[size] = '\0';
+	return text;
+}
+
+/* Runs memscope with the options and program given (NULL-terminated),
+ * writing the capture to work/name.memscope. */
+static void run_memscope(struct run *run, const char *name, const char *const *arguments)
+{
+	const char *argv[32];
+	int argc = 0;
+	snprintf(run->output, sizeof run->output, "%s/%s.memscope", work, name);
+	argv[argc++] = memscope;
+	argv[argc++] = "-o";
+	argv[argc++] = run->output;
+	for (int i = 0; arguments[i] != NULL; i++)
+		argv[argc++] = arguments[i];
+	argv[argc] = NULL;
+
+	char out_path[128], err_path[128];
+	snprintf(out_path, sizeof out_path, "%s/%s.stdout", work, name);
+	snprintf(err_path, sizeof err_path, "%s/%s.stderr", work, name);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(out, STDOUT_FILENO);
+		dup2(err, STDERR_FILENO);
+		if (chdir(work) != 0)
+			_exit(126);
+		execv(memscope, (char *const *)argv);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(child, &run->status, 0), child);
+	int out = open(out_path, O_RDONLY), err = open(err_path, O_RDONLY);
+	run->out = read_all(out);
+	run->err = read_all(err);
+	close(out);
+	close(err);
+}
+
+static void run_finish(struct run *run)
+{
+	free(run->out);
+	free(run->err);
+}
+
+static struct report *build_report(const char *path)
+{
+	struct report_options options;
+	report_options_init(&options);
+	options.top = 0;
+	struct report *report = NULL;
+	const char *message = NULL;
+	int error = report_build(path, &options, &report, &message);
+	ck_assert_msg(error == 0, "cannot read %s: %s", path, message ? message : strerror(-error));
+	return report;
+}
+
+static bool in_program(const struct report_frame *frame, const char *program)
+{
+	return frame != NULL && frame->module != NULL && strcmp(frame->module, program) == 0;
+}
+
+/* Blocks and bytes leaked through the leaking function name, summed over
+ * its stacks. */
+static void leaked_by(const struct report *report, const char *function, uint64_t *blocks,
+                      uint64_t *bytes)
+{
+	*blocks = 0;
+	*bytes = 0;
+	for (size_t i = 0; i < report->leak_count; i++) {
+		const struct report_frame *frame = report_leaking_frame(&report->leaks[i].stack);
+		if (frame != NULL && frame->function != NULL && strcmp(frame->function, function) == 0) {
+			*blocks += report->leaks[i].blocks;
+			*bytes += report->leaks[i].bytes;
+		}
+	}
+}
+
+static char *real_path(const char *path)
+{
+	char *resolved = realpath(path, NULL);
+	ck_assert_ptr_nonnull(resolved);
+	return resolved;
+}
+
+START_TEST(leaks_are_found_by_function_with_exact_numbers)
+{
+	struct run run;
+	run_memscope(&run, "leaky", (const char *[]){"--backend", "exact", leaky, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 3,
+	              "memscope must exit with the program's status 3; stderr: %s", run.err);
+	ck_assert_str_eq(run.out, "leaky: done, leaking on purpose\n");
+
+	struct report *report = build_report(run.output);
+	ck_assert(report->ended_cleanly);
+	ck_assert(!report->truncated);
+	static const struct {
+		const char *function;
+		uint64_t blocks, bytes;
+	} expected[] = {
+		{"leak_with_malloc", 3, 3000},
+		{"leak_with_calloc", 1, 4000},
+		{"leak_with_realloc", 1, 5000},
+		{"leak_with_posix_memalign", 2, 8192},
+		{"leak_with_strdup", 1, 26},
+		{"leak_from_thread", 4, 2048},
+	};
+	uint64_t program_blocks = 0;
+	for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+		uint64_t blocks, bytes;
+		leaked_by(report, expected[i].function, &blocks, &bytes);
+		ck_assert_msg(blocks == expected[i].blocks && bytes == expected[i].bytes,
+		              "%s: %llu blocks, %llu bytes leaked; expected %llu, %llu",
+		              expected[i].function, (unsigned long long)blocks,
+		              (unsigned long long)bytes, (unsigned long long)expected[i].blocks,
+		              (unsigned long long)expected[i].bytes);
+		program_blocks += blocks;
+	}
+
+	/* Nothing else leaks from the program's own code. */
+	char *program = real_path(leaky);
+	uint64_t leaked_in_program = 0;
+	for (size_t i = 0; i < report->leak_count; i++)
+		if (in_program(report_leaking_frame(&report->leaks[i].stack), program))
+			leaked_in_program += report->leaks[i].blocks;
+	ck_assert_uint_eq(leaked_in_program, program_blocks);
+
+	/* 100 churned blocks, 12 leaked ones and the realloc's first block
+	 * come from the program's code. */
+	uint64_t program_allocations = 0;
+	for (size_t i = 0; i < report->sites_by_calls_count; i++)
+		if (in_program(report_leaking_frame(&report->sites_by_calls[i].stack), program))
+			program_allocations += report->sites_by_calls[i].allocations;
+	ck_assert_uint_eq(program_allocations, 100 + 12 + 1);
+	free(program);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+START_TEST(counts_and_peak_are_exact)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/counts", programs);
+	struct run run;
+	run_memscope(&run, "counts", (const char *[]){program, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	struct report *report = build_report(run.output);
+	const struct replay_totals *totals = &report->totals;
+	ck_assert_uint_eq(totals->allocations, 1023);
+	ck_assert_uint_eq(totals->expands, 1);
+	ck_assert_uint_eq(totals->frees, 1023);
+	ck_assert_uint_eq(totals->frees_untracked, 0);
+	ck_assert_uint_eq(totals->live_blocks, 0);
+	ck_assert_uint_eq(totals->live_bytes, 0);
+	ck_assert_uint_eq(totals->allocated_bytes,
+	                  1000 * 32 + 10 * 100 + 10 * 100000 + 24 + 4000000 + 20000);
+	ck_assert_uint_eq(totals->peak_bytes, 4000024);
+	ck_assert_uint_eq(report->leak_count, 0);
+	ck_assert(report->ended_cleanly);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+START_TEST(cross_thread_frees_keep_their_order)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/threads", programs);
+	struct run run;
+	run_memscope(&run, "threads", (const char *[]){program, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	struct report *report = build_report(run.output);
+	const struct replay_totals *totals = &report->totals;
+	/* 80,000 blocks of 48 bytes, plus one TLS vector per thread from
+	 * pthread_create (8 threads; those are freed when each is joined or
+	 * kept for reuse by glibc). */
+	uint64_t of_48 = 0;
+	for (uint32_t id = 0; id < report->replay->stack_count; id++)
+		if (report->replay->stacks[id].allocations > 0 &&
+		    report->replay->stacks[id].allocated_bytes == report->replay->stacks[id].allocations * 48)
+			of_48 += report->replay->stacks[id].allocations;
+	ck_assert_uint_eq(of_48, 80000);
+	ck_assert_uint_eq(totals->frees_untracked, 0);
+	ck_assert_uint_eq(totals->allocs_over_live, 0);
+	ck_assert_uint_ge(totals->frees, 80000);
+	ck_assert_uint_le(totals->live_blocks, 8);
+	ck_assert_uint_eq(report->threads, 9);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+START_TEST(a_crash_keeps_the_capture_and_the_signal)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/crasher", programs);
+	struct run run;
+	run_memscope(&run, "crasher", (const char *[]){program, NULL});
+	ck_assert_msg(WIFSIGNALED(run.status) && WTERMSIG(run.status) == SIGSEGV,
+	              "memscope must die of the program's SIGSEGV; status %#x", run.status);
+	ck_assert_ptr_nonnull(strstr(run.err, "signal 11"));
+	struct report *report = build_report(run.output);
+	ck_assert(!report->ended_cleanly);
+	ck_assert_uint_eq(report->totals.allocations, 5);
+	ck_assert_uint_eq(report->totals.live_bytes, 5 * 777);
+	ck_assert_uint_ge(report->warning_count, 1);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+static int count_captures(const char *prefix)
+{
+	DIR *directory = opendir(work);
+	ck_assert_ptr_nonnull(directory);
+	int count = 0;
+	struct dirent *entry;
+	while ((entry = readdir(directory)) != NULL)
+		if (strncmp(entry->d_name, prefix, strlen(prefix)) == 0)
+			count++;
+	closedir(directory);
+	return count;
+}
+
+START_TEST(forks_never_touch_the_parent_capture)
+{
+	char program[512], counts[512];
+	snprintf(program, sizeof program, "%s/forker", programs);
+	snprintf(counts, sizeof counts, "%s/counts", programs);
+
+	struct run run;
+	run_memscope(&run, "forker", (const char *[]){program, counts, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	ck_assert_int_eq(count_captures("memscope.counts."), 0);
+	struct report *report = build_report(run.output);
+	ck_assert(report->ended_cleanly);
+	ck_assert(!report->truncated);
+	ck_assert_uint_eq(report->totals.allocations, 3);
+	ck_assert_uint_eq(report->totals.live_bytes, 900);
+	report_destroy(report);
+	run_finish(&run);
+
+	run_memscope(&run, "forker-follow", (const char *[]){"--follow-fork", program, counts, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	ck_assert_int_eq(count_captures("memscope.counts."), 1);
+	report = build_report(run.output);
+	ck_assert_uint_eq(report->totals.allocations, 3);
+	report_destroy(report);
+
+	DIR *directory = opendir(work);
+	struct dirent *entry;
+	char child[512] = "";
+	while ((entry = readdir(directory)) != NULL)
+		if (strncmp(entry->d_name, "memscope.counts.", 16) == 0)
+			snprintf(child, sizeof child, "%s/%s", work, entry->d_name);
+	closedir(directory);
+	report = build_report(child);
+	ck_assert(report->ended_cleanly);
+	ck_assert_uint_eq(report->totals.allocations, 1023);
+	ck_assert_uint_eq(report->totals.live_blocks, 0);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+/* valgrind counts every malloc, calloc and realloc call as an allocation
+ * ("total heap usage: N allocs"); memscope's blocks handed out plus
+ * in-place reallocations are the same calls. */
+START_TEST(allocation_calls_agree_with_valgrind)
+{
+	if (access("/usr/bin/valgrind", X_OK) != 0) {
+		fprintf(stderr, "skipping the valgrind comparison: valgrind is not installed\n");
+		return;
+	}
+	char program[512], command[1024];
+	snprintf(program, sizeof program, "%s/counts", programs);
+	snprintf(command, sizeof command,
+	         "valgrind --tool=memcheck %s 2>&1 | sed -n 's/.*total heap usage: \\([0-9,]*\\) allocs.*/\\1/p' | tr -d ,",
+	         program);
+	FILE *pipe = popen(command, "r");
+	ck_assert_ptr_nonnull(pipe);
+	unsigned long long valgrind_allocs = 0;
+	ck_assert_int_eq(fscanf(pipe, "%llu", &valgrind_allocs), 1);
+	pclose(pipe);
+
+	struct run run;
+	run_memscope(&run, "counts-valgrind", (const char *[]){program, NULL});
+	struct report *report = build_report(run.output);
+	ck_assert_uint_eq(report->totals.allocations + report->totals.expands, valgrind_allocs);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s MEMSCOPE LEAKY PROGRAMS_DIR\n", argv[0]);
+		return 2;
+	}
+	/* The runs happen in a scratch directory: make the paths absolute. */
+	memscope = realpath(argv[1], NULL);
+	leaky = realpath(argv[2], NULL);
+	programs = realpath(argv[3], NULL);
+	if (memscope == NULL || leaky == NULL || programs == NULL) {
+		fprintf(stderr, "test_e2e: %s, %s or %s is missing\n", argv[1], argv[2], argv[3]);
+		return 1;
+	}
+	snprintf(work, sizeof work, "/tmp/memscope-e2e-XXXXXX");
+	if (mkdtemp(work) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+
+	Suite *suite = suite_create("e2e");
+	TCase *tcase = tcase_create("run");
+	tcase_set_timeout(tcase, 240);
+	tcase_add_test(tcase, leaks_are_found_by_function_with_exact_numbers);
+	tcase_add_test(tcase, counts_and_peak_are_exact);
+	tcase_add_test(tcase, cross_thread_frees_keep_their_order);
+	tcase_add_test(tcase, a_crash_keeps_the_capture_and_the_signal);
+	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
+	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
+	suite_add_tcase(suite, tcase);
+	SRunner *runner = srunner_create(suite);
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+
+	char command[128];
+	snprintf(command, sizeof command, "rm -rf %s", work);
+	if (failed == 0 && system(command) != 0)
+		fprintf(stderr, "could not remove %s\n", work);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
