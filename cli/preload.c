@@ -3,20 +3,27 @@
  * (preload_env.h).  It starts a tracker before main and stops it when the
  * process exits normally, which writes the capture's trailer.
  *
- * It exports nothing: its work is done by its constructor and destructor.
+ * It exports only what it must interpose: _exit and _Exit (a program that
+ * leaves through them skips destructors, and its capture must still be
+ * finished) and the exec functions a program calls directly (an exec
+ * replaces the process without a destructor either; execl* and posix_spawn
+ * reach the kernel inside libc, where the periodic flush covers them).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "memscope/memscope.h"
 #include "memscope_config.h"
 
 #include "preload_env.h"
+#include "tracker_internal.h"
 
 static memscope_tracker *tracker;
 
@@ -86,6 +93,14 @@ static char *child_output_path(const char *root_output)
 	if (asprintf(&path, "%.*s/memscope.%s.%ld.memscope", directory_length, directory, base,
 	             (long)getpid()) < 0)
 		return NULL;
+	/* A process that execs the same program again keeps its pid: never
+	 * overwrite the capture of its earlier image. */
+	for (int again = 1; access(path, F_OK) == 0 && again < 1000; again++) {
+		free(path);
+		if (asprintf(&path, "%.*s/memscope.%s.%ld.%d.memscope", directory_length, directory,
+		             base, (long)getpid(), again) < 0)
+			return NULL;
+	}
 	return path;
 }
 
@@ -118,6 +133,10 @@ __attribute__((constructor)) static void preload_start(void)
 	char *path = is_root ? strdup(output) : child_output_path(output);
 	if (!following)
 		forget_environment();
+	else if (is_root)
+		/* If this process execs, its next image is a child of the trace:
+		 * it gets a file of its own instead of reopening ours. */
+		setenv(MEMSCOPE_ENV_ROOT_PID, "0", 1);
 	if (path == NULL)
 		return;
 	config.output_path = path;
@@ -137,4 +156,66 @@ __attribute__((destructor)) static void preload_finish(void)
 {
 	memscope_tracker_destroy(tracker);
 	tracker = NULL;
+}
+
+typedef void (*exit_function)(int) __attribute__((noreturn));
+
+static __attribute__((noreturn)) void leave(const char *name, int status)
+{
+	preload_finish();
+	exit_function next = (exit_function)dlsym(RTLD_NEXT, name);
+	if (next != NULL)
+		next(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+typedef int (*execve_function)(const char *, char *const[], char *const[]);
+typedef int (*execv_function)(const char *, char *const[]);
+
+static void before_exec(const char *path)
+{
+	tracker_checkpoint(tracker, "exec", path);
+}
+
+__attribute__((visibility("default"))) int execve(const char *path, char *const argv[],
+                                                  char *const envp[])
+{
+	before_exec(path);
+	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execve");
+	return next != NULL ? next(path, argv, envp) : (errno = ENOSYS, -1);
+}
+
+__attribute__((visibility("default"))) int execvpe(const char *file, char *const argv[],
+                                                   char *const envp[])
+{
+	before_exec(file);
+	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execvpe");
+	return next != NULL ? next(file, argv, envp) : (errno = ENOSYS, -1);
+}
+
+__attribute__((visibility("default"))) int execv(const char *path, char *const argv[])
+{
+	before_exec(path);
+	execv_function next = (execv_function)dlsym(RTLD_NEXT, "execv");
+	return next != NULL ? next(path, argv) : (errno = ENOSYS, -1);
+}
+
+__attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
+{
+	before_exec(file);
+	execv_function next = (execv_function)dlsym(RTLD_NEXT, "execvp");
+	return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
+}
+
+/* Shells (dash, bash's subshells) and fork children leave through _exit:
+ * no destructor runs there, so finish the capture first. */
+__attribute__((visibility("default"), noreturn)) void _exit(int status)
+{
+	leave("_exit", status);
+}
+
+__attribute__((visibility("default"), noreturn)) void _Exit(int status)
+{
+	leave("_Exit", status);
 }

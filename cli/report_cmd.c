@@ -144,10 +144,9 @@ int report_command(int argc, char **argv)
 	if (report_write_text(report, stdout) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "memscope report: cannot write the report: %s\n", strerror(errno));
 		status = EXIT_FAILURE;
-	} else if (report->truncated) {
+	} else if (report->warning_count > 0) {
 		/* Said on stderr too: the report itself may be going to a file. */
-		fprintf(stderr, "memscope report: warning: %s is cut short; the report covers what "
-		        "was read before the cut\n", path);
+		fprintf(stderr, "memscope report: warning: %s: %s\n", path, report->warnings[0]);
 	}
 	report_destroy(report);
 	return status;

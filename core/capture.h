@@ -233,7 +233,8 @@ int capture_reader_open(const char *path, struct capture_reader **out, const cha
  * their CAPTURE_MAX_*, a stack node's parent below its id.  Returns 1, 0 at
  * the end, -EBADMSG when the rest of the file is cut (a capture without the
  * writer's end block is cut) or corrupt: everything before was returned, and
- * capture_reader_warning() says what and where; or -errno of read. */
+ * capture_reader_warning() says what and where; or -errno of read, or
+ * -ENOMEM (a block is held in memory whole; blocks are at most 16 MiB). */
 int capture_reader_next(struct capture_reader *reader, struct capture_record *record);
 
 /* NULL, or what was wrong with the file, naming the byte offset. */

@@ -233,25 +233,26 @@ const char *capture_reader_warning(const struct capture_reader *reader)
 	return reader->warning;
 }
 
-
 /* ---- blocks ---------------------------------------------------------- */
 
 static int grow_buffers(struct capture_reader *reader, size_t block_size)
 {
-	if (block_size <= reader->block_capacity)
-		return 0;
-	uint8_t *block = realloc(reader->block, block_size);
-	if (!block)
-		return -ENOMEM;
-	reader->block = block;
-	reader->block_capacity = block_size;
+	if (block_size > reader->block_capacity) {
+		uint8_t *block = realloc(reader->block, block_size);
+		if (!block)
+			return -ENOMEM;
+		reader->block = block;
+		reader->block_capacity = block_size;
+	}
 	/* A record's strings, each with its NUL, never outgrow its block: a
 	 * string takes at least its length byte, which becomes the NUL. */
-	char *strings = realloc(reader->strings, block_size);
-	if (!strings)
-		return -ENOMEM;
-	reader->strings = strings;
-	reader->strings_capacity = block_size;
+	if (block_size > reader->strings_capacity) {
+		char *strings = realloc(reader->strings, block_size);
+		if (!strings)
+			return -ENOMEM;
+		reader->strings = strings;
+		reader->strings_capacity = block_size;
+	}
 	return 0;
 }
 

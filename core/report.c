@@ -137,6 +137,17 @@ static int capture_warnings(const struct replay *replay, char ***items, size_t *
 {
 	const struct replay_totals *totals = &replay->totals;
 	int error = 0;
+	const char *exec = replay_info(replay, "exec");
+	/* A process that execs ends its capture at a block boundary, with no
+	 * trailer: say that, not that it may have been killed. */
+	bool ended_by_exec = exec != NULL && !replay->has_trailer &&
+	                     (!replay->truncated ||
+	                      (replay->truncation && strstr(replay->truncation, "after its last complete block")));
+	if (ended_by_exec)
+		return add_text(items, count,
+		                "the program replaced itself with %s (exec), which ends its capture: "
+		                "blocks live at that point are not all leaks",
+		                exec);
 	if (replay->truncated)
 		error = add_text(items, count,
 		                 "the capture is cut short or damaged (this report covers what was "

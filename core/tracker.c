@@ -29,6 +29,7 @@
 #include "guard.h"
 #include "modules.h"
 #include "timeline.h"
+#include "tracker_internal.h"
 
 __thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
 
@@ -510,6 +511,18 @@ MEMSCOPE_EXPORT int memscope_tracker_tag(memscope_tracker *tracker, const void *
 	                                   line < 0 ? 0 : (uint32_t)line);
 	guard_lower();
 	return error == -EAGAIN ? -ENOENT : error;
+}
+
+int tracker_checkpoint(memscope_tracker *tracker, const char *key, const char *value)
+{
+	if (tracker == NULL || tracker->state != TRACKER_RUNNING || tracker->forked_away)
+		return 0;
+	guard_raise();
+	event_store_sync(tracker->store);
+	add_info(tracker, key, value);
+	int error = event_store_flush(tracker->store);
+	guard_lower();
+	return error;
 }
 
 static int copy_file(int from, int to)

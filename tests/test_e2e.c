@@ -317,6 +317,35 @@ START_TEST(forks_never_touch_the_parent_capture)
 }
 END_TEST
 
+START_TEST(exit_and_exec_finish_the_capture)
+{
+	char program[512], counts[512];
+	snprintf(program, sizeof program, "%s/exits", programs);
+	snprintf(counts, sizeof counts, "%s/counts", programs);
+
+	struct run run;
+	run_memscope(&run, "exits", (const char *[]){program, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 5, "stderr: %s", run.err);
+	struct report *report = build_report(run.output);
+	ck_assert(report->ended_cleanly);
+	ck_assert(!report->truncated);
+	ck_assert_uint_eq(report->totals.live_blocks, 2);
+	ck_assert_uint_eq(report->totals.live_bytes, 222);
+	report_destroy(report);
+	run_finish(&run);
+
+	run_memscope(&run, "exits-exec", (const char *[]){"--follow-fork", program, counts, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	report = build_report(run.output);
+	ck_assert_str_eq(replay_info(report->replay, "exec"), counts);
+	ck_assert_uint_eq(report->totals.live_bytes, 222);
+	ck_assert_uint_eq(report->warning_count, 1);
+	ck_assert_ptr_nonnull(strstr(report->warnings[0], "(exec)"));
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
 /* valgrind counts every malloc, calloc and realloc call as an allocation
  * ("total heap usage: N allocs"); memscope's blocks handed out plus
  * in-place reallocations are the same calls. */
@@ -374,6 +403,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, cross_thread_frees_keep_their_order);
 	tcase_add_test(tcase, a_crash_keeps_the_capture_and_the_signal);
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
+	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);

@@ -1,0 +1,14 @@
+/* tracker_internal.h - what the preload library needs of a tracker beyond
+ * the public API (memscope.h).  Not exported from libmemscope. */
+#ifndef MEMSCOPE_TRACKER_INTERNAL_H
+#define MEMSCOPE_TRACKER_INTERNAL_H
+
+#include "memscope/memscope.h"
+
+/* The process is about to replace itself (exec): records key = value and
+ * writes everything captured so far to the file, so the capture survives
+ * the exec.  If the exec fails, tracking simply goes on.  Returns 0 or the
+ * capture's write error. */
+int tracker_checkpoint(memscope_tracker *tracker, const char *key, const char *value);
+
+#endif
