@@ -21,6 +21,7 @@
 #include <dwarf.h>
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -619,12 +620,43 @@ static const char *symbol_at(const struct module *module, uint64_t address)
 	return label != NULL ? label->name : NULL;
 }
 
+/* ---- C++ names ---------------------------------------------------------- */
+
+typedef char *(*demangle_function)(const char *mangled, char *buffer, size_t *length, int *status);
+
+/* The C++ demangler is libstdc++'s __cxa_demangle, found at run time: a C
+ * tool need not link libstdc++, and where it is missing names stay mangled
+ * (still exact, and any demangler reads them). */
+static demangle_function find_demangler(void)
+{
+	static bool searched;
+	static demangle_function demangle;
+	if (!searched) {
+		searched = true;
+		void *library = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (library != NULL)
+			demangle = (demangle_function)dlsym(library, "__cxa_demangle");
+	}
+	return demangle;
+}
+
+/* intern() for a function name: C++ names are demangled. */
+static const char *intern_function(struct symbolizer *symbolizer, const char *name, int *error)
+{
+	demangle_function demangle;
+	if (name == NULL || strncmp(name, "_Z", 2) != 0 || (demangle = find_demangler()) == NULL)
+		return intern(symbolizer, name, error);
+	int status = -1;
+	char *readable = demangle(name, NULL, NULL, &status);
+	const char *result = intern(symbolizer, status == 0 && readable ? readable : name, error);
+	free(readable);
+	return result;
+}
+
 /* ---- DWARF ------------------------------------------------------------- */
 
-/* C++ keeps its mangled linkage name: libdw does not demangle, and the
- * demangler lives in libstdc++, which a C tool does not link.  The mangled
- * name still names the function exactly, and readers can demangle it.
- * Other linkage names are assembler names (glibc's __GI_ aliases): the
+/* C++ functions are named by their mangled linkage name, which says the
+ * whole signature (intern_function demangles it).  Other linkage names are assembler names (glibc's __GI_ aliases): the
  * source name is the one people know. */
 static const char *die_function_name(Dwarf_Die *die)
 {
@@ -878,7 +910,7 @@ static int inline_chain(struct symbolizer *symbolizer, Dwarf_Die *unit, Dwarf_Ad
 			continue;
 		struct symbol_frame *frame = &frames[count];
 		*frame = *template;
-		frame->function = intern(symbolizer, die_function_name(&scopes[i]), &err);
+		frame->function = intern_function(symbolizer, die_function_name(&scopes[i]), &err);
 		if (count > 0) {
 			frame->file = intern(symbolizer, caller_file, &err);
 			frame->line = caller_line;
@@ -938,7 +970,7 @@ static int describe(struct symbolizer *symbolizer, struct module *module, uint64
 		if (!module->symbols_indexed)
 			err = index_symbols(module);
 		if (err == 0)
-			outermost->function = intern(symbolizer, symbol_at(module, address), &err);
+			outermost->function = intern_function(symbolizer, symbol_at(module, address), &err);
 	}
 	return err < 0 ? err : count;
 }

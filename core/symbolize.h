@@ -20,9 +20,9 @@ struct symbolizer;
 /* One source-level frame.  An instruction inside inlined code gives several:
  * the innermost inlined function first, the function it was inlined into last. */
 struct symbol_frame {
-	const char *function;      /* NULL if unknown; C++ names stay mangled (libdw
-	                              does not demangle, and a C tool has no
-	                              libstdc++ to do it) */
+	const char *function;      /* NULL if unknown; C++ names demangled with
+	                              libstdc++'s demangler when it is installed,
+	                              else mangled */
 	const char *file;          /* NULL if no line information */
 	uint32_t line;
 	bool inlined;              /* this frame was inlined into the next one */

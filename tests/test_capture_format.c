@@ -1068,6 +1068,44 @@ START_TEST(test_main_program_path)
 }
 END_TEST
 
+/* A copy of a capture still being written (whole blocks, no end block)
+ * finished by a second writer: one capture, every record in order. */
+START_TEST(test_continuing_writer)
+{
+	char path[64], warning[512];
+	size_t count, size;
+	int fd = temp_file(path, sizeof(path));
+	struct capture_writer *writer = NULL;
+
+	ck_assert_int_eq(capture_writer_create(fd, &writer), 0);
+	for (size_t i = 0; i < 8; i++)
+		ck_assert_int_eq(capture_writer_add(writer, &small_records[i]), 0);
+	ck_assert_int_eq(capture_writer_flush(writer), 0);
+	uint64_t checkpoint = capture_writer_bytes(writer);
+	ck_assert_int_eq(capture_writer_destroy(writer), 0);
+	close(fd);
+
+	uint8_t *data = read_file(path, &size);
+	write_file(path, data, (size_t)checkpoint);
+	free(data);
+	fd = open(path, O_WRONLY | O_APPEND);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(capture_writer_create_continuing(fd, &writer), 0);
+	ck_assert_uint_eq(capture_writer_bytes(writer), 0);
+	for (size_t i = 8; i < SMALL_COUNT; i++)
+		ck_assert_int_eq(capture_writer_add(writer, &small_records[i]), 0);
+	ck_assert_int_eq(capture_writer_destroy(writer), 0);
+	close(fd);
+
+	ck_assert_int_eq(read_expecting(path, small_records, SMALL_COUNT, &count, warning,
+	                                sizeof(warning)),
+	                 0);
+	ck_assert_uint_eq(count, SMALL_COUNT);
+	ck_assert_str_eq(warning, "");
+	unlink(path);
+}
+END_TEST
+
 START_TEST(test_kind_names)
 {
 	ck_assert_str_eq(capture_alloc_kind_name(CAPTURE_KIND_MALLOC), "malloc");
@@ -1106,6 +1144,7 @@ static Suite *capture_format_suite(void)
 	tcase_add_test(tc, test_full_disk);
 	tcase_add_test(tc, test_writer_rejects);
 	tcase_add_test(tc, test_main_program_path);
+	tcase_add_test(tc, test_continuing_writer);
 	tcase_add_test(tc, test_kind_names);
 	suite_add_tcase(suite, tc);
 	return suite;
