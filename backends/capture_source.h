@@ -3,8 +3,8 @@
  * A capture source sees every allocation call of the process and hands it
  * to one backend as a struct heap_event, with the reentrancy guard (guard.h)
  * raised and only while the source is enabled.  The reference source is
- * jemalloc 5.3's experimental hooks; a second one (interposing malloc & co.)
- * can be added behind the same table without touching the backends.
+ * jemalloc 5.3's experimental hooks (capture_hooks.c); the interposing one
+ * (capture_interpose.c) costs less and is the default under `memscope`.
  */
 #ifndef MEMSCOPE_CAPTURE_SOURCE_H
 #define MEMSCOPE_CAPTURE_SOURCE_H
@@ -32,5 +32,6 @@ struct capture_source_ops {
 #define CAPTURE_SOURCE_OPS_VERSION 1
 
 extern const struct capture_source_ops capture_source_jemalloc_hooks;
+extern const struct capture_source_ops capture_source_interpose;
 
 #endif

@@ -19,8 +19,10 @@
 # 1%, peak within 5%.
 #
 # What is compared.  heaptrack's "calls to allocation functions" counts every
-# successful malloc, calloc, realloc, posix_memalign, aligned_alloc, memalign,
-# valloc (and operator new) call: a realloc counts whether or not it moved.
+# successful malloc, calloc, realloc, posix_memalign, aligned_alloc and valloc
+# call (operator new and reallocarray reach it through malloc and realloc; it
+# does not intercept memalign or pvalloc): a realloc counts whether or not it
+# moved, and realloc(p, 0) is neither a call nor a free to it.
 # memscope's report counts "allocations" (blocks handed out, a moving realloc
 # included) and, apart, "reallocations in place" (jemalloc's expand hook); the
 # sum is the same quantity.  Under heaptrack the program runs on glibc's
@@ -217,15 +219,19 @@ heaptrack_print_calls() {
 		awk -F'[: (]+' '/^calls to allocation functions/ { print $5 }'
 }
 
-percent() {
+# "DIFFERENCE PERCENT": a - b, and that relative to b.
+difference() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (b == 0) { print (a == 0 ? "0.00%" : "inf"); exit }
-		printf "%+.2f%%\n", (a - b) * 100.0 / b
+		printf "%+.0f ", a - b
+		if (b == 0)
+			print (a == 0 ? "+0.00" : "inf")
+		else
+			printf "%+.2f\n", (a - b) * 100.0 / b
 	}'
 }
 
-over() { # value threshold -> true if |value| > threshold
-	awk -v v="${1%\%}" -v t="$2" 'BEGIN { v = v < 0 ? -v : v; exit !(v == "inf" || v > t) }'
+over() { # percent threshold -> true if |percent| > threshold
+	awk -v v="$1" -v t="$2" 'BEGIN { if (v == "inf") exit 0; v = v < 0 ? -v : v; exit !(v > t) }'
 }
 
 # ---- the comparison -------------------------------------------------------------
@@ -258,6 +264,11 @@ for name in "${workloads[@]}"; do
 	read -r ms_calls ms_peak < <(memscope_numbers "$capture")
 	read -r ht_calls ht_peak < <(heaptrack_numbers "$heaptrack_file")
 	print_calls=$(heaptrack_print_calls "$heaptrack_file")
+	case "$ms_calls$ms_peak$ht_calls$ht_peak" in
+	*[!0-9]* | "")
+		notes+=("$name: could not read the numbers (memscope: '$ms_calls $ms_peak', heaptrack: '$ht_calls $ht_peak')")
+		failed=1 ;;
+	esac
 	if [ "$print_calls" != "$ht_calls" ]; then
 		notes+=("$name: heaptrack_print counts $print_calls calls, this script read $ht_calls")
 	fi
@@ -279,12 +290,12 @@ for name in "${workloads[@]}"; do
 		notes+=("$name: stderr under memscope differs from the plain run's: $(head -c 300 "$work/$name.memscope.err")")
 	fi
 
-	calls_diff=$(percent "$ms_calls" "$ht_calls")
-	peak_diff=$(percent "$ms_peak" "$ht_peak")
+	read -r calls_delta calls_percent < <(difference "$ms_calls" "$ht_calls")
+	read -r peak_delta peak_percent < <(difference "$ms_peak" "$ht_peak")
 	flag_calls="" flag_peak=""
-	over "$calls_diff" 1 && flag_calls="!"
-	over "$peak_diff" 5 && flag_peak="!"
-	rows+=("$name|$ms_calls|$ht_calls|$calls_diff$flag_calls|$ms_peak|$ht_peak|$peak_diff$flag_peak|$same|$status")
+	over "$calls_percent" 1 && flag_calls=" !"
+	over "$peak_percent" 5 && flag_peak=" !"
+	rows+=("$name|$ms_calls|$ht_calls|$calls_delta ($calls_percent%)$flag_calls|$ms_peak|$ht_peak|$peak_delta ($peak_percent%)$flag_peak|$same|$status")
 done
 
 echo
@@ -301,7 +312,7 @@ echo
 			print line
 		}
 	}'
-echo "(diff = (memscope - heaptrack) / heaptrack; ! = over the threshold: calls 1%, peak 5%)"
+echo "(diff = memscope - heaptrack (relative to heaptrack); ! = over the threshold: calls 1%, peak 5%)"
 for note in "${notes[@]+"${notes[@]}"}"; do
 	echo "note: $note"
 done
@@ -311,7 +322,7 @@ done
 # Each check: a command that fails (or dies of a signal); memscope and heaptrack
 # must end the same way as the plain run.
 status_jq() { "$@" jq -n '"x" | error'; }
-status_jq_e() { "$@" jq -e '.missing' "$work/data.json"; }
+status_jq_e() { "$@" jq -e '.[0].missing' "$work/data.json"; }
 status_sqlite3() { "$@" sqlite3 :memory: "SELECT * FROM no_such_table;"; }
 status_git() { "$@" git -C "$work/repo" rev-parse --verify no-such-ref; }
 status_python3() { PYTHONMALLOC=malloc "$@" "$python" -c 'import sys; print("bye"); sys.exit(7)'; }

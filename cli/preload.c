@@ -23,6 +23,7 @@
 #include "memscope_config.h"
 
 #include "preload_env.h"
+#include "capture_interpose.h"
 #include "tracker_internal.h"
 
 static memscope_tracker *tracker;
@@ -75,6 +76,7 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_BACKEND);
 	unsetenv(MEMSCOPE_ENV_STACK_DEPTH);
 	unsetenv(MEMSCOPE_ENV_TIMELINE_MS);
+	unsetenv(MEMSCOPE_ENV_CAPTURE);
 }
 
 /* A traced child's file: memscope.<program>.<pid>.memscope beside the root's. */
@@ -121,6 +123,11 @@ __attribute__((constructor)) static void preload_start(void)
 
 	memscope_config config;
 	memscope_config_init(&config);
+	/* This library's malloc & co. lead to the interpose capture source. */
+	interpose_entry_points_present();
+	const char *capture = getenv(MEMSCOPE_ENV_CAPTURE);
+	if (capture != NULL && memscope_capture_parse(capture, &config.capture) < 0)
+		fprintf(stderr, "memscope: unknown capture source '%s'; using the default\n", capture);
 	const char *backend = getenv(MEMSCOPE_ENV_BACKEND);
 	if (backend != NULL && memscope_backend_parse(backend, &config.backend) < 0)
 		fprintf(stderr, "memscope: unknown backend '%s'; using exact\n", backend);

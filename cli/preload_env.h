@@ -20,5 +20,7 @@
 #define MEMSCOPE_ENV_STACK_DEPTH "MEMSCOPE_STACK_DEPTH"
 /* Timeline sampling interval in ms (decimal), 0 = off. */
 #define MEMSCOPE_ENV_TIMELINE_MS "MEMSCOPE_TIMELINE_MS"
+/* Capture source: hooks or interpose (default: interpose). */
+#define MEMSCOPE_ENV_CAPTURE "MEMSCOPE_CAPTURE"
 
 #endif

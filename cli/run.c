@@ -53,6 +53,7 @@ static const char *const backend_names[] = { "exact", "lockfree", "async", "hybr
 
 struct run_options {
 	const char *backend;
+	const char *capture;	/* hooks, interpose, or NULL for the default */
 	const char *output;	/* as given with -o, or NULL for the default name */
 	bool follow_fork;
 	bool quiet;
@@ -114,6 +115,9 @@ static void print_usage(FILE *out)
 		"\n"
 		"Options end at PROGRAM: everything after it is PROGRAM's own.\n"
 		"  --backend NAME     exact (default), lockfree, async or hybrid\n"
+		"  --capture SOURCE   interpose (default): memscope's malloc in front of\n"
+		"                     jemalloc; hooks: jemalloc's hooks, which also see\n"
+		"                     mallocx & co. but cost more\n"
 		"  -o, --output FILE  the capture file (default: memscope.PROGRAM.PID.memscope\n"
 		"                     in the current directory)\n"
 		"  --follow-fork      also trace child processes that exec, each into its own\n"
@@ -167,10 +171,12 @@ enum {
 	OPTION_FOLLOW_FORK,
 	OPTION_DEPTH,
 	OPTION_TIMELINE_MS,
+	OPTION_CAPTURE,
 };
 
 static const struct option long_options[] = {
 	{ "backend", required_argument, NULL, OPTION_BACKEND },
+	{ "capture", required_argument, NULL, OPTION_CAPTURE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "follow-fork", no_argument, NULL, OPTION_FOLLOW_FORK },
 	{ "depth", required_argument, NULL, OPTION_DEPTH },
@@ -219,6 +225,14 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 				return -EINVAL;
 			}
 			options->backend = optarg;
+			break;
+		case OPTION_CAPTURE:
+			if (strcmp(optarg, "hooks") != 0 && strcmp(optarg, "interpose") != 0) {
+				fprintf(stderr, "memscope: unknown capture source '%s'; the sources "
+					"are interpose and hooks\n", optarg);
+				return -EINVAL;
+			}
+			options->capture = optarg;
 			break;
 		case 'o':
 			if (optarg[0] == '\0') {
@@ -753,6 +767,10 @@ static int set_child_environment(const struct launch *launch)
 	snprintf(number, sizeof(number), "%ld", (long)getpid());
 	failed |= setenv(MEMSCOPE_ENV_ROOT_PID, number, 1);
 	failed |= setenv(MEMSCOPE_ENV_BACKEND, options->backend, 1);
+	if (options->capture != NULL)
+		failed |= setenv(MEMSCOPE_ENV_CAPTURE, options->capture, 1);
+	else
+		failed |= unsetenv(MEMSCOPE_ENV_CAPTURE);
 	snprintf(number, sizeof(number), "%ld", options->stack_depth);
 	failed |= setenv(MEMSCOPE_ENV_STACK_DEPTH, number, 1);
 	snprintf(number, sizeof(number), "%ld", options->timeline_ms);

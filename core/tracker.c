@@ -24,6 +24,7 @@
 #include "memscope_config.h"
 
 #include "backend.h"
+#include "capture_interpose.h"
 #include "capture_source.h"
 #include "event_store.h"
 #include "guard.h"
@@ -90,6 +91,17 @@ MEMSCOPE_EXPORT int memscope_backend_parse(const char *name, memscope_backend_ki
 		}
 	}
 	return -EINVAL;
+}
+
+MEMSCOPE_EXPORT int memscope_capture_parse(const char *name, memscope_capture_kind *out)
+{
+	if (name != NULL && strcmp(name, "hooks") == 0)
+		*out = MEMSCOPE_CAPTURE_HOOKS;
+	else if (name != NULL && strcmp(name, "interpose") == 0)
+		*out = MEMSCOPE_CAPTURE_INTERPOSE;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 MEMSCOPE_EXPORT void memscope_config_init(memscope_config *config)
@@ -257,6 +269,21 @@ static void add_run_info(memscope_tracker *tracker)
 		add_info(tracker, "jemalloc_version", jemalloc_version);
 }
 
+/* By default the cheaper interposing source wherever the preload library
+ * put it in front of malloc; the hooks otherwise. */
+static const struct capture_source_ops *capture_source_of(memscope_capture_kind kind)
+{
+	switch (kind) {
+	case MEMSCOPE_CAPTURE_HOOKS:
+		return &capture_source_jemalloc_hooks;
+	case MEMSCOPE_CAPTURE_INTERPOSE:
+		return &capture_source_interpose;
+	default:
+		return interpose_available() ? &capture_source_interpose
+		                             : &capture_source_jemalloc_hooks;
+	}
+}
+
 static int validate(const memscope_config *config)
 {
 	if (config == NULL || config->version != MEMSCOPE_CONFIG_VERSION)
@@ -264,6 +291,8 @@ static int validate(const memscope_config *config)
 	if (config->stack_depth < 1 || config->stack_depth > MEMSCOPE_MAX_STACK_DEPTH)
 		return -EINVAL;
 	if (memscope_backend_name(config->backend) == NULL)
+		return -EINVAL;
+	if ((unsigned)config->capture > MEMSCOPE_CAPTURE_INTERPOSE)
 		return -EINVAL;
 	return 0;
 }
@@ -294,7 +323,7 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *config, memsc
 		goto out;
 	tracker->fd = -1;
 	tracker->config = *config;
-	tracker->source = &capture_source_jemalloc_hooks;
+	tracker->source = capture_source_of(config->capture);
 	tracker->program_name = config->program_name ? strdup(config->program_name) : process_name();
 	tracker->output_path = config->output_path ? strdup(config->output_path) : NULL;
 	if (tracker->program_name == NULL || (config->output_path && tracker->output_path == NULL))

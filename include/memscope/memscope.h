@@ -35,6 +35,15 @@ typedef enum memscope_backend_kind {
 	MEMSCOPE_BACKEND_HYBRID = 3,   /* exact for large blocks, sampled for small */
 } memscope_backend_kind;
 
+/* Where allocations are seen.  Both see malloc, calloc, realloc,
+ * posix_memalign, aligned_alloc, memalign, valloc, free and C++ new/delete. */
+typedef enum memscope_capture_kind {
+	MEMSCOPE_CAPTURE_DEFAULT = 0,   /* interpose under `memscope`, else hooks */
+	MEMSCOPE_CAPTURE_HOOKS = 1,     /* jemalloc's hooks: also sees mallocx & co. */
+	MEMSCOPE_CAPTURE_INTERPOSE = 2, /* memscope's own malloc in front of jemalloc:
+	                                   cheaper; needs the preload library */
+} memscope_capture_kind;
+
 typedef struct memscope_tracker memscope_tracker;
 
 /* Configuration.  Fill with memscope_config_init(), then change fields. */
@@ -46,6 +55,7 @@ typedef struct memscope_config {
 	const char *output_path;        /* stream the capture here as it happens; NULL keeps it
 	                                   in an anonymous file until write_capture */
 	const char *program_name;       /* recorded in the capture; NULL: the process's name */
+	memscope_capture_kind capture;
 } memscope_config;
 
 #define MEMSCOPE_CONFIG_VERSION 1
@@ -110,6 +120,9 @@ MEMSCOPE_EXPORT const char *memscope_backend_name(memscope_backend_kind backend)
 
 /* Parses a backend name.  Returns 0, or -EINVAL for an unknown name. */
 MEMSCOPE_EXPORT int memscope_backend_parse(const char *name, memscope_backend_kind *out);
+
+/* Parses a capture source name: "hooks" or "interpose".  Returns 0 or -EINVAL. */
+MEMSCOPE_EXPORT int memscope_capture_parse(const char *name, memscope_capture_kind *out);
 
 /* MEMSCOPE_TRACK(t, buf): names the block buf points to "buf", at this file:line. */
 #define MEMSCOPE_TRACK(tracker, variable) \

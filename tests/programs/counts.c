@@ -8,8 +8,10 @@
  *     size class is 20,480), then freed
  * Nothing else allocates.  Totals: 1,024 allocation calls (1000 + 10 + 10 +
  * 2 malloc + 2 realloc), 1,023 blocks handed out (the in-place realloc
- * hands out none), all freed.  Peak: 4,000,024 bytes, while the moving
- * realloc holds both its old and its new block.
+ * hands out none), all freed.  Peak: 4,000,000 bytes, the realloc'd block
+ * alone, counting a moving realloc as a resize (as heaptrack and massif
+ * do); 4,000,024 with jemalloc's hooks, which see both blocks live for an
+ * instant.
  */
 #include <stdlib.h>
 
