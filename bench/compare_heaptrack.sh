@@ -23,9 +23,8 @@
 # call (operator new and reallocarray reach it through malloc and realloc; it
 # does not intercept memalign or pvalloc): a realloc counts whether or not it
 # moved, and realloc(p, 0) is neither a call nor a free to it.
-# memscope's report counts "allocations" (blocks handed out, a moving realloc
-# included) and, apart, "reallocations in place" (jemalloc's expand hook); the
-# sum is the same quantity.  Under heaptrack the program runs on glibc's
+# memscope's report prints the same quantity as CALLS: blocks handed out (a
+# moving realloc included) plus blocks resized in place.  Under heaptrack the program runs on glibc's
 # malloc, under memscope on jemalloc, so which reallocs move differs: only the
 # sum is comparable.  Peaks are requested bytes for both.
 #
@@ -178,17 +177,16 @@ run_heaptrack() {
 
 # ---- reading the numbers ------------------------------------------------------
 
-# "calls peak" from memscope's report: allocations + reallocations in place,
-# and the peak's exact bytes.
+# "calls peak" from memscope's report: its CALLS line (new blocks + blocks
+# resized in place) and the peak's exact bytes.
 memscope_numbers() {
 	"$memscope" report --top 1 "$1" | awk '
-		/^TOTALS / { gsub(/,/, "", $2); allocations = $2 }
-		/^ +[0-9,]+ reallocations? in place$/ { gsub(/,/, "", $1); expands = $1 }
+		/^CALLS / { gsub(/,/, "", $2); calls = $2 }
 		/^PEAK +[0-9,]+ bytes? / { gsub(/,/, "", $2); peak = $2 }
 		/^PEAK +none/ { peak = 0 }
 		END {
-			if (allocations == "" || peak == "") { print "? ?"; exit 1 }
-			print allocations + expands, peak
+			if (calls == "" || peak == "") { print "? ?"; exit 1 }
+			print calls, peak
 		}'
 }
 

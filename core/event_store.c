@@ -36,6 +36,7 @@
 #define RING_MASK (RING_WORDS - 1)
 #define CACHE_LINE 64
 #define TAG_STRING_MAX 255
+#define PREFETCH_WORDS 128            /* 1 KiB ahead of the producer */
 
 /* Stacks are sent as a difference from the thread's previous one: the
  * outermost "shared" frames are the same, and only the inner, new frames
@@ -61,37 +62,44 @@ enum ring_state {
 };
 
 struct ring {
-	/* Producer's line. */
-	_Atomic uint64_t head;        /* words published */
-	uint64_t tail_seen;           /* the producer's last look at tail */
+	/* Set once per owner; read by the consumer for every entry. */
 	uint32_t tid;
 	uint32_t generation;          /* bumped by every new owner before it publishes */
+	_Atomic(struct ring *) next;  /* registry link, set once */
+	_Atomic int state;
+
+	/* The producer's: written for every entry. */
+	_Alignas(CACHE_LINE) _Atomic uint64_t head; /* words published */
+	uint64_t tail_seen;           /* the producer's last look at tail */
 	uint32_t stack_epoch;         /* store_epoch when previous_ips was last valid */
 	uint32_t previous_depth;
-	char producer_pad[CACHE_LINE - 32];
 	uint64_t previous_ips[MAX_FRAMES];
 
-	/* Consumer's line. */
-	_Atomic uint64_t tail;        /* words consumed */
+	/* The consumer's. */
+	_Alignas(CACHE_LINE) _Atomic uint64_t tail; /* words consumed */
 	uint32_t seen_generation;
 	uint32_t thread_index;
 	bool announced;
-	char consumer_pad[CACHE_LINE - 17];
 	uint32_t path_depth;          /* the previous stack, as trie nodes by level */
 	uint32_t path[MAX_FRAMES + 1];
 
-	_Atomic(struct ring *) next;  /* registry link, set once */
-	_Atomic int state;
-	uint64_t words[RING_WORDS];
+	_Alignas(CACHE_LINE) uint64_t words[RING_WORDS];
 };
 
 /* The rings of the process: a push-only list, so producers register
  * without a lock and consumers walk it without one. */
-static _Atomic(struct ring *) ring_list;
-static _Atomic uint64_t next_sequence;
+/* Each on a cache line of its own: every producer bumps next_sequence, and
+ * the consumer must not keep pulling that line away from them. */
+static _Alignas(CACHE_LINE) _Atomic(struct ring *) ring_list;
+static _Alignas(CACHE_LINE) _Atomic uint64_t next_sequence;
 /* Bumped by every store that opens: producers then forget their previous
  * stack, so the first difference each sends the new store is complete. */
-static _Atomic uint32_t store_epoch;
+static _Alignas(CACHE_LINE) _Atomic uint32_t store_epoch;
+/* Event time: ns since the store opened, kept by the consumer (about every
+ * millisecond, see event_store_tick), read by producers for free: a clock
+ * call for every event would cost more than the rest of the bookkeeping.
+ * heaptrack stamps its events every 10 ms; this is finer. */
+static _Alignas(CACHE_LINE) _Atomic uint64_t coarse_time;
 static __thread struct ring *thread_ring __attribute__((tls_model("initial-exec")));
 
 struct event_store {
@@ -122,6 +130,11 @@ static uint64_t elapsed_ns(const struct timespec *start)
 uint64_t event_store_now(const struct event_store *store)
 {
 	return elapsed_ns(&store->start);
+}
+
+void event_store_tick(struct event_store *store)
+{
+	atomic_store_explicit(&coarse_time, elapsed_ns(&store->start), memory_order_relaxed);
 }
 
 /* ---- producers ---------------------------------------------------------- */
@@ -205,6 +218,11 @@ static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t 
 		position = 0;
 	}
 	*end = head + needed;
+	/* Own the lines a few entries ahead before writing them: the consumer
+	 * read them last, and a store that misses would stall the sequence
+	 * number's locked add, which waits for every pending store. */
+	__builtin_prefetch(&ring->words[(head + needed + PREFETCH_WORDS) & RING_MASK], 1);
+	__builtin_prefetch(&ring->words[(head + needed + PREFETCH_WORDS + 8) & RING_MASK], 1);
 	return &ring->words[position];
 }
 
@@ -271,7 +289,7 @@ void event_store_record(struct event_store *store, const struct heap_event *even
 		ring->previous_depth = 0;
 	}
 	entry[0] = entry_header(event->type, event->kind, new_frames, shared, words);
-	entry[2] = elapsed_ns(&store->start);
+	entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
 	entry[3] = event->address;
 	if (event->type == HEAP_EVENT_FREE) {
 		entry[4] = event->usable;
@@ -309,7 +327,7 @@ int event_store_record_tag(struct event_store *store, uint64_t address, const ch
 		return -EAGAIN;
 	entry[1] = atomic_fetch_add_explicit(&next_sequence, 1, memory_order_relaxed);
 	entry[0] = entry_header(ENTRY_TAG, 0, 0, 0, words);
-	entry[2] = elapsed_ns(&store->start);
+	entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
 	entry[3] = address;
 	entry[4] = line | (uint64_t)name_length << 32;
 	entry[5] = type_length;
@@ -613,6 +631,8 @@ static uint64_t drain_locked(struct event_store *store)
 		     ring != NULL; ring = atomic_load_explicit(&ring->next, memory_order_relaxed))
 			consumed += consume_run(store, ring);
 		total += consumed;
+		/* Keep the producers' clock going through a long backlog too. */
+		event_store_tick(store);
 		if (consumed == 0)
 			return total;
 	}
@@ -696,6 +716,7 @@ void event_store_open(struct event_store *store)
 	store->sequence_base = atomic_load(&next_sequence);
 	store->expected = store->sequence_base;
 	clock_gettime(CLOCK_MONOTONIC, &store->start);
+	atomic_store(&coarse_time, 0);
 	atomic_store(&store->accepting, true);
 }
 

@@ -95,6 +95,11 @@ int event_store_error(struct event_store *store);
 /* Time base of the capture: ns since the store was opened. */
 uint64_t event_store_now(const struct event_store *store);
 
+/* Moves the clock that stamps events to now.  Events carry the time of the
+ * last tick, so they are stamped to within the consumer's cadence (about a
+ * millisecond: the writer thread ticks at every pass). */
+void event_store_tick(struct event_store *store);
+
 /* Hands the rings of threads that have ended, once drained, to new
  * threads.  Called now and then by the writer thread. */
 void event_store_reap(struct event_store *store);

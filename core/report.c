@@ -749,8 +749,11 @@ static void write_totals(FILE *out, const struct report *report)
 	fprintf(out, "TOTALS   %s (%s freed), %s requested in all\n",
 	        counted(totals->allocations, "allocation").text, grouped(totals->frees).text,
 	        bytes_text(totals->allocated_bytes).text);
-	if (totals->expands > 0)
-		fprintf(out, "         %s in place\n", counted(totals->expands, "reallocation").text);
+	/* Calls are what heaptrack and valgrind count: a realloc in place is a
+	 * call that hands out no new block. */
+	fprintf(out, "CALLS    %s allocation calls (%s new blocks + %s resized in place)\n",
+	        grouped(totals->allocations + totals->expands).text,
+	        grouped(totals->allocations).text, grouped(totals->expands).text);
 	if (totals->frees_untracked > 0)
 		fprintf(out, "         %s of untracked blocks (allocated before tracking), ignored\n",
 		        counted(totals->frees_untracked, "free").text);

@@ -34,7 +34,9 @@
 
 __thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
 
-#define WRITER_IDLE_NS 1000000u         /* sleep between empty drains */
+#define WRITER_IDLE_NS 1000000u         /* sleep after an empty drain */
+#define WRITER_PAUSE_NS 200000u         /* ... and after a small one */
+#define WRITER_BATCH 2048               /* events that make a drain big */
 #define FLUSH_INTERVAL_NS 100000000u    /* a crash loses at most this much */
 #define MODULE_CHECK_INTERVAL_NS 20000000u
 
@@ -153,8 +155,10 @@ static void *writer_main(void *argument)
 			event_store_reap(tracker->store);
 			next_flush = now + FLUSH_INTERVAL_NS;
 		}
-		if (consumed == 0) {
-			struct timespec idle = {0, WRITER_IDLE_NS};
+		if (consumed < WRITER_BATCH) {
+			/* Let entries pile up: reading right behind a producer pulls
+			 * every line it is writing over to this core and back. */
+			struct timespec idle = {0, consumed == 0 ? WRITER_IDLE_NS : WRITER_PAUSE_NS};
 			nanosleep(&idle, NULL);
 		}
 	}
