@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "capture_interpose.h"
 #include "capture_source.h"
 #include "guard.h"
+#include "stack_capture.h"
 
 static struct backend *sink;
 static atomic_bool enabled;
@@ -47,9 +49,115 @@ static struct {
 	void *(*valloc)(size_t);
 } next;
 
+/* ---- before the tracker starts ------------------------------------------
+ *
+ * Libraries' constructors run before the preload library's (dependencies
+ * first), and some allocate: libstdc++'s exception pool, for one.  When the
+ * environment says this process will be traced, such early events are kept
+ * here, with their stacks, and handed to the tracker when it starts. */
+
+#define EARLY_EVENTS 512
+#define EARLY_FRAMES 32
+
+struct early_event {
+	struct heap_event event;
+	int depth;
+	uint64_t ips[EARLY_FRAMES];
+};
+
+enum early_state {
+	EARLY_UNDECIDED,
+	EARLY_KEEPING,
+	EARLY_OVER,
+};
+
+static struct early_event early_events[EARLY_EVENTS];
+static unsigned early_count;
+static uint64_t early_lost;
+static int early_state = EARLY_UNDECIDED;
+static atomic_flag early_lock = ATOMIC_FLAG_INIT;
+
+static bool will_be_traced(void)
+{
+	const char *output = getenv("MEMSCOPE_OUTPUT");
+	const char *root = getenv("MEMSCOPE_ROOT_PID");
+	const char *follow = getenv("MEMSCOPE_FOLLOW_FORK");
+	if (output == NULL || root == NULL)
+		return false;
+	return strtol(root, NULL, 10) == (long)getpid() || (follow != NULL && strcmp(follow, "1") == 0);
+}
+
+static bool keeping_early(void)
+{
+	if (__builtin_expect(early_state == EARLY_OVER, 1))
+		return false;
+	if (early_state == EARLY_UNDECIDED)
+		early_state = will_be_traced() ? EARLY_KEEPING : EARLY_OVER;
+	return early_state == EARLY_KEEPING;
+}
+
+static void keep_early(const struct heap_event *event)
+{
+	while (atomic_flag_test_and_set_explicit(&early_lock, memory_order_acquire))
+		;
+	if (early_state == EARLY_KEEPING) {
+		stack_capture_init();
+		if (early_count < EARLY_EVENTS) {
+			struct early_event *kept = &early_events[early_count++];
+			kept->event = *event;
+			kept->depth = event->type == HEAP_EVENT_FREE ? 0
+			                                             : stack_capture(kept->ips, EARLY_FRAMES);
+		} else {
+			early_lost++;
+		}
+	}
+	atomic_flag_clear_explicit(&early_lock, memory_order_release);
+}
+
+uint64_t interpose_take_early(early_event_fn deliver, void *context)
+{
+	while (atomic_flag_test_and_set_explicit(&early_lock, memory_order_acquire))
+		;
+	for (unsigned i = 0; i < early_count; i++)
+		deliver(context, &early_events[i].event, early_events[i].ips, early_events[i].depth);
+	uint64_t lost = early_lost;
+	early_count = 0;
+	early_state = EARLY_OVER;
+	atomic_flag_clear_explicit(&early_lock, memory_order_release);
+	return lost;
+}
+
+void interpose_early_finish(void)
+{
+	while (atomic_flag_test_and_set_explicit(&early_lock, memory_order_acquire))
+		;
+	early_count = 0;
+	early_state = EARLY_OVER;
+	atomic_flag_clear_explicit(&early_lock, memory_order_release);
+}
+
+/* ---- reporting ---------------------------------------------------------- */
+
 static inline bool recording(void)
 {
-	return atomic_load_explicit(&enabled, memory_order_relaxed) && !guard_raised();
+	if (guard_raised())
+		return false;
+	return atomic_load_explicit(&enabled, memory_order_relaxed) || keeping_early();
+}
+
+/* To the backend, or, before the tracker starts, to the early log. */
+static void deliver(const struct heap_event *event)
+{
+	if (atomic_load_explicit(&enabled, memory_order_relaxed)) {
+		if (event->type == HEAP_EVENT_ALLOC)
+			sink->ops->on_alloc(sink, event);
+		else if (event->type == HEAP_EVENT_FREE)
+			sink->ops->on_free(sink, event);
+		else
+			sink->ops->on_expand(sink, event);
+	} else {
+		keep_early(event);
+	}
 }
 
 /* The report_* functions keep errno: a successful malloc leaves it alone. */
@@ -64,7 +172,7 @@ static void report_alloc(void *address, size_t size, size_t usable, uint32_t kin
 		.size = size,
 		.usable = usable,
 	};
-	sink->ops->on_alloc(sink, &event);
+	deliver(&event);
 	guard_lower();
 	errno = saved;
 }
@@ -79,7 +187,7 @@ static void report_free(void *address, uint32_t kind)
 		.address = (uintptr_t)address,
 		.usable = sallocx(address, 0),
 	};
-	sink->ops->on_free(sink, &event);
+	deliver(&event);
 	guard_lower();
 	errno = saved;
 }
@@ -96,7 +204,7 @@ static void report_expand(void *address, size_t size, size_t old_usable, size_t 
 		.usable = usable,
 		.old_usable = old_usable,
 	};
-	sink->ops->on_expand(sink, &event);
+	deliver(&event);
 	guard_lower();
 	errno = saved;
 }

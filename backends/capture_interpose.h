@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void *interpose_malloc(size_t size);
 void *interpose_calloc(size_t count, size_t size);
@@ -23,6 +24,19 @@ size_t interpose_usable_size(void *block);
 /* Called once by the preload library: the standard names now lead here,
  * so the interpose source can be installed. */
 void interpose_entry_points_present(void);
+
+struct heap_event;
+typedef void (*early_event_fn)(void *context, const struct heap_event *event,
+                               const uint64_t *ips, int depth);
+
+/* Hands the events kept before the tracker started (when the environment
+ * said this process would be traced) to deliver, in order, and stops
+ * keeping them.  Returns how many could not be kept. */
+uint64_t interpose_take_early(early_event_fn deliver, void *context);
+
+/* Stops keeping early events and drops any not taken: the preload library
+ * calls it once it has started a tracker, or decided not to. */
+void interpose_early_finish(void);
 
 /* Whether interpose_entry_points_present() was called in this copy of the
  * runtime. */

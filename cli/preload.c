@@ -24,6 +24,7 @@
 
 #include "preload_env.h"
 #include "capture_interpose.h"
+#include "guard.h"
 #include "tracker_internal.h"
 
 static memscope_tracker *tracker;
@@ -106,18 +107,31 @@ static char *child_output_path(const char *root_output)
 	return path;
 }
 
+static void start_tracing(void);
+
 __attribute__((constructor)) static void preload_start(void)
+{
+	/* memscope's own allocations here are not the program's. */
+	guard_raise();
+	start_tracing();
+	guard_lower();
+}
+
+static void start_tracing(void)
 {
 	const char *output = getenv(MEMSCOPE_ENV_OUTPUT);
 	const char *root_pid = getenv(MEMSCOPE_ENV_ROOT_PID);
 	const char *follow = getenv(MEMSCOPE_ENV_FOLLOW_FORK);
 	bool following = follow != NULL && strcmp(follow, "1") == 0;
-	if (output == NULL || root_pid == NULL)
+	if (output == NULL || root_pid == NULL) {
+		interpose_early_finish();
 		return;
+	}
 
 	bool is_root = strtol(root_pid, NULL, 10) == (long)getpid();
 	if (!is_root && !following) {
 		forget_environment();
+		interpose_early_finish();
 		return;
 	}
 
@@ -144,8 +158,10 @@ __attribute__((constructor)) static void preload_start(void)
 		/* If this process execs, its next image is a child of the trace:
 		 * it gets a file of its own instead of reopening ours. */
 		setenv(MEMSCOPE_ENV_ROOT_PID, "0", 1);
-	if (path == NULL)
+	if (path == NULL) {
+		interpose_early_finish();
 		return;
+	}
 	config.output_path = path;
 
 	int error = memscope_tracker_create(&config, &tracker);
@@ -156,6 +172,7 @@ __attribute__((constructor)) static void preload_start(void)
 		memscope_tracker_destroy(tracker);
 		tracker = NULL;
 	}
+	interpose_early_finish();
 	free(path);
 }
 

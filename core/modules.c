@@ -196,3 +196,100 @@ int module_map_update(struct module_map *map, uint64_t time_ns, module_emit_fn e
 	}
 	return scan.emitted;
 }
+
+/* ---- the program's own libraries ---------------------------------------- */
+
+#define MAX_OBJECTS 256
+
+struct loaded_object {
+	const char *soname;           /* base name of the path the loader used */
+	const ElfW(Phdr) *phdr;
+	ElfW(Half) phnum;
+	ElfW(Addr) base;
+	bool needed;
+};
+
+struct closure {
+	struct loaded_object objects[MAX_OBJECTS];
+	int count;
+};
+
+static int collect_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct closure *closure = data;
+	if (closure->count == MAX_OBJECTS)
+		return 1;
+	const char *name = info->dlpi_name ? info->dlpi_name : "";
+	const char *slash = strrchr(name, '/');
+	int index = closure->count++;
+	closure->objects[index] = (struct loaded_object){
+		.soname = slash ? slash + 1 : name,
+		.phdr = info->dlpi_phdr,
+		.phnum = info->dlpi_phnum,
+		.base = info->dlpi_addr,
+		.needed = index == 0, /* the program itself */
+	};
+	return 0;
+}
+
+/* Marks the objects named by object's DT_NEEDED entries; returns how many
+ * were newly marked. */
+static int mark_needed(struct closure *closure, const struct loaded_object *object)
+{
+	const ElfW(Dyn) *dynamic = NULL;
+	for (int i = 0; i < object->phnum; i++)
+		if (object->phdr[i].p_type == PT_DYNAMIC)
+			dynamic = (const ElfW(Dyn) *)(object->base + object->phdr[i].p_vaddr);
+	if (dynamic == NULL)
+		return 0;
+	const char *strings = NULL;
+	for (const ElfW(Dyn) *entry = dynamic; entry->d_tag != DT_NULL; entry++)
+		if (entry->d_tag == DT_STRTAB) {
+			/* The loader has usually relocated it in place already. */
+			ElfW(Addr) address = entry->d_un.d_ptr;
+			strings = (const char *)(address < object->base ? address + object->base : address);
+		}
+	if (strings == NULL)
+		return 0;
+	int marked = 0;
+	for (const ElfW(Dyn) *entry = dynamic; entry->d_tag != DT_NULL; entry++) {
+		if (entry->d_tag != DT_NEEDED)
+			continue;
+		const char *needed = strings + entry->d_un.d_val;
+		for (int i = 0; i < closure->count; i++) {
+			if (!closure->objects[i].needed && strcmp(closure->objects[i].soname, needed) == 0) {
+				closure->objects[i].needed = true;
+				marked++;
+			}
+		}
+	}
+	return marked;
+}
+
+bool module_in_program_closure(uint64_t ip)
+{
+	static struct closure closure;
+	static bool computed;
+	if (!computed) {
+		computed = true;
+		dl_iterate_phdr(collect_object, &closure);
+		/* Until nothing new is marked: the closure is small. */
+		bool grew = true;
+		while (grew) {
+			grew = false;
+			for (int i = 0; i < closure.count; i++)
+				if (closure.objects[i].needed && mark_needed(&closure, &closure.objects[i]) > 0)
+					grew = true;
+		}
+	}
+	for (int i = 0; i < closure.count; i++) {
+		const struct loaded_object *object = &closure.objects[i];
+		for (int j = 0; j < object->phnum; j++) {
+			const ElfW(Phdr) *phdr = &object->phdr[j];
+			uint64_t start = object->base + phdr->p_vaddr;
+			if (phdr->p_type == PT_LOAD && ip >= start && ip < start + phdr->p_memsz)
+				return object->needed;
+		}
+	}
+	return false;
+}

@@ -8,6 +8,7 @@
 #ifndef MEMSCOPE_MODULES_H
 #define MEMSCOPE_MODULES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "capture.h"
@@ -26,5 +27,11 @@ void module_map_destroy(struct module_map *map);
  * the first call), calls emit with a MODULE record for each new one and an
  * unload record for each one gone.  Returns the number of records emitted. */
 int module_map_update(struct module_map *map, uint64_t time_ns, module_emit_fn emit, void *context);
+
+/* Whether ip lies in the program's executable or in a library it needs
+ * (its DT_NEEDED closure), as opposed to one only memscope brought in
+ * (jemalloc, and libstdc++ with it).  Decided from the loader's state at
+ * the first call. */
+bool module_in_program_closure(uint64_t ip);
 
 #endif

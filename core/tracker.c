@@ -288,6 +288,29 @@ static const struct capture_source_ops *capture_source_of(memscope_capture_kind 
 	}
 }
 
+/* Early allocations of libraries only memscope brought in (jemalloc pulls
+ * in libstdc++, whose constructor allocates) are not the program's: they
+ * are left out, and so are their frees (the store drops frees of blocks it
+ * never saw). */
+static void record_early_event(void *context, const struct heap_event *event,
+                               const uint64_t *ips, int depth)
+{
+	if (event->type != HEAP_EVENT_FREE && depth > 0 && !module_in_program_closure(ips[0]))
+		return;
+	event_store_record(context, event, ips, depth);
+}
+
+/* What libraries allocated before the tracker started, in their order. */
+static void take_early_events(memscope_tracker *tracker)
+{
+	uint64_t lost = interpose_take_early(record_early_event, tracker->store);
+	if (lost > 0) {
+		char text[32];
+		snprintf(text, sizeof text, "%llu", (unsigned long long)lost);
+		add_info(tracker, "early_events_lost", text);
+	}
+}
+
 static int validate(const memscope_config *config)
 {
 	if (config == NULL || config->version != MEMSCOPE_CONFIG_VERSION)
@@ -383,6 +406,8 @@ MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
 	}
 	event_store_open(tracker->store);
 	add_run_info(tracker);
+	if (tracker->source == &capture_source_interpose)
+		take_early_events(tracker);
 	module_map_update(tracker->modules, 0, emit_module, tracker->store);
 	error = start_writer(tracker);
 	if (error < 0) {
