@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 packages=(meson ninja-build pkg-config gcc libc6-dev libjemalloc-dev libunwind-dev
           libdw-dev libelf-dev check)
 if [ "$mode" = test ]; then
-	packages+=(valgrind)
+	packages+=(valgrind g++)
 fi
 
 missing=()

@@ -415,6 +415,28 @@ START_TEST(exit_and_exec_finish_the_capture)
 }
 END_TEST
 
+START_TEST(cxx_new_and_delete_are_seen)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/objects", programs);
+	if (access(program, X_OK) != 0) {
+		fprintf(stderr, "skipping the C++ case: no C++ compiler built %s\n", program);
+		return;
+	}
+	struct run run;
+	run_memscope(&run, "objects", (const char *[]){program, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	struct report *report = build_report(run.output);
+	struct own_totals own = own_totals(report, program);
+	ck_assert_uint_eq(own.allocations, 51);
+	ck_assert_uint_eq(own.bytes, 50 * 40 + 400);
+	ck_assert_uint_eq(own.live_blocks, 30);
+	ck_assert_uint_eq(own.live_bytes, 30 * 40);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
 /* valgrind counts every malloc, calloc and realloc call as an allocation
  * ("total heap usage: N allocs"); memscope's blocks handed out plus
  * in-place reallocations are the same calls. */
@@ -474,6 +496,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, a_crash_keeps_the_capture_and_the_signal);
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
+	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
