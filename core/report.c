@@ -303,6 +303,108 @@ static int symbolize_stack(struct report *report, uint32_t id, struct report_sta
 	return 0;
 }
 
+/* ---- stacks that print alike ----------------------------------------- */
+
+/* Two call sites on one source line (a loop the compiler unrolled, a
+ * macro) are different stacks in the capture but the same place to a
+ * reader: stacks whose symbolized frames are equal form one group.  The
+ * symbolizer interns its strings, so frames compare by pointer. */
+static bool frames_equal(const struct report_frame *a, const struct report_frame *b)
+{
+	if (a->function != b->function || a->file != b->file || a->line != b->line ||
+	    a->inlined != b->inlined)
+		return false;
+	/* Unknown functions are told apart by their address. */
+	return a->function != NULL || (a->module == b->module && a->module_offset == b->module_offset);
+}
+
+static uint64_t hash_frames(const struct report_stack *stack)
+{
+	uint64_t hash = 14695981039346656037ULL;
+	for (size_t i = 0; i < stack->frame_count; i++) {
+		const struct report_frame *frame = &stack->frames[i];
+		uint64_t parts[3] = {
+			(uint64_t)(uintptr_t)frame->function ^ (uint64_t)frame->line << 1 ^ frame->inlined,
+			(uint64_t)(uintptr_t)frame->file,
+			frame->function ? 0 : frame->module_offset,
+		};
+		for (int j = 0; j < 3; j++)
+			hash = (hash ^ parts[j]) * 1099511628211ULL;
+	}
+	return hash;
+}
+
+struct group_slot {
+	bool used;
+	uint32_t id;
+	uint64_t hash;
+	struct report_stack stack;
+};
+
+static int group_stacks(struct report *report)
+{
+	const struct replay *replay = report->replay;
+	uint32_t count = replay->stack_count;
+	report->stack_group = calloc(count ? count : 1, sizeof(*report->stack_group));
+	report->group_stats = calloc(count ? count : 1, sizeof(*report->group_stats));
+	size_t capacity = 64;
+	while (capacity < (size_t)count * 2)
+		capacity *= 2;
+	struct group_slot *slots = calloc(capacity, sizeof(*slots));
+	int error = 0;
+	if (!report->stack_group || !report->group_stats || !slots) {
+		error = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t id = 0; id < count; id++) {
+		const struct replay_stack *numbers = &replay->stacks[id];
+		report->stack_group[id] = id;
+		bool active = numbers->allocations || numbers->expands || numbers->live_blocks ||
+		              numbers->peak_blocks;
+		if (id == 0 || !active) {
+			report->group_stats[id] = *numbers;
+			continue;
+		}
+		struct report_stack stack;
+		error = symbolize_stack(report, id, &stack);
+		if (error < 0) {
+			free(stack.frames);
+			goto out;
+		}
+		uint64_t hash = hash_frames(&stack);
+		size_t index = hash & (capacity - 1);
+		uint32_t group = id;
+		for (; slots[index].used; index = (index + 1) & (capacity - 1)) {
+			const struct report_stack *other = &slots[index].stack;
+			bool same = slots[index].hash == hash && other->frame_count == stack.frame_count;
+			for (size_t i = 0; same && i < stack.frame_count; i++)
+				same = frames_equal(&other->frames[i], &stack.frames[i]);
+			if (same) {
+				group = slots[index].id;
+				break;
+			}
+		}
+		if (group == id)
+			slots[index] = (struct group_slot){true, id, hash, stack};
+		else
+			free(stack.frames);
+		report->stack_group[id] = group;
+		struct replay_stack *sum = &report->group_stats[group];
+		sum->allocations += numbers->allocations;
+		sum->allocated_bytes += numbers->allocated_bytes;
+		sum->expands += numbers->expands;
+		sum->live_blocks += numbers->live_blocks;
+		sum->live_bytes += numbers->live_bytes;
+		sum->peak_blocks += numbers->peak_blocks;
+		sum->peak_bytes += numbers->peak_bytes;
+	}
+out:
+	for (size_t i = 0; slots && i < capacity; i++)
+		free(slots[i].stack.frames);
+	free(slots);
+	return error;
+}
+
 /* ---- leak groups ----------------------------------------------------- */
 
 struct leak_builder {
@@ -328,7 +430,9 @@ static int add_tag(struct report_leak *leak, const struct replay_tag *tag)
 static int visit_leak(const struct replay_block *block, void *context)
 {
 	struct leak_builder *builder = context;
-	uint32_t group = builder->group_of[block->stack];
+	const struct report *report = builder->report;
+	uint32_t stack = block->stack < report->replay->stack_count ? block->stack : 0;
+	uint32_t group = builder->group_of[report->stack_group[stack]];
 	if (group == 0)
 		return 0;
 	struct report_leak *leak = &builder->report->leaks[group - 1];
@@ -375,7 +479,7 @@ static int build_leaks(struct report *report)
 
 	size_t groups = 0;
 	for (uint32_t id = 0; id < replay->stack_count; id++)
-		if (replay->stacks[id].live_blocks > 0)
+		if (report->group_stats[id].live_blocks > 0)
 			groups++;
 	int error = 0;
 	report->leaks = calloc(groups ? groups : 1, sizeof(*report->leaks));
@@ -384,7 +488,7 @@ static int build_leaks(struct report *report)
 		goto out;
 	}
 	for (uint32_t id = 0; id < replay->stack_count; id++) {
-		if (replay->stacks[id].live_blocks == 0)
+		if (report->group_stats[id].live_blocks == 0)
 			continue;
 		struct report_leak *leak = &report->leaks[report->leak_count++];
 		leak->stack.id = id;
@@ -453,7 +557,7 @@ static int build_peak_stacks(struct report *report, struct ranked *ranked)
 	const struct replay *replay = report->replay;
 	size_t count = 0;
 	for (uint32_t id = 0; id < replay->stack_count; id++) {
-		const struct replay_stack *stack = &replay->stacks[id];
+		const struct replay_stack *stack = &report->group_stats[id];
 		if (stack->peak_blocks > 0)
 			ranked[count++] = (struct ranked){ id, stack->peak_blocks, stack->peak_bytes };
 	}
@@ -480,7 +584,7 @@ static int build_sites(struct report *report, struct ranked *ranked,
 	const struct replay *replay = report->replay;
 	size_t count = 0;
 	for (uint32_t id = 0; id < replay->stack_count; id++) {
-		const struct replay_stack *stack = &replay->stacks[id];
+		const struct replay_stack *stack = &report->group_stats[id];
 		uint64_t calls = stack->allocations + stack->expands;
 		if (calls > 0)
 			ranked[count++] = (struct ranked){ id, calls, stack->allocated_bytes };
@@ -491,7 +595,7 @@ static int build_sites(struct report *report, struct ranked *ranked,
 	if (!*sites)
 		return -ENOMEM;
 	for (size_t i = 0; i < count; i++) {
-		const struct replay_stack *stack = &replay->stacks[ranked[i].id];
+		const struct replay_stack *stack = &report->group_stats[ranked[i].id];
 		struct report_site *site = &(*sites)[(*site_count)++];
 		site->calls = ranked[i].count;
 		site->allocations = stack->allocations;
@@ -575,6 +679,9 @@ int report_build(const char *path, const struct report_options *options,
 	error = start_symbolizer(report);
 	if (error < 0)
 		goto fail;
+	error = group_stacks(report);
+	if (error < 0)
+		goto fail;
 	error = build_leaks(report);
 	if (error < 0)
 		goto fail;
@@ -619,6 +726,8 @@ void report_destroy(struct report *report)
 		free_stack(&report->sites_by_bytes[i].stack);
 	free(report->sites_by_bytes);
 	free_texts(report->warnings, report->warning_count);
+	free(report->stack_group);
+	free(report->group_stats);
 	symbolizer_destroy(report->symbolizer);
 	replay_destroy(report->replay);
 	free(report->path);

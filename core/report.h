@@ -97,6 +97,13 @@ struct report {
 	size_t warning_count;
 
 	struct report_options options;
+	/* Stacks that symbolize to the same frames are one group (a loop the
+	 * compiler unrolled calls malloc from two addresses on one line):
+	 * stack_group[id] is the stack id that stands for id's group, and
+	 * group_stats[group] sums the group's numbers.  Leaks, peak stacks and
+	 * sites above are per group. */
+	uint32_t *stack_group;     /* [replay->stack_count] */
+	struct replay_stack *group_stats; /* [replay->stack_count]; zero but for groups */
 	struct replay *replay;     /* owned: everything else the capture said */
 	struct symbolizer *symbolizer; /* owned: frame strings live here */
 };
