@@ -87,15 +87,17 @@ static struct number_text counted(uint64_t count, const char *noun)
 }
 
 /* Seconds for runs, finer units for the very short ones of tests and tiny tools. */
+/* Event times are good to about a millisecond (event_store.h), so they
+ * are never shown finer than that. */
 static struct number_text time_text(uint64_t ns)
 {
 	struct number_text result;
 	if (ns >= UINT64_C(100000000))
 		snprintf(result.text, sizeof(result.text), "%.2f s", (double)ns / 1e9);
 	else if (ns >= UINT64_C(1000000))
-		snprintf(result.text, sizeof(result.text), "%.2f ms", (double)ns / 1e6);
+		snprintf(result.text, sizeof(result.text), "%.0f ms", (double)ns / 1e6);
 	else
-		snprintf(result.text, sizeof(result.text), "%.2f us", (double)ns / 1e3);
+		snprintf(result.text, sizeof(result.text), "<1 ms");
 	return result;
 }
 
