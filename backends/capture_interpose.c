@@ -160,53 +160,33 @@ static void deliver(const struct heap_event *event)
 	}
 }
 
-/* The report_* functions keep errno: a successful malloc leaves it alone. */
-static void report_alloc(void *address, size_t size, size_t usable, uint32_t kind)
+/* Hands one event on, keeping errno: a successful malloc leaves it alone. */
+static void report(const struct heap_event *event)
 {
 	int saved = errno;
 	guard_raise();
-	struct heap_event event = {
-		.type = HEAP_EVENT_ALLOC,
-		.kind = kind,
-		.address = (uintptr_t)address,
-		.size = size,
-		.usable = usable,
-	};
-	deliver(&event);
+	deliver(event);
 	guard_lower();
 	errno = saved;
+}
+
+static void report_alloc(void *address, size_t size, size_t usable, uint32_t kind)
+{
+	report(&(struct heap_event){.type = HEAP_EVENT_ALLOC, .kind = kind,
+	                            .address = (uintptr_t)address, .size = size, .usable = usable});
 }
 
 static void report_free(void *address, uint32_t kind)
 {
-	int saved = errno;
-	guard_raise();
-	struct heap_event event = {
-		.type = HEAP_EVENT_FREE,
-		.kind = kind,
-		.address = (uintptr_t)address,
-		.usable = sallocx(address, 0),
-	};
-	deliver(&event);
-	guard_lower();
-	errno = saved;
+	report(&(struct heap_event){.type = HEAP_EVENT_FREE, .kind = kind,
+	                            .address = (uintptr_t)address, .usable = sallocx(address, 0)});
 }
 
 static void report_expand(void *address, size_t size, size_t old_usable, size_t usable)
 {
-	int saved = errno;
-	guard_raise();
-	struct heap_event event = {
-		.type = HEAP_EVENT_EXPAND,
-		.kind = CAPTURE_KIND_REALLOC,
-		.address = (uintptr_t)address,
-		.size = size,
-		.usable = usable,
-		.old_usable = old_usable,
-	};
-	deliver(&event);
-	guard_lower();
-	errno = saved;
+	report(&(struct heap_event){.type = HEAP_EVENT_EXPAND, .kind = CAPTURE_KIND_REALLOC,
+	                            .address = (uintptr_t)address, .size = size, .usable = usable,
+	                            .old_usable = old_usable});
 }
 
 /* mallocx wants a non-zero size; malloc(0) still returns a unique block. */
