@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "report.h"
 
 static const char *memscope;
@@ -443,6 +444,70 @@ START_TEST(cxx_new_and_delete_are_seen)
 }
 END_TEST
 
+/* Each entry point, through each capture source: the kind and requested
+ * size of every block the program's code made. */
+static void check_entry_points(const char *capture_source)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/entry_points", programs);
+	char name[64];
+	snprintf(name, sizeof name, "entry-points-%s", capture_source);
+	struct run run;
+	run_memscope(&run, name, (const char *[]){"--capture", capture_source, program, NULL});
+	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+
+	static const struct {
+		uint32_t kind;
+		uint64_t size;
+	} expected[] = {
+		{CAPTURE_KIND_MALLOC, 101},         {CAPTURE_KIND_CALLOC, 102},
+		{CAPTURE_KIND_REALLOC, 103},        {CAPTURE_KIND_MALLOC, 8},
+		{CAPTURE_KIND_REALLOC, 100000},     {CAPTURE_KIND_REALLOC, 105},
+		{CAPTURE_KIND_POSIX_MEMALIGN, 106}, {CAPTURE_KIND_ALIGNED_ALLOC, 128},
+		{CAPTURE_KIND_MEMALIGN, 108},       {CAPTURE_KIND_VALLOC, 109},
+		{CAPTURE_KIND_MALLOC, 10},
+	};
+	size_t seen = 0;
+	uint64_t frees = 0;
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(run.output, &reader, NULL), 0);
+	struct capture_record record;
+	int result;
+	/* Allocations of the program's own: sizes no start-up code uses. */
+	while ((result = capture_reader_next(reader, &record)) == 1) {
+		if (record.type == CAPTURE_RECORD_FREE)
+			frees++;
+		if (record.type != CAPTURE_RECORD_ALLOC || seen == sizeof expected / sizeof expected[0] ||
+		    record.u.alloc.size != expected[seen].size)
+			continue;
+		ck_assert_msg(record.u.alloc.kind == expected[seen].kind,
+		              "%s: block %zu of %llu bytes is a %s, not a %s", capture_source, seen,
+		              (unsigned long long)record.u.alloc.size,
+		              capture_alloc_kind_name(record.u.alloc.kind),
+		              capture_alloc_kind_name(expected[seen].kind));
+		ck_assert_uint_ge(record.u.alloc.usable, record.u.alloc.size);
+		seen++;
+	}
+	ck_assert_int_eq(result, 0);
+	ck_assert_uint_eq(seen, sizeof expected / sizeof expected[0]);
+	capture_reader_destroy(reader);
+
+	struct report *report = build_report(run.output);
+	struct own_totals own = own_totals(report, program);
+	ck_assert_uint_eq(own.allocations, 11);
+	ck_assert_uint_eq(own.live_blocks, 0);
+	ck_assert_uint_ge(frees, 11);
+	report_destroy(report);
+	run_finish(&run);
+}
+
+START_TEST(every_entry_point_is_seen)
+{
+	check_entry_points("interpose");
+	check_entry_points("hooks");
+}
+END_TEST
+
 /* valgrind counts every malloc, calloc and realloc call as an allocation
  * ("total heap usage: N allocs"); memscope's blocks handed out plus
  * in-place reallocations are the same calls. */
@@ -503,6 +568,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
+	tcase_add_test(tcase, every_entry_point_is_seen);
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
