@@ -28,6 +28,15 @@
 #include "tracker_internal.h"
 
 static memscope_tracker *tracker;
+/* The process the tracker belongs to.  A vfork child shares our memory
+ * (tracker included) but not our pid: its _exit and exec must leave the
+ * parent's capture alone. */
+static pid_t tracker_pid;
+
+static bool ours(void)
+{
+	return tracker != NULL && getpid() == tracker_pid;
+}
 
 static unsigned long parse_number(const char *name, unsigned long fallback, unsigned long max)
 {
@@ -172,6 +181,7 @@ static void start_tracing(void)
 		memscope_tracker_destroy(tracker);
 		tracker = NULL;
 	}
+	tracker_pid = getpid();
 	interpose_early_finish();
 	free(path);
 }
@@ -186,7 +196,8 @@ typedef void (*exit_function)(int) __attribute__((noreturn));
 
 static __attribute__((noreturn)) void leave(const char *name, int status)
 {
-	preload_finish();
+	if (ours())
+		preload_finish();
 	exit_function next = (exit_function)dlsym(RTLD_NEXT, name);
 	if (next != NULL)
 		next(status);
@@ -199,7 +210,8 @@ typedef int (*execv_function)(const char *, char *const[]);
 
 static void before_exec(const char *path)
 {
-	tracker_checkpoint(tracker, "exec", path);
+	if (ours())
+		tracker_checkpoint(tracker, "exec", path);
 }
 
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[],

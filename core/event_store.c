@@ -107,6 +107,7 @@ struct event_store {
 	_Atomic bool accepting;
 	uint64_t sequence_base;       /* events numbered before this are someone else's */
 	uint64_t expected;            /* next sequence number to write */
+	uint64_t stalled_since;       /* when the order stopped moving with events waiting; 0: it moves */
 	struct timespec start;
 
 	struct capture_writer *writer;
@@ -596,7 +597,7 @@ static uint64_t consume_run(struct event_store *store, struct ring *ring)
 				store->expected++;
 				consumed++;
 			} else if (current) {
-				/* Its number was given up for lost (drain_until). */
+				/* Its number was given up for lost (skip_stalled_gap). */
 				store->totals.lost_events++;
 			}
 		}
@@ -638,35 +639,59 @@ static uint64_t drain_locked(struct event_store *store)
 	}
 }
 
+/* A number taken and never published (its thread was killed, or jumped
+ * out of a signal handler, in the middle of recording) would hold back every
+ * later event, and then every thread waiting for room: once the order has
+ * not moved for this long while later events wait, the gap is given up. */
+#define GAP_PATIENCE_NS 500000000u
+
+static uint64_t skip_stalled_gap(struct event_store *store, uint64_t limit)
+{
+	uint64_t lowest = lowest_waiting(store);
+	if (lowest > limit)
+		lowest = limit;
+	if (lowest == UINT64_MAX || lowest <= store->expected) {
+		store->stalled_since = 0;
+		return 0;
+	}
+	uint64_t now = elapsed_ns(&store->start);
+	if (store->stalled_since == 0) {
+		store->stalled_since = now;
+		return 0;
+	}
+	if (now - store->stalled_since < GAP_PATIENCE_NS)
+		return 0;
+	store->totals.lost_events += lowest - store->expected;
+	store->expected = lowest;
+	store->stalled_since = 0;
+	return drain_locked(store);
+}
+
+/* Consumes up to target: waits for numbers that threads are writing, and
+ * gives up on one that never comes (skip_stalled_gap). */
+static void drain_until(struct event_store *store, uint64_t target)
+{
+	drain_locked(store);
+	while (store->expected < target) {
+		sched_yield();
+		if (drain_locked(store) == 0)
+			skip_stalled_gap(store, target);
+	}
+	store->stalled_since = 0;
+}
+
 uint64_t event_store_drain(struct event_store *store)
 {
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
 	uint64_t consumed = drain_locked(store);
+	if (consumed == 0)
+		consumed = skip_stalled_gap(store, UINT64_MAX);
+	else
+		store->stalled_since = 0;
 	pthread_mutex_unlock(&store->lock);
 	guard_lower();
 	return consumed;
-}
-
-/* Consumes up to target, waiting for numbers that threads are writing. */
-static void drain_until(struct event_store *store, uint64_t target)
-{
-	unsigned patience = 0;
-	drain_locked(store);
-	while (store->expected < target) {
-		if (++patience > 20000) {
-			/* A thread took a number and never published it (it died
-			 * inside a hook, or an event was dropped): skip the gap. */
-			uint64_t lowest = lowest_waiting(store);
-			uint64_t next = lowest < target ? lowest : target;
-			store->totals.lost_events += next - store->expected;
-			store->expected = next;
-			patience = 0;
-		} else {
-			sched_yield();
-		}
-		drain_locked(store);
-	}
 }
 
 void event_store_sync(struct event_store *store)
