@@ -231,6 +231,12 @@ bool report_is_allocator_function(const char *function)
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
 		if (starts_with(function, prefixes[i]))
 			return true;
+	/* A demangled function template starts with its return type:
+	 * "void std::vector<int>::_M_realloc_insert<...>(...)". */
+	const char *space = strchr(function, ' ');
+	const char *parenthesis = strchr(function, '(');
+	if (space && (!parenthesis || space < parenthesis))
+		return starts_with(space + 1, "std::") || starts_with(space + 1, "__gnu_cxx::");
 	return false;
 }
 

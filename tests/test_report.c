@@ -519,10 +519,12 @@ START_TEST(allocator_names)
 		"_ZnwmRKSt9nothrow_t", "_ZnamSt11align_val_t", "operator new(unsigned long)",
 		"operator new[](unsigned long)", "_ZNSt15__new_allocatorIiE8allocateEmPKv",
 		"std::vector<int, std::allocator<int> >::_M_realloc_insert",
+		"void std::vector<int, std::allocator<int> >::_M_realloc_insert<int>(int&&)",
 	};
 	static const char *const programs[] = {
 		"main", "make_buffer", "malloc_wrapper", "my_strdup", "xmalloc", "new_session",
 		"_Z4mainv", "operator+", "_Z5buildv", "_ZN6Parser5parseEv",
+		"app::Widget::add(int)", "void app::fill<std::vector<int> >(std::vector<int>&)",
 	};
 	for (size_t i = 0; i < sizeof(allocators) / sizeof(allocators[0]); i++)
 		ck_assert_msg(report_is_allocator_function(allocators[i]), "%s", allocators[i]);
