@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "report.h"
 
 enum { EXIT_USAGE = 2 };
@@ -134,7 +135,11 @@ int report_command(int argc, char **argv)
 
 	struct report *report = NULL;
 	const char *message = NULL;
+	struct terminal_progress progress;
+	terminal_progress_init(&progress, "memscope report");
+	options.progress = &progress.replay;
 	int error = report_build(path, &options, &report, &message);
+	terminal_progress_finish(&progress);
 	if (error < 0) {
 		explain_failure(path, error, message);
 		return EXIT_FAILURE;

@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "memscope_config.h"
 #include "preload_env.h"
+#include "progress.h"
 #include "report.h"
 
 /* The shell's statuses for a program that cannot be run, so that a script
@@ -48,6 +49,9 @@ enum {
 	DEFAULT_TIMELINE_MS = 10,
 	MAX_TIMELINE_MS = 3600 * 1000,
 };
+
+/* Captures smaller than this read too fast for a progress line. */
+#define SUMMARY_PROGRESS_BYTES (16 << 20)
 
 static const char *const backend_names[] = { "exact", "lockfree", "async", "hybrid" };
 
@@ -977,7 +981,12 @@ static void print_outcome(const struct run_options *options, const char *output,
 			"(try --follow-fork)\n", output);
 	} else if (!options->quiet) {
 		fprintf(stderr, "memscope: wrote %s (%lld bytes)\n", output, (long long)st.st_size);
-		report_print_summary(output, stderr);
+		struct terminal_progress progress;
+		terminal_progress_init(&progress, "memscope");
+		/* The summary reads the whole capture: say how that goes (the
+		 * line is cleared before the summary is printed). */
+		progress.terminal = progress.terminal && st.st_size > SUMMARY_PROGRESS_BYTES;
+		report_print_summary(output, &progress.replay, stderr);
 	}
 	if (options->quiet)
 		return;

@@ -243,6 +243,11 @@ const char *capture_reader_warning(const struct capture_reader *reader);
 /* Goes back to the first record, for a second pass.  Returns 0 or -errno. */
 int capture_reader_rewind(struct capture_reader *reader);
 
+/* How far the reader has got: the file offset of the block it is in, and
+ * the file's size (for progress on long reads). */
+uint64_t capture_reader_offset(const struct capture_reader *reader);
+uint64_t capture_reader_size(const struct capture_reader *reader);
+
 /* The format version the file declares. */
 void capture_reader_version(const struct capture_reader *reader, uint32_t *major, uint32_t *minor);
 

@@ -218,6 +218,16 @@ int capture_reader_rewind(struct capture_reader *reader)
 	return 0;
 }
 
+uint64_t capture_reader_offset(const struct capture_reader *reader)
+{
+	return reader->block_offset;
+}
+
+uint64_t capture_reader_size(const struct capture_reader *reader)
+{
+	return reader->file_size;
+}
+
 void capture_reader_version(const struct capture_reader *reader, uint32_t *major, uint32_t *minor)
 {
 	if (major)

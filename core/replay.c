@@ -521,7 +521,18 @@ static int note_truncation(struct replay *replay, const struct capture_reader *r
 	return replay->truncation ? 0 : -ENOMEM;
 }
 
-static int first_pass(struct replay *replay, struct capture_reader *reader)
+#define PROGRESS_RECORDS 65536 /* records between two progress reports */
+
+static void tell_progress(const struct replay_progress *progress, const char *stage,
+                          const struct capture_reader *reader)
+{
+	if (progress && progress->report)
+		progress->report(progress->context, stage, capture_reader_offset(reader),
+		                 capture_reader_size(reader));
+}
+
+static int first_pass(struct replay *replay, struct capture_reader *reader,
+                      const struct replay_progress *progress)
 {
 	struct pass pass = { .replay = replay };
 	/* Stack 0, the empty stack, exists before any STACK_NODE. */
@@ -533,10 +544,12 @@ static int first_pass(struct replay *replay, struct capture_reader *reader)
 
 	struct capture_record record;
 	int more;
-	while ((more = capture_reader_next(reader, &record)) > 0) {
+	for (uint64_t records = 1; (more = capture_reader_next(reader, &record)) > 0; records++) {
 		error = apply(&pass, &record);
 		if (error < 0)
 			return error;
+		if (records % PROGRESS_RECORDS == 0)
+			tell_progress(progress, "reading", reader);
 	}
 	if (more == -ENOMEM)
 		return more;
@@ -553,11 +566,15 @@ static uint32_t known_stack(const struct replay *replay, uint32_t stack)
 }
 
 static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
-                          struct block_table *live)
+                          struct block_table *live, const struct replay_progress *progress)
 {
 	uint64_t events = 0;
 	struct capture_record record;
-	while (events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0) {
+	for (uint64_t records = 1;
+	     events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0;
+	     records++) {
+		if (records % PROGRESS_RECORDS == 0)
+			tell_progress(progress, "finding who held the peak", reader);
 		struct replay_block old;
 		if (record.type == CAPTURE_RECORD_ALLOC) {
 			const struct capture_alloc *alloc = &record.u.alloc;
@@ -589,7 +606,8 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 	return 0;
 }
 
-static int second_pass(struct replay *replay, struct capture_reader *reader)
+static int second_pass(struct replay *replay, struct capture_reader *reader,
+                       const struct replay_progress *progress)
 {
 	if (replay->totals.peak_event == 0)
 		return 0;
@@ -599,7 +617,7 @@ static int second_pass(struct replay *replay, struct capture_reader *reader)
 	struct block_table *live = block_table_create();
 	if (!live)
 		return -ENOMEM;
-	error = replay_to_peak(replay, reader, live);
+	error = replay_to_peak(replay, reader, live, progress);
 	if (error < 0)
 		goto out;
 	for (size_t i = 0; i < live->capacity; i++) {
@@ -617,6 +635,12 @@ out:
 /* ---- public ---------------------------------------------------------- */
 
 int replay_create(const char *path, struct replay **out, const char **message)
+{
+	return replay_create_with_progress(path, NULL, out, message);
+}
+
+int replay_create_with_progress(const char *path, const struct replay_progress *progress,
+                                struct replay **out, const char **message)
 {
 	struct capture_reader *reader = NULL;
 	const char *reason = NULL;
@@ -642,15 +666,18 @@ int replay_create(const char *path, struct replay **out, const char **message)
 	if (error < 0)
 		goto fail;
 
-	error = first_pass(replay, reader);
+	error = first_pass(replay, reader, progress);
 	if (error < 0)
 		goto fail;
-	error = second_pass(replay, reader);
+	error = second_pass(replay, reader, progress);
 	if (error < 0)
 		goto fail;
 
 	if (replay->has_trailer && replay->trailer.time_ns > replay->totals.end_time_ns)
 		replay->totals.end_time_ns = replay->trailer.time_ns;
+	if (progress && progress->report)
+		progress->report(progress->context, NULL, capture_reader_size(reader),
+		                 capture_reader_size(reader));
 	capture_reader_destroy(reader);
 	*out = replay;
 	return 0;

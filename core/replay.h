@@ -129,6 +129,18 @@ struct replay {
  * (a static string). */
 int replay_create(const char *path, struct replay **out, const char **message);
 
+/* Told now and then how far a replay has got: done of total bytes in a
+ * stage ("reading", then "finding who held the peak"), and once more with
+ * stage NULL when it is over. */
+struct replay_progress {
+	void (*report)(void *context, const char *stage, uint64_t done, uint64_t total);
+	void *context;
+};
+
+/* replay_create(), reporting progress to progress (NULL: none). */
+int replay_create_with_progress(const char *path, const struct replay_progress *progress,
+                                struct replay **out, const char **message);
+
 /* NULL is a no-op. */
 void replay_destroy(struct replay *replay);
 

@@ -25,6 +25,7 @@ void report_options_init(struct report_options *options)
 {
 	options->top = REPORT_DEFAULT_TOP;
 	options->depth = REPORT_DEFAULT_DEPTH;
+	options->progress = NULL;
 }
 
 /* ---- numbers as people read them ------------------------------------- */
@@ -662,7 +663,8 @@ int report_build(const char *path, const struct report_options *options,
 	else
 		report_options_init(&report->options);
 
-	int error = replay_create(path, &report->replay, message);
+	int error = replay_create_with_progress(path, report->options.progress, &report->replay,
+	                                        message);
 	if (error < 0) {
 		report_destroy(report);
 		return error;
@@ -987,11 +989,11 @@ int report_write_text(const struct report *report, FILE *out)
 
 /* ---- the summary after a run ----------------------------------------- */
 
-int report_print_summary(const char *path, FILE *out)
+int report_print_summary(const char *path, const struct replay_progress *progress, FILE *out)
 {
 	struct replay *replay;
 	const char *message = NULL;
-	int error = replay_create(path, &replay, &message);
+	int error = replay_create_with_progress(path, progress, &replay, &message);
 	if (error < 0) {
 		/* The reader explains what is wrong inside a file; for a file that
 		 * cannot be opened at all, the system's reason says more. */

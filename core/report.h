@@ -25,6 +25,7 @@ struct symbolizer;
 struct report_options {
 	uint32_t top;              /* peak stacks and sites kept, leak groups printed; 0: all */
 	uint32_t depth;            /* frames printed per stack; 0: all */
+	const struct replay_progress *progress; /* told how a long read goes; NULL: nobody */
 };
 
 /* One source-level frame of a stack.  Strings belong to the report. */
@@ -140,6 +141,6 @@ const struct report_frame *report_leaking_frame(const struct report_stack *stack
  * (allocations, bytes, peak, leaks, and any warning about the capture) on
  * out.  Returns 0, or a negative errno when the capture cannot be read at
  * all (the reason is printed on out too). */
-int report_print_summary(const char *path, FILE *out);
+int report_print_summary(const char *path, const struct replay_progress *progress, FILE *out);
 
 #endif

@@ -768,7 +768,7 @@ START_TEST(cut_capture_reports_what_was_read)
 	char *summary = NULL;
 	size_t size = 0;
 	FILE *out = open_memstream(&summary, &size);
-	ck_assert_int_eq(report_print_summary(file.path, out), 0);
+	ck_assert_int_eq(report_print_summary(file.path, NULL, out), 0);
 	fclose(out);
 	ck_assert_ptr_nonnull(strstr(summary, "memscope: warning: the capture is cut short"));
 	free(summary);
@@ -784,7 +784,7 @@ START_TEST(summary_after_a_run)
 	char *summary = NULL;
 	size_t size = 0;
 	FILE *out = open_memstream(&summary, &size);
-	ck_assert_int_eq(report_print_summary(file.path, out), 0);
+	ck_assert_int_eq(report_print_summary(file.path, NULL, out), 0);
 	fclose(out);
 
 	ck_assert_ptr_nonnull(strstr(summary, "memscope: 5 allocations, 2 frees, 410 bytes requested\n"));
@@ -820,7 +820,7 @@ START_TEST(unreadable_captures)
 	char *summary = NULL;
 	size_t size = 0;
 	FILE *out = open_memstream(&summary, &size);
-	ck_assert_int_eq(report_print_summary("/nonexistent/capture.memscope", out), -ENOENT);
+	ck_assert_int_eq(report_print_summary("/nonexistent/capture.memscope", NULL, out), -ENOENT);
 	fclose(out);
 	ck_assert_ptr_nonnull(strstr(summary, "cannot read the capture /nonexistent/capture.memscope"));
 	free(summary);
