@@ -228,6 +228,13 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 					"exact, lockfree, async and hybrid\n", optarg);
 				return -EINVAL;
 			}
+			if (strcmp(optarg, "exact") != 0) {
+				/* Said before the program runs, not after it ran
+				 * untraced. */
+				fprintf(stderr, "memscope: the %s backend is not built yet; use "
+					"--backend exact\n", optarg);
+				return -EINVAL;
+			}
 			options->backend = optarg;
 			break;
 		case OPTION_CAPTURE:

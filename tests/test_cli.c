@@ -354,6 +354,21 @@ START_TEST(unknown_backend_lists_valid_ones)
 }
 END_TEST
 
+START_TEST(backends_not_built_are_refused_before_running)
+{
+	const char *backends[] = { "lockfree", "async", "hybrid" };
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		const char *args[] = { "--backend", backends[i], "sh", "-c", "echo ran", NULL };
+		struct outcome outcome;
+		run_memscope(args, NULL, &outcome);
+		assert_exit(&outcome, 2);
+		assert_stderr_has(&outcome, "not built yet");
+		ck_assert_str_eq(outcome.out, "");
+		outcome_finish(&outcome);
+	}
+}
+END_TEST
+
 START_TEST(unknown_option_points_to_help)
 {
 	const char *args[] = { "--no-such-option", "true", NULL };
@@ -487,6 +502,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(refusals, unwritable_output_refused_before_running);
 	tcase_add_test(refusals, help_mentions_backend);
 	tcase_add_test(refusals, unknown_backend_lists_valid_ones);
+	tcase_add_test(refusals, backends_not_built_are_refused_before_running);
 	tcase_add_test(refusals, unknown_option_points_to_help);
 	suite_add_tcase(suite, refusals);
 
