@@ -91,6 +91,13 @@ static void run_memscope(struct run *run, const char *name, const char *const *a
 	close(err);
 }
 
+static void assert_exited(const struct run *run, int status)
+{
+	ck_assert_msg(WIFEXITED(run->status) && WEXITSTATUS(run->status) == status,
+	              "memscope must exit with %d (wait status %#x); stderr: %s", status,
+	              run->status, run->err);
+}
+
 static void run_finish(struct run *run)
 {
 	free(run->out);
@@ -255,7 +262,7 @@ START_TEST(counts_and_peak_are_exact)
 	snprintf(program, sizeof program, "%s/counts", programs);
 	struct run run;
 	run_memscope(&run, "counts", (const char *[]){program, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	struct report *report = build_report(run.output);
 	ck_assert_str_eq(replay_info(report->replay, "capture_source"), "interpose");
 	const struct replay_totals *totals = &report->totals;
@@ -275,7 +282,7 @@ START_TEST(counts_and_peak_are_exact)
 	/* jemalloc's hooks report a moving realloc's new block before the old
 	 * one goes: for that instant both are live. */
 	run_memscope(&run, "counts-hooks", (const char *[]){"--capture", "hooks", program, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	report = build_report(run.output);
 	ck_assert_str_eq(replay_info(report->replay, "capture_source"), "jemalloc-hooks");
 	own = own_totals(report, program);
@@ -294,7 +301,7 @@ START_TEST(cross_thread_frees_keep_their_order)
 	snprintf(program, sizeof program, "%s/threads", programs);
 	struct run run;
 	run_memscope(&run, "threads", (const char *[]){program, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	struct report *report = build_report(run.output);
 	const struct replay_totals *totals = &report->totals;
 	/* 80,000 blocks of 48 bytes, plus one TLS vector per thread from
@@ -357,7 +364,7 @@ START_TEST(forks_never_touch_the_parent_capture)
 
 	struct run run;
 	run_memscope(&run, "forker", (const char *[]){program, counts, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	ck_assert_int_eq(count_captures("memscope.counts."), 0);
 	struct report *report = build_report(run.output);
 	ck_assert(report->ended_cleanly);
@@ -369,7 +376,7 @@ START_TEST(forks_never_touch_the_parent_capture)
 	run_finish(&run);
 
 	run_memscope(&run, "forker-follow", (const char *[]){"--follow-fork", program, counts, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	ck_assert_int_eq(count_captures("memscope.counts."), 1);
 	report = build_report(run.output);
 	ck_assert_uint_eq(own_totals(report, program).allocations, 3);
@@ -400,7 +407,7 @@ START_TEST(exit_and_exec_finish_the_capture)
 
 	struct run run;
 	run_memscope(&run, "exits", (const char *[]){program, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 5, "stderr: %s", run.err);
+	assert_exited(&run, 5);
 	struct report *report = build_report(run.output);
 	ck_assert(report->ended_cleanly);
 	ck_assert(!report->truncated);
@@ -411,7 +418,7 @@ START_TEST(exit_and_exec_finish_the_capture)
 	run_finish(&run);
 
 	run_memscope(&run, "exits-exec", (const char *[]){"--follow-fork", program, counts, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	report = build_report(run.output);
 	ck_assert_str_eq(replay_info(report->replay, "exec"), counts);
 	ck_assert_uint_eq(own_totals(report, program).live_bytes, 222);
@@ -432,7 +439,7 @@ START_TEST(cxx_new_and_delete_are_seen)
 	}
 	struct run run;
 	run_memscope(&run, "objects", (const char *[]){program, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 	struct report *report = build_report(run.output);
 	struct own_totals own = own_totals(report, program);
 	ck_assert_uint_eq(own.allocations, 51);
@@ -454,7 +461,7 @@ static void check_entry_points(const char *capture_source)
 	snprintf(name, sizeof name, "entry-points-%s", capture_source);
 	struct run run;
 	run_memscope(&run, name, (const char *[]){"--capture", capture_source, program, NULL});
-	ck_assert_msg(WIFEXITED(run.status) && WEXITSTATUS(run.status) == 0, "stderr: %s", run.err);
+	assert_exited(&run, 0);
 
 	static const struct {
 		uint32_t kind;
