@@ -30,6 +30,7 @@
 #define CAPTURE_BLOCK_CRC_SIZE 4
 #define CAPTURE_BLOCK_RECORDS 0x01  /* records, in the order they were added */
 #define CAPTURE_BLOCK_END 0x02      /* written last, by a writer that finished */
+#define CAPTURE_BLOCK_RECORDS_ZSTD 0x03 /* the same, compressed with zstd */
 #define CAPTURE_MAX_PAYLOAD (16u << 20) /* larger lengths are corrupt */
 #define CAPTURE_MAX_STRING (1u << 20)   /* bytes in one string field */
 #define CAPTURE_KIND_BITS 5 /* events pack thread << 5 | kind into one varint */

@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "varint.h"
 
 enum stream_state {
@@ -43,6 +45,11 @@ struct capture_reader {
 	const uint8_t *cursor;     /* next record; == end when the block is used up
 	                              (decoding never moves it past end) */
 	const uint8_t *end;        /* end of the payload */
+
+	/* A compressed block's records, unpacked. */
+	ZSTD_DCtx *decompressor;
+	uint8_t *unpacked;
+	size_t unpacked_capacity;
 
 	/* NUL-terminated copies of the current record's strings. */
 	char *strings;
@@ -201,6 +208,8 @@ void capture_reader_destroy(struct capture_reader *reader)
 	if (!reader)
 		return;
 	close(reader->fd);
+	ZSTD_freeDCtx(reader->decompressor);
+	free(reader->unpacked);
 	free(reader->block);
 	free(reader->strings);
 	free(reader);
@@ -273,6 +282,57 @@ static int cut_short(struct capture_reader *reader, uint64_t block_offset, uint3
 	            " bytes starting at byte %" PRIu64 "): the program may have been killed; "
 	            "everything before byte %" PRIu64 " is reported",
 	            reader->file_size, payload, block_offset, block_offset);
+}
+
+/* Decompresses the records of the compressed block just read (payload
+ * bytes at reader->block): a varint, the records' size, then a zstd frame.
+ * Returns 0 with *records set, or a negative error (the stream has then
+ * failed: a block whose checksum held but whose frame does not decode was
+ * written wrong, and nothing after it can be trusted). */
+static int unpack_block(struct capture_reader *reader, uint64_t offset, uint32_t payload,
+                        const uint8_t **records, size_t *records_size)
+{
+	const uint8_t *cursor = reader->block;
+	const uint8_t *end = reader->block + payload;
+	uint64_t size;
+	if (varint_decode(&cursor, end, &size) < 0 || size > CAPTURE_MAX_PAYLOAD)
+		return fail(reader, -EBADMSG,
+		            "compressed block at byte %" PRIu64 " is corrupt (bad size): "
+		            "everything before it is reported",
+		            offset);
+	if (reader->decompressor == NULL)
+		reader->decompressor = ZSTD_createDCtx();
+	if (size > reader->unpacked_capacity) {
+		uint8_t *unpacked = realloc(reader->unpacked, size ? size : 1);
+		if (unpacked == NULL)
+			return fail(reader, -ENOMEM, "out of memory unpacking the block at byte %" PRIu64,
+			            offset);
+		reader->unpacked = unpacked;
+		reader->unpacked_capacity = size;
+	}
+	/* Its strings, like a block's, never outgrow it (not grow_buffers: the
+	 * compressed frame is still being read from reader->block). */
+	if (size > reader->strings_capacity) {
+		char *strings = realloc(reader->strings, (size_t)size);
+		if (strings == NULL)
+			return fail(reader, -ENOMEM,
+			            "out of memory unpacking the block at byte %" PRIu64, offset);
+		reader->strings = strings;
+		reader->strings_capacity = (size_t)size;
+	}
+	if (reader->decompressor == NULL)
+		return fail(reader, -ENOMEM, "out of memory unpacking the block at byte %" PRIu64,
+		            offset);
+	size_t got = ZSTD_decompressDCtx(reader->decompressor, reader->unpacked, (size_t)size,
+	                                 cursor, (size_t)(end - cursor));
+	if (ZSTD_isError(got) || got != size)
+		return fail(reader, -EBADMSG,
+		            "compressed block at byte %" PRIu64 " is corrupt (%s): everything "
+		            "before it is reported",
+		            offset, ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
+	*records = reader->unpacked;
+	*records_size = (size_t)size;
+	return 0;
 }
 
 /* Reads blocks until a records block: returns 1 with cursor..end set, 0 at
@@ -349,12 +409,19 @@ static int load_block(struct capture_reader *reader)
 			reader->state = STREAM_ENDED;
 			return 0;
 		}
-		if (type != CAPTURE_BLOCK_RECORDS)
+		const uint8_t *records = reader->block;
+		size_t records_size = payload;
+		if (type == CAPTURE_BLOCK_RECORDS_ZSTD) {
+			int error = unpack_block(reader, offset, payload, &records, &records_size);
+			if (error < 0)
+				return error;
+		} else if (type != CAPTURE_BLOCK_RECORDS) {
 			continue; /* a newer minor's block: skip it whole */
+		}
 
 		reader->block_offset = offset;
-		reader->cursor = reader->block;
-		reader->end = reader->block + payload;
+		reader->cursor = records;
+		reader->end = records + records_size;
 		reader->last_time = 0;
 		reader->last_address = 0;
 		reader->last_ip = 0;

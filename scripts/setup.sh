@@ -18,7 +18,7 @@ esac
 cd "$(dirname "$0")/.."
 
 packages=(meson ninja-build pkg-config gcc libc6-dev libjemalloc-dev libunwind-dev
-          libdw-dev libelf-dev check)
+          libdw-dev libelf-dev libzstd-dev check)
 if [ "$mode" = test ]; then
 	packages+=(valgrind g++)
 fi

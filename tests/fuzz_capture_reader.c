@@ -5,7 +5,7 @@
  * Not built by meson.  Build and run from the source root:
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *       -Icore tests/fuzz_capture_reader.c core/capture_reader.c core/varint.c \
+ *       -Icore tests/fuzz_capture_reader.c core/capture_reader.c core/varint.c -lzstd \
  *       -o /tmp/fuzz_capture_reader
  *   mkdir -p /tmp/capture-corpus   # seed it with a few real .memscope files
  *   /tmp/fuzz_capture_reader -max_total_time=120 -max_len=4096 /tmp/capture-corpus

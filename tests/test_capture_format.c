@@ -370,6 +370,7 @@ START_TEST(test_exact_bytes)
 	write_capture(path, records, 4, NULL, NULL);
 	uint8_t *data = read_file(path, &size);
 
+	/* A payload this small is not worth compressing. */
 	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 0, 0, 0, 0, 0, 0 };
 	ck_assert_uint_eq(size, 16 + 5 + sizeof(payload) + 4 + 9);
 	ck_assert_mem_eq(data, header, 16);
@@ -480,8 +481,10 @@ START_TEST(test_many_events)
 	ck_assert_int_eq(capture_writer_destroy(writer), 0);
 	close(fd);
 
-	/* Walk the framing by hand: several full-size blocks, then the end. */
+	/* Walk the framing by hand: several full-size blocks, compressed, then
+	 * the end. */
 	size_t size, blocks = 0, offset = CAPTURE_HEADER_SIZE;
+	uint64_t records_bytes = 0;
 	uint8_t *data = read_file(path, &size);
 	for (;;) {
 		ck_assert_uint_le(offset + 9, size);
@@ -491,12 +494,20 @@ START_TEST(test_many_events)
 		                  capture_crc32(0, data + offset, 5 + payload));
 		if (data[offset] == CAPTURE_BLOCK_END)
 			break;
-		ck_assert_uint_eq(data[offset], CAPTURE_BLOCK_RECORDS);
+		/* Generated records are as repetitive as real ones: zstd pays. */
+		ck_assert_uint_eq(data[offset], CAPTURE_BLOCK_RECORDS_ZSTD);
+		const uint8_t *cursor = data + offset + 5;
+		uint64_t unpacked;
+		ck_assert_int_eq(varint_decode(&cursor, cursor + payload, &unpacked), 0);
+		ck_assert_uint_lt(payload, unpacked);
+		ck_assert_uint_le(unpacked, 64 * 1024 + 64);
 		if (offset + 5 + payload + 4 + 9 < size)
-			ck_assert_uint_ge(payload, 60 * 1024); /* all but the last are full */
+			ck_assert_uint_ge(unpacked, 60 * 1024); /* all but the last are full */
+		records_bytes += unpacked;
 		blocks++;
 		offset += 5 + payload + 4;
 	}
+	ck_assert_uint_lt(size, records_bytes);
 	ck_assert_uint_eq(offset + 9, size);
 	ck_assert_uint_ge(blocks, 10);
 	free(data);
@@ -1126,6 +1137,53 @@ START_TEST(test_kind_names)
 }
 END_TEST
 
+/* A compressed block whose checksum holds but whose zstd frame does not
+ * decode (a faulty writer): the blocks before it are read, then -EBADMSG
+ * with a warning naming the block. */
+START_TEST(test_bad_compressed_frame)
+{
+	char path[64];
+	close(temp_file(path, sizeof(path)));
+	struct capture_record records[4000];
+	char scratch[4000][64];
+	bool flush_after[4000] = {false};
+	for (size_t i = 0; i < 4000; i++)
+		generated_record(i, &records[i], scratch[i], sizeof(scratch[i]));
+	flush_after[1999] = true;
+	write_capture(path, records, 4000, flush_after, NULL);
+
+	size_t size;
+	uint8_t *data = read_file(path, &size);
+	size_t first = CAPTURE_HEADER_SIZE;
+	ck_assert_uint_eq(data[first], CAPTURE_BLOCK_RECORDS_ZSTD);
+	size_t second = first + 5 + le32_get(data + first + 1) + 4;
+	ck_assert_uint_eq(data[second], CAPTURE_BLOCK_RECORDS_ZSTD);
+	uint32_t payload = le32_get(data + second + 1);
+	/* Damage the frame's middle, then make the checksum agree. */
+	data[second + 5 + payload / 2] ^= 0x5a;
+	le32_put(data + second + 5 + payload, capture_crc32(0, data + second, 5 + payload));
+	write_file(path, data, size);
+	free(data);
+
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record got;
+	size_t read = 0;
+	int result;
+	while ((result = capture_reader_next(reader, &got)) == 1) {
+		ck_assert_msg(records_equal(&got, &records[read]), "record %zu differs", read);
+		read++;
+	}
+	ck_assert_int_eq(result, -EBADMSG);
+	ck_assert_uint_eq(read, 2000);
+	char expected[80];
+	snprintf(expected, sizeof(expected), "compressed block at byte %zu is corrupt", second);
+	ck_assert_ptr_nonnull(strstr(capture_reader_warning(reader), expected));
+	capture_reader_destroy(reader);
+	unlink(path);
+}
+END_TEST
+
 static Suite *capture_format_suite(void)
 {
 	Suite *suite = suite_create("capture_format");
@@ -1146,6 +1204,7 @@ static Suite *capture_format_suite(void)
 	tcase_add_test(tc, test_main_program_path);
 	tcase_add_test(tc, test_continuing_writer);
 	tcase_add_test(tc, test_kind_names);
+	tcase_add_test(tc, test_bad_compressed_frame);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
