@@ -32,6 +32,7 @@
 #include "commands.h"
 #include "memscope_config.h"
 #include "preload_env.h"
+#include "memscope/memscope.h"
 #include "progress.h"
 #include "report.h"
 
@@ -53,7 +54,6 @@ enum {
 /* Captures smaller than this read too fast for a progress line. */
 #define SUMMARY_PROGRESS_BYTES (16 << 20)
 
-static const char *const backend_names[] = { "exact", "lockfree", "async", "hybrid" };
 
 struct run_options {
 	const char *backend;
@@ -146,15 +146,6 @@ static void print_usage(FILE *out)
 		MEMSCOPE_INSTALL_LIBDIR, MEMSCOPE_PRELOAD_NAME, MEMSCOPE_JEMALLOC_LIBRARY);
 }
 
-static bool is_backend(const char *name)
-{
-	for (size_t i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
-		if (strcmp(name, backend_names[i]) == 0)
-			return true;
-	}
-	return false;
-}
-
 static int parse_number(const char *option, const char *text, long min, long max, long *value)
 {
 	char *end;
@@ -223,7 +214,8 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			break;
 		switch (option) {
 		case OPTION_BACKEND:
-			if (!is_backend(optarg)) {
+			memscope_backend_kind backend;
+			if (memscope_backend_parse(optarg, &backend) < 0) {
 				fprintf(stderr, "memscope: unknown backend '%s'; the backends are "
 					"exact, lockfree, async and hybrid\n", optarg);
 				return -EINVAL;
@@ -238,7 +230,8 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			options->backend = optarg;
 			break;
 		case OPTION_CAPTURE:
-			if (strcmp(optarg, "hooks") != 0 && strcmp(optarg, "interpose") != 0) {
+			memscope_capture_kind capture;
+			if (memscope_capture_parse(optarg, &capture) < 0) {
 				fprintf(stderr, "memscope: unknown capture source '%s'; the sources "
 					"are interpose and hooks\n", optarg);
 				return -EINVAL;
