@@ -73,7 +73,8 @@ struct ring {
 	uint64_t tail_seen;           /* the producer's last look at tail */
 	uint32_t stack_epoch;         /* store_epoch when previous_ips was last valid */
 	uint32_t previous_depth;
-	uint64_t previous_ips[MAX_FRAMES];
+	uint64_t previous_ips[MAX_FRAMES]; /* outermost first: a new stack only
+	                                      rewrites the frames past the shared ones */
 
 	/* The consumer's. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t tail; /* words consumed */
@@ -236,12 +237,12 @@ static uint32_t share_frames(struct ring *ring, const uint64_t *ips, uint32_t de
 		ring->stack_epoch = epoch;
 		ring->previous_depth = 0;
 	}
-	uint32_t previous = ring->previous_depth;
+	uint32_t limit = depth < ring->previous_depth ? depth : ring->previous_depth;
 	uint32_t shared = 0;
-	while (shared < depth && shared < previous &&
-	       ips[depth - 1 - shared] == ring->previous_ips[previous - 1 - shared])
+	while (shared < limit && ips[depth - 1 - shared] == ring->previous_ips[shared])
 		shared++;
-	memcpy(ring->previous_ips, ips, depth * sizeof *ips);
+	for (uint32_t level = shared; level < depth; level++)
+		ring->previous_ips[level] = ips[depth - 1 - level];
 	ring->previous_depth = depth;
 	return shared;
 }
