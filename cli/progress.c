@@ -1,9 +1,12 @@
 /* progress.c - see progress.h. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "progress.h"
+
+#define PROGRESS_DELAY_SECONDS 0.3
 
 static void show(void *context, const char *stage, uint64_t done, uint64_t total)
 {
@@ -13,6 +16,13 @@ static void show(void *context, const char *stage, uint64_t done, uint64_t total
 		return;
 	}
 	if (!progress->terminal || total == 0)
+		return;
+	/* A read that ends within a moment needs no progress line. */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double elapsed = (double)(now.tv_sec - progress->start.tv_sec) +
+	                 (double)(now.tv_nsec - progress->start.tv_nsec) / 1e9;
+	if (elapsed < PROGRESS_DELAY_SECONDS)
 		return;
 	int percent = (int)(done * 100 / total);
 	if (percent == progress->percent && stage == progress->stage)
@@ -32,6 +42,7 @@ void terminal_progress_init(struct terminal_progress *progress, const char *who)
 		.percent = -1,
 		.terminal = isatty(STDERR_FILENO) == 1,
 	};
+	clock_gettime(CLOCK_MONOTONIC, &progress->start);
 }
 
 void terminal_progress_finish(struct terminal_progress *progress)

@@ -4,6 +4,7 @@
 #define MEMSCOPE_PROGRESS_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "replay.h"
 
@@ -13,6 +14,7 @@ struct terminal_progress {
 	const char *stage;
 	int percent;                    /* last shown; -1: nothing shown */
 	bool terminal;
+	struct timespec start;          /* lines start after a moment */
 };
 
 /* Sets up progress lines starting with who. */

@@ -51,9 +51,6 @@ enum {
 	MAX_TIMELINE_MS = 3600 * 1000,
 };
 
-/* Captures smaller than this read too fast for a progress line. */
-#define SUMMARY_PROGRESS_BYTES (16 << 20)
-
 
 struct run_options {
 	const char *backend;
@@ -983,9 +980,8 @@ static void print_outcome(const struct run_options *options, const char *output,
 		fprintf(stderr, "memscope: wrote %s (%lld bytes)\n", output, (long long)st.st_size);
 		struct terminal_progress progress;
 		terminal_progress_init(&progress, "memscope");
-		/* The summary reads the whole capture: say how that goes (the
-		 * line is cleared before the summary is printed). */
-		progress.terminal = progress.terminal && st.st_size > SUMMARY_PROGRESS_BYTES;
+		/* A capture without its trailer is read whole for the summary:
+		 * say how that goes (the line is cleared before the summary). */
 		report_print_summary(output, &progress.replay, stderr);
 	}
 	if (options->quiet)

@@ -161,7 +161,7 @@ struct capture_sample {
 
 struct capture_trailer {
 	uint64_t time_ns;          /* when the capture ended */
-	uint64_t allocations;
+	uint64_t allocations;      /* blocks handed out: ALLOC records */
 	uint64_t frees;
 	uint64_t allocated_bytes;
 	uint64_t peak_bytes;
@@ -243,6 +243,12 @@ const char *capture_reader_warning(const struct capture_reader *reader);
 
 /* Goes back to the first record, for a second pass.  Returns 0 or -errno. */
 int capture_reader_rewind(struct capture_reader *reader);
+
+/* The trailer of a capture that ended cleanly, found without reading the
+ * events (only the last records block is decoded), then rewinds.  Returns
+ * 0, -ENOENT (no end block or no trailer: read the whole capture to know
+ * what it holds), or -EBADMSG. */
+int capture_reader_find_trailer(struct capture_reader *reader, struct capture_trailer *out);
 
 /* How far the reader has got: the file offset of the block it is in, and
  * the file's size (for progress on long reads). */

@@ -227,6 +227,44 @@ int capture_reader_rewind(struct capture_reader *reader)
 	return 0;
 }
 
+int capture_reader_find_trailer(struct capture_reader *reader, struct capture_trailer *out)
+{
+	/* Walk the frames by their lengths alone: the trailer is in the last
+	 * records block, and only that one needs reading (and decompressing). */
+	uint64_t offset = CAPTURE_HEADER_SIZE, last_records = 0;
+	bool ended = false;
+	refresh_file_size(reader);
+	while (!ended && offset + CAPTURE_BLOCK_HEADER_SIZE <= reader->file_size) {
+		uint8_t header[CAPTURE_BLOCK_HEADER_SIZE];
+		if (read_at(reader->fd, header, sizeof(header), offset) != (ssize_t)sizeof(header))
+			break;
+		uint32_t payload = le32_get(header + 1);
+		if (payload > CAPTURE_MAX_PAYLOAD)
+			break;
+		if (header[0] == CAPTURE_BLOCK_RECORDS || header[0] == CAPTURE_BLOCK_RECORDS_ZSTD)
+			last_records = offset;
+		ended = header[0] == CAPTURE_BLOCK_END;
+		offset += CAPTURE_BLOCK_HEADER_SIZE + (uint64_t)payload + CAPTURE_BLOCK_CRC_SIZE;
+	}
+	int result = -ENOENT;
+	if (ended && last_records != 0) {
+		reader->next_block = last_records;
+		reader->cursor = reader->end = NULL;
+		reader->state = STREAM_READING;
+		struct capture_record record;
+		int more;
+		while ((more = capture_reader_next(reader, &record)) == 1)
+			if (record.type == CAPTURE_RECORD_TRAILER) {
+				*out = record.u.trailer;
+				result = 0;
+			}
+		if (more < 0)
+			result = more;
+	}
+	int error = capture_reader_rewind(reader);
+	return result < 0 ? result : error;
+}
+
 uint64_t capture_reader_offset(const struct capture_reader *reader)
 {
 	return reader->block_offset;

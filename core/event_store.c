@@ -505,7 +505,6 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 	store->totals.live_usable_bytes += entry[5] - entry[6];
 	*size = entry[4];
 	store->totals.reallocations++;
-	store->totals.allocated_bytes += entry[4];
 	store->totals.events++;
 	if (store->totals.live_bytes > store->totals.peak_bytes) {
 		store->totals.peak_bytes = store->totals.live_bytes;

@@ -30,7 +30,7 @@ struct store_totals {
 	uint64_t reallocations;       /* blocks resized in place */
 	uint64_t frees;               /* tracked blocks given back */
 	uint64_t untracked_frees;     /* blocks given back that were allocated before tracking */
-	uint64_t allocated_bytes;     /* requested bytes of every allocation */
+	uint64_t allocated_bytes;     /* requested bytes of every allocation (not of resizes) */
 	uint64_t live_blocks;
 	uint64_t live_bytes;
 	uint64_t live_usable_bytes;

@@ -410,7 +410,7 @@ static struct capture_record trailer_record(memscope_tracker *tracker)
 		.type = CAPTURE_RECORD_TRAILER,
 		.u.trailer = {
 			.time_ns = event_store_now(tracker->store),
-			.allocations = totals.allocations + totals.reallocations,
+			.allocations = totals.allocations,
 			.frees = totals.frees,
 			.allocated_bytes = totals.allocated_bytes,
 			.peak_bytes = totals.peak_bytes,

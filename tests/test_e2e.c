@@ -276,6 +276,16 @@ START_TEST(counts_and_peak_are_exact)
 	 * peak it was live too. */
 	ck_assert_uint_eq(totals->peak_bytes, 4000000 + totals->live_bytes);
 	ck_assert(report->ended_cleanly);
+	/* The writer's totals, in the trailer, are what the replay finds. */
+	const struct capture_trailer *trailer = &report->replay->trailer;
+	ck_assert_uint_eq(trailer->allocations, totals->allocations);
+	ck_assert_uint_eq(trailer->frees, totals->frees);
+	ck_assert_uint_eq(trailer->allocated_bytes, totals->allocated_bytes);
+	ck_assert_uint_eq(trailer->peak_bytes, totals->peak_bytes);
+	ck_assert_uint_eq(trailer->peak_time_ns, totals->peak_time_ns);
+	ck_assert_uint_eq(trailer->live_blocks, totals->live_blocks);
+	ck_assert_uint_eq(trailer->live_bytes, totals->live_bytes);
+	ck_assert_uint_eq(trailer->lost_events, 0);
 	report_destroy(report);
 	run_finish(&run);
 
@@ -318,6 +328,10 @@ START_TEST(cross_thread_frees_keep_their_order)
 	ck_assert_uint_ge(totals->frees, 80000);
 	ck_assert_uint_le(totals->live_blocks, 8);
 	ck_assert_uint_eq(report->threads, 9);
+	ck_assert_uint_eq(report->replay->trailer.allocations, totals->allocations);
+	ck_assert_uint_eq(report->replay->trailer.frees, totals->frees);
+	ck_assert_uint_eq(report->replay->trailer.peak_bytes, totals->peak_bytes);
+	ck_assert_uint_eq(report->replay->trailer.live_blocks, totals->live_blocks);
 	report_destroy(report);
 	run_finish(&run);
 }

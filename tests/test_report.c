@@ -326,8 +326,16 @@ static void write_main_capture(struct capture_file *file, bool with_trailer)
 	add_tag(file, 5 * MS, 0x4000, "session", "struct session", "/src/leaky.c", 41);
 	add_alloc(file, 6 * MS, 0x5000, 30, 3);
 	add_free(file, 7 * MS, 0x2000);
-	if (with_trailer)
-		add_trailer(file, 8 * MS);
+	if (with_trailer) {
+		/* The totals the writer keeps of the events above. */
+		struct capture_record record = {.type = CAPTURE_RECORD_TRAILER};
+		record.u.trailer = (struct capture_trailer){
+			.time_ns = 8 * MS, .allocations = 5, .frees = 2, .allocated_bytes = 410,
+			.peak_bytes = 350, .peak_time_ns = 3 * MS, .live_blocks = 3, .live_bytes = 110,
+			.events = 7,
+		};
+		add(file, &record);
+	}
 	capture_finish(file);
 }
 
