@@ -4,10 +4,25 @@
 #ifndef MEMSCOPE_COMMANDS_H
 #define MEMSCOPE_COMMANDS_H
 
+#include <stddef.h>
+
 /* memscope run [options] [--] program [args...]: trace a program. */
 int run_command(int argc, char **argv);
 
 /* memscope report [options] FILE: print what a capture shows. */
 int report_command(int argc, char **argv);
+
+/* memscope analyze [options] FILE: run analyzer plugins, print results. */
+int analyze_command(int argc, char **argv);
+
+/* memscope plugins: list the plugins found, and those refused. */
+int plugins_command(int argc, char **argv);
+
+/* The capture at path, analyzed (the analyzers named, or the default ones)
+ * and written by the exporter named format to output (NULL: stdout).
+ * Returns the exit status memscope report ends with. */
+int export_capture(const char *path, const char *format, const char *output,
+                   const char *plugin_path, const char *const *names, size_t name_count,
+                   char *const *options, size_t option_count);
 
 #endif

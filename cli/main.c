@@ -24,6 +24,8 @@ struct command {
 static const struct command commands[] = {
 	{ "run", run_command },
 	{ "report", report_command },
+	{ "analyze", analyze_command },
+	{ "plugins", plugins_command },
 };
 
 static void print_overview(FILE *out)
@@ -37,7 +39,11 @@ static void print_overview(FILE *out)
 	      "Commands:\n"
 	      "  run PROGRAM [ARGS...]  trace a program (the default: a first word that is\n"
 	      "                         no command is the program to run)\n"
-	      "  report FILE            print what a capture shows\n"
+	      "  report FILE            print what a capture shows (--format json, svg:\n"
+	      "                         through an exporter plugin)\n"
+	      "  analyze FILE           run analyzer plugins (leaks, hotspots,\n"
+	      "                         fragmentation, yours) on a capture\n"
+	      "  plugins                list the analyzer and exporter plugins found\n"
 	      "  help [COMMAND]         show the help of a command\n"
 	      "\n"
 	      "Run options (they end at PROGRAM; see 'memscope help run' for all):\n"
@@ -56,6 +62,8 @@ static void print_overview(FILE *out)
 	      "  memscope -o app.memscope ./app      choose the capture file\n"
 	      "  memscope --follow-fork make -j2     trace make and every program it runs\n"
 	      "  memscope report app.memscope        the full report of a capture\n"
+	      "  memscope report app.memscope --format json -o app.json\n"
+	      "  memscope analyze app.memscope --analyzer fragmentation\n"
 	      "  memscope -- report                  trace a program named 'report'\n",
 	      out);
 }
@@ -94,7 +102,7 @@ static int help_command(int argc, char **argv)
 	}
 	const struct command *command = find_command(argv[1]);
 	if (command == NULL) {
-		fprintf(stderr, "memscope: no command '%s'; the commands are run, report and help\n",
+		fprintf(stderr, "memscope: no command '%s'; the commands are run, report, analyze, plugins and help\n",
 			argv[1]);
 		return EXIT_USAGE;
 	}

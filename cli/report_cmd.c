@@ -22,11 +22,21 @@ enum { EXIT_USAGE = 2 };
 enum {
 	OPTION_TOP = 256,
 	OPTION_DEPTH,
+	OPTION_FORMAT,
+	OPTION_ANALYZER,
+	OPTION_PLUGIN_PATH,
+	OPTION_OPTION,
+	MAX_NAMES = 32,
 };
 
 static const struct option long_options[] = {
 	{ "top", required_argument, NULL, OPTION_TOP },
 	{ "depth", required_argument, NULL, OPTION_DEPTH },
+	{ "format", required_argument, NULL, OPTION_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "analyzer", required_argument, NULL, OPTION_ANALYZER },
+	{ "plugin-path", required_argument, NULL, OPTION_PLUGIN_PATH },
+	{ "option", required_argument, NULL, OPTION_OPTION },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -45,6 +55,14 @@ static void print_usage(FILE *out)
 	        "  --top N      places shown in each list: leak groups, peak stacks and\n"
 	        "               allocation sites (default %d; 0 shows all)\n"
 	        "  --depth N    frames shown per stack (default %d; 0 shows all)\n"
+	        "  --format F   text (default), or an exporter plugin: json, svg, yours\n"
+	        "               ('memscope plugins' lists them); the analyzers' results\n"
+	        "               go with the capture's own numbers\n"
+	        "  -o, --output FILE  write there instead of the standard output\n"
+	        "  --analyzer NAME    with --format: run this analyzer (again for more;\n"
+	        "                     default: leaks, hotspots, fragmentation)\n"
+	        "  --option KEY=VALUE an option for the analyzers\n"
+	        "  --plugin-path DIRS also look for plugins here (colon-separated)\n"
 	        "  -h, --help   show this help\n"
 	        "\n"
 	        "A capture cut short (the program was killed or crashed) is reported up to\n"
@@ -94,13 +112,17 @@ int report_command(int argc, char **argv)
 {
 	struct report_options options;
 	report_options_init(&options);
+	const char *format = "text", *output = NULL, *plugin_path = NULL;
+	const char *analyzers[MAX_NAMES];
+	char *analyzer_options[MAX_NAMES];
+	size_t analyzer_count = 0, option_count = 0;
 
 	/* The dispatcher may have used getopt already: 0 starts it afresh. */
 	optind = 0;
 	opterr = 0;
 	for (;;) {
 		int element = optind == 0 ? 1 : optind;
-		int option = getopt_long(argc, argv, ":h", long_options, NULL);
+		int option = getopt_long(argc, argv, ":ho:", long_options, NULL);
 		if (option == -1)
 			break;
 		switch (option) {
@@ -114,6 +136,23 @@ int report_command(int argc, char **argv)
 		case OPTION_DEPTH:
 			if (parse_count("--depth", optarg, &options.depth) < 0)
 				return EXIT_USAGE;
+			break;
+		case OPTION_FORMAT:
+			format = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPTION_ANALYZER:
+			if (analyzer_count < MAX_NAMES)
+				analyzers[analyzer_count++] = optarg;
+			break;
+		case OPTION_OPTION:
+			if (option_count < MAX_NAMES)
+				analyzer_options[option_count++] = optarg;
+			break;
+		case OPTION_PLUGIN_PATH:
+			plugin_path = optarg;
 			break;
 		case ':':
 			fprintf(stderr, "memscope report: %s needs a value; see 'memscope report --help'\n",
@@ -132,6 +171,20 @@ int report_command(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (strcmp(format, "text") != 0)
+		return export_capture(path, format, output, plugin_path, analyzers, analyzer_count,
+		                      analyzer_options, option_count);
+	if (analyzer_count > 0 || option_count > 0) {
+		fprintf(stderr, "memscope report: --analyzer and --option go with --format; for text, "
+		        "use 'memscope analyze'\n");
+		return EXIT_USAGE;
+	}
+	FILE *out = stdout;
+	if (output != NULL && (out = fopen(output, "we")) == NULL) {
+		fprintf(stderr, "memscope report: cannot write %s: %s; choose another with -o\n", output,
+		        strerror(errno));
+		return EXIT_FAILURE;
+	}
 
 	struct report *report = NULL;
 	const char *message = NULL;
@@ -142,11 +195,14 @@ int report_command(int argc, char **argv)
 	terminal_progress_finish(&progress);
 	if (error < 0) {
 		explain_failure(path, error, message);
+		if (out != stdout)
+			fclose(out);
 		return EXIT_FAILURE;
 	}
 
 	int status = EXIT_SUCCESS;
-	if (report_write_text(report, stdout) < 0 || fflush(stdout) != 0) {
+	if (report_write_text(report, out) < 0 || fflush(out) != 0 ||
+	    (out != stdout && fclose(out) != 0)) {
 		fprintf(stderr, "memscope report: cannot write the report: %s\n", strerror(errno));
 		status = EXIT_FAILURE;
 	} else if (report->warning_count > 0) {

@@ -759,3 +759,225 @@ int replay_foreach_live(const struct replay *replay,
 	}
 	return 0;
 }
+
+/* ---- walking every block's life -------------------------------------- */
+
+struct walk {
+	const struct replay_walker *walker;
+	struct block_table *live;      /* NULL when nobody wants blocks */
+	uint32_t stack_count;          /* stack ids defined so far, the empty one included */
+	uint64_t end_time_ns;
+	/* As in the first pass: a moving realloc's tag goes with the block. */
+	bool realloc_pending;
+	uint32_t realloc_thread;
+	uint64_t realloc_address;
+};
+
+static void walk_see_time(struct walk *walk, uint64_t time_ns)
+{
+	if (time_ns > walk->end_time_ns)
+		walk->end_time_ns = time_ns;
+}
+
+/* The table keeps each block's allocation time in time_ns: an EXPAND
+ * changes the block's size and stack but not when its life began. */
+static int tell_block(struct walk *walk, const struct replay_block *block, bool freed,
+                      uint64_t freed_ns)
+{
+	struct replay_block_life life = {
+		.address = block->address,
+		.size = block->size,
+		.usable = block->usable,
+		.stack = block->stack,
+		.thread = block->thread,
+		.kind = block->kind,
+		.allocated_ns = block->time_ns,
+		.freed_ns = freed_ns,
+		.freed = freed,
+		.tag = block->tag,
+	};
+	return walk->walker->block(walk->walker->context, &life);
+}
+
+static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
+{
+	struct replay_block old;
+	int result = 0;
+	if (block_table_remove(walk->live, alloc->address, &old)) {
+		/* The address was handed out again, so the old block was freed
+		 * by now even though its FREE never reached the capture. */
+		result = tell_block(walk, &old, true, alloc->time_ns);
+		tag_destroy(old.tag);
+		if (result != 0)
+			return result;
+	}
+	struct replay_block block = {
+		.address = alloc->address,
+		.size = alloc->size,
+		.usable = alloc->usable,
+		.time_ns = alloc->time_ns,
+		.stack = alloc->stack < walk->stack_count ? alloc->stack : 0,
+		.thread = alloc->thread,
+		.kind = alloc->kind,
+	};
+	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
+	                        alloc->kind == CAPTURE_KIND_RALLOCX;
+	walk->realloc_thread = alloc->thread;
+	walk->realloc_address = alloc->address;
+	return block_table_insert(walk->live, &block);
+}
+
+static int walk_free(struct walk *walk, const struct capture_free *record)
+{
+	bool after_realloc = walk->realloc_pending && walk->realloc_thread == record->thread &&
+	                     (record->kind == CAPTURE_KIND_REALLOC ||
+	                      record->kind == CAPTURE_KIND_RALLOCX);
+	walk->realloc_pending = false;
+	struct replay_block old;
+	if (!block_table_remove(walk->live, record->address, &old))
+		return 0;
+	int result = tell_block(walk, &old, true, record->time_ns);
+	if (old.tag && after_realloc) {
+		struct replay_block *moved = block_table_find(walk->live, walk->realloc_address);
+		if (moved && !moved->tag) {
+			moved->tag = old.tag;
+			return result;
+		}
+	}
+	tag_destroy(old.tag);
+	return result;
+}
+
+static void walk_expand(struct walk *walk, const struct capture_expand *expand)
+{
+	walk->realloc_pending = false;
+	struct replay_block *block = block_table_find(walk->live, expand->address);
+	if (!block)
+		return;
+	block->size = expand->size;
+	block->usable = expand->usable;
+	block->stack = expand->stack < walk->stack_count ? expand->stack : 0;
+}
+
+static int walk_tag(struct walk *walk, const struct capture_tag *record)
+{
+	struct replay_block *block = block_table_find(walk->live, record->address);
+	if (!block)
+		return 0;
+	struct replay_tag *tag;
+	int error = tag_create(record, &tag);
+	if (error < 0)
+		return error;
+	tag_destroy(block->tag);
+	block->tag = tag;
+	return 0;
+}
+
+static int walk_record(struct walk *walk, const struct capture_record *record)
+{
+	switch (record->type) {
+	case CAPTURE_RECORD_STACK_NODE:
+		if (record->u.stack_node.id >= walk->stack_count)
+			walk->stack_count = record->u.stack_node.id + 1;
+		return 0;
+	case CAPTURE_RECORD_ALLOC:
+		walk_see_time(walk, record->u.alloc.time_ns);
+		return walk->live ? walk_alloc(walk, &record->u.alloc) : 0;
+	case CAPTURE_RECORD_FREE:
+		walk_see_time(walk, record->u.free.time_ns);
+		return walk->live ? walk_free(walk, &record->u.free) : 0;
+	case CAPTURE_RECORD_EXPAND:
+		walk_see_time(walk, record->u.expand.time_ns);
+		if (walk->live)
+			walk_expand(walk, &record->u.expand);
+		return 0;
+	case CAPTURE_RECORD_TAG:
+		walk_see_time(walk, record->u.tag.time_ns);
+		return walk->live ? walk_tag(walk, &record->u.tag) : 0;
+	case CAPTURE_RECORD_SAMPLE:
+		walk_see_time(walk, record->u.sample.time_ns);
+		if (!walk->walker->sample)
+			return 0;
+		return walk->walker->sample(walk->walker->context, &record->u.sample);
+	case CAPTURE_RECORD_TRAILER:
+		walk_see_time(walk, record->u.trailer.time_ns);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int by_allocation(const void *a, const void *b)
+{
+	const struct replay_block *left = *(const struct replay_block *const *)a;
+	const struct replay_block *right = *(const struct replay_block *const *)b;
+	if (left->time_ns != right->time_ns)
+		return left->time_ns < right->time_ns ? -1 : 1;
+	if (left->address != right->address)
+		return left->address < right->address ? -1 : 1;
+	return 0;
+}
+
+/* The blocks still live, in order of allocation: the table's own order is
+ * the hash's, and exporters want the same output from the same capture. */
+static int tell_live_blocks(struct walk *walk)
+{
+	struct block_table *live = walk->live;
+	if (live->count == 0)
+		return 0;
+	const struct replay_block **order = malloc(live->count * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	size_t count = 0;
+	for (size_t i = 0; i < live->capacity; i++)
+		if (live->slots[i].used)
+			order[count++] = &live->slots[i].block;
+	qsort(order, count, sizeof(*order), by_allocation);
+	int result = 0;
+	for (size_t i = 0; i < count && result == 0; i++)
+		result = tell_block(walk, order[i], false, walk->end_time_ns);
+	free(order);
+	return result;
+}
+
+int replay_walk(const char *path, const struct replay_walker *walker, const char **message)
+{
+	struct capture_reader *reader = NULL;
+	const char *reason = NULL;
+	int error = capture_reader_open(path, &reader, &reason);
+	if (error < 0) {
+		if (message)
+			*message = reason ? reason : strerror(-error);
+		return error;
+	}
+	struct walk walk = { .walker = walker, .stack_count = 1 };
+	if (walker->block) {
+		walk.live = block_table_create();
+		if (!walk.live) {
+			error = -ENOMEM;
+			goto out;
+		}
+	}
+
+	struct capture_record record;
+	int more;
+	while ((more = capture_reader_next(reader, &record)) > 0) {
+		error = walk_record(&walk, &record);
+		if (error != 0)
+			goto out;
+	}
+	/* As in replay_create(): a capture cut short is walked up to the
+	 * cut; only running out of memory is a failure. */
+	if (more == -ENOMEM) {
+		error = more;
+		goto out;
+	}
+	if (walk.live)
+		error = tell_live_blocks(&walk);
+out:
+	if (error < 0 && message)
+		*message = strerror(-error);
+	block_table_destroy(walk.live);
+	capture_reader_destroy(reader);
+	return error;
+}

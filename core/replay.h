@@ -161,4 +161,40 @@ int replay_foreach_live(const struct replay *replay,
                         int (*visit)(const struct replay_block *block, void *context),
                         void *context);
 
+/* One block from its allocation to its end, as replay_walk() tells it. */
+struct replay_block_life {
+	uint64_t address;
+	uint64_t size;             /* requested bytes: the last size, if resized in place */
+	uint64_t usable;
+	uint32_t stack;            /* of the allocation, or of the last in-place resize */
+	uint32_t thread;           /* the thread that allocated it */
+	uint32_t kind;             /* how it was allocated: enum capture_alloc_kind */
+	uint64_t allocated_ns;
+	uint64_t freed_ns;         /* when freed; the capture's end if still live */
+	bool freed;
+	const struct replay_tag *tag; /* NULL if never tagged; valid during the visit only */
+};
+
+/* What replay_walk() tells, and to whom.  A NULL callback is not called;
+ * with block NULL the walk keeps no table of blocks at all. */
+struct replay_walker {
+	/* Each block when it is freed, then those still live at the end in
+	 * order of allocation (then address).  An ALLOC over a live address
+	 * ends the old block there: its FREE was lost. */
+	int (*block)(void *context, const struct replay_block_life *block);
+	/* Each SAMPLE record, in file order. */
+	int (*sample)(void *context, const struct capture_sample *sample);
+	void *context;
+};
+
+/* Streams the capture at path once, telling walker of every block's life
+ * and every timeline sample, with the same table of live blocks the replay
+ * keeps (memory grows with the live set, not the events).  Stack ids are
+ * the capture's; an id no STACK_NODE defined before the event counts as 0.
+ * A capture cut short is walked up to the cut.  Returns 0, the first
+ * nonzero value a callback returned (the walk stops there), -ENOMEM, or
+ * capture_reader_open's errors; then *message, if not NULL, explains (a
+ * static string). */
+int replay_walk(const char *path, const struct replay_walker *walker, const char **message);
+
 #endif

@@ -1,0 +1,540 @@
+/* hotspots.c - the "hotspots" analyzer: where a program allocates most.
+ *
+ * Top-down, by whole stack: table "sites" (most allocations first) and
+ * table "sites_by_bytes" (most bytes first), with each site's bytes live at
+ * the capture's peak and its temporary blocks.  Bottom-up: table
+ * "functions", the sites merged by their innermost frame's function.
+ * Option "top" (default 20, 0 for all) limits the rows of each table.
+ *
+ * Two rules, both forced by the capture's clock, whose ticks are about a
+ * millisecond apart so that many events can share one time:
+ *  - Peak: a block counts toward its site's peak_bytes when it was
+ *    allocated at or before the peak's time and not freed by then (freed
+ *    strictly after it, or never).  The peak is reached by an allocation,
+ *    so blocks allocated in the peak's tick count; a block freed in that
+ *    tick cannot be ordered against the peak and is left out.  A resized
+ *    block counts with its last size.  When the sites do not add up to the
+ *    capture's peak, a finding says by how much.
+ *  - Temporary: a freed block whose thread allocated nothing between its
+ *    allocation and its free.  A same-thread allocation at a time strictly
+ *    between the two disqualifies it; so does one in the tick of the free
+ *    when the walk order (blocks come in order of their end) shows that
+ *    block was both allocated and freed before this one's free.  Any other
+ *    same-tick allocation cannot be ordered, and the block counts as
+ *    temporary: the count is an upper bound, and the column says so.
+ *
+ * A plugin of its own, built against <memscope/plugin.h> alone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memscope/plugin.h>
+
+#define DEFAULT_TOP 20
+
+/* The blocks allocated from one stack. */
+struct site {
+	uint32_t stack;
+	uint64_t allocations;
+	uint64_t bytes;
+	uint64_t peak_bytes;
+	uint64_t temporary;
+	const char *function;      /* innermost frame's; the capture owns it */
+};
+
+/* Sites by stack: an array, and an open-addressing index over it. */
+struct site_set {
+	struct site *sites;
+	size_t count;
+	size_t capacity;
+	size_t *slots;             /* index + 1 into sites; 0 is empty */
+	size_t slot_count;         /* a power of two, at least twice count */
+};
+
+/* One allocation of a thread: when, and where its block came in the walk. */
+struct allocation {
+	uint64_t time_ns;
+	uint64_t order;
+};
+
+/* A thread's allocations, sorted by time, then order, after the first walk. */
+struct thread_allocations {
+	struct allocation *allocations;
+	size_t count;
+	size_t capacity;
+};
+
+struct walk {
+	struct site_set sites;
+	struct thread_allocations *threads;
+	size_t thread_count;
+	uint64_t peak_time_ns;
+	uint64_t order;            /* of the next block in the walk */
+};
+
+/* ---- numbers as people read them ------------------------------------- */
+
+struct number_text {
+	char text[96];
+};
+
+/* "1,024": digits grouped by three. */
+static void grouped(char *out, size_t size, uint64_t value)
+{
+	char digits[24];
+	int length = snprintf(digits, sizeof(digits), "%" PRIu64, value);
+	size_t used = 0;
+	for (int i = 0; i < length && used + 2 < size; i++) {
+		if (i > 0 && (length - i) % 3 == 0)
+			out[used++] = ',';
+		out[used++] = digits[i];
+	}
+	out[used] = '\0';
+}
+
+/* "3 allocations", "1 site": the noun follows the number. */
+static struct number_text counted(uint64_t count, const char *singular, const char *plural)
+{
+	struct number_text result;
+	char digits[32];
+	grouped(digits, sizeof(digits), count);
+	snprintf(result.text, sizeof(result.text), "%s %s", digits, count == 1 ? singular : plural);
+	return result;
+}
+
+/* "96 bytes", "2,048 bytes (2.0 KiB)": exact first, the unit for the eye. */
+static struct number_text bytes_text(uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+	struct number_text result;
+	char digits[32];
+	grouped(digits, sizeof(digits), bytes);
+	if (bytes < 1024) {
+		snprintf(result.text, sizeof(result.text), "%s byte%s", digits, bytes == 1 ? "" : "s");
+		return result;
+	}
+	double scaled = (double)bytes / 1024.0;
+	size_t unit = 0;
+	while (scaled >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
+		scaled /= 1024.0;
+		unit++;
+	}
+	snprintf(result.text, sizeof(result.text), "%s bytes (%.1f %s)", digits, scaled, units[unit]);
+	return result;
+}
+
+/* ---- the site set ------------------------------------------------------ */
+
+static size_t slot_of(uint32_t stack, size_t slot_count)
+{
+	/* Fibonacci hashing: stack ids are small and dense, so spread them. */
+	return (size_t)(((uint64_t)stack * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (slot_count - 1);
+}
+
+static int grow_index(struct site_set *set)
+{
+	size_t slot_count = set->slot_count ? set->slot_count * 2 : 64;
+	size_t *slots = calloc(slot_count, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->count; i++) {
+		size_t slot = slot_of(set->sites[i].stack, slot_count);
+		while (slots[slot])
+			slot = (slot + 1) & (slot_count - 1);
+		slots[slot] = i + 1;
+	}
+	free(set->slots);
+	set->slots = slots;
+	set->slot_count = slot_count;
+	return 0;
+}
+
+/* The site of stack, added empty if new; NULL when out of memory. */
+static struct site *site_for(struct site_set *set, uint32_t stack)
+{
+	if ((set->count + 1) * 2 > set->slot_count && grow_index(set) < 0)
+		return NULL;
+	size_t slot = slot_of(stack, set->slot_count);
+	while (set->slots[slot]) {
+		struct site *site = &set->sites[set->slots[slot] - 1];
+		if (site->stack == stack)
+			return site;
+		slot = (slot + 1) & (set->slot_count - 1);
+	}
+	if (set->count == set->capacity) {
+		size_t capacity = set->capacity ? set->capacity * 2 : 64;
+		struct site *sites = realloc(set->sites, capacity * sizeof(*sites));
+		if (!sites)
+			return NULL;
+		set->sites = sites;
+		set->capacity = capacity;
+	}
+	struct site *site = &set->sites[set->count];
+	*site = (struct site){.stack = stack};
+	set->slots[slot] = ++set->count;
+	return site;
+}
+
+/* ---- per-thread allocation order ---------------------------------------- */
+
+static int record_allocation(struct walk *walk, uint32_t thread, uint64_t time_ns, uint64_t order)
+{
+	if (thread >= walk->thread_count) {
+		size_t count = (size_t)thread + 1;
+		struct thread_allocations *threads = realloc(walk->threads, count * sizeof(*threads));
+		if (!threads)
+			return -ENOMEM;
+		memset(&threads[walk->thread_count], 0,
+		       (count - walk->thread_count) * sizeof(*threads));
+		walk->threads = threads;
+		walk->thread_count = count;
+	}
+	struct thread_allocations *list = &walk->threads[thread];
+	if (list->count == list->capacity) {
+		size_t capacity = list->capacity ? list->capacity * 2 : 256;
+		struct allocation *allocations =
+		    realloc(list->allocations, capacity * sizeof(*allocations));
+		if (!allocations)
+			return -ENOMEM;
+		list->allocations = allocations;
+		list->capacity = capacity;
+	}
+	list->allocations[list->count++] = (struct allocation){time_ns, order};
+	return 0;
+}
+
+static int by_time_then_order(const void *left_pointer, const void *right_pointer)
+{
+	const struct allocation *left = left_pointer, *right = right_pointer;
+	if (left->time_ns != right->time_ns)
+		return left->time_ns < right->time_ns ? -1 : 1;
+	return (left->order > right->order) - (left->order < right->order);
+}
+
+/* The first allocation of list at or after time_ns (strictly after, when
+ * after is set); list->count if none. */
+static size_t first_from(const struct thread_allocations *list, uint64_t time_ns, bool after)
+{
+	size_t low = 0, high = list->count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		uint64_t time = list->allocations[middle].time_ns;
+		if (time < time_ns || (after && time == time_ns))
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return low;
+}
+
+/* The temporary rule of the file's top comment. */
+static bool is_temporary(const struct walk *walk, const memscope_block *block, uint64_t order)
+{
+	if (!block->freed || block->thread >= walk->thread_count)
+		return false;
+	const struct thread_allocations *list = &walk->threads[block->thread];
+	uint64_t allocated = block->allocated_ns;
+	uint64_t freed = block->freed_ns > allocated ? block->freed_ns : allocated;
+	if (freed == allocated)
+		return true;
+	size_t after_allocation = first_from(list, allocated, true);
+	size_t at_free = first_from(list, freed, false);
+	if (at_free > after_allocation)
+		return false;
+	/* Sorted by order within a time: the first one in the free's tick ended
+	 * earliest. */
+	return at_free == list->count || list->allocations[at_free].time_ns != freed ||
+	       list->allocations[at_free].order > order;
+}
+
+static void walk_finish(struct walk *walk)
+{
+	for (size_t i = 0; i < walk->thread_count; i++)
+		free(walk->threads[i].allocations);
+	free(walk->threads);
+	free(walk->sites.sites);
+	free(walk->sites.slots);
+}
+
+static int count_block(void *context, const memscope_block *block)
+{
+	struct walk *walk = context;
+	struct site *site = site_for(&walk->sites, block->stack);
+	if (!site)
+		return -ENOMEM;
+	site->allocations++;
+	site->bytes += block->size;
+	if (block->allocated_ns <= walk->peak_time_ns &&
+	    (!block->freed || block->freed_ns > walk->peak_time_ns))
+		site->peak_bytes += block->size;
+	return record_allocation(walk, block->thread, block->allocated_ns, walk->order++);
+}
+
+static int count_temporary(void *context, const memscope_block *block)
+{
+	struct walk *walk = context;
+	uint64_t order = walk->order++;
+	if (!is_temporary(walk, block, order))
+		return 0;
+	struct site *site = site_for(&walk->sites, block->stack);
+	if (!site)
+		return -ENOMEM;
+	site->temporary++;
+	return 0;
+}
+
+/* ---- tables --------------------------------------------------------------- */
+
+static int by_allocations(const void *left_pointer, const void *right_pointer)
+{
+	const struct site *left = left_pointer, *right = right_pointer;
+	if (left->allocations != right->allocations)
+		return left->allocations > right->allocations ? -1 : 1;
+	if (left->bytes != right->bytes)
+		return left->bytes > right->bytes ? -1 : 1;
+	return (left->stack > right->stack) - (left->stack < right->stack);
+}
+
+static int by_bytes(const void *left_pointer, const void *right_pointer)
+{
+	const struct site *left = left_pointer, *right = right_pointer;
+	if (left->bytes != right->bytes)
+		return left->bytes > right->bytes ? -1 : 1;
+	if (left->allocations != right->allocations)
+		return left->allocations > right->allocations ? -1 : 1;
+	return (left->stack > right->stack) - (left->stack < right->stack);
+}
+
+static const memscope_column site_columns[] = {
+	{"stack", "Allocated at", MEMSCOPE_COLUMN_STACK},
+	{"allocations", "Allocations", MEMSCOPE_COLUMN_COUNT},
+	{"bytes", "Bytes", MEMSCOPE_COLUMN_BYTES},
+	{"peak_bytes", "Live at the peak", MEMSCOPE_COLUMN_BYTES},
+	{"temporary", "Temporary (at most: allocations in one clock tick cannot be ordered)",
+	 MEMSCOPE_COLUMN_COUNT},
+};
+
+/* Writes the first top sites of set, sorted by compare, as table name. */
+static int write_sites(const memscope_host *host, memscope_results *results, const char *name,
+                       const char *title, struct site_set *set, size_t top,
+                       int (*compare)(const void *, const void *))
+{
+	memscope_table *table = host->table_begin(results, name, title, site_columns,
+	                                          sizeof(site_columns) / sizeof(site_columns[0]));
+	if (!table)
+		return -ENOMEM;
+	/* qsort's array must not be NULL, even when empty. */
+	if (set->count > 1)
+		qsort(set->sites, set->count, sizeof(*set->sites), compare);
+	for (size_t i = 0; i < set->count && i < top; i++) {
+		const struct site *site = &set->sites[i];
+		memscope_value row[] = {
+			{.stack = site->stack},
+			{.count = site->allocations},
+			{.count = site->bytes},
+			{.count = site->peak_bytes},
+			{.count = site->temporary},
+		};
+		int error = host->table_row(table, row);
+		if (error < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int by_function(const void *left_pointer, const void *right_pointer)
+{
+	const struct site *left = left_pointer, *right = right_pointer;
+	return strcmp(left->function, right->function);
+}
+
+static int by_function_allocations(const void *left_pointer, const void *right_pointer)
+{
+	const struct site *left = left_pointer, *right = right_pointer;
+	if (left->allocations != right->allocations)
+		return left->allocations > right->allocations ? -1 : 1;
+	if (left->bytes != right->bytes)
+		return left->bytes > right->bytes ? -1 : 1;
+	return strcmp(left->function, right->function);
+}
+
+static const char *innermost_function(const memscope_host *host, memscope_capture *capture,
+                                      uint32_t stack)
+{
+	const memscope_frame *frames = NULL;
+	size_t count = 0;
+	if (!host->stack_frames || host->stack_frames(capture, stack, &frames, &count) < 0 ||
+	    count == 0 || !frames || !frames[0].function)
+		return "??";
+	return frames[0].function;
+}
+
+static const memscope_column function_columns[] = {
+	{"function", "Function (innermost frame)", MEMSCOPE_COLUMN_TEXT},
+	{"allocations", "Allocations", MEMSCOPE_COLUMN_COUNT},
+	{"bytes", "Bytes", MEMSCOPE_COLUMN_BYTES},
+};
+
+/* Merges the sites by the function of their innermost frame: the sites'
+ * array is reordered and the merged entries are written over its start. */
+static int write_functions(const memscope_host *host, memscope_capture *capture,
+                           memscope_results *results, struct site_set *set, size_t top)
+{
+	memscope_table *table =
+	    host->table_begin(results, "functions", "Allocating functions (bottom-up)",
+	                      function_columns, sizeof(function_columns) / sizeof(function_columns[0]));
+	if (!table)
+		return -ENOMEM;
+	for (size_t i = 0; i < set->count; i++)
+		set->sites[i].function = innermost_function(host, capture, set->sites[i].stack);
+	if (set->count > 1)
+		qsort(set->sites, set->count, sizeof(*set->sites), by_function);
+	size_t merged = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		struct site *site = &set->sites[i];
+		if (merged > 0 && strcmp(set->sites[merged - 1].function, site->function) == 0) {
+			set->sites[merged - 1].allocations += site->allocations;
+			set->sites[merged - 1].bytes += site->bytes;
+		} else {
+			set->sites[merged++] = *site;
+		}
+	}
+	if (merged > 1)
+		qsort(set->sites, merged, sizeof(*set->sites), by_function_allocations);
+	for (size_t i = 0; i < merged && i < top; i++) {
+		const struct site *function = &set->sites[i];
+		memscope_value row[] = {
+			{.text = function->function},
+			{.count = function->allocations},
+			{.count = function->bytes},
+		};
+		int error = host->table_row(table, row);
+		if (error < 0)
+			return error;
+	}
+	set->count = merged;
+	return 0;
+}
+
+/* ---- findings ------------------------------------------------------------ */
+
+static int write_summary(const memscope_host *host, memscope_results *results,
+                         const struct site_set *set, const memscope_summary *summary)
+{
+	uint64_t allocations = 0, bytes = 0, temporary = 0, peak = 0;
+	for (size_t i = 0; i < set->count; i++) {
+		allocations += set->sites[i].allocations;
+		bytes += set->sites[i].bytes;
+		temporary += set->sites[i].temporary;
+		peak += set->sites[i].peak_bytes;
+	}
+	char text[512];
+	if (allocations == 0)
+		return host->finding(results, MEMSCOPE_SEVERITY_INFO,
+		                     "the capture holds no allocations");
+	char allocation_text[96], temporary_text[32];
+	snprintf(allocation_text, sizeof(allocation_text), "%s",
+	         counted(allocations, "allocation", "allocations").text);
+	grouped(temporary_text, sizeof(temporary_text), temporary);
+	snprintf(text, sizeof(text), "%s, %s from %s; at most %s of them (%.1f%%) were temporary",
+	         allocation_text, bytes_text(bytes).text, counted(set->count, "site", "sites").text,
+	         temporary_text, 100.0 * (double)temporary / (double)allocations);
+	int error = host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
+	if (error < 0 || peak == summary->peak_bytes)
+		return error;
+	char peak_text[96];
+	snprintf(peak_text, sizeof(peak_text), "%s", bytes_text(peak).text);
+	snprintf(text, sizeof(text),
+	         "the sites' bytes live at the peak add up to %s, not the capture's peak of %s: "
+	         "blocks allocated or freed in the peak's clock tick cannot be ordered against it, "
+	         "and a resized block counts with its last size",
+	         peak_text, bytes_text(summary->peak_bytes).text);
+	return host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
+}
+
+/* ---- the analyzer -------------------------------------------------------- */
+
+/* Option "top": *top is the rows of each table, SIZE_MAX for "0" (all).
+ * Returns false if the value is not a whole number. */
+static bool top_option(const memscope_host *host, memscope_capture *capture, size_t *top,
+                       const char **value)
+{
+	*top = DEFAULT_TOP;
+	*value = host->option ? host->option(capture, "top") : NULL;
+	if (!*value)
+		return true;
+	char *end;
+	errno = 0;
+	unsigned long long number = strtoull(*value, &end, 10);
+	if (errno || end == *value || *end || (*value)[0] == '-')
+		return false;
+	*top = number == 0 || number > SIZE_MAX ? SIZE_MAX : (size_t)number;
+	return true;
+}
+
+static bool host_usable(const memscope_host *host)
+{
+	return host && host->version >= 1 && host->summary && host->for_each_block &&
+	       host->table_begin && host->table_row && host->finding;
+}
+
+static int run(const memscope_host *host, memscope_capture *capture, memscope_results *results)
+{
+	if (!host_usable(host))
+		return -ENOTSUP;
+	const memscope_summary *summary = host->summary(capture);
+	if (!summary)
+		return -EINVAL;
+	int error = 0;
+	size_t top;
+	const char *top_text;
+	if (!top_option(host, capture, &top, &top_text)) {
+		char text[256];
+		snprintf(text, sizeof(text),
+		         "option top=\"%.64s\" is not a whole number; showing the top %d (give "
+		         "--option top=N, or top=0 for every row)",
+		         top_text, DEFAULT_TOP);
+		error = host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
+		if (error < 0)
+			return error;
+	}
+
+	struct walk walk = {.peak_time_ns = summary->peak_time_ns};
+	error = host->for_each_block(capture, count_block, &walk);
+	if (error == 0) {
+		for (size_t i = 0; i < walk.thread_count; i++)
+			if (walk.threads[i].count > 1)
+				qsort(walk.threads[i].allocations, walk.threads[i].count,
+				      sizeof(struct allocation), by_time_then_order);
+		walk.order = 0;
+		error = host->for_each_block(capture, count_temporary, &walk);
+	}
+	if (error == 0)
+		error = write_sites(host, results, "sites",
+		                    "Allocation sites by allocations (top-down: whole stacks)",
+		                    &walk.sites, top, by_allocations);
+	if (error == 0)
+		error = write_sites(host, results, "sites_by_bytes", "Allocation sites by bytes",
+		                    &walk.sites, top, by_bytes);
+	if (error == 0)
+		error = write_summary(host, results, &walk.sites, summary);
+	/* Last: it merges the sites in place. */
+	if (error == 0)
+		error = write_functions(host, capture, results, &walk.sites, top);
+	walk_finish(&walk);
+	return error < 0 ? error : 0;
+}
+
+static const memscope_analyzer hotspots = {
+	.version = MEMSCOPE_ANALYZER_VERSION,
+	.name = "hotspots",
+	.description = "allocation sites by allocations and bytes, top-down and bottom-up "
+	               "(option top=N, 0 for all)",
+	.run = run,
+};
+
+static const memscope_analyzer *const analyzers[] = {&hotspots, NULL};
+
+MEMSCOPE_PLUGIN_DESCRIBE("hotspots", "1.0", analyzers, NULL)

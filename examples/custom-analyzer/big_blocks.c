@@ -1,0 +1,90 @@
+/* big_blocks.c - a memscope analyzer plugin, built out of tree against the
+ * installed header alone:
+ *
+ *   cc -shared -fPIC big_blocks.c $(pkg-config --cflags memscope-plugin) -o big_blocks.so
+ *   memscope analyze app.memscope --plugin-path . --analyzer big_blocks --option min=65536
+ *
+ * It counts, per thread, the blocks of at least `min` bytes (default 1 MiB)
+ * and reports the biggest one's stack.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <memscope/plugin.h>
+
+#define MAX_THREADS 1024
+
+struct thread_counts {
+	uint64_t blocks;
+	uint64_t bytes;
+	uint64_t biggest;
+	uint32_t biggest_stack;
+};
+
+struct walk {
+	uint64_t min;
+	struct thread_counts threads[MAX_THREADS];
+};
+
+static int count_block(void *context, const memscope_block *block)
+{
+	struct walk *walk = context;
+	if (block->size < walk->min || block->thread >= MAX_THREADS)
+		return 0;
+	struct thread_counts *counts = &walk->threads[block->thread];
+	counts->blocks++;
+	counts->bytes += block->size;
+	if (block->size > counts->biggest) {
+		counts->biggest = block->size;
+		counts->biggest_stack = block->stack;
+	}
+	return 0;
+}
+
+static int run(const memscope_host *host, memscope_capture *capture, memscope_results *results)
+{
+	struct walk *walk = calloc(1, sizeof *walk);
+	if (walk == NULL)
+		return -ENOMEM;
+	const char *min = host->option(capture, "min");
+	walk->min = min != NULL ? strtoull(min, NULL, 10) : 1024 * 1024;
+	int error = host->for_each_block(capture, count_block, walk);
+
+	static const memscope_column columns[] = {
+		{"thread", "Thread", MEMSCOPE_COLUMN_TEXT},
+		{"blocks", "Big blocks", MEMSCOPE_COLUMN_COUNT},
+		{"bytes", "Their bytes", MEMSCOPE_COLUMN_BYTES},
+		{"biggest", "Biggest", MEMSCOPE_COLUMN_BYTES},
+		{"stack", "Biggest allocated at", MEMSCOPE_COLUMN_STACK},
+	};
+	memscope_table *table = error < 0 ? NULL
+	                                  : host->table_begin(results, "big_blocks", "Big blocks by thread",
+	                                                      columns, 5);
+	for (uint32_t thread = 0; table != NULL && thread < MAX_THREADS; thread++) {
+		const struct thread_counts *counts = &walk->threads[thread];
+		if (counts->blocks == 0)
+			continue;
+		memscope_value row[5];
+		row[0].text = host->thread_name(capture, thread);
+		row[1].count = counts->blocks;
+		row[2].count = counts->bytes;
+		row[3].count = counts->biggest;
+		row[4].stack = counts->biggest_stack;
+		error = host->table_row(table, row);
+		if (error < 0)
+			break;
+	}
+	free(walk);
+	return error < 0 ? error : 0;
+}
+
+static const memscope_analyzer big_blocks = {
+	.version = MEMSCOPE_ANALYZER_VERSION,
+	.name = "big_blocks",
+	.description = "blocks of at least min bytes (option min, default 1 MiB), per thread",
+	.run = run,
+};
+
+static const memscope_analyzer *const analyzers[] = {&big_blocks, NULL};
+
+MEMSCOPE_PLUGIN_DESCRIBE("big-blocks", "1.0", analyzers, NULL)

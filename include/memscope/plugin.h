@@ -1,0 +1,292 @@
+/* plugin.h - the memscope plugin ABI: analyzers and exporters, built as
+ * shared objects against this header alone (they never link libmemscope).
+ *
+ * A plugin exports exactly one symbol, MEMSCOPE_PLUGIN_ENTRY_NAME, a
+ * function the host calls with its API table; it returns a description of
+ * the analyzers and exporters it holds.  Everything the plugin needs from a
+ * capture, and everything it reports, goes through that table.
+ *
+ *   #include <memscope/plugin.h>
+ *
+ *   static int run(const memscope_host *host, memscope_capture *capture,
+ *                  memscope_results *results) { ... }
+ *   static const memscope_analyzer mine = {
+ *           .version = MEMSCOPE_ANALYZER_VERSION, .name = "mine",
+ *           .description = "...", .run = run };
+ *   static const memscope_analyzer *const analyzers[] = {&mine, NULL};
+ *   MEMSCOPE_PLUGIN_DESCRIBE("my-plugin", "1.0", analyzers, NULL)
+ *
+ * Versions: MEMSCOPE_PLUGIN_ABI_MAJOR changes break plugins (the host
+ * refuses a plugin of another major); minor versions only add.  Every
+ * struct that crosses the boundary starts with a version and only grows at
+ * its end; a slot added later is marked "since N" and is called only after
+ * checking the version.  Errors are negative errno values.
+ */
+#ifndef MEMSCOPE_PLUGIN_H
+#define MEMSCOPE_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MEMSCOPE_PLUGIN_ABI_MAJOR 1
+#define MEMSCOPE_PLUGIN_ABI_MINOR 0
+
+/* The one symbol a plugin exports. */
+#define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
+#define MEMSCOPE_PLUGIN_ENTRY_NAME "memscope_plugin_entry_v1"
+
+/* Opaque to plugins. */
+typedef struct memscope_capture memscope_capture;
+typedef struct memscope_results memscope_results;
+typedef struct memscope_table memscope_table;
+
+/* ---- what a capture holds ------------------------------------------------ */
+
+#define MEMSCOPE_SUMMARY_VERSION 1
+
+typedef struct memscope_summary {
+	uint32_t version;
+	const char *path;              /* the capture file */
+	const char *program;           /* as recorded; "" if unknown */
+	const char *backend;
+	uint64_t duration_ns;
+	uint64_t allocations;          /* blocks handed out */
+	uint64_t reallocations;        /* blocks resized in place */
+	uint64_t frees;
+	uint64_t allocated_bytes;      /* requested, by the allocations */
+	uint64_t peak_bytes;           /* most requested bytes live at once */
+	uint64_t peak_time_ns;
+	uint64_t live_blocks;          /* at the end: leaks when ended_cleanly */
+	uint64_t live_bytes;
+	uint32_t threads;
+	bool ended_cleanly;            /* the capture has its trailer */
+	bool truncated;                /* the file is cut short or damaged */
+} memscope_summary;
+
+/* One heap block from allocation to free (or to the end). */
+#define MEMSCOPE_BLOCK_VERSION 1
+
+typedef struct memscope_block {
+	uint32_t version;
+	uint32_t stack;                /* stack id: memscope_host.stack_frames */
+	uint64_t address;
+	uint64_t size;                 /* requested bytes (the last size, if resized) */
+	uint64_t usable;               /* bytes the allocator reserved */
+	uint32_t thread;               /* thread index: memscope_host.thread_name */
+	uint32_t kind;                 /* how it was allocated: memscope_host.kind_name */
+	uint64_t task;                 /* task id, 0 if none */
+	uint64_t allocated_ns;
+	uint64_t freed_ns;             /* when freed; the capture's end if not */
+	bool freed;
+	const char *tag_name;          /* MEMSCOPE_TRACK's name, or NULL */
+	const char *tag_type;          /* its type name, or NULL */
+} memscope_block;
+
+/* One timeline sample (every 10 ms by default). */
+#define MEMSCOPE_SAMPLE_VERSION 1
+
+typedef struct memscope_sample {
+	uint32_t version;
+	uint64_t time_ns;
+	uint64_t heap_live_bytes;      /* requested bytes live */
+	uint64_t heap_live_blocks;
+	uint64_t rss_bytes;
+	uint64_t jemalloc_allocated;
+	uint64_t jemalloc_active;
+	uint64_t jemalloc_resident;
+	uint64_t jemalloc_mapped;
+	uint64_t jemalloc_retained;
+	uint64_t cpu_user_ns;
+	uint64_t cpu_system_ns;
+	uint32_t threads;
+} memscope_sample;
+
+/* One source-level frame of a stack, innermost first. */
+#define MEMSCOPE_FRAME_VERSION 1
+
+typedef struct memscope_frame {
+	uint32_t version;
+	const char *function;          /* NULL if unknown */
+	const char *file;              /* NULL if no line information */
+	uint32_t line;
+	bool inlined;                  /* inlined into the next frame */
+	const char *module;            /* the ELF object, NULL if none */
+	uint64_t module_offset;
+} memscope_frame;
+
+/* ---- results --------------------------------------------------------------- */
+
+typedef enum memscope_column_type {
+	MEMSCOPE_COLUMN_TEXT = 1,      /* value.text */
+	MEMSCOPE_COLUMN_COUNT,         /* value.count: a number of things */
+	MEMSCOPE_COLUMN_BYTES,         /* value.count: a number of bytes */
+	MEMSCOPE_COLUMN_TIME,          /* value.count: ns since the capture started */
+	MEMSCOPE_COLUMN_RATIO,         /* value.real: 0.25 is 25% */
+	MEMSCOPE_COLUMN_STACK,         /* value.stack: a stack id, shown symbolized */
+} memscope_column_type;
+
+typedef struct memscope_column {
+	const char *name;              /* identifier: lower_case, for JSON keys */
+	const char *title;             /* for people */
+	memscope_column_type type;
+} memscope_column;
+
+typedef union memscope_value {
+	const char *text;
+	uint64_t count;
+	double real;
+	uint32_t stack;
+} memscope_value;
+
+typedef enum memscope_severity {
+	MEMSCOPE_SEVERITY_INFO = 1,
+	MEMSCOPE_SEVERITY_WARNING,
+	MEMSCOPE_SEVERITY_PROBLEM,
+} memscope_severity;
+
+/* ---- the host's API -------------------------------------------------------- */
+
+#define MEMSCOPE_HOST_VERSION 1
+
+typedef int (*memscope_block_visitor)(void *context, const memscope_block *block);
+typedef int (*memscope_sample_visitor)(void *context, const memscope_sample *sample);
+
+typedef struct memscope_host {
+	uint32_t version;              /* MEMSCOPE_HOST_VERSION of the host */
+
+	/* The capture's totals. */
+	const memscope_summary *(*summary)(memscope_capture *capture);
+
+	/* Every block, in order of its end (free, or the capture's end for
+	 * blocks still live).  visit returning non-zero stops the walk and is
+	 * returned.  Returns 0, that value, or a negative errno. */
+	int (*for_each_block)(memscope_capture *capture, memscope_block_visitor visit, void *context);
+
+	/* Every timeline sample, in time order. */
+	int (*for_each_sample)(memscope_capture *capture, memscope_sample_visitor visit,
+	                       void *context);
+
+	/* The symbolized frames of a stack, innermost first; *frames stays
+	 * valid as long as the capture.  Returns 0 or a negative errno. */
+	int (*stack_frames)(memscope_capture *capture, uint32_t stack, const memscope_frame **frames,
+	                    size_t *count);
+
+	/* "main", "worker-1", ...; "?" if unknown. */
+	const char *(*thread_name)(memscope_capture *capture, uint32_t thread);
+
+	/* "malloc", "calloc", ...; "?" if unknown. */
+	const char *(*kind_name)(uint32_t kind);
+
+	/* An option given to this plugin on the command line (--option
+	 * key=value), or NULL. */
+	const char *(*option)(memscope_capture *capture, const char *key);
+
+	/* Starts a table of results: columns are copied.  Returns NULL when out
+	 * of memory. */
+	memscope_table *(*table_begin)(memscope_results *results, const char *name,
+	                               const char *title, const memscope_column *columns,
+	                               size_t column_count);
+
+	/* Adds a row: one value per column (texts are copied).  Returns 0 or
+	 * -ENOMEM. */
+	int (*table_row)(memscope_table *table, const memscope_value *values);
+
+	/* Reports a finding: a sentence a person can act on.  Returns 0 or
+	 * -ENOMEM. */
+	int (*finding)(memscope_results *results, memscope_severity severity, const char *text);
+
+	/* Reading results (exporters): how many tables, and table i. */
+	size_t (*table_count)(const memscope_results *results);
+	const memscope_table *(*table_at)(const memscope_results *results, size_t index);
+	/* A table's name, title, columns and rows. */
+	const char *(*table_name)(const memscope_table *table);
+	const char *(*table_title)(const memscope_table *table);
+	const memscope_column *(*table_columns)(const memscope_table *table, size_t *count);
+	size_t (*table_row_count)(const memscope_table *table);
+	const memscope_value *(*table_row_at)(const memscope_table *table, size_t row);
+	/* Findings: count, then each one's severity and text. */
+	size_t (*finding_count)(const memscope_results *results);
+	const char *(*finding_at)(const memscope_results *results, size_t index,
+	                          memscope_severity *severity);
+	/* Which analyzer made the results. */
+	const char *(*results_analyzer)(const memscope_results *results);
+} memscope_host;
+
+/* ---- what a plugin provides ------------------------------------------------ */
+
+#define MEMSCOPE_ANALYZER_VERSION 1
+
+typedef struct memscope_analyzer {
+	uint32_t version;              /* MEMSCOPE_ANALYZER_VERSION */
+	const char *name;              /* unique among analyzers: --analyzer NAME */
+	const char *description;       /* one line */
+	/* Reads the capture and reports into results.  Returns 0 or a negative
+	 * errno (what was reported before it is kept). */
+	int (*run)(const memscope_host *host, memscope_capture *capture, memscope_results *results);
+} memscope_analyzer;
+
+#define MEMSCOPE_EXPORTER_VERSION 1
+
+typedef struct memscope_exporter {
+	uint32_t version;              /* MEMSCOPE_EXPORTER_VERSION */
+	const char *name;              /* unique among exporters: --format NAME */
+	const char *extension;         /* of the files it writes: "json" */
+	const char *description;
+	/* Writes the capture and the analyzers' results (count of them) to
+	 * out.  Returns 0 or a negative errno. */
+	int (*write)(const memscope_host *host, memscope_capture *capture,
+	             const memscope_results *const *results, size_t count, FILE *out);
+} memscope_exporter;
+
+#define MEMSCOPE_PLUGIN_INFO_VERSION 1
+
+typedef struct memscope_plugin_info {
+	uint32_t version;              /* MEMSCOPE_PLUGIN_INFO_VERSION */
+	uint32_t abi_major;            /* MEMSCOPE_PLUGIN_ABI_MAJOR it was built with */
+	uint32_t abi_minor;
+	const char *name;
+	const char *plugin_version;
+	const memscope_analyzer *const *analyzers; /* NULL-terminated, or NULL */
+	const memscope_exporter *const *exporters; /* NULL-terminated, or NULL */
+} memscope_plugin_info;
+
+typedef const memscope_plugin_info *(*memscope_plugin_entry_fn)(const memscope_host *host);
+
+#if defined(__GNUC__)
+#define MEMSCOPE_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define MEMSCOPE_PLUGIN_EXPORT
+#endif
+
+/* Defines the entry symbol of a plugin named plugin_name: analyzer_list
+ * and exporter_list are NULL-terminated arrays of pointers (or NULL). */
+#define MEMSCOPE_PLUGIN_DESCRIBE(plugin_name, version_text, analyzer_list, exporter_list)       \
+	MEMSCOPE_PLUGIN_EXPORT const memscope_plugin_info *MEMSCOPE_PLUGIN_ENTRY(                   \
+	    const memscope_host *host);                                                             \
+	MEMSCOPE_PLUGIN_EXPORT const memscope_plugin_info *MEMSCOPE_PLUGIN_ENTRY(                   \
+	    const memscope_host *host)                                                              \
+	{                                                                                           \
+		static const memscope_plugin_info info = {                                          \
+			.version = MEMSCOPE_PLUGIN_INFO_VERSION,                                     \
+			.abi_major = MEMSCOPE_PLUGIN_ABI_MAJOR,                                      \
+			.abi_minor = MEMSCOPE_PLUGIN_ABI_MINOR,                                      \
+			.name = (plugin_name),                                                       \
+			.plugin_version = (version_text),                                            \
+			.analyzers = (analyzer_list),                                                \
+			.exporters = (exporter_list),                                                \
+		};                                                                                  \
+		(void)host;                                                                         \
+		return &info;                                                                       \
+	}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

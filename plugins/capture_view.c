@@ -1,0 +1,322 @@
+/* capture_view.c - a capture as plugins see it: the report's totals,
+ * threads and symbolizer, blocks and samples streamed by replay_walk(), and
+ * the options given on the command line.  See capture_view.h.
+ */
+#include "capture_view.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+#include "report.h"
+#include "symbolize.h"
+
+/* Frames one instruction address may expand to through inlining. */
+#define INLINE_FRAMES 16
+
+struct option {
+	char *key;
+	char *value;
+};
+
+/* A stack's frames, symbolized the first time a plugin asks. */
+struct stack_frames {
+	bool done;
+	memscope_frame *frames;
+	size_t count;
+};
+
+struct memscope_capture {
+	struct report *report;
+	memscope_summary summary;
+	struct stack_frames *stacks;   /* [report->replay->stack_count] */
+	struct option *options;
+	size_t option_count;
+};
+
+int capture_view_open(const char *path, struct memscope_capture **out, const char **message)
+{
+	struct memscope_capture *view = calloc(1, sizeof(*view));
+	if (!view) {
+		if (message)
+			*message = strerror(ENOMEM);
+		return -ENOMEM;
+	}
+	struct report_options options;
+	report_options_init(&options);
+	options.top = 0; /* everything: a plugin decides what matters */
+	int error = report_build(path, &options, &view->report, message);
+	if (error < 0) {
+		free(view);
+		return error;
+	}
+	const struct replay *replay = view->report->replay;
+	view->stacks = calloc(replay->stack_count ? replay->stack_count : 1, sizeof(*view->stacks));
+	if (!view->stacks) {
+		if (message)
+			*message = strerror(ENOMEM);
+		capture_view_close(view);
+		return -ENOMEM;
+	}
+
+	const struct report *report = view->report;
+	const struct replay_totals *totals = &report->totals;
+	view->summary = (memscope_summary){
+		.version = MEMSCOPE_SUMMARY_VERSION,
+		.path = report->path,
+		.program = report->program ? report->program : "",
+		.backend = report->backend ? report->backend : "",
+		.duration_ns = report->duration_ns,
+		.allocations = totals->allocations,
+		.reallocations = totals->expands,
+		.frees = totals->frees,
+		.allocated_bytes = totals->allocated_bytes,
+		.peak_bytes = totals->peak_bytes,
+		.peak_time_ns = totals->peak_time_ns,
+		.live_blocks = totals->live_blocks,
+		.live_bytes = totals->live_bytes,
+		.threads = report->threads,
+		.ended_cleanly = report->ended_cleanly,
+		.truncated = report->truncated,
+	};
+	*out = view;
+	return 0;
+}
+
+void capture_view_close(struct memscope_capture *view)
+{
+	if (!view)
+		return;
+	if (view->stacks) {
+		for (uint32_t i = 0; i < view->report->replay->stack_count; i++)
+			free(view->stacks[i].frames);
+		free(view->stacks);
+	}
+	for (size_t i = 0; i < view->option_count; i++) {
+		free(view->options[i].key);
+		free(view->options[i].value);
+	}
+	free(view->options);
+	report_destroy(view->report);
+	free(view);
+}
+
+int capture_view_set_option(struct memscope_capture *view, const char *key, const char *value)
+{
+	if (!view || !key || !value)
+		return -EINVAL;
+	char *copy = strdup(value);
+	if (!copy)
+		return -ENOMEM;
+	for (size_t i = 0; i < view->option_count; i++) {
+		if (strcmp(view->options[i].key, key) == 0) {
+			free(view->options[i].value);
+			view->options[i].value = copy;
+			return 0;
+		}
+	}
+	char *key_copy = strdup(key);
+	struct option *grown =
+	    realloc(view->options, (view->option_count + 1) * sizeof(*view->options));
+	if (!key_copy || !grown) {
+		free(key_copy);
+		free(copy);
+		if (grown)
+			view->options = grown;
+		return -ENOMEM;
+	}
+	view->options = grown;
+	view->options[view->option_count++] = (struct option){ key_copy, copy };
+	return 0;
+}
+
+const struct report *capture_view_report(const struct memscope_capture *view)
+{
+	return view ? view->report : NULL;
+}
+
+const memscope_summary *capture_view_summary(memscope_capture *view)
+{
+	return view ? &view->summary : NULL;
+}
+
+/* ---- blocks and samples ------------------------------------------------ */
+
+struct block_walk {
+	const struct memscope_capture *view;
+	memscope_block_visitor visit;
+	void *context;
+};
+
+static int tell_block(void *context, const struct replay_block_life *life)
+{
+	struct block_walk *walk = context;
+	const struct report *report = walk->view->report;
+	/* Plugins group by stack id: blocks of stacks that print alike must
+	 * share one, as they share one line in the report. */
+	uint32_t stack = life->stack < report->replay->stack_count ? report->stack_group[life->stack]
+	                                                            : 0;
+	const struct replay_tag *tag = life->tag;
+	memscope_block block = {
+		.version = MEMSCOPE_BLOCK_VERSION,
+		.stack = stack,
+		.address = life->address,
+		.size = life->size,
+		.usable = life->usable,
+		.thread = life->thread,
+		.kind = life->kind,
+		.task = 0, /* the capture format records no task per event yet */
+		.allocated_ns = life->allocated_ns,
+		.freed_ns = life->freed_ns,
+		.freed = life->freed,
+		.tag_name = tag ? tag->name : NULL,
+		/* The replay keeps "" for a type not given; plugins are promised NULL. */
+		.tag_type = tag && tag->type_name[0] ? tag->type_name : NULL,
+	};
+	return walk->visit(walk->context, &block);
+}
+
+int capture_view_for_each_block(memscope_capture *view, memscope_block_visitor visit,
+                                void *context)
+{
+	if (!view || !visit)
+		return -EINVAL;
+	struct block_walk walk = { view, visit, context };
+	struct replay_walker walker = { .block = tell_block, .context = &walk };
+	return replay_walk(view->report->path, &walker, NULL);
+}
+
+struct sample_walk {
+	memscope_sample_visitor visit;
+	void *context;
+};
+
+static int tell_sample(void *context, const struct capture_sample *record)
+{
+	struct sample_walk *walk = context;
+	memscope_sample sample = {
+		.version = MEMSCOPE_SAMPLE_VERSION,
+		.time_ns = record->time_ns,
+		.heap_live_bytes = record->heap_live_bytes,
+		.heap_live_blocks = record->heap_live_blocks,
+		.rss_bytes = record->rss_bytes,
+		.jemalloc_allocated = record->jemalloc_allocated,
+		.jemalloc_active = record->jemalloc_active,
+		.jemalloc_resident = record->jemalloc_resident,
+		.jemalloc_mapped = record->jemalloc_mapped,
+		.jemalloc_retained = record->jemalloc_retained,
+		.cpu_user_ns = record->cpu_user_ns,
+		.cpu_system_ns = record->cpu_system_ns,
+		.threads = record->threads,
+	};
+	return walk->visit(walk->context, &sample);
+}
+
+int capture_view_for_each_sample(memscope_capture *view, memscope_sample_visitor visit,
+                                 void *context)
+{
+	if (!view || !visit)
+		return -EINVAL;
+	struct sample_walk walk = { visit, context };
+	struct replay_walker walker = { .sample = tell_sample, .context = &walk };
+	return replay_walk(view->report->path, &walker, NULL);
+}
+
+/* ---- stacks, threads, kinds, options ----------------------------------- */
+
+static int symbolize(struct memscope_capture *view, uint32_t stack, struct stack_frames *out)
+{
+	uint64_t ips[REPORT_MAX_STACK_FRAMES];
+	int depth = replay_stack_ips(view->report->replay, stack, ips, REPORT_MAX_STACK_FRAMES);
+	if (depth < 0)
+		return depth;
+	if (depth > REPORT_MAX_STACK_FRAMES)
+		depth = REPORT_MAX_STACK_FRAMES;
+
+	size_t capacity = 0;
+	for (int i = 0; i < depth; i++) {
+		struct symbol_frame found[INLINE_FRAMES];
+		/* As in the report: every recorded ip, the innermost too, is the
+		 * address after a call. */
+		int count = symbolizer_lookup(view->report->symbolizer, ips[i], true, found,
+		                              INLINE_FRAMES);
+		if (count == -ENOMEM)
+			return count;
+		if (count < 1) {
+			memset(&found[0], 0, sizeof(found[0]));
+			found[0].module_offset = ips[i];
+			count = 1;
+		}
+		if (out->count + (size_t)count > capacity) {
+			size_t wanted = capacity ? capacity * 2 : 16;
+			while (wanted < out->count + (size_t)count)
+				wanted *= 2;
+			memscope_frame *grown = realloc(out->frames, wanted * sizeof(*grown));
+			if (!grown)
+				return -ENOMEM;
+			out->frames = grown;
+			capacity = wanted;
+		}
+		for (int j = 0; j < count; j++) {
+			out->frames[out->count++] = (memscope_frame){
+				.version = MEMSCOPE_FRAME_VERSION,
+				.function = found[j].function,
+				.file = found[j].file,
+				.line = found[j].line,
+				.inlined = found[j].inlined,
+				.module = found[j].module,
+				.module_offset = found[j].module_offset,
+			};
+		}
+	}
+	return 0;
+}
+
+int capture_view_stack_frames(memscope_capture *view, uint32_t stack,
+                              const memscope_frame **frames, size_t *count)
+{
+	if (!view || !frames || !count)
+		return -EINVAL;
+	if (stack >= view->report->replay->stack_count)
+		return -EINVAL;
+	struct stack_frames *cached = &view->stacks[stack];
+	if (!cached->done) {
+		int error = symbolize(view, stack, cached);
+		if (error < 0) {
+			/* Nothing half-done is kept: the next call tries again. */
+			free(cached->frames);
+			*cached = (struct stack_frames){ 0 };
+			return error;
+		}
+		cached->done = true;
+	}
+	*frames = cached->frames;
+	*count = cached->count;
+	return 0;
+}
+
+const char *capture_view_thread_name(memscope_capture *view, uint32_t thread)
+{
+	if (!view)
+		return "?";
+	const struct replay *replay = view->report->replay;
+	if (thread >= replay->thread_count || !replay->threads[thread].known)
+		return "?";
+	return replay->threads[thread].name;
+}
+
+const char *capture_view_kind_name(uint32_t kind)
+{
+	return capture_alloc_kind_name(kind);
+}
+
+const char *capture_view_option(memscope_capture *view, const char *key)
+{
+	if (!view || !key)
+		return NULL;
+	for (size_t i = 0; i < view->option_count; i++)
+		if (strcmp(view->options[i].key, key) == 0)
+			return view->options[i].value;
+	return NULL;
+}
