@@ -3,7 +3,7 @@
  * command, their captures read back through the report, and exact numbers
  * asserted.
  *
- * Usage: test_e2e MEMSCOPE LEAKY PROGRAMS_DIR
+ * Usage: test_e2e MEMSCOPE LEAKY PROGRAMS_DIR ANALYZERS_DIR
  */
 #include <check.h>
 #include <errno.h>
@@ -18,11 +18,16 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "capture_view.h"
+#include "host.h"
+#include "registry.h"
 #include "report.h"
+#include "results.h"
 
 static const char *memscope;
 static const char *leaky;
 static const char *programs;
+static const char *analyzers;
 static char work[64];
 
 struct run {
@@ -529,6 +534,71 @@ START_TEST(every_entry_point_is_seen)
 }
 END_TEST
 
+/* The fragmentation analyzer's internal waste, through the real plugin
+ * host, is exactly what the capture's own blocks say: the sum of usable
+ * minus requested over every block. */
+START_TEST(fragmentation_waste_is_exact)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/entry_points", programs);
+	struct run run;
+	run_memscope(&run, "fragmentation", (const char *[]){program, NULL});
+	assert_exited(&run, 0);
+
+	/* Expected: from the records themselves (this program resizes no
+	 * block in place, so every block keeps the sizes it was made with). */
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(run.output, &reader, NULL), 0);
+	struct capture_record record;
+	uint64_t waste = 0, blocks = 0, expands = 0;
+	while (capture_reader_next(reader, &record) == 1) {
+		if (record.type == CAPTURE_RECORD_ALLOC) {
+			waste += record.u.alloc.usable - record.u.alloc.size;
+			blocks++;
+		}
+		expands += record.type == CAPTURE_RECORD_EXPAND;
+	}
+	capture_reader_destroy(reader);
+	ck_assert_uint_eq(expands, 0);
+	ck_assert_uint_ge(blocks, 11);
+	ck_assert_uint_gt(waste, 0);
+
+	struct plugin_registry *registry;
+	ck_assert_int_eq(plugin_registry_create(&registry), 0);
+	ck_assert_int_eq(plugin_registry_load_directory(registry, analyzers), 0);
+	const memscope_analyzer *analyzer = plugin_registry_analyzer(registry, "fragmentation");
+	ck_assert_ptr_nonnull(analyzer);
+	struct memscope_capture *capture;
+	ck_assert_int_eq(capture_view_open(run.output, &capture, NULL), 0);
+	struct memscope_results *results = NULL;
+	ck_assert_int_eq(plugin_run_analyzer(analyzer, capture, &results), 0);
+
+	uint64_t reported = 0;
+	bool found = false;
+	for (size_t t = 0; t < results_table_count(results); t++) {
+		const memscope_table *table = results_table_at(results, t);
+		if (strcmp(results_table_name(table), "waste_by_size_class") != 0)
+			continue;
+		size_t columns;
+		const memscope_column *column = results_table_columns(table, &columns);
+		size_t waste_column = columns;
+		for (size_t c = 0; c < columns; c++)
+			if (strcmp(column[c].name, "waste") == 0)
+				waste_column = c;
+		ck_assert_uint_lt(waste_column, columns);
+		for (size_t r = 0; r < results_table_row_count(table); r++)
+			reported += results_table_row_at(table, r)[waste_column].count;
+		found = true;
+	}
+	ck_assert(found);
+	ck_assert_uint_eq(reported, waste);
+	results_destroy(results);
+	capture_view_close(capture);
+	plugin_registry_destroy(registry);
+	run_finish(&run);
+}
+END_TEST
+
 /* valgrind counts every malloc, calloc and realloc call as an allocation
  * ("total heap usage: N allocs"); memscope's blocks handed out plus
  * in-place reallocations are the same calls. */
@@ -561,14 +631,15 @@ END_TEST
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s MEMSCOPE LEAKY PROGRAMS_DIR\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s MEMSCOPE LEAKY PROGRAMS_DIR ANALYZERS_DIR\n", argv[0]);
 		return 2;
 	}
 	/* The runs happen in a scratch directory: make the paths absolute. */
 	memscope = realpath(argv[1], NULL);
 	leaky = realpath(argv[2], NULL);
 	programs = realpath(argv[3], NULL);
+	analyzers = argv[4];
 	if (memscope == NULL || leaky == NULL || programs == NULL) {
 		fprintf(stderr, "test_e2e: %s, %s or %s is missing\n", argv[1], argv[2], argv[3]);
 		return 1;
@@ -590,6 +661,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
 	tcase_add_test(tcase, every_entry_point_is_seen);
+	tcase_add_test(tcase, fragmentation_waste_is_exact);
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
