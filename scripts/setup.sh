@@ -20,7 +20,9 @@ cd "$(dirname "$0")/.."
 packages=(meson ninja-build pkg-config gcc libc6-dev libjemalloc-dev libunwind-dev
           libdw-dev libelf-dev libzstd-dev check)
 if [ "$mode" = test ]; then
-	packages+=(valgrind g++)
+	# valgrind and g++ for end-to-end cases, python3 and xmllint to check the
+	# JSON and SVG exporters' output.
+	packages+=(valgrind g++ python3 libxml2-utils)
 fi
 
 missing=()

@@ -174,8 +174,6 @@ static void write_source(const char *path)
 /* Every field of a record as one line, so records compare as text. */
 static void describe(const struct capture_record *record, char *out, size_t size)
 {
-	const union { struct capture_info info; } *unused = NULL;
-	(void)unused;
 	switch (record->type) {
 	case CAPTURE_RECORD_INFO:
 		snprintf(out, size, "info %s=%s", record->u.info.key, record->u.info.value);
