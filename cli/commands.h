@@ -25,4 +25,11 @@ int export_capture(const char *path, const char *format, const char *output,
                    const char *plugin_path, const char *const *names, size_t name_count,
                    char *const *options, size_t option_count);
 
+/* The capture at path analyzed by leaks, hotspots and fragmentation and
+ * written as the split layout of JSON files under
+ * directory/MemoryAnalysis/<capture name>/ (cli/export_split.c,
+ * docs/json-schema.md).  Returns the exit status memscope report ends with. */
+int export_split(const char *path, const char *directory, const char *plugin_path,
+                 char *const *options, size_t option_count);
+
 #endif

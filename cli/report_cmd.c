@@ -26,6 +26,7 @@ enum {
 	OPTION_ANALYZER,
 	OPTION_PLUGIN_PATH,
 	OPTION_OPTION,
+	OPTION_SPLIT,
 	MAX_NAMES = 32,
 };
 
@@ -37,6 +38,7 @@ static const struct option long_options[] = {
 	{ "analyzer", required_argument, NULL, OPTION_ANALYZER },
 	{ "plugin-path", required_argument, NULL, OPTION_PLUGIN_PATH },
 	{ "option", required_argument, NULL, OPTION_OPTION },
+	{ "split", required_argument, NULL, OPTION_SPLIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -63,6 +65,10 @@ static void print_usage(FILE *out)
 	        "                     default: leaks, hotspots, fragmentation)\n"
 	        "  --option KEY=VALUE an option for the analyzers\n"
 	        "  --plugin-path DIRS also look for plugins here (colon-separated)\n"
+	        "  --split DIR  with --format json: write categorized files instead, in\n"
+	        "               DIR/MemoryAnalysis/NAME/ (NAME: the capture's file name\n"
+	        "               without extension): memory_analysis, performance,\n"
+	        "               fragmentation, lifetime and threads .json\n"
 	        "  -h, --help   show this help\n"
 	        "\n"
 	        "A capture cut short (the program was killed or crashed) is reported up to\n"
@@ -112,7 +118,7 @@ int report_command(int argc, char **argv)
 {
 	struct report_options options;
 	report_options_init(&options);
-	const char *format = "text", *output = NULL, *plugin_path = NULL;
+	const char *format = "text", *output = NULL, *plugin_path = NULL, *split = NULL;
 	const char *analyzers[MAX_NAMES];
 	char *analyzer_options[MAX_NAMES];
 	size_t analyzer_count = 0, option_count = 0;
@@ -154,6 +160,9 @@ int report_command(int argc, char **argv)
 		case OPTION_PLUGIN_PATH:
 			plugin_path = optarg;
 			break;
+		case OPTION_SPLIT:
+			split = optarg;
+			break;
 		case ':':
 			fprintf(stderr, "memscope report: %s needs a value; see 'memscope report --help'\n",
 			        element < argc ? argv[element] : "the option");
@@ -171,6 +180,19 @@ int report_command(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (split != NULL) {
+		if (strcmp(format, "json") != 0) {
+			fprintf(stderr, "memscope report: --split DIR writes JSON files: it goes with "
+			        "--format json, not --format %s\n", format);
+			return EXIT_USAGE;
+		}
+		if (output != NULL || analyzer_count > 0) {
+			fprintf(stderr, "memscope report: --split DIR chooses its files and analyzers "
+			        "itself; drop %s\n", output != NULL ? "-o" : "--analyzer");
+			return EXIT_USAGE;
+		}
+		return export_split(path, split, plugin_path, analyzer_options, option_count);
+	}
 	if (strcmp(format, "text") != 0)
 		return export_capture(path, format, output, plugin_path, analyzers, analyzer_count,
 		                      analyzer_options, option_count);

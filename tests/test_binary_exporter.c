@@ -152,7 +152,7 @@ static size_t source_records(struct capture_record *records)
 	records[n++] = (struct capture_record){
 		.type = CAPTURE_RECORD_TRAILER,
 		.u.trailer = {.time_ns = 15 * MS, .allocations = 5, .frees = 3,
-		              .allocated_bytes = 1650, .peak_bytes = 1800, .peak_time_ns = 7 * MS,
+		              .allocated_bytes = 1650, .peak_bytes = 1700, .peak_time_ns = 7 * MS,
 		              .live_blocks = 2, .live_bytes = 250, .events = 9, .lost_events = 3}};
 	return n;
 }

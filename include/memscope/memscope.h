@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,6 +124,26 @@ MEMSCOPE_EXPORT int memscope_backend_parse(const char *name, memscope_backend_ki
 
 /* Parses a capture source name: "hooks" or "interpose".  Returns 0 or -EINVAL. */
 MEMSCOPE_EXPORT int memscope_capture_parse(const char *name, memscope_capture_kind *out);
+
+/* Runs the default analyzers (leaks, hotspots, fragmentation: those
+ * installed) on everything captured so far and writes their results with
+ * the exporter plugin named format ("json", "svg", "binary", ...) to path,
+ * as `memscope report --format FORMAT -o PATH` does with a capture file.
+ * Plugins are searched in $MEMSCOPE_PLUGIN_PATH, then the install
+ * directory.  Returns 0, -EINVAL (a NULL argument), -ENOENT (no exporter of
+ * that name), -ENOMEM, -errno of writing the capture's temporary file or
+ * path, or what the exporter returned. */
+MEMSCOPE_EXPORT int memscope_tracker_export(memscope_tracker *tracker, const char *format,
+                                            const char *path);
+
+/* Runs the analyzer plugin named analyzer ("leaks", "hotspots", ...) on
+ * everything captured so far and prints its results as text to out, as
+ * `memscope analyze --analyzer NAME` does (20 rows a table).  Returns 0,
+ * -EINVAL (a NULL argument), -ENOENT (no analyzer of that name), -ENOMEM,
+ * -errno of writing the capture's temporary file, -EIO (out failed), or
+ * what the analyzer returned (its results so far are still printed). */
+MEMSCOPE_EXPORT int memscope_tracker_analyze(memscope_tracker *tracker, const char *analyzer,
+                                             FILE *out);
 
 /* MEMSCOPE_TRACK(t, buf): names the block buf points to "buf", at this file:line. */
 #define MEMSCOPE_TRACK(tracker, variable) \

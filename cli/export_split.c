@@ -1,0 +1,515 @@
+/* export_split.c - `memscope report --format json --split DIR`: one
+ * capture's analysis as the seeds' layout of categorized JSON files,
+ *
+ *   DIR/MemoryAnalysis/<capture name without extension>/
+ *     memory_analysis.json   the json exporter: the summary + leaks results
+ *     performance.json       the json exporter: hotspots results
+ *     fragmentation.json     the json exporter: fragmentation results
+ *     lifetime.json          blocks by lifetime bucket (written here)
+ *     threads.json           blocks, bytes and peak per thread (written here)
+ *
+ * The three exporter files are documents of the json exporter's schema
+ * ("memscope-report"), each with one analyzer's results; the two others
+ * have small schemas of their own, computed from every block through the
+ * host table.  All five are described in docs/json-schema.md, "Split
+ * layout".
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "capture_view.h"
+#include "commands.h"
+#include "host.h"
+#include "registry.h"
+#include "results.h"
+
+#define WHO "memscope report"
+#define SPLIT_SUBDIRECTORY "MemoryAnalysis"
+#define LIFETIME_SCHEMA "memscope-lifetime"
+#define THREADS_SCHEMA "memscope-threads"
+#define SPLIT_SCHEMA_VERSION 1
+
+enum { EXIT_USAGE = 2 };
+
+/* One exporter file: the analyzer whose results it holds. */
+struct category {
+	const char *file;
+	const char *analyzer;
+};
+
+static const struct category categories[] = {
+	{"memory_analysis.json", "leaks"},
+	{"performance.json", "hotspots"},
+	{"fragmentation.json", "fragmentation"},
+};
+
+#define CATEGORY_COUNT (sizeof categories / sizeof categories[0])
+
+/* ---- JSON text ------------------------------------------------------- */
+
+/* Length of the well-formed UTF-8 sequence at text, 0 if none starts there. */
+static size_t utf8_length(const unsigned char *text)
+{
+	unsigned char lead = text[0];
+	size_t length;
+	unsigned char low = 0x80, high = 0xbf;
+	if (lead < 0x80)
+		return 1;
+	if (lead >= 0xc2 && lead <= 0xdf) {
+		length = 2;
+	} else if (lead >= 0xe0 && lead <= 0xef) {
+		length = 3;
+		if (lead == 0xe0)
+			low = 0xa0;
+		if (lead == 0xed)
+			high = 0x9f;
+	} else if (lead >= 0xf0 && lead <= 0xf4) {
+		length = 4;
+		if (lead == 0xf0)
+			low = 0x90;
+		if (lead == 0xf4)
+			high = 0x8f;
+	} else {
+		return 0;
+	}
+	if (text[1] < low || text[1] > high)
+		return 0;
+	for (size_t i = 2; i < length; i++)
+		if (text[i] < 0x80 || text[i] > 0xbf)
+			return 0;
+	return length;
+}
+
+/* A JSON string, or null; bytes that are not UTF-8 become U+FFFD. */
+static void put_string(FILE *out, const char *text)
+{
+	if (text == NULL) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(out, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(out, "\\u%04x", *p++);
+		} else {
+			size_t length = utf8_length(p);
+			if (length == 0) {
+				fputs("\\ufffd", out);
+				p++;
+			} else {
+				fwrite(p, 1, length, out);
+				p += length;
+			}
+		}
+	}
+	fputc('"', out);
+}
+
+/* ---- lifetime.json ----------------------------------------------------- */
+
+/* Upper bounds (exclusive) of the lifetime buckets; the last is unbounded. */
+static const uint64_t lifetime_bounds_ns[] = {1000000, 10000000, 100000000, 1000000000};
+static const char *const lifetime_names[] = {"under_1ms", "under_10ms", "under_100ms",
+                                             "under_1s", "1s_or_more"};
+
+#define LIFETIME_BUCKETS (sizeof lifetime_names / sizeof lifetime_names[0])
+
+struct lifetimes {
+	uint64_t blocks[LIFETIME_BUCKETS];
+	uint64_t bytes[LIFETIME_BUCKETS];
+	uint64_t never_freed_blocks;
+	uint64_t never_freed_bytes;
+};
+
+static int count_lifetime(void *context, const memscope_block *block)
+{
+	struct lifetimes *lifetimes = context;
+	if (!block->freed) {
+		lifetimes->never_freed_blocks++;
+		lifetimes->never_freed_bytes += block->size;
+		return 0;
+	}
+	uint64_t lifetime = block->freed_ns - block->allocated_ns;
+	size_t bucket = 0;
+	while (bucket < LIFETIME_BUCKETS - 1 && lifetime >= lifetime_bounds_ns[bucket])
+		bucket++;
+	lifetimes->blocks[bucket]++;
+	lifetimes->bytes[bucket] += block->size;
+	return 0;
+}
+
+static int write_lifetime(memscope_capture *capture, const char *capture_path, FILE *out)
+{
+	struct lifetimes lifetimes = {0};
+	int error = plugin_host()->for_each_block(capture, count_lifetime, &lifetimes);
+	if (error < 0)
+		return error;
+	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n  \"capture\": ",
+	        LIFETIME_SCHEMA, SPLIT_SCHEMA_VERSION);
+	put_string(out, capture_path);
+	fputs(",\n  \"buckets\": [", out);
+	for (size_t i = 0; i < LIFETIME_BUCKETS; i++) {
+		fprintf(out, "%s\n    {\"name\": \"%s\", \"min_ns\": %" PRIu64 ", \"max_ns\": ",
+		        i == 0 ? "" : ",", lifetime_names[i], i == 0 ? 0 : lifetime_bounds_ns[i - 1]);
+		if (i < LIFETIME_BUCKETS - 1)
+			fprintf(out, "%" PRIu64, lifetime_bounds_ns[i]);
+		else
+			fputs("null", out);
+		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", lifetimes.blocks[i],
+		        lifetimes.bytes[i]);
+	}
+	fprintf(out, "\n  ],\n  \"never_freed\": {\"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64
+	        "}\n}\n", lifetimes.never_freed_blocks, lifetimes.never_freed_bytes);
+	return 0;
+}
+
+/* ---- threads.json ------------------------------------------------------ */
+
+/* A block's allocation or free, for replaying one thread's live bytes in
+ * time order: the walk gives blocks in order of their end. */
+struct change {
+	uint64_t time_ns;
+	uint64_t bytes;
+	uint32_t thread;
+	bool freed;
+};
+
+struct thread_totals {
+	uint64_t blocks;
+	uint64_t bytes;
+	uint64_t freed_blocks;
+	uint64_t freed_bytes;
+	uint64_t live;             /* while replaying */
+	uint64_t peak_bytes;
+	uint64_t peak_time_ns;
+	bool seen;
+};
+
+struct thread_walk {
+	struct thread_totals *threads;
+	size_t thread_capacity;
+	struct change *changes;
+	size_t change_count;
+	size_t change_capacity;
+};
+
+static int grow(void **array, size_t *capacity, size_t wanted, size_t element, bool zero)
+{
+	if (wanted <= *capacity)
+		return 0;
+	size_t capacity_new = *capacity ? *capacity : 16;
+	while (capacity_new < wanted)
+		capacity_new *= 2;
+	void *grown = realloc(*array, capacity_new * element);
+	if (grown == NULL)
+		return -ENOMEM;
+	if (zero)
+		memset((char *)grown + *capacity * element, 0, (capacity_new - *capacity) * element);
+	*array = grown;
+	*capacity = capacity_new;
+	return 0;
+}
+
+static int add_change(struct thread_walk *walk, struct change change)
+{
+	if (grow((void **)&walk->changes, &walk->change_capacity, walk->change_count + 1,
+	         sizeof *walk->changes, false) < 0)
+		return -ENOMEM;
+	walk->changes[walk->change_count++] = change;
+	return 0;
+}
+
+static int count_thread(void *context, const memscope_block *block)
+{
+	struct thread_walk *walk = context;
+	if (grow((void **)&walk->threads, &walk->thread_capacity, (size_t)block->thread + 1,
+	         sizeof *walk->threads, true) < 0)
+		return -ENOMEM;
+	struct thread_totals *thread = &walk->threads[block->thread];
+	thread->seen = true;
+	thread->blocks++;
+	thread->bytes += block->size;
+	if (block->freed) {
+		thread->freed_blocks++;
+		thread->freed_bytes += block->size;
+	}
+	if (block->freed && block->freed_ns <= block->allocated_ns)
+		return 0;
+	if (add_change(walk, (struct change){block->allocated_ns, block->size, block->thread,
+	                                     false}) < 0)
+		return -ENOMEM;
+	if (block->freed) {
+		if (add_change(walk, (struct change){block->freed_ns, block->size, block->thread,
+		                                     true}) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* By time; at the same time frees first.  Event times are clock ticks
+ * (about 1 ms apart), and the order of a tick's events is not in the
+ * blocks: the peak is of the bytes live between ticks.  Blocks freed in the
+ * tick they were allocated in never are (count_thread leaves them out). */
+static int compare_changes(const void *left, const void *right)
+{
+	const struct change *a = left, *b = right;
+	if (a->time_ns != b->time_ns)
+		return a->time_ns < b->time_ns ? -1 : 1;
+	return (int)b->freed - (int)a->freed;
+}
+
+static int write_threads(memscope_capture *capture, const char *capture_path, FILE *out)
+{
+	const memscope_host *host = plugin_host();
+	struct thread_walk walk = {0};
+	int error = host->for_each_block(capture, count_thread, &walk);
+	if (error < 0)
+		goto out;
+	qsort(walk.changes, walk.change_count, sizeof *walk.changes, compare_changes);
+	for (size_t i = 0; i < walk.change_count; i++) {
+		const struct change *change = &walk.changes[i];
+		struct thread_totals *thread = &walk.threads[change->thread];
+		if (change->freed) {
+			thread->live -= change->bytes;
+		} else {
+			thread->live += change->bytes;
+			if (thread->live > thread->peak_bytes) {
+				thread->peak_bytes = thread->live;
+				thread->peak_time_ns = change->time_ns;
+			}
+		}
+	}
+
+	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n  \"capture\": ",
+	        THREADS_SCHEMA, SPLIT_SCHEMA_VERSION);
+	put_string(out, capture_path);
+	fputs(",\n  \"threads\": [", out);
+	bool first = true;
+	for (size_t i = 0; i < walk.thread_capacity; i++) {
+		const struct thread_totals *thread = &walk.threads[i];
+		if (!thread->seen)
+			continue;
+		fprintf(out, "%s\n    {\"index\": %zu, \"name\": ", first ? "" : ",", i);
+		put_string(out, host->thread_name(capture, (uint32_t)i));
+		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"freed_blocks\": %"
+		        PRIu64 ", \"freed_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64
+		        ", \"live_bytes\": %" PRIu64 ", \"peak_bytes\": %" PRIu64
+		        ", \"peak_time_ns\": %" PRIu64 "}",
+		        thread->blocks, thread->bytes, thread->freed_blocks, thread->freed_bytes,
+		        thread->blocks - thread->freed_blocks, thread->bytes - thread->freed_bytes,
+		        thread->peak_bytes, thread->peak_time_ns);
+		first = false;
+	}
+	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
+out:
+	free(walk.threads);
+	free(walk.changes);
+	return error;
+}
+
+/* ---- files and directories -------------------------------------------- */
+
+/* Creates directory and the missing ones above it. */
+static int make_directories(char *directory)
+{
+	for (char *slash = strchr(directory + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash != NULL)
+			*slash = '\0';
+		int made = mkdir(directory, 0755);
+		int error = made < 0 && errno != EEXIST ? -errno : 0;
+		if (slash != NULL)
+			*slash = '/';
+		if (error < 0)
+			return error;
+		if (slash == NULL)
+			break;
+	}
+	struct stat status;
+	if (stat(directory, &status) < 0)
+		return -errno;
+	return S_ISDIR(status.st_mode) ? 0 : -ENOTDIR;
+}
+
+/* The capture's file name without its directory and extension:
+ * "run/app.memscope" -> "app". */
+static void capture_name(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	snprintf(out, size, "%s", name);
+	char *dot = strrchr(out, '.');
+	if (dot != NULL && dot != out)
+		*dot = '\0';
+	if (out[0] == '\0')
+		snprintf(out, size, "capture");
+}
+
+typedef int (*file_writer)(void *context, FILE *out);
+
+/* Writes one file of the layout with write_file; says what went wrong. */
+static int write_one(const char *directory, const char *file, file_writer write_file,
+                     void *context)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", directory, file) >= sizeof path) {
+		fprintf(stderr, WHO ": %s/%s: the path is too long; choose a shorter --split DIR\n",
+		        directory, file);
+		return 1;
+	}
+	FILE *out = fopen(path, "we");
+	if (out == NULL) {
+		fprintf(stderr, WHO ": cannot write %s: %s; choose another --split DIR\n", path,
+		        strerror(errno));
+		return 1;
+	}
+	int error = write_file(context, out);
+	int closed = fclose(out) == 0 ? 0 : -errno;
+	if (error == 0)
+		error = closed;
+	if (error < 0) {
+		fprintf(stderr, WHO ": cannot write %s: %s\n", path, strerror(-error));
+		return 1;
+	}
+	return 0;
+}
+
+struct split {
+	memscope_capture *capture;
+	const char *capture_path;
+	const memscope_exporter *json;
+	const struct memscope_results *results; /* NULL: the analyzer did not run */
+};
+
+static int write_category(void *context, FILE *out)
+{
+	const struct split *split = context;
+	return plugin_run_exporter(split->json, split->capture, &split->results,
+	                           split->results != NULL ? 1 : 0, out);
+}
+
+static int write_lifetime_file(void *context, FILE *out)
+{
+	const struct split *split = context;
+	return write_lifetime(split->capture, split->capture_path, out);
+}
+
+static int write_threads_file(void *context, FILE *out)
+{
+	const struct split *split = context;
+	return write_threads(split->capture, split->capture_path, out);
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+/* Runs analyzer on split->capture; *results stays NULL when it is not
+ * installed (said on stderr: its file is written without results). */
+static void run_category(struct plugin_registry *registry, memscope_capture *capture,
+                         const char *name, struct memscope_results **results)
+{
+	const memscope_analyzer *analyzer = plugin_registry_analyzer(registry, name);
+	if (analyzer == NULL) {
+		fprintf(stderr, WHO ": analyzer '%s' is not installed; its file has no results\n",
+		        name);
+		return;
+	}
+	int error = plugin_run_analyzer(analyzer, capture, results);
+	if (error < 0)
+		fprintf(stderr, WHO ": analyzer '%s' failed: %s (its results so far are kept)\n", name,
+		        strerror(-error));
+}
+
+int export_split(const char *path, const char *directory, const char *plugin_path,
+                 char *const *options, size_t option_count)
+{
+	struct plugin_registry *registry = NULL;
+	struct memscope_capture *capture = NULL;
+	struct memscope_results *results[CATEGORY_COUNT] = {0};
+	int status = 0;
+
+	if (plugin_registry_create(&registry) < 0 ||
+	    plugin_registry_load_defaults(registry, plugin_path) < 0) {
+		fprintf(stderr, WHO ": out of memory\n");
+		status = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < plugin_registry_refusal_count(registry); i++)
+		fprintf(stderr, WHO ": refused plugin %s\n", plugin_registry_refusal(registry, i));
+	const memscope_exporter *json = plugin_registry_exporter(registry, "json");
+	if (json == NULL) {
+		fprintf(stderr, WHO ": no exporter 'json'; 'memscope plugins' lists the installed "
+		        "ones\n");
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	char target[PATH_MAX], name[NAME_MAX + 1];
+	capture_name(path, name, sizeof name);
+	if ((size_t)snprintf(target, sizeof target, "%s/%s/%s", directory, SPLIT_SUBDIRECTORY,
+	                     name) >= sizeof target) {
+		fprintf(stderr, WHO ": --split %s: the path is too long\n", directory);
+		status = EXIT_USAGE;
+		goto out;
+	}
+
+	const char *message = NULL;
+	int error = capture_view_open(path, &capture, &message);
+	if (error < 0) {
+		fprintf(stderr, WHO ": cannot read %s: %s\n", path,
+		        message ? message : strerror(-error));
+		status = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < option_count; i++) {
+		char *equals = strchr(options[i], '=');
+		if (equals == NULL) {
+			fprintf(stderr, WHO ": --option takes key=value, not '%s'\n", options[i]);
+			status = EXIT_USAGE;
+			goto out;
+		}
+		*equals = '\0';
+		error = capture_view_set_option(capture, options[i], equals + 1);
+		*equals = '=';
+		if (error < 0) {
+			fprintf(stderr, WHO ": out of memory\n");
+			status = 1;
+			goto out;
+		}
+	}
+
+	error = make_directories(target);
+	if (error < 0) {
+		fprintf(stderr, WHO ": cannot create %s: %s; choose another --split DIR\n", target,
+		        strerror(-error));
+		status = 1;
+		goto out;
+	}
+
+	struct split split = {.capture = capture, .capture_path = path, .json = json};
+	for (size_t i = 0; i < CATEGORY_COUNT && status == 0; i++) {
+		run_category(registry, capture, categories[i].analyzer, &results[i]);
+		split.results = results[i];
+		status = write_one(target, categories[i].file, write_category, &split);
+	}
+	if (status == 0)
+		status = write_one(target, "lifetime.json", write_lifetime_file, &split);
+	if (status == 0)
+		status = write_one(target, "threads.json", write_threads_file, &split);
+	if (status == 0)
+		fprintf(stderr, WHO ": wrote %s/{memory_analysis,performance,fragmentation,lifetime,"
+		        "threads}.json\n", target);
+out:
+	for (size_t i = 0; i < CATEGORY_COUNT; i++)
+		results_destroy(results[i]);
+	capture_view_close(capture);
+	/* Last: the plugins' code and strings go with it. */
+	plugin_registry_destroy(registry);
+	return status;
+}

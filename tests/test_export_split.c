@@ -1,0 +1,259 @@
+/* test_export_split.c - `memscope report --format json --split DIR`
+ * (cli/export_split.c) on a capture written with the capture writer, whose
+ * blocks' lifetimes and threads are known: the five files of the layout,
+ * lifetime.json and threads.json byte for byte, the three report files
+ * each with its one analyzer; and the usage errors.  Argument: the memscope
+ * executable (run from the build tree, it finds the build's plugins).
+ *
+ * meson (tests/meson.build), for the lead:
+ *
+ *   # memscope report --format json --split DIR: the categorized files.
+ *   test_export_split = executable('test_export_split',
+ *     'test_export_split.c', format_sources,
+ *     include_directories: root_include,
+ *     c_args: sanitize_args,
+ *     link_args: sanitize_args,
+ *     dependencies: [check_dep, zstd_dep])
+ *   test('export_split', test_export_split,
+ *     args: [memscope_exe],
+ *     depends: [analyzer_modules, json_exporter],
+ *     suite: 'e2e', timeout: 120)
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "capture.h"
+
+#define MS UINT64_C(1000000)
+
+static const char *memscope;
+
+static void add(struct capture_writer *writer, struct capture_record record)
+{
+	ck_assert_int_eq(capture_writer_add(writer, &record), 0);
+}
+
+static void add_alloc(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
+                      uint64_t address, uint64_t size)
+{
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_ALLOC,
+		.u.alloc = {.time_ns = time_ns, .thread = thread, .kind = CAPTURE_KIND_MALLOC,
+		            .address = address, .size = size, .usable = size, .stack = 1}});
+}
+
+static void add_free(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
+                     uint64_t address)
+{
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_FREE,
+		.u.free = {.time_ns = time_ns, .thread = thread, .kind = CAPTURE_KIND_FREE,
+		           .address = address}});
+}
+
+/* Blocks of 100..600 bytes living 0.5 ms, 5 ms, 50 ms, 500 ms, 2 s and
+ * forever: one in each lifetime bucket.  The first three are main's, the
+ * others the worker's. */
+static void write_capture(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	struct capture_writer *writer;
+	ck_assert_int_eq(capture_writer_create(fd, &writer), 0);
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
+	                                    .u.info = {"program", "./lifetimes"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
+	                                    .u.info = {"backend", "exact"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
+	                                    .u.thread = {.index = 0, .tid = 10, .name = "main"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
+	                                    .u.thread = {.index = 1, .tid = 11, .name = "worker"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_STACK_NODE,
+	                                    .u.stack_node = {.id = 1, .parent = 0, .ip = 0x1234}});
+	add_alloc(writer, 0, 0, 0xa000, 100);
+	add_free(writer, MS / 2, 0, 0xa000);
+	add_alloc(writer, 1 * MS, 0, 0xb000, 200);
+	add_alloc(writer, 2 * MS, 0, 0xc000, 300);
+	add_alloc(writer, 3 * MS, 1, 0xd000, 400);
+	add_alloc(writer, 4 * MS, 1, 0xe000, 500);
+	add_alloc(writer, 5 * MS, 1, 0xf000, 600);
+	add_free(writer, 6 * MS, 0, 0xb000);
+	add_free(writer, 52 * MS, 1, 0xc000);
+	add_free(writer, 503 * MS, 0, 0xd000);
+	add_free(writer, 2004 * MS, 0, 0xe000);
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_TRAILER,
+		.u.trailer = {.time_ns = 2100 * MS, .allocations = 6, .frees = 5,
+		              .allocated_bytes = 2100, .peak_bytes = 2000, .peak_time_ns = 5 * MS,
+		              .live_blocks = 1, .live_bytes = 600, .events = 11}});
+	ck_assert_int_eq(capture_writer_destroy(writer), 0);
+	close(fd);
+}
+
+/* Runs memscope with arguments (NULL-terminated); returns its exit status,
+ * its stderr going to /dev/null. */
+static int run_memscope(const char *const *arguments)
+{
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDERR_FILENO);
+		execv(memscope, (char *const *)arguments);
+		_exit(127);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *file = fopen(path, "re");
+	ck_assert_msg(file != NULL, "%s was not written", path);
+	static char text[65536];
+	size_t length = fread(text, 1, sizeof text - 1, file);
+	text[length] = '\0';
+	fclose(file);
+	return text;
+}
+
+struct fixture {
+	char directory[64];
+	char capture[128];
+	char split[128];
+	char layout[192];
+};
+
+static void fixture_init(struct fixture *fixture)
+{
+	snprintf(fixture->directory, sizeof fixture->directory, "/tmp/memscope-split-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fixture->directory));
+	snprintf(fixture->capture, sizeof fixture->capture, "%s/lifetimes.memscope",
+	         fixture->directory);
+	snprintf(fixture->split, sizeof fixture->split, "%s/out/nested", fixture->directory);
+	snprintf(fixture->layout, sizeof fixture->layout, "%s/MemoryAnalysis/lifetimes",
+	         fixture->split);
+	write_capture(fixture->capture);
+}
+
+static void fixture_finish(struct fixture *fixture)
+{
+	char command[256];
+	snprintf(command, sizeof command, "rm -rf '%s'", fixture->directory);
+	ck_assert_int_eq(system(command), 0);
+}
+
+START_TEST(writes_the_layout)
+{
+	struct fixture fixture;
+	fixture_init(&fixture);
+	const char *arguments[] = {"memscope", "report", "--format", "json", "--split",
+	                           fixture.split, fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(arguments), 0);
+
+	char path[512], expected[2048];
+	snprintf(path, sizeof path, "%s/lifetime.json", fixture.layout);
+	snprintf(expected, sizeof expected,
+	         "{\n"
+	         "  \"schema\": \"memscope-lifetime\",\n"
+	         "  \"schema_version\": 1,\n"
+	         "  \"capture\": \"%s\",\n"
+	         "  \"buckets\": [\n"
+	         "    {\"name\": \"under_1ms\", \"min_ns\": 0, \"max_ns\": 1000000, \"blocks\": 1, \"bytes\": 100},\n"
+	         "    {\"name\": \"under_10ms\", \"min_ns\": 1000000, \"max_ns\": 10000000, \"blocks\": 1, \"bytes\": 200},\n"
+	         "    {\"name\": \"under_100ms\", \"min_ns\": 10000000, \"max_ns\": 100000000, \"blocks\": 1, \"bytes\": 300},\n"
+	         "    {\"name\": \"under_1s\", \"min_ns\": 100000000, \"max_ns\": 1000000000, \"blocks\": 1, \"bytes\": 400},\n"
+	         "    {\"name\": \"1s_or_more\", \"min_ns\": 1000000000, \"max_ns\": null, \"blocks\": 1, \"bytes\": 500}\n"
+	         "  ],\n"
+	         "  \"never_freed\": {\"blocks\": 1, \"bytes\": 600}\n"
+	         "}\n",
+	         fixture.capture);
+	ck_assert_str_eq(read_text(path), expected);
+
+	/* Blocks go with the thread that allocated them, wherever freed. */
+	snprintf(path, sizeof path, "%s/threads.json", fixture.layout);
+	snprintf(expected, sizeof expected,
+	         "{\n"
+	         "  \"schema\": \"memscope-threads\",\n"
+	         "  \"schema_version\": 1,\n"
+	         "  \"capture\": \"%s\",\n"
+	         "  \"threads\": [\n"
+	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 3, \"bytes\": 600, \"freed_blocks\": 3, \"freed_bytes\": 600, \"live_blocks\": 0, \"live_bytes\": 0, \"peak_bytes\": 500, \"peak_time_ns\": 2000000},\n"
+	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 3, \"bytes\": 1500, \"freed_blocks\": 2, \"freed_bytes\": 900, \"live_blocks\": 1, \"live_bytes\": 600, \"peak_bytes\": 1500, \"peak_time_ns\": 5000000}\n"
+	         "  ]\n"
+	         "}\n",
+	         fixture.capture);
+	ck_assert_str_eq(read_text(path), expected);
+
+	/* The report files: the json exporter's, one analyzer each. */
+	static const char *const reports[][2] = {
+		{"memory_analysis.json", "leaks"},
+		{"performance.json", "hotspots"},
+		{"fragmentation.json", "fragmentation"},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/%s", fixture.layout, reports[i][0]);
+		const char *text = read_text(path);
+		ck_assert_ptr_nonnull(strstr(text, "\"schema\": \"memscope-report\""));
+		ck_assert_ptr_nonnull(strstr(text, "\"allocations\": 6,"));
+		char analyzer[64];
+		snprintf(analyzer, sizeof analyzer, "\"analyzer\": \"%s\"", reports[i][1]);
+		ck_assert_msg(strstr(text, analyzer) != NULL, "%s: no %s", reports[i][0], analyzer);
+		ck_assert_int_eq(strstr(strstr(text, "\"analyzer\": ") + 1, "\"analyzer\": ") == NULL,
+		                 1);
+		if (access("/usr/bin/python3", X_OK) == 0) {
+			char command[768];
+			snprintf(command, sizeof command,
+			         "/usr/bin/python3 -I -c 'import json, sys; json.load(open(sys.argv[1]))' "
+			         "'%s'", path);
+			ck_assert_msg(system(command) == 0, "%s does not parse", path);
+		}
+	}
+	fixture_finish(&fixture);
+}
+END_TEST
+
+START_TEST(refuses_split_without_json)
+{
+	struct fixture fixture;
+	fixture_init(&fixture);
+	const char *svg[] = {"memscope", "report", "--format", "svg", "--split", fixture.split,
+	                     fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(svg), 2);
+	const char *text[] = {"memscope", "report", "--split", fixture.split, fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(text), 2);
+	const char *output[] = {"memscope", "report", "--format", "json", "--split", fixture.split,
+	                        "-o", "x.json", fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(output), 2);
+	ck_assert_int_ne(access(fixture.split, F_OK), 0);
+	fixture_finish(&fixture);
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s MEMSCOPE\n", argv[0]);
+		return 2;
+	}
+	memscope = argv[1];
+	Suite *suite = suite_create("export_split");
+	TCase *tcase = tcase_create("split");
+	tcase_set_timeout(tcase, 60);
+	tcase_add_test(tcase, writes_the_layout);
+	tcase_add_test(tcase, refuses_split_without_json);
+	suite_add_tcase(suite, tcase);
+	SRunner *runner = srunner_create(suite);
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
