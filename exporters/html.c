@@ -1,0 +1,950 @@
+/* html.c - the "html" exporter: one self-contained HTML page that opens
+ * offline from disk: summary cards, memory over time, an allocation flame
+ * graph, every analyzer's tables and findings, and a per-thread view.
+ *
+ * The page's data travels as one JSON object inside
+ * <script type="application/json">; the page's script and style
+ * (exporters/html/page.js, page.css) are compiled into this plugin by
+ * exporters/html/embed.py.  A Content-Security-Policy meta tag forbids every
+ * network access, so the page can be mailed around and opened anywhere.
+ *
+ * The heavy lifting is done here, not in the browser: blocks are summed per
+ * stack, stacks are merged into a flame tree whose nodes below 0.1% of every
+ * metric fold into "other", and long timelines are reduced to a few thousand
+ * points, so a capture with 100k stacks still makes a page that stays
+ * responsive.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <memscope/plugin.h>
+
+#include "html_assets.h"
+
+#define HTML_DATA_VERSION 1
+
+/* Flame graph: nodes below this share of the root in every metric fold
+ * into their parent's "other" node, and at most this many nodes are kept. */
+#define FLAME_MINIMUM_SHARE 0.001
+#define FLAME_MAX_NODES 30000
+/* Timeline points sent to the page; longer timelines are reduced by taking
+ * the highest value of each series in equal runs of samples. */
+#define TIMELINE_MAX_POINTS 6000
+/* Rows of one analyzer table sent to the page (the table's own order). */
+#define TABLE_MAX_ROWS 20000
+
+enum metric {
+	METRIC_BYTES,        /* requested bytes, all blocks */
+	METRIC_COUNT,        /* blocks */
+	METRIC_PEAK,         /* bytes live at the summary's peak */
+	METRIC_LEAKED,       /* bytes never freed */
+	METRIC_COUNT_OF,
+};
+
+/* ---- JSON text ----------------------------------------------------------- */
+
+/* Bytes in the well-formed UTF-8 sequence starting at text, or 0 if the
+ * byte there cannot start one (Unicode table 3-7). */
+static size_t utf8_length(const unsigned char *text)
+{
+	unsigned char first = text[0];
+	unsigned char second_low = 0x80, second_high = 0xbf;
+	size_t length;
+	if (first < 0x80)
+		return 1;
+	if (first >= 0xc2 && first <= 0xdf) {
+		length = 2;
+	} else if (first >= 0xe0 && first <= 0xef) {
+		length = 3;
+		if (first == 0xe0)
+			second_low = 0xa0;
+		if (first == 0xed)
+			second_high = 0x9f;
+	} else if (first >= 0xf0 && first <= 0xf4) {
+		length = 4;
+		if (first == 0xf0)
+			second_low = 0x90;
+		if (first == 0xf4)
+			second_high = 0x8f;
+	} else {
+		return 0;
+	}
+	if (text[1] < second_low || text[1] > second_high)
+		return 0;
+	for (size_t i = 2; i < length; i++)
+		if ((text[i] & 0xc0) != 0x80)
+			return 0;
+	return length;
+}
+
+/* A JSON string that is also safe inside an HTML <script> element: '<' is
+ * written \u003c so neither "</script>" nor "<!--" can appear, U+2028 and
+ * U+2029 are escaped, bytes that are not UTF-8 become U+FFFD.  NULL is
+ * null. */
+static void json_string(FILE *out, const char *text)
+{
+	if (!text) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	const unsigned char *cursor = (const unsigned char *)text;
+	while (*cursor) {
+		unsigned char c = *cursor;
+		if (c == '"' || c == '\\') {
+			fputc('\\', out);
+			fputc(c, out);
+			cursor++;
+		} else if (c == '\n') {
+			fputs("\\n", out);
+			cursor++;
+		} else if (c == '\t') {
+			fputs("\\t", out);
+			cursor++;
+		} else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+			fprintf(out, "\\u%04x", c);
+			cursor++;
+		} else {
+			size_t length = utf8_length(cursor);
+			if (length == 0) {
+				fputs("\\ufffd", out);
+				cursor++;
+			} else if (length == 3 && c == 0xe2 && cursor[1] == 0x80 &&
+			           (cursor[2] == 0xa8 || cursor[2] == 0xa9)) {
+				fputs(cursor[2] == 0xa8 ? "\\u2028" : "\\u2029", out);
+				cursor += 3;
+			} else {
+				fwrite(cursor, 1, length, out);
+				cursor += length;
+			}
+		}
+	}
+	fputc('"', out);
+}
+
+/* Text for the HTML body (the title): the five characters HTML gives
+ * meaning to become entities, bytes that are not UTF-8 become U+FFFD. */
+static void html_text(FILE *out, const char *text)
+{
+	const unsigned char *cursor = (const unsigned char *)(text ? text : "");
+	while (*cursor) {
+		switch (*cursor) {
+		case '<': fputs("&lt;", out); cursor++; continue;
+		case '>': fputs("&gt;", out); cursor++; continue;
+		case '&': fputs("&amp;", out); cursor++; continue;
+		case '"': fputs("&quot;", out); cursor++; continue;
+		case '\'': fputs("&#39;", out); cursor++; continue;
+		default: break;
+		}
+		size_t length = utf8_length(cursor);
+		if (length == 0) {
+			fputs("\xef\xbf\xbd", out);
+			cursor++;
+		} else {
+			fwrite(cursor, 1, length, out);
+			cursor += length;
+		}
+	}
+}
+
+static void write_lines(FILE *out, const char *const *lines)
+{
+	for (; *lines; lines++)
+		fputs(*lines, out);
+}
+
+/* ---- sums per stack and per thread ------------------------------------------ */
+
+struct stack_total {
+	uint32_t stack;
+	uint64_t metric[METRIC_COUNT_OF];
+};
+
+struct thread_total {
+	uint64_t blocks;
+	uint64_t bytes;
+	uint64_t peak_bytes;
+	uint64_t leaked_blocks;
+	uint64_t leaked_bytes;
+};
+
+struct totals {
+	uint64_t peak_time_ns;
+	/* Open addressing over stack ids: slot holds index + 1, 0 is free. */
+	uint32_t *slots;
+	size_t slot_capacity;         /* a power of two */
+	struct stack_total *stacks;
+	size_t stack_count;
+	size_t stack_capacity;
+	struct thread_total *threads;
+	size_t thread_count;
+};
+
+static size_t hash_u32(uint32_t value)
+{
+	uint64_t mixed = (uint64_t)value * 0x9e3779b97f4a7c15u;
+	return (size_t)(mixed >> 29);
+}
+
+static int totals_grow_slots(struct totals *totals)
+{
+	size_t capacity = totals->slot_capacity ? totals->slot_capacity * 2 : 1024;
+	uint32_t *slots = calloc(capacity, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < totals->stack_count; i++) {
+		size_t slot = hash_u32(totals->stacks[i].stack) & (capacity - 1);
+		while (slots[slot])
+			slot = (slot + 1) & (capacity - 1);
+		slots[slot] = (uint32_t)(i + 1);
+	}
+	free(totals->slots);
+	totals->slots = slots;
+	totals->slot_capacity = capacity;
+	return 0;
+}
+
+static struct stack_total *totals_stack(struct totals *totals, uint32_t stack)
+{
+	if ((totals->stack_count + 1) * 2 > totals->slot_capacity && totals_grow_slots(totals) < 0)
+		return NULL;
+	size_t mask = totals->slot_capacity - 1;
+	size_t slot = hash_u32(stack) & mask;
+	while (totals->slots[slot]) {
+		struct stack_total *found = &totals->stacks[totals->slots[slot] - 1];
+		if (found->stack == stack)
+			return found;
+		slot = (slot + 1) & mask;
+	}
+	if (totals->stack_count == totals->stack_capacity) {
+		size_t capacity = totals->stack_capacity ? totals->stack_capacity * 2 : 256;
+		struct stack_total *grown = realloc(totals->stacks, capacity * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		totals->stacks = grown;
+		totals->stack_capacity = capacity;
+	}
+	struct stack_total *added = &totals->stacks[totals->stack_count++];
+	memset(added, 0, sizeof(*added));
+	added->stack = stack;
+	totals->slots[slot] = (uint32_t)totals->stack_count;
+	return added;
+}
+
+static struct thread_total *totals_thread(struct totals *totals, uint32_t thread)
+{
+	if (thread >= totals->thread_count) {
+		size_t count = (size_t)thread + 1;
+		struct thread_total *grown = realloc(totals->threads, count * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		memset(grown + totals->thread_count, 0,
+		       (count - totals->thread_count) * sizeof(*grown));
+		totals->threads = grown;
+		totals->thread_count = count;
+	}
+	return &totals->threads[thread];
+}
+
+static int add_block(void *context, const memscope_block *block)
+{
+	struct totals *totals = context;
+	struct stack_total *stack = totals_stack(totals, block->stack);
+	struct thread_total *thread = totals_thread(totals, block->thread);
+	if (!stack || !thread)
+		return -ENOMEM;
+	/* Live at the peak: allocated by then and not yet freed.  The block
+	 * whose allocation made the peak counts; one freed at that moment
+	 * does not. */
+	bool live_at_peak = block->allocated_ns <= totals->peak_time_ns &&
+	                    (!block->freed || block->freed_ns > totals->peak_time_ns);
+	stack->metric[METRIC_BYTES] += block->size;
+	stack->metric[METRIC_COUNT] += 1;
+	thread->blocks += 1;
+	thread->bytes += block->size;
+	if (live_at_peak) {
+		stack->metric[METRIC_PEAK] += block->size;
+		thread->peak_bytes += block->size;
+	}
+	if (!block->freed) {
+		stack->metric[METRIC_LEAKED] += block->size;
+		thread->leaked_blocks += 1;
+		thread->leaked_bytes += block->size;
+	}
+	return 0;
+}
+
+static void totals_finish(struct totals *totals)
+{
+	free(totals->slots);
+	free(totals->stacks);
+	free(totals->threads);
+}
+
+/* ---- the flame tree ----------------------------------------------------------- */
+
+enum node_kind {
+	NODE_FUNCTION,       /* name is a function */
+	NODE_MODULE,         /* no symbol: name is the module, or "?" */
+	NODE_OTHER,          /* small children folded together */
+};
+
+struct flame_node {
+	uint32_t parent;
+	enum node_kind kind;
+	const char *name;
+	const char *file;
+	uint32_t line;
+	uint64_t metric[METRIC_COUNT_OF];
+};
+
+struct flame {
+	struct flame_node *nodes;
+	size_t count;
+	size_t capacity;
+	/* Open addressing over (parent, kind, name): index + 1, 0 is free. */
+	uint32_t *slots;
+	size_t slot_capacity;
+};
+
+static size_t hash_child(uint32_t parent, enum node_kind kind, const char *name)
+{
+	uint64_t hash = 0xcbf29ce484222325u ^ ((uint64_t)parent * 0x9e3779b97f4a7c15u) ^ kind;
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		hash = (hash ^ *c) * 0x100000001b3u;
+	return (size_t)(hash ^ (hash >> 31));
+}
+
+static int flame_grow_slots(struct flame *flame)
+{
+	size_t capacity = flame->slot_capacity ? flame->slot_capacity * 2 : 4096;
+	uint32_t *slots = calloc(capacity, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	/* Node 0, the root, is nobody's child. */
+	for (size_t i = 1; i < flame->count; i++) {
+		const struct flame_node *node = &flame->nodes[i];
+		size_t slot = hash_child(node->parent, node->kind, node->name) & (capacity - 1);
+		while (slots[slot])
+			slot = (slot + 1) & (capacity - 1);
+		slots[slot] = (uint32_t)(i + 1);
+	}
+	free(flame->slots);
+	flame->slots = slots;
+	flame->slot_capacity = capacity;
+	return 0;
+}
+
+static int flame_append(struct flame *flame, const struct flame_node *node)
+{
+	if (flame->count == flame->capacity) {
+		size_t capacity = flame->capacity ? flame->capacity * 2 : 1024;
+		struct flame_node *grown = realloc(flame->nodes, capacity * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		flame->nodes = grown;
+		flame->capacity = capacity;
+	}
+	flame->nodes[flame->count] = *node;
+	return (int)flame->count++;
+}
+
+/* The child of parent for this frame, made if new.  Returns its index or
+ * -ENOMEM. */
+static int flame_child(struct flame *flame, uint32_t parent, const memscope_frame *frame)
+{
+	struct flame_node wanted = { .parent = parent, .kind = NODE_FUNCTION };
+	if (frame->function) {
+		wanted.name = frame->function;
+		wanted.file = frame->file;
+		wanted.line = frame->line;
+	} else {
+		wanted.kind = NODE_MODULE;
+		const char *slash = frame->module ? strrchr(frame->module, '/') : NULL;
+		wanted.name = slash ? slash + 1 : frame->module ? frame->module : "?";
+	}
+	if ((flame->count + 1) * 2 > flame->slot_capacity && flame_grow_slots(flame) < 0)
+		return -ENOMEM;
+	size_t mask = flame->slot_capacity - 1;
+	size_t slot = hash_child(parent, wanted.kind, wanted.name) & mask;
+	while (flame->slots[slot]) {
+		uint32_t index = flame->slots[slot] - 1;
+		const struct flame_node *node = &flame->nodes[index];
+		if (node->parent == parent && node->kind == wanted.kind &&
+		    strcmp(node->name, wanted.name) == 0)
+			return (int)index;
+		slot = (slot + 1) & mask;
+	}
+	int index = flame_append(flame, &wanted);
+	if (index >= 0)
+		flame->slots[slot] = (uint32_t)index + 1;
+	return index;
+}
+
+static void add_metrics(uint64_t *into, const uint64_t *from)
+{
+	for (int m = 0; m < METRIC_COUNT_OF; m++)
+		into[m] += from[m];
+}
+
+/* Every stack's totals down its path, outermost frame first. */
+static int flame_build(struct flame *flame, const memscope_host *host, memscope_capture *capture,
+                       const struct totals *totals)
+{
+	struct flame_node root = { .parent = UINT32_MAX, .kind = NODE_FUNCTION, .name = "all" };
+	if (flame_append(flame, &root) < 0)
+		return -ENOMEM;
+	for (size_t s = 0; s < totals->stack_count; s++) {
+		const struct stack_total *stack = &totals->stacks[s];
+		const memscope_frame *frames = NULL;
+		size_t frame_count = 0;
+		if (host->stack_frames(capture, stack->stack, &frames, &frame_count) < 0 || !frames)
+			frame_count = 0;
+		uint32_t node = 0;
+		add_metrics(flame->nodes[0].metric, stack->metric);
+		if (frame_count == 0) {
+			static const memscope_frame unknown = { .version = MEMSCOPE_FRAME_VERSION };
+			frames = &unknown;
+			frame_count = 1;
+		}
+		for (size_t f = frame_count; f-- > 0;) {
+			int child = flame_child(flame, node, &frames[f]);
+			if (child < 0)
+				return child;
+			node = (uint32_t)child;
+			add_metrics(flame->nodes[node].metric, stack->metric);
+		}
+	}
+	return 0;
+}
+
+static bool node_large(const struct flame_node *node, const uint64_t *root)
+{
+	for (int m = 0; m < METRIC_COUNT_OF; m++)
+		if (root[m] > 0 && (double)node->metric[m] >= FLAME_MINIMUM_SHARE * (double)root[m])
+			return true;
+	return false;
+}
+
+static void write_metrics(FILE *out, const uint64_t *metric)
+{
+	for (int m = 0; m < METRIC_COUNT_OF; m++)
+		fprintf(out, ",%" PRIu64, metric[m]);
+}
+
+/* Writes the kept nodes as [parent, kind, name, file, line, bytes, count,
+ * peak, leaked], parents before children.  A node is kept when its parent
+ * is and it is large, while room remains; the others of a kept parent are
+ * summed into one "other" node under it.  Children never exceed their
+ * parent, so a small node's whole subtree is small. */
+static int flame_write(FILE *out, const struct flame *flame)
+{
+	uint32_t *kept_as = malloc(flame->count * sizeof(*kept_as));
+	uint64_t (*other)[METRIC_COUNT_OF] = calloc(flame->count, sizeof(*other));
+	if (!kept_as || !other) {
+		free(kept_as);
+		free(other);
+		return -ENOMEM;
+	}
+	const uint64_t *root = flame->nodes[0].metric;
+	uint32_t written = 0;
+	fputs("[", out);
+	for (size_t i = 0; i < flame->count; i++) {
+		const struct flame_node *node = &flame->nodes[i];
+		kept_as[i] = UINT32_MAX;
+		bool parent_kept = i == 0 || kept_as[node->parent] != UINT32_MAX;
+		if (!parent_kept)
+			continue;
+		if (i > 0 && (!node_large(node, root) || written >= FLAME_MAX_NODES)) {
+			add_metrics(other[node->parent], node->metric);
+			continue;
+		}
+		kept_as[i] = written++;
+		fprintf(out, "%s\n[%" PRId64 ",%d,", i ? "," : "",
+		        i ? (int64_t)kept_as[node->parent] : (int64_t)-1, (int)node->kind);
+		json_string(out, node->name);
+		fputc(',', out);
+		json_string(out, node->file);
+		fprintf(out, ",%" PRIu32, node->line);
+		write_metrics(out, node->metric);
+		fputc(']', out);
+	}
+	for (size_t i = 0; i < flame->count; i++) {
+		if (kept_as[i] == UINT32_MAX)
+			continue;
+		const uint64_t *sum = other[i];
+		if (sum[METRIC_BYTES] == 0 && sum[METRIC_COUNT] == 0)
+			continue;
+		fprintf(out, ",\n[%" PRIu32 ",%d,\"other\",null,0", kept_as[i], (int)NODE_OTHER);
+		write_metrics(out, sum);
+		fputc(']', out);
+	}
+	fputs("]", out);
+	free(kept_as);
+	free(other);
+	return 0;
+}
+
+static void flame_finish(struct flame *flame)
+{
+	free(flame->nodes);
+	free(flame->slots);
+}
+
+/* ---- the data island ------------------------------------------------------------ */
+
+struct export {
+	const memscope_host *host;
+	memscope_capture *capture;
+	FILE *out;
+	const memscope_summary *summary;
+	struct totals totals;
+	/* Stack ids the tables name: their frames go into the page. */
+	uint32_t *named_stacks;
+	size_t named_count;
+	size_t named_capacity;
+};
+
+static void write_key(FILE *out, const char *key)
+{
+	json_string(out, key);
+	fputc(':', out);
+}
+
+static void write_summary(struct export *export)
+{
+	FILE *out = export->out;
+	const memscope_summary *summary = export->summary;
+	fputs("\"summary\":{", out);
+	write_key(out, "path");
+	json_string(out, summary->path);
+	fputc(',', out);
+	write_key(out, "program");
+	json_string(out, summary->program);
+	fputc(',', out);
+	write_key(out, "backend");
+	json_string(out, summary->backend);
+	fprintf(out,
+	        ",\"duration_ns\":%" PRIu64 ",\"allocations\":%" PRIu64
+	        ",\"reallocations\":%" PRIu64 ",\"frees\":%" PRIu64
+	        ",\"allocated_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64
+	        ",\"peak_time_ns\":%" PRIu64 ",\"live_blocks\":%" PRIu64
+	        ",\"live_bytes\":%" PRIu64 ",\"threads\":%" PRIu32
+	        ",\"ended_cleanly\":%s,\"truncated\":%s}",
+	        summary->duration_ns, summary->allocations, summary->reallocations, summary->frees,
+	        summary->allocated_bytes, summary->peak_bytes, summary->peak_time_ns,
+	        summary->live_blocks, summary->live_bytes, summary->threads,
+	        summary->ended_cleanly ? "true" : "false", summary->truncated ? "true" : "false");
+}
+
+static const char *column_type_name(memscope_column_type type)
+{
+	switch (type) {
+	case MEMSCOPE_COLUMN_TEXT: return "text";
+	case MEMSCOPE_COLUMN_COUNT: return "count";
+	case MEMSCOPE_COLUMN_BYTES: return "bytes";
+	case MEMSCOPE_COLUMN_TIME: return "time";
+	case MEMSCOPE_COLUMN_RATIO: return "ratio";
+	case MEMSCOPE_COLUMN_STACK: return "stack";
+	}
+	return "unknown";
+}
+
+static const char *severity_name(memscope_severity severity)
+{
+	switch (severity) {
+	case MEMSCOPE_SEVERITY_INFO: return "info";
+	case MEMSCOPE_SEVERITY_WARNING: return "warning";
+	case MEMSCOPE_SEVERITY_PROBLEM: return "problem";
+	}
+	return "info";
+}
+
+static int name_stack(struct export *export, uint32_t stack)
+{
+	if (export->named_count == export->named_capacity) {
+		size_t capacity = export->named_capacity ? export->named_capacity * 2 : 64;
+		uint32_t *grown = realloc(export->named_stacks, capacity * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		export->named_stacks = grown;
+		export->named_capacity = capacity;
+	}
+	export->named_stacks[export->named_count++] = stack;
+	return 0;
+}
+
+/* A real number in JSON: %.17g reads back exactly; NaN and infinities
+ * have no JSON form. */
+static void write_real(FILE *out, double value)
+{
+	if (value != value || value > 1e308 || value < -1e308)
+		fputs("null", out);
+	else
+		fprintf(out, "%.17g", value);
+}
+
+static int write_table(struct export *export, const memscope_table *table)
+{
+	const memscope_host *host = export->host;
+	FILE *out = export->out;
+	size_t column_count = 0;
+	const memscope_column *columns = host->table_columns(table, &column_count);
+	if (!columns)
+		column_count = 0;
+	size_t row_count = host->table_row_count(table);
+
+	fputs("{\"name\":", out);
+	json_string(out, host->table_name(table));
+	fputs(",\"title\":", out);
+	json_string(out, host->table_title(table));
+	fprintf(out, ",\"total_rows\":%zu,\"columns\":[", row_count);
+	for (size_t c = 0; c < column_count; c++) {
+		fputs(c ? ",[" : "[", out);
+		json_string(out, columns[c].name);
+		fputc(',', out);
+		json_string(out, columns[c].title);
+		fputc(',', out);
+		json_string(out, column_type_name(columns[c].type));
+		fputc(']', out);
+	}
+	fputs("],\"rows\":[", out);
+	if (row_count > TABLE_MAX_ROWS)
+		row_count = TABLE_MAX_ROWS;
+	bool first_row = true;
+	for (size_t r = 0; r < row_count; r++) {
+		const memscope_value *values = host->table_row_at(table, r);
+		if (!values)
+			continue;
+		fputs(first_row ? "\n[" : ",\n[", out);
+		first_row = false;
+		for (size_t c = 0; c < column_count; c++) {
+			if (c)
+				fputc(',', out);
+			switch (columns[c].type) {
+			case MEMSCOPE_COLUMN_TEXT:
+				json_string(out, values[c].text);
+				break;
+			case MEMSCOPE_COLUMN_COUNT:
+			case MEMSCOPE_COLUMN_BYTES:
+			case MEMSCOPE_COLUMN_TIME:
+				fprintf(out, "%" PRIu64, values[c].count);
+				break;
+			case MEMSCOPE_COLUMN_RATIO:
+				write_real(out, values[c].real);
+				break;
+			case MEMSCOPE_COLUMN_STACK:
+				fprintf(out, "%" PRIu32, values[c].stack);
+				if (name_stack(export, values[c].stack) < 0)
+					return -ENOMEM;
+				break;
+			default:
+				/* A type from a newer ABI: its union member is unknown. */
+				fputs("null", out);
+				break;
+			}
+		}
+		fputc(']', out);
+	}
+	fputs("]}", out);
+	return 0;
+}
+
+static int write_results(struct export *export, const memscope_results *const *results,
+                         size_t count)
+{
+	const memscope_host *host = export->host;
+	FILE *out = export->out;
+	fputs(",\n\"results\":[", out);
+	bool first = true;
+	for (size_t r = 0; r < count; r++) {
+		if (!results[r])
+			continue;
+		fputs(first ? "\n{\"analyzer\":" : ",\n{\"analyzer\":", out);
+		first = false;
+		json_string(out, host->results_analyzer(results[r]));
+		fputs(",\"findings\":[", out);
+		size_t finding_count = host->finding_count(results[r]);
+		for (size_t f = 0; f < finding_count; f++) {
+			memscope_severity severity = MEMSCOPE_SEVERITY_INFO;
+			const char *text = host->finding_at(results[r], f, &severity);
+			fputs(f ? ",[" : "[", out);
+			json_string(out, severity_name(severity));
+			fputc(',', out);
+			json_string(out, text);
+			fputc(']', out);
+		}
+		fputs("],\"tables\":[", out);
+		size_t table_count = host->table_count(results[r]);
+		bool first_table = true;
+		for (size_t t = 0; t < table_count; t++) {
+			const memscope_table *table = host->table_at(results[r], t);
+			if (!table)
+				continue;
+			if (!first_table)
+				fputc(',', out);
+			first_table = false;
+			int error = write_table(export, table);
+			if (error < 0)
+				return error;
+		}
+		fputs("]}", out);
+	}
+	fputs("]", out);
+	return 0;
+}
+
+static int compare_u32(const void *left, const void *right)
+{
+	uint32_t a = *(const uint32_t *)left, b = *(const uint32_t *)right;
+	return (a > b) - (a < b);
+}
+
+/* The frames of every stack a table names: {"id": [[function, file, line,
+ * module, offset, inlined], ...]}, innermost first. */
+static void write_stacks(struct export *export)
+{
+	FILE *out = export->out;
+	qsort(export->named_stacks, export->named_count, sizeof(uint32_t), compare_u32);
+	fputs(",\n\"stacks\":{", out);
+	for (size_t i = 0; i < export->named_count; i++) {
+		uint32_t stack = export->named_stacks[i];
+		if (i > 0 && stack == export->named_stacks[i - 1])
+			continue;
+		const memscope_frame *frames = NULL;
+		size_t frame_count = 0;
+		if (export->host->stack_frames(export->capture, stack, &frames, &frame_count) < 0 ||
+		    !frames)
+			frame_count = 0;
+		fprintf(out, "%s\n\"%" PRIu32 "\":[", i ? "," : "", stack);
+		for (size_t f = 0; f < frame_count; f++) {
+			fputs(f ? ",[" : "[", out);
+			json_string(out, frames[f].function);
+			fputc(',', out);
+			json_string(out, frames[f].file);
+			fprintf(out, ",%" PRIu32 ",", frames[f].line);
+			json_string(out, frames[f].module);
+			fprintf(out, ",%" PRIu64 ",%s]", frames[f].module_offset,
+			        frames[f].inlined ? "true" : "false");
+		}
+		fputc(']', out);
+	}
+	fputs("}", out);
+}
+
+static void write_threads(struct export *export)
+{
+	FILE *out = export->out;
+	const struct totals *totals = &export->totals;
+	size_t count = totals->thread_count;
+	if (count < export->summary->threads)
+		count = export->summary->threads;
+	fputs(",\n\"threads\":[", out);
+	for (size_t t = 0; t < count; t++) {
+		static const struct thread_total none;
+		const struct thread_total *thread =
+		    t < totals->thread_count ? &totals->threads[t] : &none;
+		fprintf(out, "%s\n[%zu,", t ? "," : "", t);
+		json_string(out, export->host->thread_name(export->capture, (uint32_t)t));
+		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]",
+		        thread->blocks, thread->bytes, thread->peak_bytes, thread->leaked_blocks,
+		        thread->leaked_bytes);
+	}
+	fputs("]", out);
+}
+
+/* ---- the timeline ------------------------------------------------------------- */
+
+enum series {
+	SERIES_TIME,
+	SERIES_HEAP,
+	SERIES_RSS,
+	SERIES_ACTIVE,
+	SERIES_RESIDENT,
+	SERIES_COUNT_OF,
+};
+
+struct timeline {
+	uint64_t (*points)[SERIES_COUNT_OF];
+	size_t count;
+	size_t capacity;
+};
+
+static int add_sample(void *context, const memscope_sample *sample)
+{
+	struct timeline *timeline = context;
+	if (timeline->count == timeline->capacity) {
+		size_t capacity = timeline->capacity ? timeline->capacity * 2 : 1024;
+		void *grown = realloc(timeline->points, capacity * sizeof(*timeline->points));
+		if (!grown)
+			return -ENOMEM;
+		timeline->points = grown;
+		timeline->capacity = capacity;
+	}
+	uint64_t *point = timeline->points[timeline->count++];
+	point[SERIES_TIME] = sample->time_ns;
+	point[SERIES_HEAP] = sample->heap_live_bytes;
+	point[SERIES_RSS] = sample->rss_bytes;
+	point[SERIES_ACTIVE] = sample->jemalloc_active;
+	point[SERIES_RESIDENT] = sample->jemalloc_resident;
+	return 0;
+}
+
+/* [[time, heap, rss, active, resident], ...]; a run of samples reduced to
+ * one point keeps its first time and the highest value of each series, so
+ * no peak disappears from the chart. */
+static int write_timeline(struct export *export)
+{
+	FILE *out = export->out;
+	struct timeline timeline = { 0 };
+	int error = export->host->for_each_sample(export->capture, add_sample, &timeline);
+	if (error < 0) {
+		free(timeline.points);
+		return error;
+	}
+	size_t run = (timeline.count + TIMELINE_MAX_POINTS - 1) / TIMELINE_MAX_POINTS;
+	if (run == 0)
+		run = 1;
+	fputs(",\n\"timeline\":[", out);
+	for (size_t start = 0; start < timeline.count; start += run) {
+		uint64_t point[SERIES_COUNT_OF];
+		memcpy(point, timeline.points[start], sizeof(point));
+		for (size_t i = start + 1; i < start + run && i < timeline.count; i++)
+			for (int s = SERIES_HEAP; s < SERIES_COUNT_OF; s++)
+				if (timeline.points[i][s] > point[s])
+					point[s] = timeline.points[i][s];
+		fprintf(out, "%s[%" PRIu64, start ? ",\n" : "\n", point[SERIES_TIME]);
+		for (int s = SERIES_HEAP; s < SERIES_COUNT_OF; s++)
+			fprintf(out, ",%" PRIu64, point[s]);
+		fputc(']', out);
+	}
+	fputs("]", out);
+	free(timeline.points);
+	return 0;
+}
+
+/* ---- the page ------------------------------------------------------------------ */
+
+static int write_data(struct export *export, const memscope_results *const *results,
+                      size_t count)
+{
+	FILE *out = export->out;
+	fprintf(out, "{\"version\":%d,", HTML_DATA_VERSION);
+	write_summary(export);
+
+	int error = export->host->for_each_block(export->capture, add_block, &export->totals);
+	if (error != 0)
+		return error < 0 ? error : -EIO;
+
+	struct flame flame = { 0 };
+	error = flame_build(&flame, export->host, export->capture, &export->totals);
+	if (error == 0) {
+		fprintf(out, ",\n\"stack_count\":%zu,\n\"flame\":", export->totals.stack_count);
+		error = flame_write(out, &flame);
+	}
+	flame_finish(&flame);
+	if (error < 0)
+		return error;
+
+	error = write_results(export, results, count);
+	if (error < 0)
+		return error;
+	write_stacks(export);
+	write_threads(export);
+	error = write_timeline(export);
+	if (error < 0)
+		return error;
+	fputs("}", out);
+	return 0;
+}
+
+static int write_page(struct export *export, const memscope_results *const *results,
+                      size_t count)
+{
+	FILE *out = export->out;
+	const char *program = export->summary->program;
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+	      "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	      "<title>memscope: ",
+	      out);
+	html_text(out, program && *program ? program : export->summary->path);
+	fputs("</title>\n<style>\n", out);
+	write_lines(out, html_page_css);
+	fputs("</style>\n</head>\n<body>\n"
+	      "<noscript><p class=\"noscript\">This memscope report draws itself with "
+	      "JavaScript; please allow scripts for this file.</p></noscript>\n"
+	      "<div id=\"app\"></div>\n"
+	      "<script type=\"application/json\" id=\"memscope-data\">",
+	      out);
+	int error = write_data(export, results, count);
+	if (error < 0)
+		return error;
+	fputs("</script>\n<script>\n", out);
+	write_lines(out, html_page_js);
+	fputs("</script>\n</body>\n</html>\n", out);
+	return 0;
+}
+
+/* Every slot the exporter calls, present in a host of version 1. */
+static bool host_usable(const memscope_host *host)
+{
+	return host && host->version >= 1 && host->summary && host->for_each_block &&
+	       host->for_each_sample && host->stack_frames && host->thread_name &&
+	       host->table_count && host->table_at && host->table_name && host->table_title &&
+	       host->table_columns && host->table_row_count && host->table_row_at &&
+	       host->finding_count && host->finding_at && host->results_analyzer;
+}
+
+static int write_html(const memscope_host *host, memscope_capture *capture,
+                      const memscope_results *const *results, size_t count, FILE *out)
+{
+	if (!out || (count > 0 && !results))
+		return -EINVAL;
+	if (!host_usable(host))
+		return -ENOTSUP;
+	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
+	const memscope_summary *summary = host->summary(capture);
+
+	/* Numbers in the C locale whatever the host set: "0.5", never "0,5". */
+	locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (!c_locale)
+		return -ENOMEM;
+	locale_t previous = uselocale(c_locale);
+
+	struct export export = {
+		.host = host,
+		.capture = capture,
+		.out = out,
+		.summary = summary ? summary : &nothing,
+		.totals = { .peak_time_ns = summary ? summary->peak_time_ns : 0 },
+	};
+	int error = write_page(&export, results, count);
+
+	uselocale(previous);
+	freelocale(c_locale);
+	totals_finish(&export.totals);
+	free(export.named_stacks);
+	if (error < 0)
+		return error;
+	if (fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
+}
+
+static const memscope_exporter html_exporter = {
+	.version = MEMSCOPE_EXPORTER_VERSION,
+	.name = "html",
+	.extension = "html",
+	.description = "a self-contained, offline HTML dashboard: summary, memory over time, "
+	               "flame graph, tables, findings, threads",
+	.write = write_html,
+};
+
+static const memscope_exporter *const exporters[] = { &html_exporter, NULL };
+
+MEMSCOPE_PLUGIN_DESCRIBE("html", "1.0", NULL, exporters)

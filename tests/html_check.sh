@@ -1,0 +1,65 @@
+#!/bin/sh
+# html_check.sh - the html report of a real capture says what the json
+# report says: same summary numbers, and the flame graph's totals (summed
+# by the html exporter from the blocks) equal the capture's allocations,
+# allocated bytes, peak and leaked bytes.  The page then passes its own
+# self-test in chromium, if installed.
+#
+# usage: tests/html_check.sh BUILD_DIR [CHROMIUM]
+#   e.g. tests/html_check.sh build /usr/bin/chromium
+# Exit 0 when all agree, 1 otherwise, 77 when python3 is missing.
+set -eu
+build=${1:-build}
+chromium=${2:-/usr/bin/chromium}
+command -v python3 >/dev/null 2>&1 || { echo "html_check: no python3" >&2; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# leaky exits non-zero on purpose; the capture is what matters.
+"$build/cli/memscope" -o "$work/leaky.memscope" "$build/examples/leaky" >/dev/null 2>&1 || true
+test -s "$work/leaky.memscope"
+"$build/cli/memscope" report "$work/leaky.memscope" --format json -o "$work/leaky.json"
+"$build/cli/memscope" report "$work/leaky.memscope" --format html -o "$work/leaky.html"
+"$build/cli/memscope" report "$work/leaky.memscope" > "$work/leaky.txt"
+
+python3 -I - "$work/leaky.json" "$work/leaky.html" "$work/leaky.txt" <<'PY'
+import json, re, sys
+report = json.load(open(sys.argv[1]))["capture"]
+page = open(sys.argv[2], encoding="utf-8").read()
+island = re.search(r'<script type="application/json" id="memscope-data">(.*?)</script>', page, re.S)
+data = json.loads(island.group(1))
+summary = data["summary"]
+for key, value in report.items():
+    assert summary[key] == value, (key, summary[key], value)
+root = data["flame"][0]
+assert root[5] == summary["allocated_bytes"], ("bytes", root, summary)
+assert root[6] == summary["allocations"], ("count", root, summary)
+assert root[7] == summary["peak_bytes"], ("peak", root, summary)
+assert root[8] == summary["live_bytes"], ("leaked", root, summary)
+threads = data["threads"]
+assert sum(t[2] for t in threads) == summary["allocations"], threads
+assert sum(t[6] for t in threads) == summary["live_bytes"], threads
+text = open(sys.argv[3]).read()
+assert "%s allocations" % format(summary["allocations"], ",") in text
+assert "%s bytes" % format(summary["peak_bytes"], ",") in text
+print("html_check: summary, flame totals and threads agree with memscope report")
+PY
+
+if [ -x "$chromium" ]; then
+	"$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run \
+		--user-data-dir="$work/profile" --enable-logging=stderr --v=0 \
+		--virtual-time-budget=5000 --dump-dom "file://$work/leaky.html#selftest" \
+		>"$work/dom.html" 2>"$work/chromium.log"
+	grep -q 'data-selftest="pass"' "$work/dom.html" || {
+		echo "html_check: self-test: $(grep -o 'data-selftest="[^"]*"' "$work/dom.html")" >&2
+		exit 1
+	}
+	if grep -E 'CONSOLE|Refused to|Content Security Policy' "$work/chromium.log" >&2; then
+		echo "html_check: the browser reported the lines above" >&2
+		exit 1
+	fi
+	echo "html_check: the page passes its self-test in chromium"
+else
+	echo "html_check: $chromium not found, browser check skipped"
+fi
