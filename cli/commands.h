@@ -5,6 +5,7 @@
 #define MEMSCOPE_COMMANDS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* memscope run [options] [--] program [args...]: trace a program. */
 int run_command(int argc, char **argv);
@@ -14,6 +15,13 @@ int report_command(int argc, char **argv);
 
 /* memscope analyze [options] FILE: run analyzer plugins, print results. */
 int analyze_command(int argc, char **argv);
+
+/* Runs the analyzers named (or the default ones) on the capture at path and
+ * prints their results as text on out, at most top rows a table (0: all).
+ * Returns the exit status. */
+int analyze_to_text(const char *who, const char *path, const char *plugin_path,
+                    const char *const *names, size_t name_count, char *const *options,
+                    size_t option_count, size_t top, FILE *out);
 
 /* memscope plugins: list the plugins found, and those refused. */
 int plugins_command(int argc, char **argv);

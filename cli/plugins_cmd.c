@@ -248,14 +248,21 @@ int analyze_command(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
+	return analyze_to_text("memscope analyze", argv[optind], plugin_path, names, name_count,
+	                       analyzer_options, option_count, top, stdout);
+}
+
+int analyze_to_text(const char *who, const char *path, const char *plugin_path,
+                    const char *const *names, size_t name_count, char *const *options,
+                    size_t option_count, size_t top, FILE *out)
+{
 	struct analysis analysis;
-	int status = analyze(&analysis, "memscope analyze", argv[optind], plugin_path, names,
-	                     name_count, analyzer_options, option_count);
+	int status = analyze(&analysis, who, path, plugin_path, names, name_count, options,
+	                     option_count);
 	for (size_t i = 0; status == 0 && i < analysis.result_count; i++) {
 		if (i > 0)
-			putchar('\n');
-		if (results_print_text(plugin_host(), analysis.capture, analysis.results[i], top,
-		                       stdout) < 0)
+			fputc('\n', out);
+		if (results_print_text(plugin_host(), analysis.capture, analysis.results[i], top, out) < 0)
 			status = 1;
 	}
 	analysis_finish(&analysis);

@@ -7,6 +7,7 @@
  * error, as for every memscope command.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,8 +62,8 @@ static void print_usage(FILE *out)
 	        "               ('memscope plugins' lists them); the analyzers' results\n"
 	        "               go with the capture's own numbers\n"
 	        "  -o, --output FILE  write there instead of the standard output\n"
-	        "  --analyzer NAME    with --format: run this analyzer (again for more;\n"
-	        "                     default: leaks, hotspots, fragmentation)\n"
+	        "  --analyzer NAME    run this analyzer plugin too (again for more; with\n"
+	        "                     --format the default is leaks, hotspots, fragmentation)\n"
 	        "  --option KEY=VALUE an option for the analyzers\n"
 	        "  --plugin-path DIRS also look for plugins here (colon-separated)\n"
 	        "  --split DIR  with --format json: write categorized files instead, in\n"
@@ -196,11 +197,6 @@ int report_command(int argc, char **argv)
 	if (strcmp(format, "text") != 0)
 		return export_capture(path, format, output, plugin_path, analyzers, analyzer_count,
 		                      analyzer_options, option_count);
-	if (analyzer_count > 0 || option_count > 0) {
-		fprintf(stderr, "memscope report: --analyzer and --option go with --format; for text, "
-		        "use 'memscope analyze'\n");
-		return EXIT_USAGE;
-	}
 	FILE *out = stdout;
 	if (output != NULL && (out = fopen(output, "we")) == NULL) {
 		fprintf(stderr, "memscope report: cannot write %s: %s; choose another with -o\n", output,
@@ -223,8 +219,14 @@ int report_command(int argc, char **argv)
 	}
 
 	int status = EXIT_SUCCESS;
-	if (report_write_text(report, out) < 0 || fflush(out) != 0 ||
-	    (out != stdout && fclose(out) != 0)) {
+	bool written = report_write_text(report, out) == 0;
+	/* Analyzers named: their results follow the report. */
+	if (written && analyzer_count > 0) {
+		fputc('\n', out);
+		status = analyze_to_text("memscope report", path, plugin_path, analyzers, analyzer_count,
+		                         analyzer_options, option_count, options.top, out);
+	}
+	if (!written || fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
 		fprintf(stderr, "memscope report: cannot write the report: %s\n", strerror(errno));
 		status = EXIT_FAILURE;
 	} else if (report->warning_count > 0) {

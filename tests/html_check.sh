@@ -60,6 +60,21 @@ if [ -x "$chromium" ]; then
 		exit 1
 	fi
 	echo "html_check: the page passes its self-test in chromium"
+
+	# The SVG chart of the same capture renders in the browser too: an
+	# image with the chart's title in its DOM, and no complaint.
+	"$build/cli/memscope" report "$work/leaky.memscope" --format svg -o "$work/leaky.svg"
+	"$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run \
+		--user-data-dir="$work/profile-svg" --enable-logging=stderr --v=0 \
+		--screenshot="$work/leaky-svg.png" --window-size=960,540 "file://$work/leaky.svg" \
+		>/dev/null 2>"$work/chromium-svg.log"
+	test -s "$work/leaky-svg.png" || { echo "html_check: the SVG did not render" >&2; exit 1; }
+	if grep -E 'CONSOLE|error on line' "$work/chromium-svg.log" >&2; then
+		echo "html_check: the browser reported the lines above about the SVG" >&2
+		exit 1
+	fi
+	echo "html_check: the SVG renders in chromium"
 else
 	echo "html_check: $chromium not found, browser check skipped"
 fi

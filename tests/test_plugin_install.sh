@@ -65,5 +65,10 @@ check "... saying which analyzer is missing" grep -q "no analyzer 'hotspots'" "$
 "$memscope" analyze "$work/app.memscope" --analyzer leaks >"$work/leaks.txt" 2>&1
 check "analyze --analyzer leaks still works, and finds the leaks" grep -q "leaked in" "$work/leaks.txt"
 
+"$memscope" report "$work/app.memscope" --analyzer big_blocks --option min=1000 \
+	>"$work/report.txt" 2>&1 || true
+check "report --analyzer prints the report, then the analyzer's results" \
+	bash -c "grep -q '^TOTALS' '$work/report.txt' && grep -q 'Big blocks by thread' '$work/report.txt'"
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
