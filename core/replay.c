@@ -796,7 +796,25 @@ static int tell_block(struct walk *walk, const struct replay_block *block, bool 
 		.freed = freed,
 		.tag = block->tag,
 	};
-	return walk->walker->block(walk->walker->context, &life);
+	return walk->walker->block ? walk->walker->block(walk->walker->context, &life) : 0;
+}
+
+static int tell_event(struct walk *walk, enum capture_record_type type, uint64_t time_ns,
+                      uint32_t thread, uint32_t kind, const struct replay_block *block)
+{
+	if (!walk->walker->event || !block)
+		return 0;
+	struct replay_event event = {
+		.type = type,
+		.time_ns = time_ns,
+		.thread = thread,
+		.kind = kind,
+		.address = block->address,
+		.size = block->size,
+		.usable = block->usable,
+		.stack = block->stack,
+	};
+	return walk->walker->event(walk->walker->context, &event);
 }
 
 static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
@@ -880,17 +898,35 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 		if (record->u.stack_node.id >= walk->stack_count)
 			walk->stack_count = record->u.stack_node.id + 1;
 		return 0;
-	case CAPTURE_RECORD_ALLOC:
-		walk_see_time(walk, record->u.alloc.time_ns);
-		return walk->live ? walk_alloc(walk, &record->u.alloc) : 0;
-	case CAPTURE_RECORD_FREE:
-		walk_see_time(walk, record->u.free.time_ns);
-		return walk->live ? walk_free(walk, &record->u.free) : 0;
-	case CAPTURE_RECORD_EXPAND:
-		walk_see_time(walk, record->u.expand.time_ns);
-		if (walk->live)
-			walk_expand(walk, &record->u.expand);
-		return 0;
+	case CAPTURE_RECORD_ALLOC: {
+		const struct capture_alloc *alloc = &record->u.alloc;
+		walk_see_time(walk, alloc->time_ns);
+		int result = walk->live ? walk_alloc(walk, alloc) : 0;
+		if (result == 0 && walk->live)
+			result = tell_event(walk, record->type, alloc->time_ns, alloc->thread, alloc->kind,
+			                    block_table_find(walk->live, alloc->address));
+		return result;
+	}
+	case CAPTURE_RECORD_FREE: {
+		const struct capture_free *free_record = &record->u.free;
+		walk_see_time(walk, free_record->time_ns);
+		if (!walk->live)
+			return 0;
+		/* Told before the block leaves the table, with what it was. */
+		int result = tell_event(walk, record->type, free_record->time_ns, free_record->thread,
+		                        free_record->kind,
+		                        block_table_find(walk->live, free_record->address));
+		return result == 0 ? walk_free(walk, free_record) : result;
+	}
+	case CAPTURE_RECORD_EXPAND: {
+		const struct capture_expand *expand = &record->u.expand;
+		walk_see_time(walk, expand->time_ns);
+		if (!walk->live)
+			return 0;
+		walk_expand(walk, expand);
+		return tell_event(walk, record->type, expand->time_ns, expand->thread, expand->kind,
+		                  block_table_find(walk->live, expand->address));
+	}
 	case CAPTURE_RECORD_TAG:
 		walk_see_time(walk, record->u.tag.time_ns);
 		return walk->live ? walk_tag(walk, &record->u.tag) : 0;
@@ -951,7 +987,7 @@ int replay_walk(const char *path, const struct replay_walker *walker, const char
 		return error;
 	}
 	struct walk walk = { .walker = walker, .stack_count = 1 };
-	if (walker->block) {
+	if (walker->block || walker->event) {
 		walk.live = block_table_create();
 		if (!walk.live) {
 			error = -ENOMEM;
@@ -972,7 +1008,7 @@ int replay_walk(const char *path, const struct replay_walker *walker, const char
 		error = more;
 		goto out;
 	}
-	if (walk.live)
+	if (walk.live && walker->block)
 		error = tell_live_blocks(&walk);
 out:
 	if (error < 0 && message)

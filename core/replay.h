@@ -177,11 +177,27 @@ struct replay_block_life {
 
 /* What replay_walk() tells, and to whom.  A NULL callback is not called;
  * with block NULL the walk keeps no table of blocks at all. */
+/* One heap event with what the walk knows of its block: a FREE carries
+ * the size, usable size and stack the block had. */
+struct replay_event {
+	enum capture_record_type type; /* ALLOC, FREE or EXPAND */
+	uint64_t time_ns;
+	uint32_t thread;
+	uint32_t kind;
+	uint64_t address;
+	uint64_t size;
+	uint64_t usable;
+	uint32_t stack;
+};
+
 struct replay_walker {
 	/* Each block when it is freed, then those still live at the end in
 	 * order of allocation (then address).  An ALLOC over a live address
 	 * ends the old block there: its FREE was lost. */
 	int (*block)(void *context, const struct replay_block_life *block);
+	/* Each ALLOC, FREE (of a block the capture holds) and EXPAND, in
+	 * order. */
+	int (*event)(void *context, const struct replay_event *event);
 	/* Each SAMPLE record, in file order. */
 	int (*sample)(void *context, const struct capture_sample *sample);
 	void *context;

@@ -187,6 +187,48 @@ int capture_view_for_each_block(memscope_capture *view, memscope_block_visitor v
 	return replay_walk(view->report->path, &walker, NULL);
 }
 
+struct event_walk {
+	struct memscope_capture *view;
+	memscope_event_visitor visit;
+	void *context;
+};
+
+static int tell_event(void *context, const struct replay_event *record)
+{
+	struct event_walk *walk = context;
+	const struct report *report = walk->view->report;
+	static const memscope_event_type types[] = {
+		[CAPTURE_RECORD_ALLOC] = MEMSCOPE_EVENT_ALLOC,
+		[CAPTURE_RECORD_FREE] = MEMSCOPE_EVENT_FREE,
+		[CAPTURE_RECORD_EXPAND] = MEMSCOPE_EVENT_RESIZE,
+	};
+	memscope_event event = {
+		.version = MEMSCOPE_EVENT_VERSION,
+		.type = types[record->type],
+		.time_ns = record->time_ns,
+		.thread = record->thread,
+		.kind = record->kind,
+		.address = record->address,
+		.size = record->size,
+		.usable = record->usable,
+		/* As for blocks: stacks that print alike share one id. */
+		.stack = record->stack < report->replay->stack_count
+		             ? report->stack_group[record->stack]
+		             : 0,
+	};
+	return walk->visit(walk->context, &event);
+}
+
+int capture_view_for_each_event(memscope_capture *view, memscope_event_visitor visit,
+                                void *context)
+{
+	if (!view || !visit)
+		return -EINVAL;
+	struct event_walk walk = { view, visit, context };
+	struct replay_walker walker = { .event = tell_event, .context = &walk };
+	return replay_walk(view->report->path, &walker, NULL);
+}
+
 struct sample_walk {
 	memscope_sample_visitor visit;
 	void *context;

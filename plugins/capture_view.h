@@ -36,6 +36,8 @@ const struct report *capture_view_report(const struct memscope_capture *view);
 const memscope_summary *capture_view_summary(memscope_capture *view);
 int capture_view_for_each_block(memscope_capture *view, memscope_block_visitor visit,
                                 void *context);
+int capture_view_for_each_event(memscope_capture *view, memscope_event_visitor visit,
+                                void *context);
 int capture_view_for_each_sample(memscope_capture *view, memscope_sample_visitor visit,
                                  void *context);
 int capture_view_stack_frames(memscope_capture *view, uint32_t stack,

@@ -36,6 +36,7 @@ static const memscope_host host = {
 	.finding_count = results_finding_count,
 	.finding_at = results_finding_at,
 	.results_analyzer = results_analyzer,
+	.for_each_event = capture_view_for_each_event,
 };
 
 const memscope_host *plugin_host(void)

@@ -599,6 +599,58 @@ START_TEST(fragmentation_waste_is_exact)
 }
 END_TEST
 
+struct event_counts {
+	uint64_t allocs, frees, resizes, alloc_bytes;
+	uint64_t big_frees;            /* frees of the 4,000,000-byte block, with a stack */
+	uint64_t resized_to_20400;
+	uint64_t last_time;
+	bool in_order;
+};
+
+static int count_event(void *context, const memscope_event *event)
+{
+	struct event_counts *counts = context;
+	counts->in_order = counts->in_order && event->time_ns >= counts->last_time;
+	counts->last_time = event->time_ns;
+	if (event->type == MEMSCOPE_EVENT_ALLOC) {
+		counts->allocs++;
+		counts->alloc_bytes += event->size;
+	} else if (event->type == MEMSCOPE_EVENT_FREE) {
+		counts->frees++;
+		counts->big_frees += event->size == 4000000 && event->stack != 0;
+	} else if (event->type == MEMSCOPE_EVENT_RESIZE) {
+		counts->resizes++;
+		counts->resized_to_20400 += event->size == 20400;
+	}
+	return 0;
+}
+
+/* Plugins' view of the events: every one in order, a free with the size
+ * and allocation stack of its block. */
+START_TEST(plugins_see_every_event)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/counts", programs);
+	struct run run;
+	run_memscope(&run, "events", (const char *[]){program, NULL});
+	assert_exited(&run, 0);
+	struct memscope_capture *capture;
+	ck_assert_int_eq(capture_view_open(run.output, &capture, NULL), 0);
+	struct event_counts counts = {.in_order = true};
+	ck_assert_int_eq(plugin_host()->for_each_event(capture, count_event, &counts), 0);
+	const memscope_summary *summary = plugin_host()->summary(capture);
+	ck_assert_uint_eq(counts.allocs, summary->allocations);
+	ck_assert_uint_eq(counts.frees, summary->frees);
+	ck_assert_uint_eq(counts.resizes, summary->reallocations);
+	ck_assert_uint_eq(counts.alloc_bytes, summary->allocated_bytes);
+	ck_assert_uint_eq(counts.big_frees, 1);
+	ck_assert_uint_eq(counts.resized_to_20400, 1);
+	ck_assert(counts.in_order);
+	capture_view_close(capture);
+	run_finish(&run);
+}
+END_TEST
+
 /* valgrind counts every malloc, calloc and realloc call as an allocation
  * ("total heap usage: N allocs"); memscope's blocks handed out plus
  * in-place reallocations are the same calls. */
@@ -662,6 +714,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
 	tcase_add_test(tcase, every_entry_point_is_seen);
 	tcase_add_test(tcase, fragmentation_waste_is_exact);
+	tcase_add_test(tcase, plugins_see_every_event);
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);

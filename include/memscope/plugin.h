@@ -88,6 +88,27 @@ typedef struct memscope_block {
 	const char *tag_type;          /* its type name, or NULL */
 } memscope_block;
 
+/* One heap event, in the order the program made them. */
+#define MEMSCOPE_EVENT_VERSION 1
+
+typedef enum memscope_event_type {
+	MEMSCOPE_EVENT_ALLOC = 1,      /* a block handed out */
+	MEMSCOPE_EVENT_FREE,           /* a block given back */
+	MEMSCOPE_EVENT_RESIZE,         /* a block resized in place */
+} memscope_event_type;
+
+typedef struct memscope_event {
+	uint32_t version;
+	memscope_event_type type;
+	uint64_t time_ns;
+	uint32_t thread;
+	uint32_t kind;                 /* memscope_host.kind_name */
+	uint64_t address;
+	uint64_t size;                 /* requested: the block's (new) size; for a free, the size it had */
+	uint64_t usable;
+	uint32_t stack;                /* of the alloc or resize; for a free, of the block's allocation */
+} memscope_event;
+
 /* One timeline sample (every 10 ms by default). */
 #define MEMSCOPE_SAMPLE_VERSION 1
 
@@ -156,6 +177,7 @@ typedef enum memscope_severity {
 
 typedef int (*memscope_block_visitor)(void *context, const memscope_block *block);
 typedef int (*memscope_sample_visitor)(void *context, const memscope_sample *sample);
+typedef int (*memscope_event_visitor)(void *context, const memscope_event *event);
 
 typedef struct memscope_host {
 	uint32_t version;              /* MEMSCOPE_HOST_VERSION of the host */
@@ -216,6 +238,11 @@ typedef struct memscope_host {
 	                          memscope_severity *severity);
 	/* Which analyzer made the results. */
 	const char *(*results_analyzer)(const memscope_results *results);
+
+	/* Every heap event in the order the program made them (frees of
+	 * blocks allocated before tracking are left out).  visit returning
+	 * non-zero stops the walk and is returned. */
+	int (*for_each_event)(memscope_capture *capture, memscope_event_visitor visit, void *context);
 } memscope_host;
 
 /* ---- what a plugin provides ------------------------------------------------ */
