@@ -9,7 +9,8 @@
  * the live heap most).  Findings: the total padding, and a verdict on
  * jemalloc's resident memory at the heap's peak with what to do about it.
  *
- * A plugin of its own, built against <memscope/plugin.h> alone.
+ * A plugin of its own, built against <memscope/plugin.h> alone, with
+ * analyzer_common.c compiled in.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,6 +18,8 @@
 #include <string.h>
 
 #include <memscope/plugin.h>
+
+#include "analyzer_common.h"
 
 /* Most rows of the timeline table: enough for a chart, small for a report. */
 #define TIMELINE_ROWS 500
@@ -35,15 +38,6 @@ struct size_class {
 	uint64_t requested;
 	uint64_t usable;
 	uint64_t waste;
-};
-
-/* Size classes by usable size: an array, and an open-addressing index. */
-struct class_set {
-	struct size_class *classes;
-	size_t count;
-	size_t capacity;
-	size_t *slots;             /* index + 1 into classes; 0 is empty */
-	size_t slot_count;         /* a power of two, at least twice count */
 };
 
 /* A sample, with how far jemalloc's active pages exceed the live heap. */
@@ -72,49 +66,10 @@ struct sample_pick {
 
 /* ---- numbers as people read them ------------------------------------- */
 
-struct number_text {
-	char text[96];
-};
-
-/* "1,024": digits grouped by three. */
-static void grouped(char *out, size_t size, uint64_t value)
-{
-	char digits[24];
-	int length = snprintf(digits, sizeof(digits), "%" PRIu64, value);
-	size_t used = 0;
-	for (int i = 0; i < length && used + 2 < size; i++) {
-		if (i > 0 && (length - i) % 3 == 0)
-			out[used++] = ',';
-		out[used++] = digits[i];
-	}
-	out[used] = '\0';
-}
-
-/* "96 bytes", "2,048 bytes (2.0 KiB)": exact first, the unit for the eye. */
-static struct number_text bytes_text(uint64_t bytes)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-	struct number_text result;
-	char digits[32];
-	grouped(digits, sizeof(digits), bytes);
-	if (bytes < 1024) {
-		snprintf(result.text, sizeof(result.text), "%s byte%s", digits, bytes == 1 ? "" : "s");
-		return result;
-	}
-	double scaled = (double)bytes / 1024.0;
-	size_t unit = 0;
-	while (scaled >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
-		scaled /= 1024.0;
-		unit++;
-	}
-	snprintf(result.text, sizeof(result.text), "%s bytes (%.1f %s)", digits, scaled, units[unit]);
-	return result;
-}
-
 /* "2.345 s" since the capture started. */
-static struct number_text time_text(uint64_t time_ns)
+static struct analyzer_number_text time_text(uint64_t time_ns)
 {
-	struct number_text result;
+	struct analyzer_number_text result;
 	snprintf(result.text, sizeof(result.text), "%" PRIu64 ".%03" PRIu64 " s",
 	         time_ns / 1000000000, time_ns / 1000000 % 1000);
 	return result;
@@ -127,53 +82,16 @@ static uint64_t saturating_difference(uint64_t larger, uint64_t smaller)
 
 /* ---- size classes -------------------------------------------------------- */
 
-static size_t slot_of(uint64_t usable_size, size_t slot_count)
+static uint64_t usable_size_of(const void *class)
 {
-	return (size_t)((usable_size * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (slot_count - 1);
-}
-
-static int grow_index(struct class_set *set)
-{
-	size_t slot_count = set->slot_count ? set->slot_count * 2 : 64;
-	size_t *slots = calloc(slot_count, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < set->count; i++) {
-		size_t slot = slot_of(set->classes[i].usable_size, slot_count);
-		while (slots[slot])
-			slot = (slot + 1) & (slot_count - 1);
-		slots[slot] = i + 1;
-	}
-	free(set->slots);
-	set->slots = slots;
-	set->slot_count = slot_count;
-	return 0;
+	return ((const struct size_class *)class)->usable_size;
 }
 
 /* The class of usable_size, added empty if new; NULL when out of memory. */
-static struct size_class *class_for(struct class_set *set, uint64_t usable_size)
+static struct size_class *class_for(struct analyzer_set *set, uint64_t usable_size)
 {
-	if ((set->count + 1) * 2 > set->slot_count && grow_index(set) < 0)
-		return NULL;
-	size_t slot = slot_of(usable_size, set->slot_count);
-	while (set->slots[slot]) {
-		struct size_class *class = &set->classes[set->slots[slot] - 1];
-		if (class->usable_size == usable_size)
-			return class;
-		slot = (slot + 1) & (set->slot_count - 1);
-	}
-	if (set->count == set->capacity) {
-		size_t capacity = set->capacity ? set->capacity * 2 : 64;
-		struct size_class *classes = realloc(set->classes, capacity * sizeof(*classes));
-		if (!classes)
-			return NULL;
-		set->classes = classes;
-		set->capacity = capacity;
-	}
-	struct size_class *class = &set->classes[set->count];
-	*class = (struct size_class){.usable_size = usable_size};
-	set->slots[slot] = ++set->count;
-	return class;
+	const struct size_class blank = {.usable_size = usable_size};
+	return analyzer_set_item(set, usable_size, &blank);
 }
 
 static int count_block(void *context, const memscope_block *block)
@@ -208,7 +126,7 @@ static const memscope_column class_columns[] = {
 };
 
 static int write_size_classes(const memscope_host *host, memscope_results *results,
-                              struct class_set *set)
+                              struct analyzer_set *set)
 {
 	memscope_table *table =
 	    host->table_begin(results, "waste_by_size_class",
@@ -217,10 +135,11 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 	if (!table)
 		return -ENOMEM;
 	/* qsort's array must not be NULL, even when empty. */
+	struct size_class *classes = set->items;
 	if (set->count > 1)
-		qsort(set->classes, set->count, sizeof(*set->classes), by_waste);
+		qsort(classes, set->count, sizeof(*classes), by_waste);
 	for (size_t i = 0; i < set->count; i++) {
-		const struct size_class *class = &set->classes[i];
+		const struct size_class *class = &classes[i];
 		memscope_value row[] = {
 			{.count = class->usable_size},
 			{.count = class->blocks},
@@ -236,8 +155,8 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 
 	uint64_t waste = 0, usable = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		waste += set->classes[i].waste;
-		usable += set->classes[i].usable;
+		waste += classes[i].waste;
+		usable += classes[i].usable;
 	}
 	if (usable == 0)
 		return host->finding(results, MEMSCOPE_SEVERITY_INFO,
@@ -246,7 +165,7 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 	snprintf(text, sizeof(text),
 	         "%s (%.1f%%) of the usable bytes of all blocks are padding beyond what was "
 	         "requested",
-	         bytes_text(waste).text, 100.0 * (double)waste / (double)usable);
+	         analyzer_bytes_text(waste).text, 100.0 * (double)waste / (double)usable);
 	return host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 }
 
@@ -380,8 +299,8 @@ static int write_verdict(const memscope_host *host, memscope_results *results,
 		                     "jemalloc's pages cannot be judged");
 
 	char resident[96], allocated[96], when[96], text[768];
-	snprintf(resident, sizeof(resident), "%s", bytes_text(peak->jemalloc_resident).text);
-	snprintf(allocated, sizeof(allocated), "%s", bytes_text(peak->jemalloc_allocated).text);
+	snprintf(resident, sizeof(resident), "%s", analyzer_bytes_text(peak->jemalloc_resident).text);
+	snprintf(allocated, sizeof(allocated), "%s", analyzer_bytes_text(peak->jemalloc_allocated).text);
 	snprintf(when, sizeof(when), "%s", time_text(peak->time_ns).text);
 	uint64_t excess = saturating_difference(peak->jemalloc_resident, peak->jemalloc_allocated);
 	double ratio = (double)peak->jemalloc_resident / (double)peak->jemalloc_allocated;
@@ -405,13 +324,13 @@ static int write_verdict(const memscope_host *host, memscope_results *results,
 		         "long-lived blocks are scattered among short-lived ones: consider allocating "
 		         "long-lived data together (a pool, or its own jemalloc arena) or freeing in "
 		         "batches",
-		         bytes_text(partly_used).text);
+		         analyzer_bytes_text(partly_used).text);
 	else
 		snprintf(advice, sizeof(advice),
 		         "%s are freed pages jemalloc keeps for reuse: consider returning them "
 		         "sooner (MALLOC_CONF=dirty_decay_ms:1000, or "
 		         "mallctl(\"arena.<i>.purge\") after large frees)",
-		         bytes_text(kept).text);
+		         analyzer_bytes_text(kept).text);
 	snprintf(text, sizeof(text),
 	         "at its peak (%s), jemalloc held %s resident for %s in use (%.2f times): memory "
 	         "is fragmented; %s",
@@ -421,22 +340,16 @@ static int write_verdict(const memscope_host *host, memscope_results *results,
 
 /* ---- the analyzer -------------------------------------------------------- */
 
-static bool host_usable(const memscope_host *host)
-{
-	return host && host->version >= 1 && host->for_each_block && host->for_each_sample &&
-	       host->table_begin && host->table_row && host->finding;
-}
-
 static int run(const memscope_host *host, memscope_capture *capture, memscope_results *results)
 {
-	if (!host_usable(host))
+	if (!analyzer_host_usable(host) || !host->for_each_sample)
 		return -ENOTSUP;
-	struct class_set classes = {0};
+	struct analyzer_set classes;
+	analyzer_set_init(&classes, sizeof(struct size_class), usable_size_of);
 	int error = host->for_each_block(capture, count_block, &classes);
 	if (error == 0)
 		error = write_size_classes(host, results, &classes);
-	free(classes.classes);
-	free(classes.slots);
+	analyzer_set_finish(&classes);
 	if (error < 0)
 		return error;
 

@@ -23,14 +23,16 @@
  *    same-tick allocation cannot be ordered, and the block counts as
  *    temporary: the count is an upper bound, and the column says so.
  *
- * A plugin of its own, built against <memscope/plugin.h> alone.
+ * A plugin of its own, built against <memscope/plugin.h> alone, with
+ * analyzer_common.c compiled in.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <memscope/plugin.h>
+
+#include "analyzer_common.h"
 
 #define DEFAULT_TOP 20
 
@@ -42,15 +44,6 @@ struct site {
 	uint64_t peak_bytes;
 	uint64_t temporary;
 	const char *function;      /* innermost frame's; the capture owns it */
-};
-
-/* Sites by stack: an array, and an open-addressing index over it. */
-struct site_set {
-	struct site *sites;
-	size_t count;
-	size_t capacity;
-	size_t *slots;             /* index + 1 into sites; 0 is empty */
-	size_t slot_count;         /* a power of two, at least twice count */
 };
 
 /* One allocation of a thread: when, and where its block came in the walk. */
@@ -67,114 +60,25 @@ struct thread_allocations {
 };
 
 struct walk {
-	struct site_set sites;
+	struct analyzer_set sites;     /* of struct site, by stack */
 	struct thread_allocations *threads;
 	size_t thread_count;
 	uint64_t peak_time_ns;
 	uint64_t order;            /* of the next block in the walk */
 };
 
-/* ---- numbers as people read them ------------------------------------- */
+/* ---- the sites, by stack ------------------------------------------------ */
 
-struct number_text {
-	char text[96];
-};
-
-/* "1,024": digits grouped by three. */
-static void grouped(char *out, size_t size, uint64_t value)
+static uint64_t stack_of(const void *site)
 {
-	char digits[24];
-	int length = snprintf(digits, sizeof(digits), "%" PRIu64, value);
-	size_t used = 0;
-	for (int i = 0; i < length && used + 2 < size; i++) {
-		if (i > 0 && (length - i) % 3 == 0)
-			out[used++] = ',';
-		out[used++] = digits[i];
-	}
-	out[used] = '\0';
-}
-
-/* "3 allocations", "1 site": the noun follows the number. */
-static struct number_text counted(uint64_t count, const char *singular, const char *plural)
-{
-	struct number_text result;
-	char digits[32];
-	grouped(digits, sizeof(digits), count);
-	snprintf(result.text, sizeof(result.text), "%s %s", digits, count == 1 ? singular : plural);
-	return result;
-}
-
-/* "96 bytes", "2,048 bytes (2.0 KiB)": exact first, the unit for the eye. */
-static struct number_text bytes_text(uint64_t bytes)
-{
-	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-	struct number_text result;
-	char digits[32];
-	grouped(digits, sizeof(digits), bytes);
-	if (bytes < 1024) {
-		snprintf(result.text, sizeof(result.text), "%s byte%s", digits, bytes == 1 ? "" : "s");
-		return result;
-	}
-	double scaled = (double)bytes / 1024.0;
-	size_t unit = 0;
-	while (scaled >= 1024.0 && unit + 1 < sizeof(units) / sizeof(units[0])) {
-		scaled /= 1024.0;
-		unit++;
-	}
-	snprintf(result.text, sizeof(result.text), "%s bytes (%.1f %s)", digits, scaled, units[unit]);
-	return result;
-}
-
-/* ---- the site set ------------------------------------------------------ */
-
-static size_t slot_of(uint32_t stack, size_t slot_count)
-{
-	/* Fibonacci hashing: stack ids are small and dense, so spread them. */
-	return (size_t)(((uint64_t)stack * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (slot_count - 1);
-}
-
-static int grow_index(struct site_set *set)
-{
-	size_t slot_count = set->slot_count ? set->slot_count * 2 : 64;
-	size_t *slots = calloc(slot_count, sizeof(*slots));
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < set->count; i++) {
-		size_t slot = slot_of(set->sites[i].stack, slot_count);
-		while (slots[slot])
-			slot = (slot + 1) & (slot_count - 1);
-		slots[slot] = i + 1;
-	}
-	free(set->slots);
-	set->slots = slots;
-	set->slot_count = slot_count;
-	return 0;
+	return ((const struct site *)site)->stack;
 }
 
 /* The site of stack, added empty if new; NULL when out of memory. */
-static struct site *site_for(struct site_set *set, uint32_t stack)
+static struct site *site_for(struct analyzer_set *set, uint32_t stack)
 {
-	if ((set->count + 1) * 2 > set->slot_count && grow_index(set) < 0)
-		return NULL;
-	size_t slot = slot_of(stack, set->slot_count);
-	while (set->slots[slot]) {
-		struct site *site = &set->sites[set->slots[slot] - 1];
-		if (site->stack == stack)
-			return site;
-		slot = (slot + 1) & (set->slot_count - 1);
-	}
-	if (set->count == set->capacity) {
-		size_t capacity = set->capacity ? set->capacity * 2 : 64;
-		struct site *sites = realloc(set->sites, capacity * sizeof(*sites));
-		if (!sites)
-			return NULL;
-		set->sites = sites;
-		set->capacity = capacity;
-	}
-	struct site *site = &set->sites[set->count];
-	*site = (struct site){.stack = stack};
-	set->slots[slot] = ++set->count;
-	return site;
+	const struct site blank = {.stack = stack};
+	return analyzer_set_item(set, stack, &blank);
 }
 
 /* ---- per-thread allocation order ---------------------------------------- */
@@ -254,8 +158,7 @@ static void walk_finish(struct walk *walk)
 	for (size_t i = 0; i < walk->thread_count; i++)
 		free(walk->threads[i].allocations);
 	free(walk->threads);
-	free(walk->sites.sites);
-	free(walk->sites.slots);
+	analyzer_set_finish(&walk->sites);
 }
 
 static int count_block(void *context, const memscope_block *block)
@@ -318,7 +221,7 @@ static const memscope_column site_columns[] = {
 
 /* Writes the first top sites of set, sorted by compare, as table name. */
 static int write_sites(const memscope_host *host, memscope_results *results, const char *name,
-                       const char *title, struct site_set *set, size_t top,
+                       const char *title, struct analyzer_set *set, size_t top,
                        int (*compare)(const void *, const void *))
 {
 	memscope_table *table = host->table_begin(results, name, title, site_columns,
@@ -326,10 +229,11 @@ static int write_sites(const memscope_host *host, memscope_results *results, con
 	if (!table)
 		return -ENOMEM;
 	/* qsort's array must not be NULL, even when empty. */
+	struct site *sites = set->items;
 	if (set->count > 1)
-		qsort(set->sites, set->count, sizeof(*set->sites), compare);
+		qsort(sites, set->count, sizeof(*sites), compare);
 	for (size_t i = 0; i < set->count && i < top; i++) {
-		const struct site *site = &set->sites[i];
+		const struct site *site = &sites[i];
 		memscope_value row[] = {
 			{.stack = site->stack},
 			{.count = site->allocations},
@@ -380,31 +284,32 @@ static const memscope_column function_columns[] = {
 /* Merges the sites by the function of their innermost frame: the sites'
  * array is reordered and the merged entries are written over its start. */
 static int write_functions(const memscope_host *host, memscope_capture *capture,
-                           memscope_results *results, struct site_set *set, size_t top)
+                           memscope_results *results, struct analyzer_set *set, size_t top)
 {
 	memscope_table *table =
 	    host->table_begin(results, "functions", "Allocating functions (bottom-up)",
 	                      function_columns, sizeof(function_columns) / sizeof(function_columns[0]));
 	if (!table)
 		return -ENOMEM;
+	struct site *sites = set->items;
 	for (size_t i = 0; i < set->count; i++)
-		set->sites[i].function = innermost_function(host, capture, set->sites[i].stack);
+		sites[i].function = innermost_function(host, capture, sites[i].stack);
 	if (set->count > 1)
-		qsort(set->sites, set->count, sizeof(*set->sites), by_function);
+		qsort(sites, set->count, sizeof(*sites), by_function);
 	size_t merged = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		struct site *site = &set->sites[i];
-		if (merged > 0 && strcmp(set->sites[merged - 1].function, site->function) == 0) {
-			set->sites[merged - 1].allocations += site->allocations;
-			set->sites[merged - 1].bytes += site->bytes;
+		struct site *site = &sites[i];
+		if (merged > 0 && strcmp(sites[merged - 1].function, site->function) == 0) {
+			sites[merged - 1].allocations += site->allocations;
+			sites[merged - 1].bytes += site->bytes;
 		} else {
-			set->sites[merged++] = *site;
+			sites[merged++] = *site;
 		}
 	}
 	if (merged > 1)
-		qsort(set->sites, merged, sizeof(*set->sites), by_function_allocations);
+		qsort(sites, merged, sizeof(*sites), by_function_allocations);
 	for (size_t i = 0; i < merged && i < top; i++) {
-		const struct site *function = &set->sites[i];
+		const struct site *function = &sites[i];
 		memscope_value row[] = {
 			{.text = function->function},
 			{.count = function->allocations},
@@ -421,14 +326,15 @@ static int write_functions(const memscope_host *host, memscope_capture *capture,
 /* ---- findings ------------------------------------------------------------ */
 
 static int write_summary(const memscope_host *host, memscope_results *results,
-                         const struct site_set *set, const memscope_summary *summary)
+                         const struct analyzer_set *set, const memscope_summary *summary)
 {
+	const struct site *sites = set->items;
 	uint64_t allocations = 0, bytes = 0, temporary = 0, peak = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		allocations += set->sites[i].allocations;
-		bytes += set->sites[i].bytes;
-		temporary += set->sites[i].temporary;
-		peak += set->sites[i].peak_bytes;
+		allocations += sites[i].allocations;
+		bytes += sites[i].bytes;
+		temporary += sites[i].temporary;
+		peak += sites[i].peak_bytes;
 	}
 	char text[512];
 	if (allocations == 0)
@@ -436,21 +342,21 @@ static int write_summary(const memscope_host *host, memscope_results *results,
 		                     "the capture holds no allocations");
 	char allocation_text[96], temporary_text[32];
 	snprintf(allocation_text, sizeof(allocation_text), "%s",
-	         counted(allocations, "allocation", "allocations").text);
-	grouped(temporary_text, sizeof(temporary_text), temporary);
+	         analyzer_counted(allocations, "allocation", "allocations").text);
+	analyzer_grouped(temporary_text, sizeof(temporary_text), temporary);
 	snprintf(text, sizeof(text), "%s, %s from %s; at most %s of them (%.1f%%) were temporary",
-	         allocation_text, bytes_text(bytes).text, counted(set->count, "site", "sites").text,
+	         allocation_text, analyzer_bytes_text(bytes).text, analyzer_counted(set->count, "site", "sites").text,
 	         temporary_text, 100.0 * (double)temporary / (double)allocations);
 	int error = host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 	if (error < 0 || peak == summary->peak_bytes)
 		return error;
 	char peak_text[96];
-	snprintf(peak_text, sizeof(peak_text), "%s", bytes_text(peak).text);
+	snprintf(peak_text, sizeof(peak_text), "%s", analyzer_bytes_text(peak).text);
 	snprintf(text, sizeof(text),
 	         "the sites' bytes live at the peak add up to %s, not the capture's peak of %s: "
 	         "blocks allocated or freed in the peak's clock tick cannot be ordered against it, "
 	         "and a resized block counts with its last size",
-	         peak_text, bytes_text(summary->peak_bytes).text);
+	         peak_text, analyzer_bytes_text(summary->peak_bytes).text);
 	return host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 }
 
@@ -474,15 +380,9 @@ static bool top_option(const memscope_host *host, memscope_capture *capture, siz
 	return true;
 }
 
-static bool host_usable(const memscope_host *host)
-{
-	return host && host->version >= 1 && host->summary && host->for_each_block &&
-	       host->table_begin && host->table_row && host->finding;
-}
-
 static int run(const memscope_host *host, memscope_capture *capture, memscope_results *results)
 {
-	if (!host_usable(host))
+	if (!analyzer_host_usable(host) || !host->summary)
 		return -ENOTSUP;
 	const memscope_summary *summary = host->summary(capture);
 	if (!summary)
@@ -502,6 +402,7 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 	}
 
 	struct walk walk = {.peak_time_ns = summary->peak_time_ns};
+	analyzer_set_init(&walk.sites, sizeof(struct site), stack_of);
 	error = host->for_each_block(capture, count_block, &walk);
 	if (error == 0) {
 		for (size_t i = 0; i < walk.thread_count; i++)

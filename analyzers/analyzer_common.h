@@ -1,0 +1,60 @@
+/* analyzer_common.h - what the analyzer plugins share: numbers written as
+ * people read them, a keyed set of records, and the host check.
+ *
+ * Each plugin compiles analyzer_common.c into itself: a plugin links no
+ * memscope library.  The names here are hidden by -fvisibility=hidden, so a
+ * plugin still exports only its entry symbol.
+ */
+#ifndef MEMSCOPE_ANALYZER_COMMON_H
+#define MEMSCOPE_ANALYZER_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memscope/plugin.h>
+
+/* A number as text, returned by value so that several fit in one printf. */
+struct analyzer_number_text {
+	char text[96];
+};
+
+/* Records with a 64-bit key each, in an array (in the order they were
+ * added, free to sort once no more are looked up) and an open-addressing
+ * index over it. */
+struct analyzer_set {
+	void *items;
+	size_t count;
+	size_t capacity;
+	size_t item_size;
+	uint64_t (*key_of)(const void *item);
+	size_t *slots;             /* index + 1 into items; 0 is empty */
+	size_t slot_count;         /* a power of two, at least twice count */
+};
+
+/* "1,024": value's digits grouped by three into out, cut to fit size. */
+void analyzer_grouped(char *out, size_t size, uint64_t value);
+
+/* "3 blocks", "1 place": the noun follows the number. */
+struct analyzer_number_text analyzer_counted(uint64_t count, const char *singular,
+                                             const char *plural);
+
+/* "96 bytes", "2,048 bytes (2.0 KiB)": exact first, the unit for the eye. */
+struct analyzer_number_text analyzer_bytes_text(uint64_t bytes);
+
+/* An empty set of items of item_size bytes, keyed by key_of(item). */
+void analyzer_set_init(struct analyzer_set *set, size_t item_size,
+                       uint64_t (*key_of)(const void *item));
+
+/* The item of key, added as a copy of blank (whose key must be key) if new;
+ * NULL when out of memory.  The pointer is good until the next call. */
+void *analyzer_set_item(struct analyzer_set *set, uint64_t key, const void *blank);
+
+/* Frees the array and the index, not what items point to. */
+void analyzer_set_finish(struct analyzer_set *set);
+
+/* Whether host is a version-1 host with the slots every analyzer calls:
+ * for_each_block, table_begin, table_row and finding. */
+bool analyzer_host_usable(const memscope_host *host);
+
+#endif
