@@ -16,12 +16,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <memscope/plugin.h>
 
+#include "exporter_common.h"
 #include "html_assets.h"
 
 #define HTML_DATA_VERSION 1
@@ -46,83 +46,10 @@ enum metric {
 
 /* ---- JSON text ----------------------------------------------------------- */
 
-/* Bytes in the well-formed UTF-8 sequence starting at text, or 0 if the
- * byte there cannot start one (Unicode table 3-7). */
-static size_t utf8_length(const unsigned char *text)
-{
-	unsigned char first = text[0];
-	unsigned char second_low = 0x80, second_high = 0xbf;
-	size_t length;
-	if (first < 0x80)
-		return 1;
-	if (first >= 0xc2 && first <= 0xdf) {
-		length = 2;
-	} else if (first >= 0xe0 && first <= 0xef) {
-		length = 3;
-		if (first == 0xe0)
-			second_low = 0xa0;
-		if (first == 0xed)
-			second_high = 0x9f;
-	} else if (first >= 0xf0 && first <= 0xf4) {
-		length = 4;
-		if (first == 0xf0)
-			second_low = 0x90;
-		if (first == 0xf4)
-			second_high = 0x8f;
-	} else {
-		return 0;
-	}
-	if (text[1] < second_low || text[1] > second_high)
-		return 0;
-	for (size_t i = 2; i < length; i++)
-		if ((text[i] & 0xc0) != 0x80)
-			return 0;
-	return length;
-}
-
-/* A JSON string that is also safe inside an HTML <script> element: '<' is
- * written \u003c so neither "</script>" nor "<!--" can appear, U+2028 and
- * U+2029 are escaped, bytes that are not UTF-8 become U+FFFD.  NULL is
- * null. */
+/* A JSON string that is also safe inside the page's <script> element. */
 static void json_string(FILE *out, const char *text)
 {
-	if (!text) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	const unsigned char *cursor = (const unsigned char *)text;
-	while (*cursor) {
-		unsigned char c = *cursor;
-		if (c == '"' || c == '\\') {
-			fputc('\\', out);
-			fputc(c, out);
-			cursor++;
-		} else if (c == '\n') {
-			fputs("\\n", out);
-			cursor++;
-		} else if (c == '\t') {
-			fputs("\\t", out);
-			cursor++;
-		} else if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
-			fprintf(out, "\\u%04x", c);
-			cursor++;
-		} else {
-			size_t length = utf8_length(cursor);
-			if (length == 0) {
-				fputs("\\ufffd", out);
-				cursor++;
-			} else if (length == 3 && c == 0xe2 && cursor[1] == 0x80 &&
-			           (cursor[2] == 0xa8 || cursor[2] == 0xa9)) {
-				fputs(cursor[2] == 0xa8 ? "\\u2028" : "\\u2029", out);
-				cursor += 3;
-			} else {
-				fwrite(cursor, 1, length, out);
-				cursor += length;
-			}
-		}
-	}
-	fputc('"', out);
+	exporter_json_string(out, text, EXPORTER_JSON_IN_SCRIPT);
 }
 
 /* Text for the HTML body (the title): the five characters HTML gives
@@ -139,7 +66,7 @@ static void html_text(FILE *out, const char *text)
 		case '\'': fputs("&#39;", out); cursor++; continue;
 		default: break;
 		}
-		size_t length = utf8_length(cursor);
+		size_t length = exporter_utf8_sequence_length(cursor);
 		if (length == 0) {
 			fputs("\xef\xbf\xbd", out);
 			cursor++;
@@ -399,10 +326,8 @@ static int flame_build(struct flame *flame, const memscope_host *host, memscope_
 		return -ENOMEM;
 	for (size_t s = 0; s < totals->stack_count; s++) {
 		const struct stack_total *stack = &totals->stacks[s];
-		const memscope_frame *frames = NULL;
-		size_t frame_count = 0;
-		if (host->stack_frames(capture, stack->stack, &frames, &frame_count) < 0 || !frames)
-			frame_count = 0;
+		const memscope_frame *frames;
+		size_t frame_count = exporter_stack_frames(host, capture, stack->stack, &frames);
 		uint32_t node = 0;
 		add_metrics(flame->nodes[0].metric, stack->metric);
 		if (frame_count == 0) {
@@ -503,9 +428,7 @@ struct export {
 	const memscope_summary *summary;
 	struct totals totals;
 	/* Stack ids the tables name: their frames go into the page. */
-	uint32_t *named_stacks;
-	size_t named_count;
-	size_t named_capacity;
+	struct exporter_stack_ids named_stacks;
 };
 
 static void write_key(FILE *out, const char *key)
@@ -540,43 +463,6 @@ static void write_summary(struct export *export)
 	        summary->ended_cleanly ? "true" : "false", summary->truncated ? "true" : "false");
 }
 
-static const char *column_type_name(memscope_column_type type)
-{
-	switch (type) {
-	case MEMSCOPE_COLUMN_TEXT: return "text";
-	case MEMSCOPE_COLUMN_COUNT: return "count";
-	case MEMSCOPE_COLUMN_BYTES: return "bytes";
-	case MEMSCOPE_COLUMN_TIME: return "time";
-	case MEMSCOPE_COLUMN_RATIO: return "ratio";
-	case MEMSCOPE_COLUMN_STACK: return "stack";
-	}
-	return "unknown";
-}
-
-static const char *severity_name(memscope_severity severity)
-{
-	switch (severity) {
-	case MEMSCOPE_SEVERITY_INFO: return "info";
-	case MEMSCOPE_SEVERITY_WARNING: return "warning";
-	case MEMSCOPE_SEVERITY_PROBLEM: return "problem";
-	}
-	return "info";
-}
-
-static int name_stack(struct export *export, uint32_t stack)
-{
-	if (export->named_count == export->named_capacity) {
-		size_t capacity = export->named_capacity ? export->named_capacity * 2 : 64;
-		uint32_t *grown = realloc(export->named_stacks, capacity * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		export->named_stacks = grown;
-		export->named_capacity = capacity;
-	}
-	export->named_stacks[export->named_count++] = stack;
-	return 0;
-}
-
 /* A real number in JSON: %.17g reads back exactly; NaN and infinities
  * have no JSON form. */
 static void write_real(FILE *out, double value)
@@ -608,7 +494,7 @@ static int write_table(struct export *export, const memscope_table *table)
 		fputc(',', out);
 		json_string(out, columns[c].title);
 		fputc(',', out);
-		json_string(out, column_type_name(columns[c].type));
+		json_string(out, exporter_column_type_name(columns[c].type));
 		fputc(']', out);
 	}
 	fputs("],\"rows\":[", out);
@@ -638,7 +524,7 @@ static int write_table(struct export *export, const memscope_table *table)
 				break;
 			case MEMSCOPE_COLUMN_STACK:
 				fprintf(out, "%" PRIu32, values[c].stack);
-				if (name_stack(export, values[c].stack) < 0)
+				if (exporter_stack_ids_add(&export->named_stacks, values[c].stack) < 0)
 					return -ENOMEM;
 				break;
 			default:
@@ -672,7 +558,7 @@ static int write_results(struct export *export, const memscope_results *const *r
 			memscope_severity severity = MEMSCOPE_SEVERITY_INFO;
 			const char *text = host->finding_at(results[r], f, &severity);
 			fputs(f ? ",[" : "[", out);
-			json_string(out, severity_name(severity));
+			json_string(out, exporter_severity_name(severity, "info"));
 			fputc(',', out);
 			json_string(out, text);
 			fputc(']', out);
@@ -697,28 +583,18 @@ static int write_results(struct export *export, const memscope_results *const *r
 	return 0;
 }
 
-static int compare_u32(const void *left, const void *right)
-{
-	uint32_t a = *(const uint32_t *)left, b = *(const uint32_t *)right;
-	return (a > b) - (a < b);
-}
-
 /* The frames of every stack a table names: {"id": [[function, file, line,
  * module, offset, inlined], ...]}, innermost first. */
 static void write_stacks(struct export *export)
 {
 	FILE *out = export->out;
-	qsort(export->named_stacks, export->named_count, sizeof(uint32_t), compare_u32);
+	const struct exporter_stack_ids *named = &export->named_stacks;
+	exporter_stack_ids_settle(&export->named_stacks);
 	fputs(",\n\"stacks\":{", out);
-	for (size_t i = 0; i < export->named_count; i++) {
-		uint32_t stack = export->named_stacks[i];
-		if (i > 0 && stack == export->named_stacks[i - 1])
-			continue;
-		const memscope_frame *frames = NULL;
-		size_t frame_count = 0;
-		if (export->host->stack_frames(export->capture, stack, &frames, &frame_count) < 0 ||
-		    !frames)
-			frame_count = 0;
+	for (size_t i = 0; i < named->count; i++) {
+		uint32_t stack = named->ids[i];
+		const memscope_frame *frames;
+		size_t frame_count = exporter_stack_frames(export->host, export->capture, stack, &frames);
 		fprintf(out, "%s\n\"%" PRIu32 "\":[", i ? "," : "", stack);
 		for (size_t f = 0; f < frame_count; f++) {
 			fputs(f ? ",[" : "[", out);
@@ -907,33 +783,26 @@ static int write_html(const memscope_host *host, memscope_capture *capture,
 		return -EINVAL;
 	if (!host_usable(host))
 		return -ENOTSUP;
-	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
-	const memscope_summary *summary = host->summary(capture);
+	const memscope_summary *summary = exporter_summary(host, capture);
 
 	/* Numbers in the C locale whatever the host set: "0.5", never "0,5". */
-	locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (!c_locale)
+	struct exporter_locale locale;
+	if (exporter_locale_enter(&locale) < 0)
 		return -ENOMEM;
-	locale_t previous = uselocale(c_locale);
 
 	struct export export = {
 		.host = host,
 		.capture = capture,
 		.out = out,
-		.summary = summary ? summary : &nothing,
-		.totals = { .peak_time_ns = summary ? summary->peak_time_ns : 0 },
+		.summary = summary,
+		.totals = { .peak_time_ns = summary->peak_time_ns },
 	};
 	int error = write_page(&export, results, count);
 
-	uselocale(previous);
-	freelocale(c_locale);
+	exporter_locale_leave(&locale);
 	totals_finish(&export.totals);
-	free(export.named_stacks);
-	if (error < 0)
-		return error;
-	if (fflush(out) != 0 || ferror(out))
-		return -EIO;
-	return 0;
+	exporter_stack_ids_finish(&export.named_stacks);
+	return exporter_finish_output(out, error);
 }
 
 static const memscope_exporter html_exporter = {

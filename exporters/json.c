@@ -10,12 +10,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <memscope/plugin.h>
+
+#include "exporter_common.h"
 
 #define JSON_SCHEMA_NAME "memscope-report"
 #define JSON_SCHEMA_VERSION 1
@@ -98,91 +98,10 @@ static void close_container(struct writer *writer, char bracket)
 	fputc(bracket, writer->out);
 }
 
-/* Length of the well-formed UTF-8 sequence at text, or 0 when the byte
- * there does not start one (stray continuation, overlong form, surrogate,
- * beyond U+10FFFF, cut short).  Bounds as in Unicode's table 3-7. */
-static size_t utf8_sequence_length(const unsigned char *text)
-{
-	unsigned char lead = text[0];
-	size_t length;
-	unsigned char low = 0x80, high = 0xbf;
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf) {
-		length = 2;
-	} else if (lead >= 0xe0 && lead <= 0xef) {
-		length = 3;
-		if (lead == 0xe0)
-			low = 0xa0;
-		else if (lead == 0xed)
-			high = 0x9f;
-	} else if (lead >= 0xf0 && lead <= 0xf4) {
-		length = 4;
-		if (lead == 0xf0)
-			low = 0x90;
-		else if (lead == 0xf4)
-			high = 0x8f;
-	} else {
-		return 0;
-	}
-	if (text[1] < low || text[1] > high)
-		return 0;
-	for (size_t i = 2; i < length; i++)
-		if (text[i] < 0x80 || text[i] > 0xbf)
-			return 0;
-	return length;
-}
-
-/* A JSON string: quotes and backslashes escaped, control characters (and
- * DEL) as \uXXXX or their short escape, U+2028 and U+2029 escaped so the
- * document is also a valid JavaScript literal, other well-formed UTF-8
- * passed through, and each byte that is not part of well-formed UTF-8
- * replaced by \ufffd.  NULL is null. */
-static void write_string_raw(FILE *out, const char *text)
-{
-	if (!text) {
-		fputs("null", out);
-		return;
-	}
-	const unsigned char *cursor = (const unsigned char *)text;
-	fputc('"', out);
-	while (*cursor) {
-		unsigned char c = *cursor;
-		switch (c) {
-		case '"': fputs("\\\"", out); cursor++; continue;
-		case '\\': fputs("\\\\", out); cursor++; continue;
-		case '\b': fputs("\\b", out); cursor++; continue;
-		case '\f': fputs("\\f", out); cursor++; continue;
-		case '\n': fputs("\\n", out); cursor++; continue;
-		case '\r': fputs("\\r", out); cursor++; continue;
-		case '\t': fputs("\\t", out); cursor++; continue;
-		default: break;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			fprintf(out, "\\u%04x", c);
-			cursor++;
-			continue;
-		}
-		size_t length = utf8_sequence_length(cursor);
-		if (length == 0) {
-			fputs("\\ufffd", out);
-			cursor++;
-		} else if (length == 3 && c == 0xe2 && cursor[1] == 0x80 &&
-		           (cursor[2] == 0xa8 || cursor[2] == 0xa9)) {
-			fprintf(out, "\\u%04x", cursor[2] == 0xa8 ? 0x2028 : 0x2029);
-			cursor += 3;
-		} else {
-			fwrite(cursor, 1, length, out);
-			cursor += length;
-		}
-	}
-	fputc('"', out);
-}
-
 static void write_key(struct writer *writer, const char *key)
 {
 	separate(writer);
-	write_string_raw(writer->out, key);
+	exporter_json_string(writer->out, key, EXPORTER_JSON_DOCUMENT);
 	put(writer, ": ");
 	writer->after_key = true;
 }
@@ -190,7 +109,7 @@ static void write_key(struct writer *writer, const char *key)
 static void write_string(struct writer *writer, const char *text)
 {
 	separate(writer);
-	write_string_raw(writer->out, text);
+	exporter_json_string(writer->out, text, EXPORTER_JSON_DOCUMENT);
 }
 
 static void write_unsigned(struct writer *writer, uint64_t value)
@@ -249,86 +168,19 @@ static void write_key_bool(struct writer *writer, const char *key, bool value)
 	write_bool(writer, value);
 }
 
-/* ---- the stacks the tables name --------------------------------------- */
-
-struct stack_set {
-	uint32_t *ids;
-	size_t count;
-	size_t capacity;
-};
-
-static int stack_set_add(struct stack_set *set, uint32_t id)
-{
-	if (set->count == set->capacity) {
-		size_t capacity = set->capacity ? set->capacity * 2 : 64;
-		uint32_t *ids = realloc(set->ids, capacity * sizeof(*ids));
-		if (!ids)
-			return -ENOMEM;
-		set->ids = ids;
-		set->capacity = capacity;
-	}
-	set->ids[set->count++] = id;
-	return 0;
-}
-
-static int compare_ids(const void *left, const void *right)
-{
-	uint32_t a = *(const uint32_t *)left, b = *(const uint32_t *)right;
-	return (a > b) - (a < b);
-}
-
-/* Sorted, each id once. */
-static void stack_set_settle(struct stack_set *set)
-{
-	if (set->count == 0)
-		return;
-	qsort(set->ids, set->count, sizeof(*set->ids), compare_ids);
-	size_t kept = 1;
-	for (size_t i = 1; i < set->count; i++)
-		if (set->ids[i] != set->ids[kept - 1])
-			set->ids[kept++] = set->ids[i];
-	set->count = kept;
-}
-
 /* ---- the document ------------------------------------------------------ */
 
 struct export {
 	const memscope_host *host;
 	memscope_capture *capture;
 	struct writer writer;
-	struct stack_set stacks;
+	struct exporter_stack_ids stacks;
 };
-
-static const char *type_name(memscope_column_type type)
-{
-	switch (type) {
-	case MEMSCOPE_COLUMN_TEXT: return "text";
-	case MEMSCOPE_COLUMN_COUNT: return "count";
-	case MEMSCOPE_COLUMN_BYTES: return "bytes";
-	case MEMSCOPE_COLUMN_TIME: return "time";
-	case MEMSCOPE_COLUMN_RATIO: return "ratio";
-	case MEMSCOPE_COLUMN_STACK: return "stack";
-	}
-	return "unknown";
-}
-
-static const char *severity_name(memscope_severity severity)
-{
-	switch (severity) {
-	case MEMSCOPE_SEVERITY_INFO: return "info";
-	case MEMSCOPE_SEVERITY_WARNING: return "warning";
-	case MEMSCOPE_SEVERITY_PROBLEM: return "problem";
-	}
-	return "unknown";
-}
 
 static void write_summary(struct export *export)
 {
 	struct writer *writer = &export->writer;
-	const memscope_summary *summary = export->host->summary(export->capture);
-	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
-	if (!summary)
-		summary = &nothing;
+	const memscope_summary *summary = exporter_summary(export->host, export->capture);
 
 	write_key(writer, "capture");
 	open_container(writer, '{', false);
@@ -368,7 +220,7 @@ static int write_value(struct export *export, memscope_column_type type,
 		return 0;
 	case MEMSCOPE_COLUMN_STACK:
 		write_unsigned(writer, value->stack);
-		return stack_set_add(&export->stacks, value->stack);
+		return exporter_stack_ids_add(&export->stacks, value->stack);
 	}
 	/* A type from a newer ABI: its union member is unknown. */
 	write_null(writer);
@@ -394,7 +246,7 @@ static int write_table(struct export *export, const memscope_table *table)
 		open_container(writer, '{', true);
 		write_key_string(writer, "name", columns[i].name);
 		write_key_string(writer, "title", columns[i].title);
-		write_key_string(writer, "type", type_name(columns[i].type));
+		write_key_string(writer, "type", exporter_column_type_name(columns[i].type));
 		close_container(writer, '}');
 	}
 	close_container(writer, ']');
@@ -453,7 +305,7 @@ static int write_results(struct export *export, const memscope_results *const *r
 			memscope_severity severity = MEMSCOPE_SEVERITY_INFO;
 			const char *text = host->finding_at(results[r], f, &severity);
 			open_container(writer, '{', true);
-			write_key_string(writer, "severity", severity_name(severity));
+			write_key_string(writer, "severity", exporter_severity_name(severity, "unknown"));
 			write_key_string(writer, "text", text);
 			close_container(writer, '}');
 		}
@@ -467,7 +319,7 @@ static int write_results(struct export *export, const memscope_results *const *r
 static void write_stacks(struct export *export)
 {
 	struct writer *writer = &export->writer;
-	stack_set_settle(&export->stacks);
+	exporter_stack_ids_settle(&export->stacks);
 
 	write_key(writer, "stacks");
 	open_container(writer, '{', false);
@@ -475,11 +327,8 @@ static void write_stacks(struct export *export)
 		uint32_t id = export->stacks.ids[i];
 		char key[16];
 		snprintf(key, sizeof(key), "%" PRIu32, id);
-		const memscope_frame *frames = NULL;
-		size_t frame_count = 0;
-		if (export->host->stack_frames(export->capture, id, &frames, &frame_count) < 0 ||
-		    !frames)
-			frame_count = 0;
+		const memscope_frame *frames;
+		size_t frame_count = exporter_stack_frames(export->host, export->capture, id, &frames);
 
 		write_key(writer, key);
 		open_container(writer, '[', false);
@@ -502,8 +351,7 @@ static void write_stacks(struct export *export)
 static void write_threads(struct export *export)
 {
 	struct writer *writer = &export->writer;
-	const memscope_summary *summary = export->host->summary(export->capture);
-	uint32_t threads = summary ? summary->threads : 0;
+	uint32_t threads = exporter_summary(export->host, export->capture)->threads;
 
 	write_key(writer, "threads");
 	open_container(writer, '{', false);
@@ -585,10 +433,9 @@ static int write_json(const memscope_host *host, memscope_capture *capture,
 		return -ENOTSUP;
 
 	/* Numbers in the C locale whatever the host set: "0.5", never "0,5". */
-	locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (!c_locale)
+	struct exporter_locale locale;
+	if (exporter_locale_enter(&locale) < 0)
 		return -ENOMEM;
-	locale_t previous = uselocale(c_locale);
 
 	struct export export = {
 		.host = host,
@@ -597,14 +444,9 @@ static int write_json(const memscope_host *host, memscope_capture *capture,
 	};
 	int error = write_document(&export, results, count);
 
-	uselocale(previous);
-	freelocale(c_locale);
-	free(export.stacks.ids);
-	if (error < 0)
-		return error;
-	if (fflush(out) != 0 || ferror(out))
-		return -EIO;
-	return 0;
+	exporter_locale_leave(&locale);
+	exporter_stack_ids_finish(&export.stacks);
+	return exporter_finish_output(out, error);
 }
 
 static const memscope_exporter json_exporter = {

@@ -13,12 +13,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <memscope/plugin.h>
+
+#include "exporter_common.h"
 
 #define CHART_WIDTH 960
 #define CHART_HEIGHT 540
@@ -43,46 +44,12 @@
 
 /* ---- text --------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at text, or 0 when the byte
- * there does not start one.  Bounds as in Unicode's table 3-7. */
-static size_t utf8_sequence_length(const unsigned char *text)
-{
-	unsigned char lead = text[0];
-	size_t length;
-	unsigned char low = 0x80, high = 0xbf;
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf) {
-		length = 2;
-	} else if (lead >= 0xe0 && lead <= 0xef) {
-		length = 3;
-		if (lead == 0xe0)
-			low = 0xa0;
-		else if (lead == 0xed)
-			high = 0x9f;
-	} else if (lead >= 0xf0 && lead <= 0xf4) {
-		length = 4;
-		if (lead == 0xf0)
-			low = 0x90;
-		else if (lead == 0xf4)
-			high = 0x8f;
-	} else {
-		return 0;
-	}
-	if (text[1] < low || text[1] > high)
-		return 0;
-	for (size_t i = 2; i < length; i++)
-		if (text[i] < 0x80 || text[i] > 0xbf)
-			return 0;
-	return length;
-}
-
 /* Characters of text, a byte that is not UTF-8 counting as one. */
 static size_t character_count(const unsigned char *text)
 {
 	size_t count = 0;
 	while (*text) {
-		size_t length = utf8_sequence_length(text);
+		size_t length = exporter_utf8_sequence_length(text);
 		text += length ? length : 1;
 		count++;
 	}
@@ -116,7 +83,7 @@ static void write_xml_text(FILE *out, const char *text, size_t max_characters)
 		case '\t': case '\n': case '\r': fputc(' ', out); cursor++; continue;
 		default: break;
 		}
-		size_t length = utf8_sequence_length(cursor);
+		size_t length = exporter_utf8_sequence_length(cursor);
 		bool forbidden = c < 0x20 || length == 0 ||
 		                 (length == 3 && c == 0xef && cursor[1] == 0xbf && cursor[2] >= 0xbe);
 		if (forbidden) {
@@ -359,9 +326,9 @@ static int32_t site_of_stack(struct chart *chart, uint32_t stack)
 	for (size_t i = 0; i < chart->site_count; i++)
 		if (chart->sites[i].stack == stack)
 			return (int32_t)i;
-	const memscope_frame *frames = NULL;
-	size_t count = 0;
-	if (chart->host->stack_frames(chart->capture, stack, &frames, &count) < 0 || !frames)
+	const memscope_frame *frames;
+	size_t count = exporter_stack_frames(chart->host, chart->capture, stack, &frames);
+	if (count == 0)
 		return -1;
 	for (size_t i = 0; i < chart->site_count; i++)
 		if (same_frames(frames, count, chart->sites[i].frames, chart->sites[i].frame_count))
@@ -507,11 +474,7 @@ static int compute_sites(struct chart *chart, const memscope_results *const *res
 			continue;
 		struct site *site = &chart->sites[chart->site_count];
 		site->stack = stack;
-		if (host->stack_frames(chart->capture, stack, &site->frames, &site->frame_count) < 0 ||
-		    !site->frames) {
-			site->frames = NULL;
-			site->frame_count = 0;
-		}
+		site->frame_count = exporter_stack_frames(host, chart->capture, stack, &site->frames);
 		site->live = calloc(chart->samples.count + 1, sizeof(*site->live));
 		if (!site->live)
 			return -ENOMEM;
@@ -943,34 +906,27 @@ static int write_svg(const memscope_host *host, memscope_capture *capture,
 		return -EINVAL;
 	if (!host_usable(host))
 		return -ENOTSUP;
-	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
-	const memscope_summary *summary = host->summary(capture);
+	const memscope_summary *summary = exporter_summary(host, capture);
 
 	/* Coordinates in the C locale whatever the host set: "1.5", never "1,5". */
-	locale_t c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-	if (!c_locale)
+	struct exporter_locale locale;
+	if (exporter_locale_enter(&locale) < 0)
 		return -ENOMEM;
-	locale_t previous = uselocale(c_locale);
 
 	struct chart chart = {
 		.host = host,
 		.capture = capture,
 		.out = out,
-		.summary = summary ? summary : &nothing,
+		.summary = summary,
 	};
 	int error = draw_chart(&chart, results, count);
 
-	uselocale(previous);
-	freelocale(c_locale);
+	exporter_locale_leave(&locale);
 	for (size_t i = 0; i < chart.site_count; i++)
 		free(chart.sites[i].live);
 	free(chart.map.slots);
 	free(chart.samples.points);
-	if (error < 0)
-		return error;
-	if (fflush(out) != 0 || ferror(out))
-		return -EIO;
-	return 0;
+	return exporter_finish_output(out, error);
 }
 
 static const memscope_exporter svg_exporter = {

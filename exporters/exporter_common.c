@@ -1,0 +1,200 @@
+/* exporter_common.c - what the exporter plugins share; see
+ * exporter_common.h. */
+#include "exporter_common.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+size_t exporter_utf8_sequence_length(const unsigned char *text)
+{
+	unsigned char lead = text[0];
+	size_t length;
+	unsigned char low = 0x80, high = 0xbf;
+	if (lead < 0x80)
+		return 1;
+	if (lead >= 0xc2 && lead <= 0xdf) {
+		length = 2;
+	} else if (lead >= 0xe0 && lead <= 0xef) {
+		length = 3;
+		if (lead == 0xe0)
+			low = 0xa0;
+		else if (lead == 0xed)
+			high = 0x9f;
+	} else if (lead >= 0xf0 && lead <= 0xf4) {
+		length = 4;
+		if (lead == 0xf0)
+			low = 0x90;
+		else if (lead == 0xf4)
+			high = 0x8f;
+	} else {
+		return 0;
+	}
+	if (text[1] < low || text[1] > high)
+		return 0;
+	for (size_t i = 2; i < length; i++)
+		if (text[i] < 0x80 || text[i] > 0xbf)
+			return 0;
+	return length;
+}
+
+/* The short escape of c in this context, or NULL for none. */
+static const char *short_escape(unsigned char c, enum exporter_json_context context)
+{
+	switch (c) {
+	case '"': return "\\\"";
+	case '\\': return "\\\\";
+	case '\n': return "\\n";
+	case '\t': return "\\t";
+	default: break;
+	}
+	if (context == EXPORTER_JSON_IN_SCRIPT)
+		return NULL;
+	switch (c) {
+	case '\b': return "\\b";
+	case '\f': return "\\f";
+	case '\r': return "\\r";
+	default: return NULL;
+	}
+}
+
+void exporter_json_string(FILE *out, const char *text, enum exporter_json_context context)
+{
+	if (!text) {
+		fputs("null", out);
+		return;
+	}
+	bool in_script = context == EXPORTER_JSON_IN_SCRIPT;
+	const unsigned char *cursor = (const unsigned char *)text;
+	fputc('"', out);
+	while (*cursor) {
+		unsigned char c = *cursor;
+		const char *escape = short_escape(c, context);
+		if (escape) {
+			fputs(escape, out);
+			cursor++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f || (in_script && (c == '<' || c == '>' || c == '&'))) {
+			fprintf(out, "\\u%04x", c);
+			cursor++;
+			continue;
+		}
+		size_t length = exporter_utf8_sequence_length(cursor);
+		if (length == 0) {
+			fputs("\\ufffd", out);
+			cursor++;
+		} else if (length == 3 && c == 0xe2 && cursor[1] == 0x80 &&
+		           (cursor[2] == 0xa8 || cursor[2] == 0xa9)) {
+			fputs(cursor[2] == 0xa8 ? "\\u2028" : "\\u2029", out);
+			cursor += 3;
+		} else {
+			fwrite(cursor, 1, length, out);
+			cursor += length;
+		}
+	}
+	fputc('"', out);
+}
+
+int exporter_locale_enter(struct exporter_locale *locale)
+{
+	locale->c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+	if (!locale->c_locale)
+		return -ENOMEM;
+	locale->previous = uselocale(locale->c_locale);
+	return 0;
+}
+
+void exporter_locale_leave(struct exporter_locale *locale)
+{
+	uselocale(locale->previous);
+	freelocale(locale->c_locale);
+}
+
+int exporter_finish_output(FILE *out, int error)
+{
+	if (error < 0)
+		return error;
+	if (fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
+}
+
+const memscope_summary *exporter_summary(const memscope_host *host, memscope_capture *capture)
+{
+	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
+	const memscope_summary *summary = host->summary(capture);
+	return summary ? summary : &nothing;
+}
+
+size_t exporter_stack_frames(const memscope_host *host, memscope_capture *capture,
+                             uint32_t stack, const memscope_frame **frames)
+{
+	size_t count = 0;
+	*frames = NULL;
+	if (host->stack_frames(capture, stack, frames, &count) < 0 || !*frames) {
+		*frames = NULL;
+		return 0;
+	}
+	return count;
+}
+
+int exporter_stack_ids_add(struct exporter_stack_ids *set, uint32_t id)
+{
+	if (set->count == set->capacity) {
+		size_t capacity = set->capacity ? set->capacity * 2 : 64;
+		uint32_t *ids = realloc(set->ids, capacity * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		set->ids = ids;
+		set->capacity = capacity;
+	}
+	set->ids[set->count++] = id;
+	return 0;
+}
+
+static int compare_ids(const void *left, const void *right)
+{
+	uint32_t a = *(const uint32_t *)left, b = *(const uint32_t *)right;
+	return (a > b) - (a < b);
+}
+
+void exporter_stack_ids_settle(struct exporter_stack_ids *set)
+{
+	if (set->count == 0)
+		return;
+	qsort(set->ids, set->count, sizeof(*set->ids), compare_ids);
+	size_t kept = 1;
+	for (size_t i = 1; i < set->count; i++)
+		if (set->ids[i] != set->ids[kept - 1])
+			set->ids[kept++] = set->ids[i];
+	set->count = kept;
+}
+
+void exporter_stack_ids_finish(struct exporter_stack_ids *set)
+{
+	free(set->ids);
+	*set = (struct exporter_stack_ids){ 0 };
+}
+
+const char *exporter_column_type_name(memscope_column_type type)
+{
+	switch (type) {
+	case MEMSCOPE_COLUMN_TEXT: return "text";
+	case MEMSCOPE_COLUMN_COUNT: return "count";
+	case MEMSCOPE_COLUMN_BYTES: return "bytes";
+	case MEMSCOPE_COLUMN_TIME: return "time";
+	case MEMSCOPE_COLUMN_RATIO: return "ratio";
+	case MEMSCOPE_COLUMN_STACK: return "stack";
+	}
+	return "unknown";
+}
+
+const char *exporter_severity_name(memscope_severity severity, const char *unknown)
+{
+	switch (severity) {
+	case MEMSCOPE_SEVERITY_INFO: return "info";
+	case MEMSCOPE_SEVERITY_WARNING: return "warning";
+	case MEMSCOPE_SEVERITY_PROBLEM: return "problem";
+	}
+	return unknown;
+}
