@@ -25,6 +25,7 @@
 
 #include "capture_view.h"
 #include "commands.h"
+#include "exporter_common.h"
 #include "host.h"
 #include "registry.h"
 #include "results.h"
@@ -53,64 +54,10 @@ static const struct category categories[] = {
 
 /* ---- JSON text ------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at text, 0 if none starts there. */
-static size_t utf8_length(const unsigned char *text)
-{
-	unsigned char lead = text[0];
-	size_t length;
-	unsigned char low = 0x80, high = 0xbf;
-	if (lead < 0x80)
-		return 1;
-	if (lead >= 0xc2 && lead <= 0xdf) {
-		length = 2;
-	} else if (lead >= 0xe0 && lead <= 0xef) {
-		length = 3;
-		if (lead == 0xe0)
-			low = 0xa0;
-		if (lead == 0xed)
-			high = 0x9f;
-	} else if (lead >= 0xf0 && lead <= 0xf4) {
-		length = 4;
-		if (lead == 0xf0)
-			low = 0x90;
-		if (lead == 0xf4)
-			high = 0x8f;
-	} else {
-		return 0;
-	}
-	if (text[1] < low || text[1] > high)
-		return 0;
-	for (size_t i = 2; i < length; i++)
-		if (text[i] < 0x80 || text[i] > 0xbf)
-			return 0;
-	return length;
-}
-
-/* A JSON string, or null; bytes that are not UTF-8 become U+FFFD. */
+/* A JSON string, or null: the exporters' escaping (exporter_common.h). */
 static void put_string(FILE *out, const char *text)
 {
-	if (text == NULL) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)text; *p != '\0';) {
-		if (*p == '"' || *p == '\\') {
-			fprintf(out, "\\%c", *p++);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(out, "\\u%04x", *p++);
-		} else {
-			size_t length = utf8_length(p);
-			if (length == 0) {
-				fputs("\\ufffd", out);
-				p++;
-			} else {
-				fwrite(p, 1, length, out);
-				p += length;
-			}
-		}
-	}
-	fputc('"', out);
+	exporter_json_string(out, text, EXPORTER_JSON_DOCUMENT);
 }
 
 /* ---- lifetime.json ----------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "host.h"
 #include "memscope_config.h"
 
@@ -61,20 +62,6 @@ struct plugin_registry {
 	size_t seen_capacity;
 };
 
-/* Makes room for one more element in *array.  Returns 0 or -ENOMEM. */
-static int make_room(void **array, size_t *capacity, size_t count, size_t size)
-{
-	if (count < *capacity)
-		return 0;
-	size_t wanted = *capacity ? *capacity * 2 : 8;
-	void *grown = realloc(*array, wanted * size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*capacity = wanted;
-	return 0;
-}
-
 int plugin_registry_create(struct plugin_registry **out)
 {
 	struct plugin_registry *registry = calloc(1, sizeof(*registry));
@@ -106,7 +93,7 @@ void plugin_registry_destroy(struct plugin_registry *registry)
 __attribute__((format(printf, 3, 4))) static int refuse(struct plugin_registry *registry,
                                                         const char *path, const char *format, ...)
 {
-	if (make_room((void **)&registry->refusals, &registry->refusal_capacity,
+	if (array_make_room((void **)&registry->refusals, &registry->refusal_capacity,
 	              registry->refusal_count, sizeof(*registry->refusals)) < 0)
 		return -ENOMEM;
 	char *reason;
@@ -203,7 +190,7 @@ static int provide(struct plugin_registry *registry, struct provided_list *list,
 	if (taken)
 		return refuse(registry, path, "%s '%s' is already provided by %s; this one is ignored",
 		              what, name, registry->plugins[taken->plugin].path);
-	if (make_room((void **)&list->items, &list->capacity, list->count, sizeof(*list->items)) < 0)
+	if (array_make_room((void **)&list->items, &list->capacity, list->count, sizeof(*list->items)) < 0)
 		return -ENOMEM;
 	list->items[list->count++] = (struct provided){ descriptor, name, plugin };
 	(*added)++;
@@ -215,7 +202,7 @@ static int provide(struct plugin_registry *registry, struct provided_list *list,
 static int add_plugin(struct plugin_registry *registry, const char *path, void *handle,
                       const memscope_plugin_info *info)
 {
-	if (make_room((void **)&registry->plugins, &registry->plugin_capacity,
+	if (array_make_room((void **)&registry->plugins, &registry->plugin_capacity,
 	              registry->plugin_count, sizeof(*registry->plugins)) < 0)
 		goto out_of_memory;
 	char *copy = strdup(path);
@@ -256,7 +243,7 @@ static int seen_before(struct plugin_registry *registry, const struct stat *stat
 		if (registry->seen[i].device == status->st_dev &&
 		    registry->seen[i].inode == status->st_ino)
 			return 1;
-	if (make_room((void **)&registry->seen, &registry->seen_capacity, registry->seen_count,
+	if (array_make_room((void **)&registry->seen, &registry->seen_capacity, registry->seen_count,
 	              sizeof(*registry->seen)) < 0)
 		return -ENOMEM;
 	registry->seen[registry->seen_count++] = (struct seen_file){ status->st_dev, status->st_ino };
@@ -380,7 +367,7 @@ int plugin_registry_load_directory(struct plugin_registry *registry, const char 
 	while ((entry = readdir(listing))) {
 		if (!is_shared_object_name(entry->d_name))
 			continue;
-		if (make_room((void **)&names, &capacity, count, sizeof(*names)) < 0 ||
+		if (array_make_room((void **)&names, &capacity, count, sizeof(*names)) < 0 ||
 		    !(names[count] = strdup(entry->d_name))) {
 			error = -ENOMEM;
 			goto out;

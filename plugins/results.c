@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
+
 struct memscope_table {
 	char *name;
 	char *title;
@@ -31,20 +33,6 @@ struct memscope_results {
 	size_t finding_count;
 	size_t finding_capacity;
 };
-
-/* Makes room for one more element in *array.  Returns 0 or -ENOMEM. */
-static int make_room(void **array, size_t *capacity, size_t count, size_t size)
-{
-	if (count < *capacity)
-		return 0;
-	size_t wanted = *capacity ? *capacity * 2 : 8;
-	void *grown = realloc(*array, wanted * size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*capacity = wanted;
-	return 0;
-}
 
 /* NULL stays NULL: a text cell or title a plugin left out. */
 static int copy_text(const char *text, char **out)
@@ -116,7 +104,7 @@ memscope_table *results_table_begin(memscope_results *results, const char *name,
 	for (size_t i = 0; i < column_count; i++)
 		if (!columns[i].name || !known_column_type(columns[i].type))
 			return NULL;
-	if (make_room((void **)&results->tables, &results->table_capacity, results->table_count,
+	if (array_make_room((void **)&results->tables, &results->table_capacity, results->table_count,
 	              sizeof(*results->tables)) < 0)
 		return NULL;
 
@@ -182,7 +170,7 @@ int results_finding(memscope_results *results, memscope_severity severity, const
 	if (!results || !text || severity < MEMSCOPE_SEVERITY_INFO ||
 	    severity > MEMSCOPE_SEVERITY_PROBLEM)
 		return -EINVAL;
-	if (make_room((void **)&results->findings, &results->finding_capacity,
+	if (array_make_room((void **)&results->findings, &results->finding_capacity,
 	              results->finding_count, sizeof(*results->findings)) < 0)
 		return -ENOMEM;
 	char *copy;
