@@ -10,6 +10,7 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include "own_arena.h"
 #include "timeline.h"
 
 static ssize_t read_file(const char *path, char *buffer, size_t size)
@@ -34,17 +35,26 @@ static uint64_t jemalloc_stat(const char *name)
 	return value;
 }
 
+/* total - part, never below zero: the figures are read one after another. */
+static uint64_t less(uint64_t total, uint64_t part)
+{
+	return total > part ? total - part : 0;
+}
+
 static void read_jemalloc(struct capture_sample *sample)
 {
 	/* jemalloc's statistics are a snapshot refreshed by bumping the epoch. */
 	uint64_t epoch = 1;
 	size_t size = sizeof epoch;
 	mallctl("epoch", &epoch, &size, &epoch, size);
-	sample->jemalloc_allocated = jemalloc_stat("stats.allocated");
-	sample->jemalloc_active = jemalloc_stat("stats.active");
-	sample->jemalloc_resident = jemalloc_stat("stats.resident");
-	sample->jemalloc_mapped = jemalloc_stat("stats.mapped");
-	sample->jemalloc_retained = jemalloc_stat("stats.retained");
+	/* The program's figures: memscope's own arena taken off. */
+	struct own_arena_stats own;
+	own_arena_stats(&own);
+	sample->jemalloc_allocated = less(jemalloc_stat("stats.allocated"), own.allocated);
+	sample->jemalloc_active = less(jemalloc_stat("stats.active"), own.active);
+	sample->jemalloc_resident = less(jemalloc_stat("stats.resident"), own.resident);
+	sample->jemalloc_mapped = less(jemalloc_stat("stats.mapped"), own.mapped);
+	sample->jemalloc_retained = less(jemalloc_stat("stats.retained"), own.retained);
 }
 
 static void read_rss_and_threads(struct capture_sample *sample)

@@ -1,5 +1,6 @@
 /* timeline.h - one sample of the process's memory and CPU: RSS, jemalloc's
- * allocated/active/resident/mapped/retained, CPU time, threads, I/O.  The
+ * allocated/active/resident/mapped/retained (without memscope's own arena,
+ * own_arena.h), CPU time, threads, I/O.  The
  * heap fields are left for the event store, which knows the live set.
  * Called from the tracker's writer thread every interval. */
 #ifndef MEMSCOPE_TIMELINE_H

@@ -29,6 +29,7 @@
 #include "event_store.h"
 #include "guard.h"
 #include "modules.h"
+#include "own_arena.h"
 #include "timeline.h"
 #include "tracker_internal.h"
 
@@ -102,6 +103,9 @@ static void *writer_main(void *argument)
 	uint64_t next_sample = 0, next_flush = FLUSH_INTERVAL_NS, next_module_check = 0;
 
 	guard_raise();
+	/* What this thread allocates is memscope's: keep it out of the
+	 * program's jemalloc figures. */
+	own_arena_enter();
 	prctl(PR_SET_NAME, "memscope-writer");
 	while (!atomic_load(&tracker->writer_stop)) {
 		uint64_t consumed = event_store_drain(tracker->store);
@@ -308,6 +312,7 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *config, memsc
 		return error;
 
 	guard_raise();
+	uint32_t program_arena = own_arena_enter();
 	memscope_tracker *tracker = calloc(1, sizeof *tracker);
 	error = -ENOMEM;
 	if (tracker == NULL)
@@ -347,6 +352,7 @@ fail:
 		fprintf(stderr, "memscope: %s\n", message);
 	memscope_tracker_destroy(tracker);
 out:
+	own_arena_leave(program_arena);
 	guard_lower();
 	return error;
 }
