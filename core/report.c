@@ -992,6 +992,24 @@ int report_write_text(const struct report *report, FILE *out)
 /* The summary of a capture that ended cleanly, from its trailer alone: a
  * big capture's summary is then instant.  Returns 0, or -ENOENT when the
  * capture has no trailer to go by. */
+/* The summary's lines of totals, from the writer's trailer or from a
+ * replay (which fills a trailer's fields the same way); leaked says how the
+ * blocks live at the end are named. */
+static void print_summary_totals(FILE *out, const struct capture_trailer *totals,
+                                 const char *leaked)
+{
+	fprintf(out, "memscope: %s, %s, %s requested\n",
+	        counted(totals->allocations, "allocation").text,
+	        counted(totals->frees, "free").text, bytes_text(totals->allocated_bytes).text);
+	fprintf(out, "memscope: peak %s live at %s\n", bytes_text(totals->peak_bytes).text,
+	        time_text(totals->peak_time_ns).text);
+	if (totals->live_blocks == 0)
+		fputs("memscope: no leaks: every block was freed\n", out);
+	else
+		fprintf(out, "memscope: %s %s, %s\n", leaked, counted(totals->live_blocks, "block").text,
+		        bytes_text(totals->live_bytes).text);
+}
+
 static int print_summary_from_trailer(const char *path, FILE *out)
 {
 	struct capture_reader *reader;
@@ -1003,16 +1021,7 @@ static int print_summary_from_trailer(const char *path, FILE *out)
 	capture_reader_destroy(reader);
 	if (error < 0)
 		return -ENOENT;
-	fprintf(out, "memscope: %s, %s, %s requested\n",
-	        counted(trailer.allocations, "allocation").text,
-	        counted(trailer.frees, "free").text, bytes_text(trailer.allocated_bytes).text);
-	fprintf(out, "memscope: peak %s live at %s\n", bytes_text(trailer.peak_bytes).text,
-	        time_text(trailer.peak_time_ns).text);
-	if (trailer.live_blocks == 0)
-		fputs("memscope: no leaks: every block was freed\n", out);
-	else
-		fprintf(out, "memscope: leaked %s, %s\n", counted(trailer.live_blocks, "block").text,
-		        bytes_text(trailer.live_bytes).text);
+	print_summary_totals(out, &trailer, "leaked");
 	if (trailer.lost_events > 0)
 		fprintf(out, "memscope: warning: %s events could not be recorded: the numbers are "
 		        "lower bounds\n", grouped(trailer.lost_events).text);
@@ -1036,18 +1045,17 @@ int report_print_summary(const char *path, const struct replay_progress *progres
 		return error;
 	}
 	const struct replay_totals *totals = &replay->totals;
-	fprintf(out, "memscope: %s, %s, %s requested\n",
-	        counted(totals->allocations, "allocation").text,
-	        counted(totals->frees, "free").text, bytes_text(totals->allocated_bytes).text);
-	fprintf(out, "memscope: peak %s live at %s\n", bytes_text(totals->peak_bytes).text,
-	        time_text(totals->peak_time_ns).text);
-	if (totals->live_blocks == 0)
-		fputs("memscope: no leaks: every block was freed\n", out);
-	else
-		fprintf(out, "memscope: %s %s, %s\n",
-		        replay->has_trailer ? "leaked" : "still live at the end:",
-		        counted(totals->live_blocks, "block").text,
-		        bytes_text(totals->live_bytes).text);
+	struct capture_trailer replayed = {
+		.allocations = totals->allocations,
+		.frees = totals->frees,
+		.allocated_bytes = totals->allocated_bytes,
+		.peak_bytes = totals->peak_bytes,
+		.peak_time_ns = totals->peak_time_ns,
+		.live_blocks = totals->live_blocks,
+		.live_bytes = totals->live_bytes,
+	};
+	print_summary_totals(out, &replayed,
+	                     replay->has_trailer ? "leaked" : "still live at the end:");
 
 	char **warnings = NULL;
 	size_t warning_count = 0;
