@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #define CAPTURE_FORMAT_MAJOR 1
-#define CAPTURE_FORMAT_MINOR 0
+#define CAPTURE_FORMAT_MINOR 1
 #define CAPTURE_MAX_BUILD_ID 64
 #define CAPTURE_MAX_SEGMENTS 16
 
@@ -64,6 +64,8 @@ enum capture_record_type {
 	CAPTURE_RECORD_TAG,        /* a block named by the program */
 	CAPTURE_RECORD_SAMPLE,     /* a timeline sample */
 	CAPTURE_RECORD_TRAILER,    /* totals, written at a clean end */
+	CAPTURE_RECORD_SAMPLING,   /* (minor 1) from here on, allocations are sampled */
+	CAPTURE_RECORD_TRACKING,   /* (minor 1) the backend's tracking counters so far */
 };
 
 struct capture_info {
@@ -170,6 +172,32 @@ struct capture_trailer {
 	uint64_t live_bytes;
 	uint64_t events;           /* events written */
 	uint64_t lost_events;      /* events that could not be recorded */
+	/* Minor 1: the sampling interval in force at the end, 0 for a capture
+	 * of every event.  When it is not 0, the counts and bytes above are
+	 * estimates (each sampled block weighted, see sampling.h), rounded. */
+	uint64_t sample_interval;
+};
+
+/* Written before the first event of a sampling backend, and again whenever
+ * the interval changes: every ALLOC and EXPAND after it, up to the next
+ * SAMPLING record, was picked by a Poisson process over allocated bytes with
+ * this mean interval, and stands for sample_weight(size, interval) blocks of
+ * its size (sampling.h).  FREE records are written for sampled blocks only. */
+struct capture_sampling {
+	uint64_t time_ns;
+	uint64_t interval;         /* mean bytes between samples; 0 or 1: every allocation */
+	uint64_t seed;             /* of the samplers' random numbers */
+};
+
+/* The backend's own counters, cumulative since the capture started: written
+ * every second and at the end, so the last one read is the latest. */
+struct capture_tracking {
+	uint64_t time_ns;
+	uint64_t attempts;         /* events the backend tried to record */
+	uint64_t successes;        /* recorded */
+	uint64_t misses;           /* dropped: no room left in the thread's buffers, or lost */
+	uint64_t waits;            /* times a thread waited for room (the exact backend waits) */
+	uint64_t growths;          /* times a thread's buffer was grown because it was full */
 };
 
 struct capture_record {
@@ -185,6 +213,8 @@ struct capture_record {
 		struct capture_tag tag;
 		struct capture_sample sample;
 		struct capture_trailer trailer;
+		struct capture_sampling sampling;
+		struct capture_tracking tracking;
 	} u;
 };
 

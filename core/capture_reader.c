@@ -724,6 +724,25 @@ static void decode_trailer(struct parser *parser, struct capture_trailer *traile
 	trailer->live_bytes = get_varint(parser);
 	trailer->events = get_varint(parser);
 	trailer->lost_events = get_varint(parser);
+	/* Appended in minor 1: a minor 0 trailer ends here. */
+	trailer->sample_interval = parser->p < parser->end ? get_varint(parser) : 0;
+}
+
+static void decode_sampling(struct parser *parser, struct capture_sampling *sampling)
+{
+	sampling->time_ns = get_varint(parser);
+	sampling->interval = get_varint(parser);
+	sampling->seed = get_varint(parser);
+}
+
+static void decode_tracking(struct parser *parser, struct capture_tracking *tracking)
+{
+	tracking->time_ns = get_varint(parser);
+	tracking->attempts = get_varint(parser);
+	tracking->successes = get_varint(parser);
+	tracking->misses = get_varint(parser);
+	tracking->waits = get_varint(parser);
+	tracking->growths = get_varint(parser);
 }
 
 /* Decodes the record at the cursor into *record.  Returns 1, 0 for a record
@@ -781,6 +800,12 @@ static int decode_record(struct capture_reader *reader, struct capture_record *r
 			break;
 		case CAPTURE_RECORD_TRAILER:
 			decode_trailer(&parser, &record->u.trailer);
+			break;
+		case CAPTURE_RECORD_SAMPLING:
+			decode_sampling(&parser, &record->u.sampling);
+			break;
+		case CAPTURE_RECORD_TRACKING:
+			decode_tracking(&parser, &record->u.tracking);
 			break;
 		default:
 			known = 0;

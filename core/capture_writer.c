@@ -494,7 +494,7 @@ static int add_sample(struct capture_writer *writer, const struct capture_sample
 
 static int add_trailer(struct capture_writer *writer, const struct capture_trailer *trailer)
 {
-	int err = reserve_framed(writer, 10 * VARINT_MAX_BYTES);
+	int err = reserve_framed(writer, 11 * VARINT_MAX_BYTES);
 	if (err < 0)
 		return err;
 	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_TRAILER);
@@ -508,6 +508,36 @@ static int add_trailer(struct capture_writer *writer, const struct capture_trail
 	p += varint_encode(p, trailer->live_bytes);
 	p += varint_encode(p, trailer->events);
 	p += varint_encode(p, trailer->lost_events);
+	p += varint_encode(p, trailer->sample_interval);
+	end_framed(writer, p);
+	return 0;
+}
+
+static int add_sampling(struct capture_writer *writer, const struct capture_sampling *sampling)
+{
+	int err = reserve_framed(writer, 3 * VARINT_MAX_BYTES);
+	if (err < 0)
+		return err;
+	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_SAMPLING);
+	p += varint_encode(p, sampling->time_ns);
+	p += varint_encode(p, sampling->interval);
+	p += varint_encode(p, sampling->seed);
+	end_framed(writer, p);
+	return 0;
+}
+
+static int add_tracking(struct capture_writer *writer, const struct capture_tracking *tracking)
+{
+	int err = reserve_framed(writer, 6 * VARINT_MAX_BYTES);
+	if (err < 0)
+		return err;
+	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_TRACKING);
+	p += varint_encode(p, tracking->time_ns);
+	p += varint_encode(p, tracking->attempts);
+	p += varint_encode(p, tracking->successes);
+	p += varint_encode(p, tracking->misses);
+	p += varint_encode(p, tracking->waits);
+	p += varint_encode(p, tracking->growths);
 	end_framed(writer, p);
 	return 0;
 }
@@ -540,6 +570,10 @@ int capture_writer_add(struct capture_writer *writer, const struct capture_recor
 		return add_sample(writer, &record->u.sample);
 	case CAPTURE_RECORD_TRAILER:
 		return add_trailer(writer, &record->u.trailer);
+	case CAPTURE_RECORD_SAMPLING:
+		return add_sampling(writer, &record->u.sampling);
+	case CAPTURE_RECORD_TRACKING:
+		return add_tracking(writer, &record->u.tracking);
 	}
 	return -EINVAL;
 }

@@ -57,9 +57,14 @@ typedef struct memscope_config {
 	                                   in an anonymous file until write_capture */
 	const char *program_name;       /* recorded in the capture; NULL: the process's name */
 	memscope_capture_kind capture;
+	/* Since version 2; read by the lockfree backend only. */
+	uint64_t sample_interval;       /* mean bytes between samples (default 512 KiB);
+	                                   1: every allocation */
+	uint64_t sample_seed;           /* of the sampler's random numbers; 0: a new one each run */
 } memscope_config;
 
-#define MEMSCOPE_CONFIG_VERSION 1
+/* Version 1 (without the sampling fields) is still accepted. */
+#define MEMSCOPE_CONFIG_VERSION 2
 #define MEMSCOPE_MAX_STACK_DEPTH 128
 
 /* Totals since the tracker started. */
@@ -80,7 +85,31 @@ typedef struct memscope_stats {
 
 #define MEMSCOPE_STATS_VERSION 1
 
-/* Fills *config with defaults: exact backend, depth 64, 10 ms timeline. */
+/* How complete the record is: what the backend tried to record, what it
+ * did, and what it had to drop.  A backend that samples counts only the
+ * allocations its sampler picked (and their frees) as attempts. */
+typedef struct memscope_tracking_stats {
+	uint32_t version;               /* MEMSCOPE_TRACKING_STATS_VERSION, set by the caller */
+	uint32_t reserved;
+	uint64_t attempts;              /* events the backend tried to record */
+	uint64_t successes;             /* events recorded */
+	uint64_t misses;                /* events dropped (no room within the buffers' bound) or lost */
+	uint64_t waits;                 /* times a thread waited for room: the exact backend
+	                                   waits rather than drop; lockfree never waits */
+	uint64_t buffer_growths;        /* times a thread's buffer grew because it was full */
+	double completeness;            /* successes / attempts; 1 when nothing was attempted */
+	double drop_rate;               /* misses / attempts */
+	double contention_rate;         /* waits / attempts */
+	uint64_t sample_interval;       /* mean bytes between samples; 0: every event is seen */
+} memscope_tracking_stats;
+
+#define MEMSCOPE_TRACKING_STATS_VERSION 1
+
+/* Below this completeness, reports and `memscope run` warn. */
+#define MEMSCOPE_COMPLETENESS_WARNING 0.95
+
+/* Fills *config with defaults: exact backend, depth 64, 10 ms timeline,
+ * a 512 KiB sampling interval (for the lockfree backend), a new seed. */
 MEMSCOPE_EXPORT void memscope_config_init(memscope_config *config);
 
 /* Creates and starts a tracker.  Returns NULL on failure and prints why on
@@ -103,8 +132,16 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker);
 MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker);
 
 /* Copies the totals, up to date with every call made before this one, into
- * *stats (whose version the caller sets).  Returns 0 or -EINVAL. */
+ * *stats (whose version the caller sets).  With a sampling backend they are
+ * estimates (every sampled block weighted by the inverse of its chance of
+ * being picked), rounded.  Returns 0 or -EINVAL. */
 MEMSCOPE_EXPORT int memscope_tracker_get_stats(memscope_tracker *tracker, memscope_stats *stats);
+
+/* Copies the backend's tracking counters, up to date with every call made
+ * before this one, into *stats (whose version the caller sets).  Returns 0
+ * or -EINVAL. */
+MEMSCOPE_EXPORT int memscope_tracker_get_tracking_stats(memscope_tracker *tracker,
+                                                        memscope_tracking_stats *stats);
 
 /* Names the live heap block at address: it shows under this name, type and
  * source line in reports.  Returns 0, -EINVAL (NULL), -ENOENT (not tracking). */

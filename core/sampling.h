@@ -1,0 +1,31 @@
+/* sampling.h - what one sampled block stands for.
+ *
+ * A sampling backend picks allocations with a Poisson process over
+ * allocated bytes: a point falls, on average, every `interval` bytes, and
+ * an allocation is recorded when at least one point falls inside it.  An
+ * allocation of size bytes is then picked with probability
+ * 1 - exp(-size / interval), and counting each picked one as
+ * 1 / (1 - exp(-size / interval)) blocks (its weight) makes every sum over
+ * sampled blocks (allocations, bytes, bytes live at any moment, per stack)
+ * an unbiased estimate of the true sum.  A block of 0 bytes counts as 1
+ * byte, as the samplers count it.  An interval of 0 or 1 means every
+ * allocation is recorded: weight 1.
+ */
+#ifndef MEMSCOPE_SAMPLING_H
+#define MEMSCOPE_SAMPLING_H
+
+#include <math.h>
+#include <stdint.h>
+
+#define SAMPLING_DEFAULT_INTERVAL (512u * 1024u)
+
+static inline double sample_weight(uint64_t size, uint64_t interval)
+{
+	if (interval <= 1)
+		return 1.0;
+	double bytes = size != 0 ? (double)size : 1.0;
+	/* -expm1(-x) is 1 - exp(-x) without losing the small x's digits. */
+	return 1.0 / -expm1(-bytes / (double)interval);
+}
+
+#endif
