@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "event_store.h"
 
 int backend_create(memscope_backend_kind kind, struct backend **out, const char **message)
 {
@@ -11,13 +12,12 @@ int backend_create(memscope_backend_kind kind, struct backend **out, const char 
 	case MEMSCOPE_BACKEND_EXACT:
 		return exact_backend_create(out);
 	case MEMSCOPE_BACKEND_LOCKFREE:
-		*message = "the lockfree backend is not built yet; use --backend exact";
-		return -ENOTSUP;
+		return lockfree_backend_create(out);
 	case MEMSCOPE_BACKEND_ASYNC:
-		*message = "the async backend is not built yet; use --backend exact";
+		*message = "the async backend is not built yet; use --backend exact or lockfree";
 		return -ENOTSUP;
 	case MEMSCOPE_BACKEND_HYBRID:
-		*message = "the hybrid backend is not built yet; use --backend exact";
+		*message = "the hybrid backend is not built yet; use --backend exact or lockfree";
 		return -ENOTSUP;
 	}
 	*message = "unknown backend";
@@ -51,4 +51,22 @@ int backend_task_switch(struct backend *backend, uint64_t task)
 		return -ENOTSUP;
 	backend->ops->task_switch(backend, task);
 	return 0;
+}
+
+int backend_on_early(struct backend *backend, const struct heap_event *event, const uint64_t *ips,
+                     int depth)
+{
+	if (backend == NULL || backend->ops->version < 2 || backend->ops->on_early == NULL)
+		return -ENOTSUP;
+	backend->ops->on_early(backend, event, ips, depth);
+	return 0;
+}
+
+void backend_stats_from_store(const struct store_totals *totals, struct backend_stats *out)
+{
+	out->successes = totals->events + totals->untracked_frees;
+	out->misses = totals->lost_events + totals->dropped_events;
+	out->attempts = out->successes + out->misses;
+	out->waits = totals->producer_waits;
+	out->growths = totals->ring_growths;
 }

@@ -7,6 +7,14 @@
  * no syscalls, no allocation in their common case.  Optional slots are
  * called only through the backend_* helpers below, which check the
  * version and NULL and return -ENOTSUP otherwise.
+ *
+ * A backend that samples (lockfree) starts the sampler (sampler.h) when it
+ * opens.  While the sampler runs, capture sources call on_alloc only for the
+ * allocations sampler_pick() picks, and on_free only for addresses
+ * sampled_set_may_contain() lets through (sampled_set.h): the test that
+ * skips everything else is inline, in the capture source, and costs a few
+ * loads.  They call on_expand for every in-place resize; the backend sorts
+ * those out itself.
  */
 #ifndef MEMSCOPE_BACKEND_H
 #define MEMSCOPE_BACKEND_H
@@ -35,12 +43,21 @@ struct heap_event {
 	size_t old_usable;          /* expand only */
 };
 
-/* Counters every backend keeps about itself (since version 1). */
+/* How complete the backend's record is (memscope_tracking_stats). */
 struct backend_stats {
-	uint64_t events_seen;
-	uint64_t events_recorded;
-	uint64_t events_lost;
+	uint64_t attempts;          /* events it tried to record */
+	uint64_t successes;         /* recorded */
+	uint64_t misses;            /* dropped or lost */
+	uint64_t waits;             /* times a thread waited for room */
+	uint64_t growths;           /* times a thread's buffer grew */
 };
+
+struct store_totals;
+
+/* The figures the event store keeps for every backend: an event counts as
+ * recorded once the consumer has handled it (a free of a block from before
+ * tracking included), as missed when dropped or lost. */
+void backend_stats_from_store(const struct store_totals *totals, struct backend_stats *out);
 
 struct backend;
 
@@ -59,9 +76,15 @@ struct backend_ops {
 	void (*task_switch)(struct backend *backend, uint64_t task);
 	int (*flush)(struct backend *backend);
 	int (*stats)(struct backend *backend, struct backend_stats *out);
+
+	/* Optional, since version 2: an event from before the tracker started,
+	 * with the stack taken then.  Without it, such events are recorded as
+	 * they are. */
+	void (*on_early)(struct backend *backend, const struct heap_event *event,
+	                 const uint64_t *ips, int depth);
 };
 
-#define BACKEND_OPS_VERSION 1
+#define BACKEND_OPS_VERSION 2
 
 /* Every backend embeds this first. */
 struct backend {
@@ -78,8 +101,12 @@ void backend_destroy(struct backend *backend);
 int backend_flush(struct backend *backend);
 int backend_stats(struct backend *backend, struct backend_stats *out);
 int backend_task_switch(struct backend *backend, uint64_t task);
+/* Returns -ENOTSUP when the backend has no on_early slot. */
+int backend_on_early(struct backend *backend, const struct heap_event *event, const uint64_t *ips,
+                     int depth);
 
 /* The backends built so far. */
 int exact_backend_create(struct backend **out);
+int lockfree_backend_create(struct backend **out);
 
 #endif

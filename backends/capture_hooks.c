@@ -27,6 +27,8 @@
 #include "capture.h"
 #include "capture_source.h"
 #include "guard.h"
+#include "sampled_set.h"
+#include "sampler.h"
 
 enum jemalloc_hook_alloc {
 	JE_HOOK_ALLOC_MALLOC,
@@ -122,12 +124,15 @@ static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, 
 		return;
 	if (result == NULL || (unsigned)type >= sizeof alloc_kinds / sizeof alloc_kinds[0])
 		return;
+	size_t size = requested_size(type, args_raw);
+	if (sampler_running() && !sampler_pick(size))
+		return;
 	guard_raise();
 	struct heap_event event = {
 		.type = HEAP_EVENT_ALLOC,
 		.kind = alloc_kinds[type],
 		.address = (uintptr_t)result,
-		.size = requested_size(type, args_raw),
+		.size = size,
 		.usable = sallocx(result, 0),
 	};
 	sink->ops->on_alloc(sink, &event);
@@ -139,6 +144,8 @@ static void on_dalloc(void *extra, int type, void *address, uintptr_t args_raw[3
 	if (!atomic_load_explicit(&enabled, memory_order_relaxed) || guard_raised())
 		return;
 	if (address == NULL || (unsigned)type >= sizeof dalloc_kinds / sizeof dalloc_kinds[0])
+		return;
+	if (sampler_running() && !sampled_set_may_contain((uintptr_t)address))
 		return;
 	guard_raise();
 	struct heap_event event = {

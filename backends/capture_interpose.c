@@ -29,6 +29,8 @@
 #include "capture_interpose.h"
 #include "capture_source.h"
 #include "guard.h"
+#include "sampled_set.h"
+#include "sampler.h"
 #include "stack_capture.h"
 
 static struct backend *sink;
@@ -145,6 +147,34 @@ static inline bool recording(void)
 	return atomic_load_explicit(&enabled, memory_order_relaxed) || keeping_early();
 }
 
+/* Whether an allocation of size bytes is reported: every one, or, while a
+ * sampling backend runs, the ones the sampler picks.  Before the tracker
+ * starts, every one is kept: the backend samples them when it gets them. */
+static inline bool reporting_alloc(size_t size)
+{
+	if (guard_raised())
+		return false;
+	if (atomic_load_explicit(&enabled, memory_order_relaxed))
+		return !sampler_running() || sampler_pick(size);
+	return keeping_early();
+}
+
+/* Whether the free of block is reported: every one, or, while a sampling
+ * backend runs, those of blocks it may have sampled. */
+static inline bool reporting_free(const void *block)
+{
+	if (guard_raised())
+		return false;
+	if (atomic_load_explicit(&enabled, memory_order_relaxed))
+		return !sampler_running() || sampled_set_may_contain((uintptr_t)block);
+	return keeping_early();
+}
+
+static inline bool sampling(void)
+{
+	return atomic_load_explicit(&enabled, memory_order_relaxed) && sampler_running();
+}
+
 /* To the backend, or, before the tracker starts, to the early log. */
 static void deliver(const struct heap_event *event)
 {
@@ -195,42 +225,44 @@ static inline size_t at_least_one(size_t size)
 	return size != 0 ? size : 1;
 }
 
-static void *allocate(size_t size, int flags, uint32_t kind)
+static void *allocate(size_t size, int flags, uint32_t kind, bool reported)
 {
 	void *block = mallocx(at_least_one(size), flags);
 	if (block == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (recording())
+	if (reported)
 		report_alloc(block, size, nallocx(at_least_one(size), flags), kind);
 	return block;
 }
 
 void *interpose_malloc(size_t size)
 {
-	if (next.malloc != NULL && !recording())
+	bool reported = reporting_alloc(size);
+	if (next.malloc != NULL && !reported)
 		return next.malloc(size);
-	return allocate(size, 0, CAPTURE_KIND_MALLOC);
+	return allocate(size, 0, CAPTURE_KIND_MALLOC, reported);
 }
 
 void *interpose_calloc(size_t count, size_t size)
 {
-	if (next.calloc != NULL && !recording())
-		return next.calloc(count, size);
 	size_t total;
 	if (__builtin_mul_overflow(count, size, &total)) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	return allocate(total, MALLOCX_ZERO, CAPTURE_KIND_CALLOC);
+	bool reported = reporting_alloc(total);
+	if (next.calloc != NULL && !reported)
+		return next.calloc(count, size);
+	return allocate(total, MALLOCX_ZERO, CAPTURE_KIND_CALLOC, reported);
 }
 
 void interpose_free(void *block)
 {
 	if (block == NULL)
 		return;
-	if (recording()) {
+	if (reporting_free(block)) {
 		report_free(block, CAPTURE_KIND_FREE);
 	} else if (next.free != NULL) {
 		next.free(block);
@@ -239,15 +271,41 @@ void interpose_free(void *block)
 	dallocx(block, 0);
 }
 
+/* realloc while sampling: the old block's free (if it was sampled), then
+ * the new block, picked on its own size, as the sampler sees a resize. */
+static void *realloc_sampled(void *block, size_t size)
+{
+	bool picked = sampler_pick(size);
+	if (block == NULL)
+		return allocate(size, 0, CAPTURE_KIND_REALLOC, picked);
+	bool was_sampled = sampled_set_may_contain((uintptr_t)block);
+	if (!was_sampled && !picked)
+		return rallocx(block, size, 0);
+	/* Before rallocx, which may hand the address to another thread.  If
+	 * rallocx then fails, the old block lives on untracked. */
+	if (was_sampled)
+		report_free(block, CAPTURE_KIND_REALLOC);
+	void *result = rallocx(block, size, 0);
+	if (result == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (picked)
+		report_alloc(result, size, sallocx(result, 0), CAPTURE_KIND_REALLOC);
+	return result;
+}
+
 void *interpose_realloc(void *block, size_t size)
 {
 	if (next.realloc != NULL && !recording())
 		return next.realloc(block, size);
+	if (sampling() && size != 0)
+		return realloc_sampled(block, size);
 	if (block == NULL)
-		return allocate(size, 0, CAPTURE_KIND_REALLOC);
+		return allocate(size, 0, CAPTURE_KIND_REALLOC, recording());
 	if (size == 0) {
 		/* glibc's realloc(p, 0) frees p and returns NULL. */
-		if (recording())
+		if (reporting_free(block))
 			report_free(block, CAPTURE_KIND_REALLOC);
 		dallocx(block, 0);
 		return NULL;
@@ -293,12 +351,13 @@ static bool power_of_two(size_t value)
 
 int interpose_posix_memalign(void **result, size_t alignment, size_t size)
 {
-	if (next.posix_memalign != NULL && !recording())
+	bool reported = reporting_alloc(size);
+	if (next.posix_memalign != NULL && !reported)
 		return next.posix_memalign(result, alignment, size);
 	if (!power_of_two(alignment) || alignment % sizeof(void *) != 0)
 		return EINVAL;
 	int saved = errno;
-	void *block = allocate(size, MALLOCX_ALIGN(alignment), CAPTURE_KIND_POSIX_MEMALIGN);
+	void *block = allocate(size, MALLOCX_ALIGN(alignment), CAPTURE_KIND_POSIX_MEMALIGN, reported);
 	errno = saved;
 	if (block == NULL)
 		return ENOMEM;
@@ -308,18 +367,20 @@ int interpose_posix_memalign(void **result, size_t alignment, size_t size)
 
 void *interpose_aligned_alloc(size_t alignment, size_t size)
 {
-	if (next.aligned_alloc != NULL && !recording())
+	bool reported = reporting_alloc(size);
+	if (next.aligned_alloc != NULL && !reported)
 		return next.aligned_alloc(alignment, size);
 	if (!power_of_two(alignment)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return allocate(size, MALLOCX_ALIGN(alignment), CAPTURE_KIND_ALIGNED_ALLOC);
+	return allocate(size, MALLOCX_ALIGN(alignment), CAPTURE_KIND_ALIGNED_ALLOC, reported);
 }
 
 void *interpose_memalign(size_t alignment, size_t size)
 {
-	if (next.memalign != NULL && !recording())
+	bool reported = reporting_alloc(size);
+	if (next.memalign != NULL && !reported)
 		return next.memalign(alignment, size);
 	/* glibc rounds an alignment that is not a power of two up to one. */
 	size_t rounded = sizeof(void *);
@@ -329,21 +390,24 @@ void *interpose_memalign(size_t alignment, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return allocate(size, MALLOCX_ALIGN(rounded), CAPTURE_KIND_MEMALIGN);
+	return allocate(size, MALLOCX_ALIGN(rounded), CAPTURE_KIND_MEMALIGN, reported);
 }
 
 void *interpose_valloc(size_t size)
 {
-	if (next.valloc != NULL && !recording())
+	bool reported = reporting_alloc(size);
+	if (next.valloc != NULL && !reported)
 		return next.valloc(size);
-	return allocate(size, MALLOCX_ALIGN((size_t)sysconf(_SC_PAGESIZE)), CAPTURE_KIND_VALLOC);
+	return allocate(size, MALLOCX_ALIGN((size_t)sysconf(_SC_PAGESIZE)), CAPTURE_KIND_VALLOC,
+	                reported);
 }
 
 void *interpose_pvalloc(size_t size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t rounded = (size + page - 1) & ~(page - 1);
-	return allocate(rounded ? rounded : page, MALLOCX_ALIGN(page), CAPTURE_KIND_VALLOC);
+	size_t bytes = rounded ? rounded : page;
+	return allocate(bytes, MALLOCX_ALIGN(page), CAPTURE_KIND_VALLOC, reporting_alloc(bytes));
 }
 
 size_t interpose_usable_size(void *block)

@@ -68,9 +68,7 @@ static int exact_stats(struct backend *backend, struct backend_stats *out)
 	struct exact_backend *exact = (struct exact_backend *)backend;
 	struct store_totals totals;
 	event_store_totals(exact->store, &totals);
-	out->events_recorded = totals.events;
-	out->events_lost = totals.lost_events;
-	out->events_seen = totals.events + totals.lost_events;
+	backend_stats_from_store(&totals, out);
 	return 0;
 }
 

@@ -38,16 +38,18 @@ static bool ours(void)
 	return tracker != NULL && getpid() == tracker_pid;
 }
 
-static unsigned long parse_number(const char *name, unsigned long fallback, unsigned long max)
+static unsigned long long parse_number(const char *name, unsigned long long fallback,
+                                       unsigned long long max)
 {
 	const char *text = getenv(name);
 	if (text == NULL || *text == '\0')
 		return fallback;
 	char *end;
 	errno = 0;
-	unsigned long value = strtoul(text, &end, 10);
+	unsigned long long value = strtoull(text, &end, 10);
 	if (errno != 0 || *end != '\0' || value > max) {
-		fprintf(stderr, "memscope: ignoring %s=%s (expected a number up to %lu)\n", name, text, max);
+		fprintf(stderr, "memscope: ignoring %s=%s (expected a number up to %llu)\n", name, text,
+		        max);
 		return fallback;
 	}
 	return value;
@@ -87,6 +89,8 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_STACK_DEPTH);
 	unsetenv(MEMSCOPE_ENV_TIMELINE_MS);
 	unsetenv(MEMSCOPE_ENV_CAPTURE);
+	unsetenv(MEMSCOPE_ENV_SAMPLE_INTERVAL);
+	unsetenv(MEMSCOPE_ENV_SAMPLE_SEED);
 }
 
 /* A traced child's file: memscope.<program>.<pid>.memscope beside the root's. */
@@ -160,6 +164,9 @@ static void start_tracing(void)
 		config.stack_depth = 1;
 	config.timeline_interval_ms = (uint32_t)parse_number(MEMSCOPE_ENV_TIMELINE_MS,
 	                                                     config.timeline_interval_ms, 60000);
+	config.sample_interval = parse_number(MEMSCOPE_ENV_SAMPLE_INTERVAL, config.sample_interval,
+	                                      UINT64_MAX);
+	config.sample_seed = parse_number(MEMSCOPE_ENV_SAMPLE_SEED, 0, UINT64_MAX);
 	char *path = is_root ? strdup(output) : child_output_path(output);
 	if (!following)
 		forget_environment();

@@ -22,5 +22,9 @@
 #define MEMSCOPE_ENV_TIMELINE_MS "MEMSCOPE_TIMELINE_MS"
 /* Capture source: hooks or interpose (default: interpose). */
 #define MEMSCOPE_ENV_CAPTURE "MEMSCOPE_CAPTURE"
+/* The lockfree backend's mean sampling interval in bytes (decimal). */
+#define MEMSCOPE_ENV_SAMPLE_INTERVAL "MEMSCOPE_SAMPLE_INTERVAL"
+/* The seed of its sampler (decimal); unset: a new one each run. */
+#define MEMSCOPE_ENV_SAMPLE_SEED "MEMSCOPE_SAMPLE_SEED"
 
 #endif

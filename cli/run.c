@@ -60,6 +60,8 @@ struct run_options {
 	bool quiet;
 	long stack_depth;
 	long timeline_ms;
+	uint64_t sample_interval;	/* bytes, or 0 for the backend's default */
+	const char *sample_seed;	/* as given (checked), or NULL */
 	int program_index;	/* where the program's own argv starts */
 };
 
@@ -115,7 +117,11 @@ static void print_usage(FILE *out)
 		"writes only to stderr and exits with PROGRAM's exit status.\n"
 		"\n"
 		"Options end at PROGRAM: everything after it is PROGRAM's own.\n"
-		"  --backend NAME     exact (default), lockfree, async or hybrid\n"
+		"  --backend NAME     exact (default): every event; lockfree: sampled, for\n"
+		"                     production (async and hybrid are not built yet)\n"
+		"  --sample-interval BYTES  lockfree: mean bytes allocated between samples,\n"
+		"                     e.g. 4096, 64K, 1M (default 512K); 1 = every allocation\n"
+		"  --sample-seed N    lockfree: seed of the sampler, to repeat a run's choices\n"
 		"  --capture SOURCE   interpose (default): memscope's malloc in front of\n"
 		"                     jemalloc; hooks: jemalloc's hooks, which also see\n"
 		"                     mallocx & co. but cost more\n"
@@ -158,12 +164,37 @@ static int parse_number(const char *option, const char *text, long min, long max
 	return 0;
 }
 
+/* A byte count: digits, then optionally K, M or G (powers of 1024, with or
+ * without "iB" or "B").  Returns 0 or -EINVAL. */
+static int parse_bytes(const char *text, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || text[0] == '-')
+		return -EINVAL;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (shift != 0 && (strcmp(end, "iB") == 0 || strcmp(end, "B") == 0))
+		end += strlen(end);
+	if (*end != '\0' || value > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)value << shift;
+	return 0;
+}
+
 enum {
 	OPTION_BACKEND = 256,
 	OPTION_FOLLOW_FORK,
 	OPTION_DEPTH,
 	OPTION_TIMELINE_MS,
 	OPTION_CAPTURE,
+	OPTION_SAMPLE_INTERVAL,
+	OPTION_SAMPLE_SEED,
 };
 
 static const struct option long_options[] = {
@@ -173,6 +204,8 @@ static const struct option long_options[] = {
 	{ "follow-fork", no_argument, NULL, OPTION_FOLLOW_FORK },
 	{ "depth", required_argument, NULL, OPTION_DEPTH },
 	{ "timeline-ms", required_argument, NULL, OPTION_TIMELINE_MS },
+	{ "sample-interval", required_argument, NULL, OPTION_SAMPLE_INTERVAL },
+	{ "sample-seed", required_argument, NULL, OPTION_SAMPLE_SEED },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -217,11 +250,11 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 					"exact, lockfree, async and hybrid\n", optarg);
 				return -EINVAL;
 			}
-			if (strcmp(optarg, "exact") != 0) {
+			if (backend != MEMSCOPE_BACKEND_EXACT && backend != MEMSCOPE_BACKEND_LOCKFREE) {
 				/* Said before the program runs, not after it ran
 				 * untraced. */
 				fprintf(stderr, "memscope: the %s backend is not built yet; use "
-					"--backend exact\n", optarg);
+					"--backend exact or --backend lockfree\n", optarg);
 				return -EINVAL;
 			}
 			options->backend = optarg;
@@ -253,6 +286,27 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			if (parse_number("--timeline-ms", optarg, 0, MAX_TIMELINE_MS, &options->timeline_ms) < 0)
 				return -EINVAL;
 			break;
+		case OPTION_SAMPLE_INTERVAL: {
+			if (parse_bytes(optarg, &options->sample_interval) < 0 ||
+			    options->sample_interval == 0) {
+				fprintf(stderr, "memscope: --sample-interval takes a number of bytes of 1 "
+					"or more, such as 4096, 64K or 1M, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
+		}
+		case OPTION_SAMPLE_SEED: {
+			char *end;
+			errno = 0;
+			strtoull(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-') {
+				fprintf(stderr, "memscope: --sample-seed takes a whole number, not '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			options->sample_seed = optarg;
+			break;
+		}
 		case 'q':
 			options->quiet = true;
 			break;
@@ -271,6 +325,12 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 				print_bad_option(argv, element, "unknown option");
 			return -EINVAL;
 		}
+	}
+	if ((options->sample_interval != 0 || options->sample_seed != NULL) &&
+	    strcmp(options->backend, "lockfree") != 0) {
+		fprintf(stderr, "memscope: --sample-interval and --sample-seed apply to the lockfree "
+			"backend; add --backend lockfree\n");
+		return -EINVAL;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "memscope: no program to run\n"
@@ -776,6 +836,16 @@ static int set_child_environment(const struct launch *launch)
 	failed |= setenv(MEMSCOPE_ENV_STACK_DEPTH, number, 1);
 	snprintf(number, sizeof(number), "%ld", options->timeline_ms);
 	failed |= setenv(MEMSCOPE_ENV_TIMELINE_MS, number, 1);
+	if (options->sample_interval != 0) {
+		snprintf(number, sizeof(number), "%llu", (unsigned long long)options->sample_interval);
+		failed |= setenv(MEMSCOPE_ENV_SAMPLE_INTERVAL, number, 1);
+	} else {
+		failed |= unsetenv(MEMSCOPE_ENV_SAMPLE_INTERVAL);
+	}
+	if (options->sample_seed != NULL)
+		failed |= setenv(MEMSCOPE_ENV_SAMPLE_SEED, options->sample_seed, 1);
+	else
+		failed |= unsetenv(MEMSCOPE_ENV_SAMPLE_SEED);
 	/* Unset rather than "0": a value left in the user's environment must
 	 * not turn following on. */
 	if (options->follow_fork)

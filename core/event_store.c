@@ -16,6 +16,7 @@
  *   PAD:    (header only) the rest of the ring up to its end is unused
  */
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -30,10 +31,15 @@
 #include "event_store.h"
 #include "guard.h"
 #include "live_map.h"
+#include "sampling.h"
 #include "stack_trie.h"
 
-#define RING_WORDS (1u << 16) /* 512 KiB a thread */
-#define RING_MASK (RING_WORDS - 1)
+/* A thread starts with a ring of 512 KiB.  A ring that fills before the
+ * consumer catches up is replaced by one twice its size, up to 8 MiB; only
+ * then does a full ring make the producer wait (event_store_record) or drop
+ * the event (event_store_try_record). */
+#define RING_WORDS (1u << 16)
+#define RING_MAX_WORDS (1u << 20)
 #define CACHE_LINE 64
 #define TAG_STRING_MAX 255
 #define PREFETCH_WORDS 128            /* 1 KiB ahead of the producer */
@@ -59,6 +65,7 @@ enum entry_type {
 enum ring_state {
 	RING_FREE = 0,
 	RING_OWNED = 1,
+	RING_RETIRED = 2,  /* replaced by a larger ring: drained, then free */
 };
 
 struct ring {
@@ -67,6 +74,9 @@ struct ring {
 	uint32_t generation;          /* bumped by every new owner before it publishes */
 	_Atomic(struct ring *) next;  /* registry link, set once */
 	_Atomic int state;
+	uint64_t mask;                /* capacity in words, minus one */
+	struct ring *grown_from;      /* the full ring this one replaced, or NULL */
+	uint32_t grown_from_generation;
 
 	/* The producer's: written for every entry. */
 	_Alignas(CACHE_LINE) _Atomic uint64_t head; /* words published */
@@ -84,7 +94,7 @@ struct ring {
 	uint32_t path_depth;          /* the previous stack, as trie nodes by level */
 	uint32_t path[MAX_FRAMES + 1];
 
-	_Alignas(CACHE_LINE) uint64_t words[RING_WORDS];
+	_Alignas(CACHE_LINE) uint64_t words[];
 };
 
 /* The rings of the process: a push-only list, so producers register
@@ -119,6 +129,17 @@ struct event_store {
 	struct store_totals totals;
 	_Atomic uint64_t producer_waits;
 	_Atomic uint64_t rejected_events;
+	_Atomic uint64_t dropped_events;  /* no room, and the producer would not wait */
+	_Atomic uint64_t ring_growths;
+
+	/* Sampling (event_store_set_sampling): the totals are then estimates,
+	 * kept here unrounded; store_totals gets them rounded. */
+	uint64_t sample_interval;     /* 0: every event */
+	uint64_t sample_seed;
+	struct {
+		double allocations, frees, allocated_bytes;
+		double live_blocks, live_bytes, live_usable_bytes, peak_bytes;
+	} estimate;
 };
 
 static uint64_t elapsed_ns(const struct timespec *start)
@@ -153,29 +174,63 @@ static struct ring *claim_free_ring(void)
 	return NULL;
 }
 
+/* A new ring of words words, owned, in the registry. */
+static struct ring *map_ring(uint64_t words)
+{
+	/* mmap, not malloc: memscope's buffers stay out of jemalloc's
+	 * statistics, which the timeline records. */
+	void *memory = mmap(NULL, sizeof(struct ring) + words * sizeof(uint64_t),
+	                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (memory == MAP_FAILED)
+		return NULL;
+	struct ring *ring = memory;
+	ring->mask = words - 1;
+	atomic_store_explicit(&ring->state, RING_OWNED, memory_order_relaxed);
+	struct ring *first = atomic_load_explicit(&ring_list, memory_order_relaxed);
+	do
+		atomic_store_explicit(&ring->next, first, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(&ring_list, &first, ring, memory_order_release,
+	                                              memory_order_relaxed));
+	return ring;
+}
+
 /* Once per thread: reuse the ring of a thread that has ended, or map one. */
 static struct ring *acquire_ring(void)
 {
 	struct ring *ring = claim_free_ring();
-	if (ring == NULL) {
-		/* mmap, not malloc: memscope's buffers stay out of jemalloc's
-		 * statistics, which the timeline records. */
-		void *memory = mmap(NULL, sizeof *ring, PROT_READ | PROT_WRITE,
-		                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (memory == MAP_FAILED)
-			return NULL;
-		ring = memory;
-		atomic_store_explicit(&ring->state, RING_OWNED, memory_order_relaxed);
-		struct ring *first = atomic_load_explicit(&ring_list, memory_order_relaxed);
-		do
-			atomic_store_explicit(&ring->next, first, memory_order_relaxed);
-		while (!atomic_compare_exchange_weak_explicit(&ring_list, &first, ring,
-		                                              memory_order_release, memory_order_relaxed));
-	}
+	if (ring == NULL)
+		ring = map_ring(RING_WORDS);
+	if (ring == NULL)
+		return NULL;
 	ring->tid = (uint32_t)syscall(SYS_gettid);
 	ring->generation++;
+	ring->grown_from = NULL;
 	ring->previous_depth = 0;
 	ring->tail_seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
+	return ring;
+}
+
+/* The calling thread's ring is full: it gets one twice the size (or NULL
+ * at the bound, or when memory is short).  The full ring keeps its entries
+ * for the consumer, who frees it once drained; both carry numbers from the
+ * one sequence, so the consumer's order does not change. */
+static struct ring *grow_ring(struct event_store *store, struct ring *full)
+{
+	uint64_t words = (full->mask + 1) * 2;
+	if (words > RING_MAX_WORDS)
+		return NULL;
+	struct ring *ring = map_ring(words);
+	if (ring == NULL)
+		return NULL;
+	ring->tid = full->tid;
+	ring->generation = 1;
+	/* The consumer gives the new ring the thread index of the old one. */
+	ring->grown_from = full;
+	ring->grown_from_generation = full->generation;
+	ring->tail_seen = 0;
+	atomic_store_explicit(&full->state, RING_RETIRED, memory_order_release);
+	thread_ring = ring;
+	atomic_fetch_add_explicit(&store->ring_growths, 1, memory_order_relaxed);
 	return ring;
 }
 
@@ -191,22 +246,29 @@ static inline uint32_t entry_words(uint64_t header)
 	return (uint32_t)(header >> 48);
 }
 
+enum full_ring {
+	FULL_WAIT,                    /* wait for the consumer: nothing is lost */
+	FULL_GIVE_UP,                 /* return NULL at once: never block */
+};
+
 /* Room for words contiguous words; returns where they go and sets *end to
- * the head value that publishes them, or NULL if the store stopped while we
- * waited (the event is then counted lost). */
-static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t words, uint64_t *end)
+ * the head value that publishes them, or NULL if the ring is full and the
+ * policy is not to wait, or the store stopped while we waited. */
+static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t words,
+                         enum full_ring policy, uint64_t *end)
 {
+	uint64_t capacity = ring->mask + 1;
 	uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
-	uint64_t position = head & RING_MASK;
-	uint64_t padding = position + words > RING_WORDS ? RING_WORDS - position : 0;
+	uint64_t position = head & ring->mask;
+	uint64_t padding = position + words > capacity ? capacity - position : 0;
 	uint64_t needed = padding + words;
 	bool waited = false;
 
-	while (RING_WORDS - (head - ring->tail_seen) < needed) {
+	while (capacity - (head - ring->tail_seen) < needed) {
 		ring->tail_seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
-		if (RING_WORDS - (head - ring->tail_seen) >= needed)
+		if (capacity - (head - ring->tail_seen) >= needed)
 			break;
-		if (!atomic_load_explicit(&store->accepting, memory_order_relaxed))
+		if (policy == FULL_GIVE_UP || !atomic_load_explicit(&store->accepting, memory_order_relaxed))
 			return NULL;
 		if (!waited) {
 			atomic_fetch_add_explicit(&store->producer_waits, 1, memory_order_relaxed);
@@ -223,8 +285,8 @@ static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t 
 	/* Own the lines a few entries ahead before writing them: the consumer
 	 * read them last, and a store that misses would stall the sequence
 	 * number's locked add, which waits for every pending store. */
-	__builtin_prefetch(&ring->words[(head + needed + PREFETCH_WORDS) & RING_MASK], 1);
-	__builtin_prefetch(&ring->words[(head + needed + PREFETCH_WORDS + 8) & RING_MASK], 1);
+	__builtin_prefetch(&ring->words[(head + needed + PREFETCH_WORDS) & ring->mask], 1);
+	__builtin_prefetch(&ring->words[(head + needed + PREFETCH_WORDS + 8) & ring->mask], 1);
 	return &ring->words[position];
 }
 
@@ -254,13 +316,13 @@ static struct ring *current_ring(void)
 	return thread_ring;
 }
 
-void event_store_record(struct event_store *store, const struct heap_event *event,
-                        const uint64_t *ips, int depth)
+static bool record(struct event_store *store, const struct heap_event *event, const uint64_t *ips,
+                   int depth, enum full_ring policy)
 {
 	struct ring *ring = current_ring();
 	if (ring == NULL) {
 		atomic_fetch_add_explicit(&store->rejected_events, 1, memory_order_relaxed);
-		return;
+		return false;
 	}
 	uint32_t fixed = event->type == HEAP_EVENT_FREE ? 5 : event->type == HEAP_EVENT_ALLOC ? 6 : 7;
 	uint32_t shared = 0, new_frames = 0;
@@ -272,12 +334,21 @@ void event_store_record(struct event_store *store, const struct heap_event *even
 	}
 	uint32_t words = fixed + new_frames;
 	uint64_t end;
-	uint64_t *entry = reserve(store, ring, words, &end);
+	uint64_t *entry = reserve(store, ring, words, FULL_GIVE_UP, &end);
+	if (entry == NULL && atomic_load_explicit(&store->accepting, memory_order_relaxed) &&
+	    grow_ring(store, ring) != NULL)
+		/* Again from the start: the new ring has no previous stack. */
+		return record(store, event, ips, depth, policy);
+	if (entry == NULL && policy == FULL_WAIT)
+		entry = reserve(store, ring, words, FULL_WAIT, &end);
 	if (entry == NULL) {
 		/* The consumer will not see this difference: start afresh. */
 		ring->previous_depth = 0;
-		atomic_fetch_add_explicit(&store->rejected_events, 1, memory_order_relaxed);
-		return;
+		if (policy == FULL_WAIT || !atomic_load_explicit(&store->accepting, memory_order_relaxed))
+			atomic_fetch_add_explicit(&store->rejected_events, 1, memory_order_relaxed);
+		else
+			atomic_fetch_add_explicit(&store->dropped_events, 1, memory_order_relaxed);
+		return false;
 	}
 	/* The number is taken after the room: a thread never holds a number
 	 * while it waits, so the consumer never waits on a waiting thread. */
@@ -303,6 +374,19 @@ void event_store_record(struct event_store *store, const struct heap_event *even
 		memcpy(&entry[fixed], ips, (size_t)new_frames * sizeof *ips);
 	}
 	atomic_store_explicit(&ring->head, end, memory_order_release);
+	return true;
+}
+
+void event_store_record(struct event_store *store, const struct heap_event *event,
+                        const uint64_t *ips, int depth)
+{
+	record(store, event, ips, depth, FULL_WAIT);
+}
+
+bool event_store_try_record(struct event_store *store, const struct heap_event *event,
+                            const uint64_t *ips, int depth)
+{
+	return record(store, event, ips, depth, FULL_GIVE_UP);
 }
 
 static size_t bounded_length(const char *text)
@@ -324,7 +408,7 @@ int event_store_record_tag(struct event_store *store, uint64_t address, const ch
 	size_t text = name_length + type_length + file_length;
 	uint32_t words = (uint32_t)(7 + (text + 7) / 8);
 	uint64_t end;
-	uint64_t *entry = reserve(store, ring, words, &end);
+	uint64_t *entry = reserve(store, ring, words, FULL_WAIT, &end);
 	if (entry == NULL)
 		return -EAGAIN;
 	entry[1] = atomic_fetch_add_explicit(&next_sequence, 1, memory_order_relaxed);
@@ -371,6 +455,15 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 {
 	if (ring->announced && ring->seen_generation == ring->generation)
 		return ring->thread_index;
+	struct ring *origin = ring->grown_from;
+	if (origin != NULL && origin->announced &&
+	    origin->seen_generation == ring->grown_from_generation) {
+		/* The same thread, in the larger ring that replaced its full one. */
+		ring->thread_index = origin->thread_index;
+		ring->seen_generation = ring->generation;
+		ring->announced = true;
+		return ring->thread_index;
+	}
 	char name[32];
 	thread_name(ring->tid, name, sizeof name);
 	ring->thread_index = store->thread_count++;
@@ -421,6 +514,22 @@ static uint32_t follow_stack(struct event_store *store, struct ring *ring, uint6
 	return node;
 }
 
+/* The estimate moves with every live block that comes or goes, weighted
+ * by what its size says it stands for (1 when every event is recorded). */
+static void estimate_live(struct event_store *store, double sign, uint64_t size, uint64_t usable,
+                          uint64_t time)
+{
+	double weight = sample_weight(size, store->sample_interval);
+	store->estimate.live_blocks += sign * weight;
+	store->estimate.live_bytes += sign * weight * (double)size;
+	store->estimate.live_usable_bytes += sign * weight * (double)usable;
+	if (store->estimate.live_bytes > store->estimate.peak_bytes) {
+		store->estimate.peak_bytes = store->estimate.live_bytes;
+		if (store->sample_interval > 1)
+			store->totals.peak_time_ns = time;
+	}
+}
+
 static void add_live(struct event_store *store, uint64_t address, uint64_t size, uint64_t usable,
                      uint64_t time)
 {
@@ -437,14 +546,17 @@ static void add_live(struct event_store *store, uint64_t address, uint64_t size,
 		store->totals.live_usable_bytes -= replaced;
 		store->totals.live_blocks--;
 		store->totals.lost_events++;
+		estimate_live(store, -1.0, replaced, replaced, time);
 	}
 	store->totals.live_blocks++;
 	store->totals.live_bytes += size;
 	store->totals.live_usable_bytes += usable;
 	if (store->totals.live_bytes > store->totals.peak_bytes) {
 		store->totals.peak_bytes = store->totals.live_bytes;
-		store->totals.peak_time_ns = time;
+		if (store->sample_interval <= 1)
+			store->totals.peak_time_ns = time;
 	}
+	estimate_live(store, 1.0, size, usable, time);
 }
 
 static void consume_alloc(struct event_store *store, struct ring *ring, const uint64_t *entry,
@@ -460,6 +572,9 @@ static void consume_alloc(struct event_store *store, struct ring *ring, const ui
 	store->totals.allocations++;
 	store->totals.allocated_bytes += entry[4];
 	store->totals.events++;
+	double weight = sample_weight(entry[4], store->sample_interval);
+	store->estimate.allocations += weight;
+	store->estimate.allocated_bytes += weight * (double)entry[4];
 	add_live(store, entry[3], entry[4], entry[5], entry[2]);
 }
 
@@ -483,6 +598,8 @@ static void consume_free(struct event_store *store, struct ring *ring, const uin
 	store->totals.live_blocks--;
 	store->totals.live_bytes -= size;
 	store->totals.live_usable_bytes -= entry[4];
+	store->estimate.frees += sample_weight(size, store->sample_interval);
+	estimate_live(store, -1.0, size, entry[4], entry[2]);
 }
 
 static void consume_expand(struct event_store *store, struct ring *ring, const uint64_t *entry,
@@ -503,13 +620,16 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 	write_record(store, &record);
 	store->totals.live_bytes += entry[4] - *size;
 	store->totals.live_usable_bytes += entry[5] - entry[6];
+	estimate_live(store, -1.0, *size, entry[6], entry[2]);
 	*size = entry[4];
 	store->totals.reallocations++;
 	store->totals.events++;
 	if (store->totals.live_bytes > store->totals.peak_bytes) {
 		store->totals.peak_bytes = store->totals.live_bytes;
-		store->totals.peak_time_ns = entry[2];
+		if (store->sample_interval <= 1)
+			store->totals.peak_time_ns = entry[2];
 	}
+	estimate_live(store, 1.0, entry[4], entry[5], entry[2]);
 }
 
 static void consume_tag(struct event_store *store, struct ring *ring, const uint64_t *entry)
@@ -559,7 +679,7 @@ static void consume(struct event_store *store, struct ring *ring, const uint64_t
  * entry's position. */
 static uint64_t prefetch_entry(struct event_store *store, struct ring *ring, uint64_t position)
 {
-	const uint64_t *entry = &ring->words[position & RING_MASK];
+	const uint64_t *entry = &ring->words[position & ring->mask];
 	if ((entry[0] & 0xff) != ENTRY_PAD)
 		live_map_prefetch(store->live, entry[3]);
 	return position + entry_words(entry[0]);
@@ -581,7 +701,7 @@ static uint64_t consume_run(struct event_store *store, struct ring *ring)
 	while (tail != head) {
 		if (ahead != head)
 			ahead = prefetch_entry(store, ring, ahead);
-		const uint64_t *entry = &ring->words[tail & RING_MASK];
+		const uint64_t *entry = &ring->words[tail & ring->mask];
 		uint32_t type = entry[0] & 0xff;
 		if (type != ENTRY_PAD) {
 			uint64_t sequence = entry[1];
@@ -615,10 +735,10 @@ static uint64_t lowest_waiting(struct event_store *store)
 	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
 		uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
 		uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-		while (tail != head && (ring->words[tail & RING_MASK] & 0xff) == ENTRY_PAD)
-			tail += entry_words(ring->words[tail & RING_MASK]);
-		if (tail != head && ring->words[(tail + 1) & RING_MASK] < lowest)
-			lowest = ring->words[(tail + 1) & RING_MASK];
+		while (tail != head && (ring->words[tail & ring->mask] & 0xff) == ENTRY_PAD)
+			tail += entry_words(ring->words[tail & ring->mask]);
+		if (tail != head && ring->words[(tail + 1) & ring->mask] < lowest)
+			lowest = ring->words[(tail + 1) & ring->mask];
 	}
 	return lowest;
 }
@@ -742,7 +862,22 @@ void event_store_open(struct event_store *store)
 	store->expected = store->sequence_base;
 	clock_gettime(CLOCK_MONOTONIC, &store->start);
 	atomic_store(&coarse_time, 0);
+	if (store->sample_interval != 0) {
+		/* Before any event: readers weigh every allocation after it. */
+		struct capture_record record = {
+			.type = CAPTURE_RECORD_SAMPLING,
+			.u.sampling = {.time_ns = 0, .interval = store->sample_interval,
+			               .seed = store->sample_seed},
+		};
+		write_record(store, &record);
+	}
 	atomic_store(&store->accepting, true);
+}
+
+void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed)
+{
+	store->sample_interval = interval;
+	store->sample_seed = seed;
 }
 
 void event_store_close(struct event_store *store)
@@ -811,6 +946,20 @@ void event_store_totals(struct event_store *store, struct store_totals *out)
 	*out = store->totals;
 	out->lost_events += atomic_load_explicit(&store->rejected_events, memory_order_relaxed);
 	out->producer_waits = atomic_load_explicit(&store->producer_waits, memory_order_relaxed);
+	out->dropped_events = atomic_load_explicit(&store->dropped_events, memory_order_relaxed);
+	out->ring_growths = atomic_load_explicit(&store->ring_growths, memory_order_relaxed);
+	out->sample_interval = store->sample_interval;
+	if (store->sample_interval > 1) {
+		/* Every count and byte figure becomes its estimate; events,
+		 * losses and waits stay what they are: counts of records. */
+		out->allocations = (uint64_t)llround(store->estimate.allocations);
+		out->frees = (uint64_t)llround(store->estimate.frees);
+		out->allocated_bytes = (uint64_t)llround(store->estimate.allocated_bytes);
+		out->live_blocks = (uint64_t)llround(fmax(store->estimate.live_blocks, 0.0));
+		out->live_bytes = (uint64_t)llround(fmax(store->estimate.live_bytes, 0.0));
+		out->live_usable_bytes = (uint64_t)llround(fmax(store->estimate.live_usable_bytes, 0.0));
+		out->peak_bytes = (uint64_t)llround(store->estimate.peak_bytes);
+	}
 	pthread_mutex_unlock(&store->lock);
 	guard_lower();
 }
@@ -840,11 +989,17 @@ void event_store_reap(struct event_store *store)
 	pthread_mutex_lock(&store->lock);
 	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
 	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
-		if (atomic_load(&ring->state) != RING_OWNED || ring == thread_ring)
+		int state = atomic_load(&ring->state);
+		if (state == RING_FREE || ring == thread_ring)
 			continue;
 		uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
 		if (head != atomic_load_explicit(&ring->tail, memory_order_relaxed))
 			continue;
+		if (state == RING_RETIRED) {
+			/* Replaced by a larger ring, and drained: free for a new thread. */
+			atomic_store(&ring->state, RING_FREE);
+			continue;
+		}
 		/* An owner the kernel no longer knows has ended: its ring, drained,
 		 * can serve the next new thread. */
 		if (syscall(SYS_tgkill, pid, ring->tid, 0) == -1 && errno == ESRCH)

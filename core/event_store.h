@@ -39,11 +39,20 @@ struct store_totals {
 	uint64_t events;              /* events written */
 	uint64_t lost_events;         /* events that could not be recorded */
 	uint64_t producer_waits;      /* times a thread waited for room in its ring */
+	uint64_t dropped_events;      /* events try_record found no room for */
+	uint64_t ring_growths;        /* rings replaced by larger ones because they were full */
+	uint64_t sample_interval;     /* event_store_set_sampling's; 0: every event.  When above
+	                                 1, allocations..peak_bytes are rounded estimates */
 };
 
 /* Creates a store writing a capture to fd (which the store does not close).
  * Returns 0, -ENOMEM, or -errno of writing the capture header. */
 int event_store_create(int fd, struct event_store **out);
+
+/* Before event_store_open: the events will be samples, picked with this
+ * mean interval in bytes (sampling.h).  The capture says so before its
+ * first event, and the totals become estimates. */
+void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed);
 
 /* Starts accepting events: from here on, events carry numbers this store
  * consumes; anything older left in a ring is dropped. */
@@ -59,9 +68,15 @@ void event_store_destroy(struct event_store *store);
 /* ---- producers: any thread, from the hooks ------------------------------ */
 
 /* Records one event with its stack (ips innermost first; depth may be 0).
- * Waits for room when the thread's ring is full, so nothing is lost. */
+ * A thread whose ring is full gets one twice the size, up to 8 MiB; past
+ * that it waits for room, so nothing is lost. */
 void event_store_record(struct event_store *store, const struct heap_event *event,
                         const uint64_t *ips, int depth);
+
+/* The same, but never waits: past the bound, the event is dropped and
+ * counted (store_totals.dropped_events).  Returns whether it was recorded. */
+bool event_store_try_record(struct event_store *store, const struct heap_event *event,
+                            const uint64_t *ips, int depth);
 
 /* Records a tag on the live block at address.  Strings are copied (each cut
  * at 255 bytes).  Returns 0 or -EAGAIN when the store is not accepting. */

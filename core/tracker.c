@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "guard.h"
 #include "modules.h"
 #include "own_arena.h"
+#include "sampling.h"
 #include "timeline.h"
 #include "tracker_internal.h"
 
@@ -40,6 +42,7 @@ __thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec"))
 #define WRITER_BATCH 2048               /* events that make a drain big */
 #define FLUSH_INTERVAL_NS 100000000u    /* a crash loses at most this much */
 #define MODULE_CHECK_INTERVAL_NS 20000000u
+#define TRACKING_INTERVAL_NS 1000000000u /* the tracking figures, in a crash's capture too */
 
 enum tracker_state {
 	TRACKER_CREATED,
@@ -78,6 +81,7 @@ MEMSCOPE_EXPORT void memscope_config_init(memscope_config *config)
 		.backend = MEMSCOPE_BACKEND_EXACT,
 		.stack_depth = 64,
 		.timeline_interval_ms = 10,
+		.sample_interval = SAMPLING_DEFAULT_INTERVAL,
 	};
 }
 
@@ -96,11 +100,35 @@ static void sample_timeline(memscope_tracker *tracker)
 	event_store_add_record(tracker->store, &record);
 }
 
+static struct capture_record tracking_record(memscope_tracker *tracker)
+{
+	struct backend_stats stats = {0};
+	backend_stats(tracker->backend, &stats);
+	return (struct capture_record){
+		.type = CAPTURE_RECORD_TRACKING,
+		.u.tracking = {
+			.time_ns = event_store_now(tracker->store),
+			.attempts = stats.attempts,
+			.successes = stats.successes,
+			.misses = stats.misses,
+			.waits = stats.waits,
+			.growths = stats.growths,
+		},
+	};
+}
+
+static void write_tracking(memscope_tracker *tracker)
+{
+	struct capture_record record = tracking_record(tracker);
+	event_store_add_record(tracker->store, &record);
+}
+
 static void *writer_main(void *argument)
 {
 	memscope_tracker *tracker = argument;
 	uint64_t sample_interval = (uint64_t)tracker->config.timeline_interval_ms * 1000000u;
 	uint64_t next_sample = 0, next_flush = FLUSH_INTERVAL_NS, next_module_check = 0;
+	uint64_t next_tracking = TRACKING_INTERVAL_NS;
 
 	guard_raise();
 	/* What this thread allocates is memscope's: keep it out of the
@@ -117,6 +145,10 @@ static void *writer_main(void *argument)
 		if (now >= next_module_check) {
 			module_map_update(tracker->modules, now, emit_module, tracker->store);
 			next_module_check = now + MODULE_CHECK_INTERVAL_NS;
+		}
+		if (now >= next_tracking) {
+			write_tracking(tracker);
+			next_tracking = now + TRACKING_INTERVAL_NS;
 		}
 		if (now >= next_flush) {
 			event_store_flush(tracker->store);
@@ -263,20 +295,39 @@ static const struct capture_source_ops *capture_source_of(memscope_capture_kind 
 static void record_early_event(void *context, const struct heap_event *event,
                                const uint64_t *ips, int depth)
 {
+	memscope_tracker *tracker = context;
 	if (event->type != HEAP_EVENT_FREE && depth > 0 && !module_in_program_closure(ips[0]))
 		return;
-	event_store_record(context, event, ips, depth);
+	if (backend_on_early(tracker->backend, event, ips, depth) == -ENOTSUP)
+		event_store_record(tracker->store, event, ips, depth);
 }
 
 /* What libraries allocated before the tracker started, in their order. */
 static void take_early_events(memscope_tracker *tracker)
 {
-	uint64_t lost = interpose_take_early(record_early_event, tracker->store);
+	uint64_t lost = interpose_take_early(record_early_event, tracker);
 	if (lost > 0) {
 		char text[32];
 		snprintf(text, sizeof text, "%llu", (unsigned long long)lost);
 		add_info(tracker, "early_events_lost", text);
 	}
+}
+
+/* The caller's config, whichever version: the fields a version 1 caller
+ * does not have get their defaults. */
+static int copy_config(const memscope_config *config, memscope_config *out)
+{
+	if (config == NULL)
+		return -EINVAL;
+	memscope_config_init(out);
+	if (config->version == 1)
+		memcpy(out, config, offsetof(memscope_config, sample_interval));
+	else if (config->version == MEMSCOPE_CONFIG_VERSION)
+		*out = *config;
+	else
+		return -EINVAL;
+	out->version = MEMSCOPE_CONFIG_VERSION;
+	return 0;
 }
 
 static int validate(const memscope_config *config)
@@ -304,10 +355,15 @@ static int open_output(memscope_tracker *tracker)
 	return tracker->fd < 0 ? -errno : 0;
 }
 
-MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *config, memscope_tracker **out)
+MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *caller_config,
+                                            memscope_tracker **out)
 {
 	const char *message = NULL;
-	int error = validate(config);
+	memscope_config copy;
+	const memscope_config *config = &copy;
+	int error = copy_config(caller_config, &copy);
+	if (error == 0)
+		error = validate(config);
 	if (error < 0)
 		return error;
 
@@ -424,13 +480,17 @@ static struct capture_record trailer_record(memscope_tracker *tracker)
 			.live_blocks = totals.live_blocks,
 			.live_bytes = totals.live_bytes,
 			.events = totals.events,
-			.lost_events = totals.lost_events,
+			.lost_events = totals.lost_events + totals.dropped_events,
+			.sample_interval = totals.sample_interval,
 		},
 	};
 }
 
+/* The tracking figures, then the totals: both in the capture's last block,
+ * where a reader finds them without reading the events. */
 static void write_trailer(memscope_tracker *tracker)
 {
+	write_tracking(tracker);
 	struct capture_record record = trailer_record(tracker);
 	event_store_add_record(tracker->store, &record);
 }
@@ -525,6 +585,37 @@ MEMSCOPE_EXPORT int memscope_tracker_get_stats(memscope_tracker *tracker, memsco
 	return 0;
 }
 
+MEMSCOPE_EXPORT int memscope_tracker_get_tracking_stats(memscope_tracker *tracker,
+                                                        memscope_tracking_stats *stats)
+{
+	if (tracker == NULL || stats == NULL || stats->version != MEMSCOPE_TRACKING_STATS_VERSION)
+		return -EINVAL;
+	guard_raise();
+	if (tracker->state == TRACKER_RUNNING && !tracker->forked_away)
+		event_store_sync(tracker->store);
+	struct backend_stats counts = {0};
+	backend_stats(tracker->backend, &counts);
+	struct store_totals totals;
+	event_store_totals(tracker->store, &totals);
+	guard_lower();
+	*stats = (memscope_tracking_stats){
+		.version = MEMSCOPE_TRACKING_STATS_VERSION,
+		.attempts = counts.attempts,
+		.successes = counts.successes,
+		.misses = counts.misses,
+		.waits = counts.waits,
+		.buffer_growths = counts.growths,
+		.completeness = 1.0,
+		.sample_interval = totals.sample_interval,
+	};
+	if (counts.attempts != 0) {
+		stats->completeness = (double)counts.successes / (double)counts.attempts;
+		stats->drop_rate = (double)counts.misses / (double)counts.attempts;
+		stats->contention_rate = (double)counts.waits / (double)counts.attempts;
+	}
+	return 0;
+}
+
 MEMSCOPE_EXPORT int memscope_tracker_tag(memscope_tracker *tracker, const void *address,
                                          const char *name, const char *type_name,
                                          const char *file, int line)
@@ -586,8 +677,11 @@ static int finish_copy(memscope_tracker *tracker, int fd)
 	if (error < 0)
 		return error;
 	if (tracker->state == TRACKER_RUNNING) {
-		struct capture_record record = trailer_record(tracker);
+		struct capture_record record = tracking_record(tracker);
 		error = capture_writer_add(writer, &record);
+		record = trailer_record(tracker);
+		if (error == 0)
+			error = capture_writer_add(writer, &record);
 	}
 	int destroy_error = capture_writer_destroy(writer);
 	return error < 0 ? error : destroy_error;

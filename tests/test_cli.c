@@ -356,7 +356,7 @@ END_TEST
 
 START_TEST(backends_not_built_are_refused_before_running)
 {
-	const char *backends[] = { "lockfree", "async", "hybrid" };
+	const char *backends[] = { "async", "hybrid" };
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		const char *args[] = { "--backend", backends[i], "sh", "-c", "echo ran", NULL };
 		struct outcome outcome;
@@ -366,6 +366,37 @@ START_TEST(backends_not_built_are_refused_before_running)
 		ck_assert_str_eq(outcome.out, "");
 		outcome_finish(&outcome);
 	}
+}
+END_TEST
+
+START_TEST(bad_sampling_options_are_refused_before_running)
+{
+	const char *intervals[] = { "0", "-5", "12Q", "", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(intervals) / sizeof(intervals[0]); i++) {
+		const char *args[] = { "--backend", "lockfree", "--sample-interval", intervals[i],
+		                       "sh", "-c", "echo ran", NULL };
+		struct outcome outcome;
+		run_memscope(args, NULL, &outcome);
+		assert_exit(&outcome, 2);
+		assert_stderr_has(&outcome, "--sample-interval takes a number of bytes");
+		ck_assert_str_eq(outcome.out, "");
+		outcome_finish(&outcome);
+	}
+	const char *seed_args[] = { "--backend", "lockfree", "--sample-seed", "x1",
+	                            "sh", "-c", "echo ran", NULL };
+	struct outcome outcome;
+	run_memscope(seed_args, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "--sample-seed takes a whole number, not 'x1'");
+	outcome_finish(&outcome);
+
+	/* The exact backend records every event: an interval would be ignored. */
+	const char *exact_args[] = { "--sample-interval", "4K", "sh", "-c", "echo ran", NULL };
+	run_memscope(exact_args, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "add --backend lockfree");
+	ck_assert_str_eq(outcome.out, "");
+	outcome_finish(&outcome);
 }
 END_TEST
 
@@ -503,6 +534,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(refusals, help_mentions_backend);
 	tcase_add_test(refusals, unknown_backend_lists_valid_ones);
 	tcase_add_test(refusals, backends_not_built_are_refused_before_running);
+	tcase_add_test(refusals, bad_sampling_options_are_refused_before_running);
 	tcase_add_test(refusals, unknown_option_points_to_help);
 	suite_add_tcase(suite, refusals);
 

@@ -1,0 +1,129 @@
+/* sampled_set.c - see sampled_set.h. */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sampled_set.h"
+
+#define SLOTS_PER_BUCKET 8
+#define BUCKET_BITS 17 /* 128 Ki buckets of 64 bytes: 8 MiB, a million slots */
+#define BUCKETS (1u << BUCKET_BITS)
+#define FILTER_SIZE (1u << SAMPLED_SET_FILTER_BITS)
+#define FILTER_SATURATED UINT16_MAX
+
+struct bucket {
+	_Alignas(64) _Atomic uintptr_t slots[SLOTS_PER_BUCKET];
+};
+
+/* Before the first reset, every address is "not sampled". */
+static _Atomic uint16_t empty_filter[FILTER_SIZE];
+_Atomic uint16_t *sampled_set_filter = empty_filter;
+static _Atomic uint16_t *filter;
+static struct bucket *buckets;
+
+static void *map_zeroed(size_t size)
+{
+	void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return memory == MAP_FAILED ? NULL : memory;
+}
+
+int sampled_set_reset(void)
+{
+	if (buckets == NULL) {
+		/* mmap, not malloc: the set stays out of the program's heap
+		 * and jemalloc's statistics, and untouched pages are free. */
+		filter = map_zeroed(FILTER_SIZE * sizeof *filter);
+		buckets = map_zeroed(BUCKETS * sizeof *buckets);
+		if (filter == NULL || buckets == NULL) {
+			if (filter != NULL)
+				munmap((void *)filter, FILTER_SIZE * sizeof *filter);
+			if (buckets != NULL)
+				munmap(buckets, BUCKETS * sizeof *buckets);
+			filter = NULL;
+			buckets = NULL;
+			return -ENOMEM;
+		}
+		sampled_set_filter = filter;
+		return 0;
+	}
+	/* A new tracker: the last one's blocks are not ours.  Dropping the
+	 * pages gives zeroes back and returns the memory. */
+	madvise(buckets, BUCKETS * sizeof *buckets, MADV_DONTNEED);
+	memset((void *)filter, 0, FILTER_SIZE * sizeof *filter);
+	return 0;
+}
+
+static struct bucket *first_bucket(uint64_t hash)
+{
+	return &buckets[hash >> (64 - BUCKET_BITS)];
+}
+
+static struct bucket *second_bucket(uint64_t hash)
+{
+	/* Other bits of the same product, mixed once more. */
+	uint64_t other = (hash ^ (hash >> 29)) * 0xbf58476d1ce4e5b9u;
+	return &buckets[other >> (64 - BUCKET_BITS)];
+}
+
+static bool claim_slot(struct bucket *bucket, uintptr_t address)
+{
+	for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+		uintptr_t expected = 0;
+		if (atomic_load_explicit(&bucket->slots[i], memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_strong_explicit(&bucket->slots[i], &expected, address,
+		                                            memory_order_release,
+		                                            memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+static bool release_slot(struct bucket *bucket, uintptr_t address)
+{
+	for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+		uintptr_t expected = address;
+		if (atomic_load_explicit(&bucket->slots[i], memory_order_acquire) == address &&
+		    atomic_compare_exchange_strong_explicit(&bucket->slots[i], &expected, 0,
+		                                            memory_order_relaxed,
+		                                            memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+bool sampled_set_add(uintptr_t address)
+{
+	if (buckets == NULL || address == 0)
+		return false;
+	uint64_t hash = sampled_set_hash(address);
+	if (!claim_slot(first_bucket(hash), address) && !claim_slot(second_bucket(hash), address))
+		return false;
+	/* Counted after the address is in: a free of it cannot come before
+	 * the allocation returns, so the filter is never behind a lookup. */
+	_Atomic uint16_t *counter = &filter[sampled_set_filter_index(address)];
+	uint16_t count = atomic_load_explicit(counter, memory_order_relaxed);
+	while (count != FILTER_SATURATED &&
+	       !atomic_compare_exchange_weak_explicit(counter, &count, (uint16_t)(count + 1),
+	                                              memory_order_release, memory_order_relaxed))
+		;
+	return true;
+}
+
+bool sampled_set_remove(uintptr_t address)
+{
+	if (buckets == NULL || address == 0)
+		return false;
+	uint64_t hash = sampled_set_hash(address);
+	if (!release_slot(first_bucket(hash), address) && !release_slot(second_bucket(hash), address))
+		return false;
+	/* A saturated counter stays so: it no longer knows how many it holds. */
+	_Atomic uint16_t *counter = &filter[sampled_set_filter_index(address)];
+	uint16_t count = atomic_load_explicit(counter, memory_order_relaxed);
+	while (count != FILTER_SATURATED && count != 0 &&
+	       !atomic_compare_exchange_weak_explicit(counter, &count, (uint16_t)(count - 1),
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
+	return true;
+}

@@ -1,0 +1,60 @@
+/* sampled_set.h - the addresses of the live sampled blocks: a lock-free set.
+ *
+ * A sampling backend adds the address of every block it records and takes
+ * it out again when the block is freed, so that only the frees of sampled
+ * blocks are recorded (a free of a block never recorded would be noise; a
+ * sampled block whose free went unseen would be a phantom leak).  Every
+ * free in the program asks the set first, so the question has a fast
+ * answer: a filter of counters, one per group of addresses, answers "not
+ * sampled" for most addresses with one load from a table that fits in the
+ * cache; only when the counter is not zero is the set itself searched.
+ *
+ * The set is a table of buckets of eight slots, one cache line each; an
+ * address lives in one of two buckets (two hashes), so a search reads two
+ * lines at most.  Slots are claimed and given back with compare-and-swap:
+ * no locks.  An address is only ever added by the thread that allocated it
+ * and removed by the one freeing it, which the allocator orders, so an add
+ * and a remove of the same address never race.  The table is mapped once,
+ * untouched pages cost nothing, and it never grows: when both buckets of an
+ * address are full, the add fails and the caller counts the sample as
+ * dropped.  Its capacity is a million blocks live at once.
+ */
+#ifndef MEMSCOPE_SAMPLED_SET_H
+#define MEMSCOPE_SAMPLED_SET_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SAMPLED_SET_FILTER_BITS 16
+
+extern _Atomic uint16_t *sampled_set_filter;
+
+/* Maps the set (once per process) and empties it.  Returns 0 or -ENOMEM. */
+int sampled_set_reset(void);
+
+/* Adds address.  Returns false when its buckets are full. */
+bool sampled_set_add(uintptr_t address);
+
+/* Takes address out.  Returns whether it was in the set. */
+bool sampled_set_remove(uintptr_t address);
+
+static inline uint64_t sampled_set_hash(uintptr_t address)
+{
+	/* Blocks are at least 16-byte aligned: the low bits carry nothing. */
+	return (uint64_t)(address >> 4) * 0x9e3779b97f4a7c15u;
+}
+
+static inline uint32_t sampled_set_filter_index(uintptr_t address)
+{
+	return (uint32_t)(sampled_set_hash(address) >> (64 - SAMPLED_SET_FILTER_BITS));
+}
+
+/* False when address is certainly not in the set. */
+static inline bool sampled_set_may_contain(uintptr_t address)
+{
+	return atomic_load_explicit(&sampled_set_filter[sampled_set_filter_index(address)],
+	                            memory_order_relaxed) != 0;
+}
+
+#endif

@@ -1,0 +1,93 @@
+/* sampler.c - see sampler.h. */
+#include <math.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sampler.h"
+
+struct sampler_shared sampler_shared;
+__thread struct sampler_thread sampler_thread __attribute__((tls_model("initial-exec")));
+
+/* splitmix64: seeds each thread's generator from (seed, thread number). */
+static uint64_t mix(uint64_t value)
+{
+	value += 0x9e3779b97f4a7c15u;
+	value = (value ^ (value >> 30)) * 0xbf58476d1ce4e5b9u;
+	value = (value ^ (value >> 27)) * 0x94d049bb133111ebu;
+	return value ^ (value >> 31);
+}
+
+/* xorshift64*: a thread's stream of random numbers. */
+static uint64_t next_random(struct sampler_thread *thread)
+{
+	uint64_t x = thread->random;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	thread->random = x;
+	return x * 0x2545f4914f6cdd1du;
+}
+
+/* Bytes to the next point: floor(X) + 1 with X exponential of mean
+ * interval, so that "countdown <= bytes" happens exactly when X < bytes. */
+static uint64_t draw_countdown(struct sampler_thread *thread)
+{
+	uint64_t interval = sampler_shared.interval;
+	if (interval <= 1)
+		return 0;
+	/* A uniform in (0, 1]: 53 random bits, plus one so it is never 0. */
+	double uniform = (double)((next_random(thread) >> 11) + 1) * 0x1.0p-53;
+	double bytes = -log(uniform) * (double)interval;
+	if (bytes >= 0x1.0p62)
+		return UINT64_C(1) << 62;
+	return (uint64_t)bytes + 1;
+}
+
+bool sampler_pick_slow(struct sampler_thread *thread, uint64_t bytes)
+{
+	uint32_t epoch = atomic_load_explicit(&sampler_shared.epoch, memory_order_acquire);
+	if (thread->epoch != epoch) {
+		/* The first allocation of this thread in this sampler's life: a
+		 * generator of its own (the same ones, in the same order of
+		 * threads, for the same seed), then a first countdown. */
+		uint64_t number = atomic_fetch_add_explicit(&sampler_shared.threads, 1,
+		                                            memory_order_relaxed);
+		thread->random = mix(sampler_shared.seed ^ mix(number)) | 1;
+		thread->epoch = epoch;
+		thread->countdown = draw_countdown(thread);
+		if (bytes < thread->countdown) {
+			thread->countdown -= bytes;
+			return false;
+		}
+	}
+	thread->countdown = draw_countdown(thread);
+	return true;
+}
+
+void sampler_start(uint64_t interval, uint64_t seed)
+{
+	if (seed == 0) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		seed = mix((uint64_t)now.tv_nsec ^ (uint64_t)now.tv_sec << 30 ^ (uint64_t)getpid() << 40);
+		if (seed == 0)
+			seed = 1;
+	}
+	sampler_shared.interval = interval;
+	sampler_shared.seed = seed;
+	atomic_store_explicit(&sampler_shared.threads, 0, memory_order_relaxed);
+	/* Interval and seed are published by the epoch: a thread that sees
+	 * the new epoch in the slow path (acquire) sees them too. */
+	atomic_fetch_add_explicit(&sampler_shared.epoch, 1, memory_order_release);
+	atomic_store_explicit(&sampler_shared.running, true, memory_order_release);
+}
+
+void sampler_stop(void)
+{
+	atomic_store_explicit(&sampler_shared.running, false, memory_order_relaxed);
+}
+
+uint64_t sampler_seed(void)
+{
+	return sampler_shared.seed;
+}

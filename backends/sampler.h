@@ -1,0 +1,79 @@
+/* sampler.h - which allocations a sampling backend records.
+ *
+ * Every thread runs its own Poisson process over the bytes it allocates: a
+ * countdown of bytes to the next sample point, drawn from an exponential
+ * distribution whose mean is the sampling interval.  An allocation that
+ * reaches the point is picked, and a new countdown is drawn: points are
+ * memoryless, so where the next one falls does not depend on where in the
+ * allocation the last one did.  An allocation of s bytes is thus picked with
+ * probability 1 - exp(-s / interval) (core/sampling.h weighs it back).
+ *
+ * The test on the hot path touches only the thread's own countdown and one
+ * read-mostly line: no lock, no syscall, no allocation, no shared write.
+ * Drawing a countdown (once per picked allocation) costs a log().
+ *
+ * One sampler per process: the sampling backend starts it when it opens and
+ * stops it when it closes.  While it runs, the capture sources hand the
+ * backend only the allocations sampler_pick() picks (see backend.h).
+ */
+#ifndef MEMSCOPE_SAMPLER_H
+#define MEMSCOPE_SAMPLER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct sampler_thread {
+	uint64_t countdown;         /* bytes to the next point: an allocation of at
+	                               least this many bytes is picked */
+	uint32_t epoch;             /* the sampler's epoch this countdown was drawn in */
+	uint64_t random;            /* the thread's generator state */
+};
+
+/* Read on every allocation, written when a sampler starts or stops. */
+struct sampler_shared {
+	_Alignas(64) atomic_bool running;
+	_Atomic uint32_t epoch;     /* bumped at every start: old countdowns are void */
+	uint64_t interval;          /* mean bytes between points; <= 1: every allocation */
+	uint64_t seed;
+	_Atomic uint64_t threads;   /* threads seeded in this epoch */
+};
+
+extern struct sampler_shared sampler_shared;
+extern __thread struct sampler_thread sampler_thread __attribute__((tls_model("initial-exec")));
+
+/* Starts sampling with this mean interval in bytes (<= 1: every allocation)
+ * and seed (0: one drawn from the clock and the process id). */
+void sampler_start(uint64_t interval, uint64_t seed);
+
+/* Stops sampling. */
+void sampler_stop(void);
+
+/* The seed in use (the one drawn, when 0 was asked for). */
+uint64_t sampler_seed(void);
+
+bool sampler_pick_slow(struct sampler_thread *thread, uint64_t bytes);
+
+static inline bool sampler_running(void)
+{
+	return atomic_load_explicit(&sampler_shared.running, memory_order_relaxed);
+}
+
+/* Whether an allocation of size bytes is picked.  Counts it against the
+ * calling thread's countdown either way. */
+static inline bool sampler_pick(size_t size)
+{
+	struct sampler_thread *thread = &sampler_thread;
+	uint64_t bytes = size != 0 ? size : 1;
+	if (__builtin_expect(
+		    bytes < thread->countdown &&
+		    thread->epoch == atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed),
+		    1)) {
+		thread->countdown -= bytes;
+		return false;
+	}
+	return sampler_pick_slow(thread, bytes);
+}
+
+#endif
