@@ -93,12 +93,28 @@ static bool release_slot(struct bucket *bucket, uintptr_t address)
 	return false;
 }
 
+static int free_slots(const struct bucket *bucket)
+{
+	int count = 0;
+	for (int i = 0; i < SLOTS_PER_BUCKET; i++)
+		count += atomic_load_explicit(&bucket->slots[i], memory_order_relaxed) == 0;
+	return count;
+}
+
 bool sampled_set_add(uintptr_t address)
 {
 	if (buckets == NULL || address == 0)
 		return false;
 	uint64_t hash = sampled_set_hash(address);
-	if (!claim_slot(first_bucket(hash), address) && !claim_slot(second_bucket(hash), address))
+	/* Into the emptier of the two buckets: with that choice, buckets fill
+	 * evenly, and the table holds far more before one overflows. */
+	struct bucket *first = first_bucket(hash), *second = second_bucket(hash);
+	if (free_slots(second) > free_slots(first)) {
+		struct bucket *swap = first;
+		first = second;
+		second = swap;
+	}
+	if (!claim_slot(first, address) && !claim_slot(second, address))
 		return false;
 	/* Counted after the address is in: a free of it cannot come before
 	 * the allocation returns, so the filter is never behind a lookup. */

@@ -17,7 +17,10 @@
  * and a remove of the same address never race.  The table is mapped once,
  * untouched pages cost nothing, and it never grows: when both buckets of an
  * address are full, the add fails and the caller counts the sample as
- * dropped.  Its capacity is a million blocks live at once.
+ * dropped.  It has a million slots; since an address goes into the emptier
+ * of its two buckets, random addresses fill about 750,000 of them before
+ * the first is refused (at the default interval, that is hundreds of GiB
+ * live; at interval 1, 750,000 live blocks).
  */
 #ifndef MEMSCOPE_SAMPLED_SET_H
 #define MEMSCOPE_SAMPLED_SET_H

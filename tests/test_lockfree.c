@@ -1,0 +1,341 @@
+/* test_lockfree.c - the lockfree backend's parts, driven directly: the
+ * sampler's statistics, the sampled set, the backend with several threads
+ * through the event store, and the store's policy when nobody drains it.
+ *
+ * Built twice: as is, and with ThreadSanitizer (test_lockfree_tsan), which
+ * must find no race in any of it. */
+#include <check.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "event_store.h"
+#include "sampled_set.h"
+#include "sampler.h"
+#include "sampling.h"
+
+/* The runtime's reentrancy guard lives in the tracker, not linked here. */
+__thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
+
+/* ---- the sampler ----------------------------------------------------- */
+
+/* With a fixed seed the picks are the same every run, so these bounds are
+ * not about flakiness; they are 5 standard deviations of a true Poisson
+ * sampler, which the implementation must be to pass. */
+START_TEST(picks_follow_the_poisson_probability)
+{
+	const uint64_t interval = 4096, calls = 4000000;
+	const size_t sizes[] = {1, 64, 1000, 4096, 40000};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		sampler_start(interval, 12345 + k);
+		uint64_t picked = 0;
+		for (uint64_t i = 0; i < calls; i++)
+			picked += sampler_pick(sizes[k]);
+		double p = -expm1(-(double)sizes[k] / (double)interval);
+		double expected = p * (double)calls;
+		double spread = sqrt((double)calls * p * (1 - p));
+		ck_assert_msg(fabs((double)picked - expected) <= 5 * spread + 1,
+		              "size %zu: %llu picked, %.0f expected (sd %.0f)", sizes[k],
+		              (unsigned long long)picked, expected, spread);
+		/* The weights make the count unbiased. */
+		double estimate = (double)picked * sample_weight(sizes[k], interval);
+		ck_assert_msg(fabs(estimate - (double)calls) <= 5 * spread * sample_weight(sizes[k], interval) + 1,
+		              "size %zu: %.0f estimated of %llu", sizes[k], estimate,
+		              (unsigned long long)calls);
+		sampler_stop();
+	}
+}
+END_TEST
+
+START_TEST(interval_one_picks_every_allocation)
+{
+	sampler_start(1, 7);
+	for (int i = 0; i < 100000; i++)
+		ck_assert(sampler_pick((size_t)(i % 5)));
+	ck_assert(sample_weight(0, 1) == 1.0 && sample_weight(12345, 1) == 1.0);
+	ck_assert(sample_weight(100, 0) == 1.0);
+	sampler_stop();
+}
+END_TEST
+
+static uint64_t pick_pattern(uint64_t seed)
+{
+	sampler_start(512, seed);
+	uint64_t pattern = 0;
+	for (int i = 0; i < 64 * 8; i++)
+		if (sampler_pick(64))
+			pattern = pattern * 31 + (uint64_t)i;
+	sampler_stop();
+	return pattern;
+}
+
+START_TEST(a_seed_repeats_its_picks)
+{
+	ck_assert_uint_eq(pick_pattern(99), pick_pattern(99));
+	ck_assert_uint_ne(pick_pattern(99), pick_pattern(100));
+}
+END_TEST
+
+/* A new start voids the countdowns drawn before: interval 1 right after a
+ * long interval still picks the very next allocation. */
+START_TEST(a_new_start_voids_old_countdowns)
+{
+	sampler_start(UINT64_C(1) << 40, 5);
+	ck_assert(!sampler_pick(8));
+	sampler_start(1, 5);
+	ck_assert(sampler_pick(8));
+	sampler_stop();
+}
+END_TEST
+
+START_TEST(weights_match_the_formula)
+{
+	ck_assert(fabs(sample_weight(512 * 1024, 512 * 1024) - 1.0 / (1.0 - exp(-1.0))) < 1e-12);
+	/* Small blocks stand for about interval / size of their kind. */
+	ck_assert(fabs(sample_weight(16, 524288) - 32768.5) < 0.01);
+	ck_assert(fabs(sample_weight(0, 524288) - sample_weight(1, 524288)) < 1e-9);
+	/* Blocks far above the interval are (nearly) always picked. */
+	ck_assert(fabs(sample_weight(64 << 20, 524288) - 1.0) < 1e-12);
+}
+END_TEST
+
+/* ---- the sampled set ------------------------------------------------- */
+
+START_TEST(set_adds_finds_and_removes)
+{
+	ck_assert_int_eq(sampled_set_reset(), 0);
+	ck_assert(!sampled_set_may_contain(0x1000));
+	ck_assert(sampled_set_add(0x1000));
+	ck_assert(sampled_set_may_contain(0x1000));
+	ck_assert(!sampled_set_remove(0x2000));
+	ck_assert(sampled_set_remove(0x1000));
+	ck_assert(!sampled_set_remove(0x1000));
+	ck_assert(!sampled_set_may_contain(0x1000));
+	/* A reset forgets everything. */
+	ck_assert(sampled_set_add(0x3000));
+	ck_assert_int_eq(sampled_set_reset(), 0);
+	ck_assert(!sampled_set_may_contain(0x3000));
+	ck_assert(!sampled_set_remove(0x3000));
+}
+END_TEST
+
+START_TEST(set_refuses_when_both_buckets_are_full)
+{
+	ck_assert_int_eq(sampled_set_reset(), 0);
+	/* Adds until the first refusal: the hashes are fixed, so the load
+	 * reached is the same every run. */
+	uint64_t added = 0, refused = 0;
+	for (uintptr_t a = 0x10; a < (uintptr_t)1 << 40 && refused == 0; a += 0x10) {
+		if (sampled_set_add(a))
+			added++;
+		else
+			refused++;
+	}
+	ck_assert_uint_eq(refused, 1);
+	/* A million slots; two buckets of eight for each address fill most of
+	 * them before any address finds both full. */
+	ck_assert_msg(added > 700000 && added <= (1u << 20), "%llu added", (unsigned long long)added);
+}
+END_TEST
+
+#define SET_THREADS 4
+#define SET_ROUNDS 200000
+
+static void *churn_set(void *argument)
+{
+	uintptr_t base = (uintptr_t)argument;
+	for (uintptr_t i = 0; i < SET_ROUNDS; i++) {
+		uintptr_t address = base + (i % 64) * 16;
+		ck_assert(sampled_set_add(address));
+		ck_assert(sampled_set_may_contain(address));
+		ck_assert(sampled_set_remove(address));
+	}
+	return NULL;
+}
+
+START_TEST(set_is_safe_from_many_threads)
+{
+	ck_assert_int_eq(sampled_set_reset(), 0);
+	pthread_t threads[SET_THREADS];
+	for (uintptr_t t = 0; t < SET_THREADS; t++)
+		pthread_create(&threads[t], NULL, churn_set, (void *)((t + 1) << 32));
+	for (int t = 0; t < SET_THREADS; t++)
+		pthread_join(threads[t], NULL);
+	for (uintptr_t t = 0; t < SET_THREADS; t++)
+		for (uintptr_t i = 0; i < 64; i++)
+			ck_assert(!sampled_set_may_contain(((t + 1) << 32) + i * 16));
+}
+END_TEST
+
+/* ---- the backend, through the event store ---------------------------- */
+
+static struct event_store *open_store(int *fd)
+{
+	*fd = memfd_create("test-capture", 0);
+	ck_assert_int_ge(*fd, 0);
+	struct event_store *store;
+	ck_assert_int_eq(event_store_create(*fd, &store), 0);
+	return store;
+}
+
+#define BACKEND_THREADS 4
+#define BACKEND_BLOCKS 100000
+
+struct worker {
+	struct backend *backend;
+	uintptr_t base;
+};
+
+static void *allocate_and_free(void *argument)
+{
+	struct worker *worker = argument;
+	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
+		size_t size = 16 + (i * 37) % 2000;
+		struct heap_event event = {.type = HEAP_EVENT_ALLOC, .address = worker->base + i * 16,
+		                           .size = size, .usable = size};
+		/* What a capture source does: the sampler decides. */
+		if (sampler_pick(size))
+			worker->backend->ops->on_alloc(worker->backend, &event);
+	}
+	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
+		struct heap_event event = {.type = HEAP_EVENT_FREE, .address = worker->base + i * 16};
+		if (sampled_set_may_contain(event.address))
+			worker->backend->ops->on_free(worker->backend, &event);
+	}
+	return NULL;
+}
+
+struct drainer {
+	struct event_store *store;
+	atomic_bool stop;
+};
+
+static void *drain_until_stopped(void *argument)
+{
+	struct drainer *drainer = argument;
+	while (!atomic_load(&drainer->stop)) {
+		event_store_drain(drainer->store);
+		usleep(200);
+	}
+	return NULL;
+}
+
+START_TEST(backend_matches_every_sampled_free_across_threads)
+{
+	int fd;
+	struct event_store *store = open_store(&fd);
+	struct backend *backend;
+	ck_assert_int_eq(backend_create(MEMSCOPE_BACKEND_LOCKFREE, &backend, &(const char *){NULL}), 0);
+	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
+	                          .sample_interval = 2048, .sample_seed = 42};
+	ck_assert_int_eq(backend->ops->open(backend, &config, store), 0);
+	event_store_open(store);
+
+	struct drainer drainer = {.store = store};
+	pthread_t consumer;
+	pthread_create(&consumer, NULL, drain_until_stopped, &drainer);
+	struct worker workers[BACKEND_THREADS];
+	pthread_t threads[BACKEND_THREADS];
+	for (int t = 0; t < BACKEND_THREADS; t++) {
+		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36};
+		pthread_create(&threads[t], NULL, allocate_and_free, &workers[t]);
+	}
+	for (int t = 0; t < BACKEND_THREADS; t++)
+		pthread_join(threads[t], NULL);
+	atomic_store(&drainer.stop, true);
+	pthread_join(consumer, NULL);
+	event_store_close(store);
+
+	struct store_totals totals;
+	event_store_totals(store, &totals);
+	ck_assert_uint_eq(totals.sample_interval, 2048);
+	ck_assert_uint_eq(totals.dropped_events, 0);
+	ck_assert_uint_eq(totals.lost_events, 0);
+	ck_assert_uint_eq(totals.untracked_frees, 0);
+	/* Every sampled block was freed, and only sampled blocks were. */
+	ck_assert_uint_eq(totals.live_blocks, 0);
+	ck_assert_uint_eq(totals.live_bytes, 0);
+	ck_assert_uint_eq(totals.frees, totals.allocations);
+	ck_assert_uint_eq(totals.events % 2, 0);
+	/* About one block in 2048 / 1000 bytes: the estimate of the count. */
+	double blocks = BACKEND_THREADS * (double)BACKEND_BLOCKS;
+	ck_assert_msg(fabs((double)totals.allocations - blocks) < 0.05 * blocks,
+	              "%llu blocks estimated of %.0f", (unsigned long long)totals.allocations, blocks);
+	struct backend_stats stats;
+	ck_assert_int_eq(backend_stats(backend, &stats), 0);
+	ck_assert_uint_eq(stats.attempts, totals.events);
+	ck_assert_uint_eq(stats.successes, totals.events);
+	ck_assert_uint_eq(stats.misses, 0);
+	ck_assert_uint_eq(stats.waits, 0);
+	backend_destroy(backend);
+	event_store_destroy(store);
+	close(fd);
+}
+END_TEST
+
+/* Nobody drains: the thread's ring doubles four times (512 KiB to 8 MiB),
+ * then events are dropped and counted; the call never waits. */
+START_TEST(full_rings_grow_then_drop_without_waiting)
+{
+	int fd;
+	struct event_store *store = open_store(&fd);
+	event_store_open(store);
+	const uint64_t events = 500000;
+	uint64_t recorded = 0;
+	for (uint64_t i = 0; i < events; i++) {
+		struct heap_event event = {.type = HEAP_EVENT_FREE, .address = 0x10000 + i * 16};
+		recorded += event_store_try_record(store, &event, NULL, 0);
+	}
+	struct store_totals totals;
+	event_store_totals(store, &totals);
+	ck_assert_uint_eq(totals.ring_growths, 4);
+	ck_assert_uint_eq(totals.producer_waits, 0);
+	ck_assert_uint_eq(totals.dropped_events, events - recorded);
+	/* 5 words a free; rings of 2^16 .. 2^20 words, less the padding. */
+	ck_assert_msg(recorded > 400000 && recorded < 410000, "%llu recorded",
+	              (unsigned long long)recorded);
+	event_store_close(store);
+	event_store_totals(store, &totals);
+	ck_assert_uint_eq(totals.untracked_frees, recorded);
+	event_store_destroy(store);
+	close(fd);
+}
+END_TEST
+
+static Suite *lockfree_suite(void)
+{
+	Suite *suite = suite_create("lockfree");
+	TCase *sampler = tcase_create("sampler");
+	tcase_set_timeout(sampler, 120);
+	tcase_add_test(sampler, picks_follow_the_poisson_probability);
+	tcase_add_test(sampler, interval_one_picks_every_allocation);
+	tcase_add_test(sampler, a_seed_repeats_its_picks);
+	tcase_add_test(sampler, a_new_start_voids_old_countdowns);
+	tcase_add_test(sampler, weights_match_the_formula);
+	suite_add_tcase(suite, sampler);
+	TCase *set = tcase_create("sampled_set");
+	tcase_set_timeout(set, 120);
+	tcase_add_test(set, set_adds_finds_and_removes);
+	tcase_add_test(set, set_refuses_when_both_buckets_are_full);
+	tcase_add_test(set, set_is_safe_from_many_threads);
+	suite_add_tcase(suite, set);
+	TCase *backend = tcase_create("backend");
+	tcase_set_timeout(backend, 120);
+	tcase_add_test(backend, backend_matches_every_sampled_free_across_threads);
+	tcase_add_test(backend, full_rings_grow_then_drop_without_waiting);
+	suite_add_tcase(suite, backend);
+	return suite;
+}
+
+int main(void)
+{
+	SRunner *runner = srunner_create(lockfree_suite());
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
