@@ -181,8 +181,10 @@ static void start_tracing(void)
 	config.output_path = path;
 
 	int error = memscope_tracker_create(&config, &tracker);
-	if (error == 0)
+	if (error == 0) {
+		tracker_keep_quiet(tracker);
 		error = memscope_tracker_start(tracker);
+	}
 	if (error < 0) {
 		fprintf(stderr, "memscope: not tracing this process (%s): %s\n", path, strerror(-error));
 		memscope_tracker_destroy(tracker);

@@ -56,6 +56,7 @@ struct memscope_tracker {
 	char *program_name;
 	enum tracker_state state;
 	bool forked_away;             /* we are a fork's child: the capture is the parent's */
+	bool quiet;                   /* warnings are the CLI's to print */
 
 	const struct capture_source_ops *source;
 	struct backend *backend;
@@ -495,6 +496,29 @@ static void write_trailer(memscope_tracker *tracker)
 	event_store_add_record(tracker->store, &record);
 }
 
+/* A capture that misses more than it may is said so once, at the end. */
+static void warn_if_incomplete(memscope_tracker *tracker)
+{
+	struct backend_stats counts = {0};
+	backend_stats(tracker->backend, &counts);
+	if (tracker->quiet || counts.attempts == 0)
+		return;
+	double completeness = (double)counts.successes / (double)counts.attempts;
+	if (completeness >= MEMSCOPE_COMPLETENESS_WARNING)
+		return;
+	fprintf(stderr,
+	        "memscope: warning: only %.1f%% of the heap events were recorded (%llu of %llu; "
+	        "%llu dropped or lost): totals are low, and blocks whose "
+	        "free was dropped show as leaks; a larger sampling interval records fewer events\n",
+	        100 * completeness, (unsigned long long)counts.successes,
+	        (unsigned long long)counts.attempts, (unsigned long long)counts.misses);
+}
+
+void tracker_keep_quiet(memscope_tracker *tracker)
+{
+	tracker->quiet = true;
+}
+
 MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 {
 	if (tracker == NULL)
@@ -522,6 +546,7 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 		fprintf(stderr, "memscope: cannot write capture %s: %s; the capture is incomplete\n",
 		        tracker->output_path, strerror(-error));
 
+	warn_if_incomplete(tracker);
 	tracker->final_stats.version = MEMSCOPE_STATS_VERSION;
 	fill_stats(tracker, &tracker->final_stats);
 	tracker->final_stats.leaked_allocations = tracker->final_stats.active_allocations;

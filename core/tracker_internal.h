@@ -11,4 +11,8 @@
  * capture's write error. */
 int tracker_checkpoint(memscope_tracker *tracker, const char *key, const char *value);
 
+/* The traced program's stderr is its own: `memscope run` says what the
+ * tracker would have warned about (from the capture), not the tracker. */
+void tracker_keep_quiet(memscope_tracker *tracker);
+
 #endif

@@ -3,6 +3,7 @@
  * known allocations, tagging, the capture written and read back. */
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,112 @@ START_TEST(tag_and_capture_round_trip)
 }
 END_TEST
 
+/* The lockfree backend in process (jemalloc's hooks): interval 1 counts
+ * exactly, like the exact backend; the default interval estimates, and
+ * the tracking figures say every picked event was recorded. */
+static memscope_tracker *lockfree_tracker(uint64_t interval, uint64_t seed)
+{
+	memscope_config config;
+	memscope_config_init(&config);
+	config.backend = MEMSCOPE_BACKEND_LOCKFREE;
+	config.sample_interval = interval;
+	config.sample_seed = seed;
+	memscope_tracker *tracker = NULL;
+	ck_assert_int_eq(memscope_tracker_create(&config, &tracker), 0);
+	/* Check's asserts allocate even when they pass: none while tracking. */
+	if (memscope_tracker_start(tracker) != 0)
+		ck_abort_msg("cannot start a lockfree tracker");
+	return tracker;
+}
+
+static memscope_tracking_stats tracking_of(memscope_tracker *tracker)
+{
+	memscope_tracking_stats tracking = {.version = MEMSCOPE_TRACKING_STATS_VERSION};
+	if (memscope_tracker_get_tracking_stats(tracker, &tracking) != 0)
+		ck_abort_msg("no tracking figures");
+	return tracking;
+}
+
+START_TEST(lockfree_interval_one_counts_exactly)
+{
+	memscope_tracker *tracker = lockfree_tracker(1, 3);
+	char *buffers[10];
+	for (int i = 0; i < 10; i++)
+		buffers[i] = malloc(1000);
+	memscope_stats live = stats_of(tracker);
+	for (int i = 0; i < 10; i++)
+		free(buffers[i]);
+	memscope_stats freed = stats_of(tracker);
+	memscope_tracking_stats tracking = tracking_of(tracker);
+	memscope_tracker_destroy(tracker);
+
+	ck_assert_uint_eq(live.total_allocations, 10);
+	ck_assert_uint_eq(live.active_bytes, 10000);
+	ck_assert_uint_eq(freed.total_frees, 10);
+	ck_assert_uint_eq(freed.active_bytes, 0);
+	ck_assert_uint_eq(freed.peak_bytes, 10000);
+	ck_assert_uint_eq(tracking.sample_interval, 1);
+	ck_assert_uint_eq(tracking.attempts, 20);
+	ck_assert_uint_eq(tracking.successes, 20);
+	ck_assert_uint_eq(tracking.misses, 0);
+	ck_assert(tracking.completeness == 1.0 && tracking.drop_rate == 0.0);
+}
+END_TEST
+
+START_TEST(lockfree_default_interval_estimates)
+{
+	/* 64 MiB in 16 KiB blocks, live at once: about 128 samples, so the
+	 * estimate of the live bytes spreads by 9%; a fixed seed makes the
+	 * result the same every run, the bound (30%) is over 3 deviations. */
+	enum { BLOCKS = 4096, SIZE = 16384 };
+	static void *blocks[BLOCKS];
+	memscope_tracker *tracker = lockfree_tracker(0, 11);
+	for (int i = 0; i < BLOCKS; i++)
+		blocks[i] = malloc(SIZE);
+	memscope_stats live = stats_of(tracker);
+	for (int i = 0; i < BLOCKS; i++)
+		free(blocks[i]);
+	memscope_stats freed = stats_of(tracker);
+	memscope_tracking_stats tracking = tracking_of(tracker);
+	memscope_tracker_destroy(tracker);
+
+	double truth = (double)BLOCKS * SIZE;
+	ck_assert_msg(fabs((double)live.active_bytes - truth) < 0.3 * truth, "%llu live estimated",
+	              (unsigned long long)live.active_bytes);
+	ck_assert_uint_eq(freed.active_bytes, 0);
+	ck_assert_uint_eq(freed.active_allocations, 0);
+	ck_assert_uint_eq(tracking.sample_interval, 512 * 1024);
+	/* Picked blocks and their frees only: far fewer than 8,192 events. */
+	ck_assert_msg(tracking.attempts > 100 && tracking.attempts < 600, "%llu attempts",
+	              (unsigned long long)tracking.attempts);
+	ck_assert_uint_eq(tracking.attempts % 2, 0);
+	ck_assert_uint_eq(tracking.successes, tracking.attempts);
+	ck_assert(tracking.completeness == 1.0);
+}
+END_TEST
+
+START_TEST(a_version_1_config_gets_the_sampling_defaults)
+{
+	/* What a program built against the first header passes. */
+	struct {
+		uint32_t version;
+		memscope_backend_kind backend;
+		uint32_t stack_depth;
+		uint32_t timeline_interval_ms;
+		const char *output_path;
+		const char *program_name;
+		memscope_capture_kind capture;
+	} old = {1, MEMSCOPE_BACKEND_LOCKFREE, 16, 0, NULL, NULL, MEMSCOPE_CAPTURE_DEFAULT};
+	memscope_tracker *tracker = NULL;
+	ck_assert_int_eq(memscope_tracker_create((const memscope_config *)&old, &tracker), 0);
+	if (memscope_tracker_start(tracker) != 0)
+		ck_abort_msg("cannot start a tracker from a version 1 config");
+	memscope_tracking_stats tracking = tracking_of(tracker);
+	memscope_tracker_destroy(tracker);
+	ck_assert_uint_eq(tracking.sample_interval, 512 * 1024);
+}
+END_TEST
+
 START_TEST(refuses_what_it_cannot_do)
 {
 	memscope_tracker *tracker = NULL;
@@ -230,6 +337,9 @@ int main(void)
 	tcase_add_test(tcase, threads_are_counted);
 	tcase_add_test(tcase, tag_and_capture_round_trip);
 	tcase_add_test(tcase, refuses_what_it_cannot_do);
+	tcase_add_test(tcase, lockfree_interval_one_counts_exactly);
+	tcase_add_test(tcase, lockfree_default_interval_estimates);
+	tcase_add_test(tcase, a_version_1_config_gets_the_sampling_defaults);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	/* One process: a tracker watches the process it runs in. */
