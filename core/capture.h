@@ -280,6 +280,20 @@ int capture_reader_rewind(struct capture_reader *reader);
  * what it holds), or -EBADMSG. */
 int capture_reader_find_trailer(struct capture_reader *reader, struct capture_trailer *out);
 
+/* What a capture that ended cleanly says at its end: its trailer, and the
+ * backend's last TRACKING record (written just before the trailer). */
+struct capture_ending {
+	struct capture_trailer trailer;
+	bool has_tracking;         /* false: the capture holds no TRACKING record there */
+	struct capture_tracking tracking;
+};
+
+/* capture_reader_find_trailer(), and the last TRACKING record with it:
+ * looked for in the last records block, and in the one before when the
+ * last has none (a block boundary can fall between the two records).
+ * Rewinds.  Returns 0, -ENOENT (no end block or no trailer), or -EBADMSG. */
+int capture_reader_find_ending(struct capture_reader *reader, struct capture_ending *out);
+
 /* How far the reader has got: the file offset of the block it is in, and
  * the file's size (for progress on long reads). */
 uint64_t capture_reader_offset(const struct capture_reader *reader);

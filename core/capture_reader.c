@@ -227,44 +227,6 @@ int capture_reader_rewind(struct capture_reader *reader)
 	return 0;
 }
 
-int capture_reader_find_trailer(struct capture_reader *reader, struct capture_trailer *out)
-{
-	/* Walk the frames by their lengths alone: the trailer is in the last
-	 * records block, and only that one needs reading (and decompressing). */
-	uint64_t offset = CAPTURE_HEADER_SIZE, last_records = 0;
-	bool ended = false;
-	refresh_file_size(reader);
-	while (!ended && offset + CAPTURE_BLOCK_HEADER_SIZE <= reader->file_size) {
-		uint8_t header[CAPTURE_BLOCK_HEADER_SIZE];
-		if (read_at(reader->fd, header, sizeof(header), offset) != (ssize_t)sizeof(header))
-			break;
-		uint32_t payload = le32_get(header + 1);
-		if (payload > CAPTURE_MAX_PAYLOAD)
-			break;
-		if (header[0] == CAPTURE_BLOCK_RECORDS || header[0] == CAPTURE_BLOCK_RECORDS_ZSTD)
-			last_records = offset;
-		ended = header[0] == CAPTURE_BLOCK_END;
-		offset += CAPTURE_BLOCK_HEADER_SIZE + (uint64_t)payload + CAPTURE_BLOCK_CRC_SIZE;
-	}
-	int result = -ENOENT;
-	if (ended && last_records != 0) {
-		reader->next_block = last_records;
-		reader->cursor = reader->end = NULL;
-		reader->state = STREAM_READING;
-		struct capture_record record;
-		int more;
-		while ((more = capture_reader_next(reader, &record)) == 1)
-			if (record.type == CAPTURE_RECORD_TRAILER) {
-				*out = record.u.trailer;
-				result = 0;
-			}
-		if (more < 0)
-			result = more;
-	}
-	int error = capture_reader_rewind(reader);
-	return result < 0 ? result : error;
-}
-
 uint64_t capture_reader_offset(const struct capture_reader *reader)
 {
 	return reader->block_offset;
@@ -849,4 +811,95 @@ int capture_reader_next(struct capture_reader *reader, struct capture_record *re
 		if (loaded <= 0)
 			return loaded;
 	}
+}
+
+/* ---- the end of a capture, without its events ------------------------ */
+
+/* Decodes the one records block at offset, keeping the last TRAILER and
+ * TRACKING records it holds in *out.  Returns 0 or a negative error. */
+static int scan_block(struct capture_reader *reader, uint64_t offset, struct capture_ending *out,
+                      bool *has_trailer)
+{
+	reader->next_block = offset;
+	reader->cursor = reader->end = NULL;
+	reader->state = STREAM_READING;
+	int loaded = load_block(reader);
+	if (loaded < 0)
+		return loaded;
+	if (loaded == 0)
+		return -ENOENT;
+	struct capture_record record;
+	while (reader->cursor != reader->end) {
+		int decoded = decode_record(reader, &record);
+		if (decoded < 0)
+			return decoded;
+		if (decoded == 0)
+			continue;
+		if (record.type == CAPTURE_RECORD_TRAILER) {
+			out->trailer = record.u.trailer;
+			*has_trailer = true;
+		} else if (record.type == CAPTURE_RECORD_TRACKING) {
+			out->tracking = record.u.tracking;
+			out->has_tracking = true;
+		}
+	}
+	return 0;
+}
+
+int capture_reader_find_ending(struct capture_reader *reader, struct capture_ending *out)
+{
+	if (!reader || !out)
+		return -EINVAL;
+	/* Walk the frames by their lengths alone: the trailer is in the last
+	 * records block, and only that one (or the one before, for the
+	 * TRACKING record) needs reading and decompressing. */
+	uint64_t offset = CAPTURE_HEADER_SIZE, last_records = 0, previous_records = 0;
+	bool ended = false;
+	refresh_file_size(reader);
+	while (!ended && offset + CAPTURE_BLOCK_HEADER_SIZE <= reader->file_size) {
+		uint8_t header[CAPTURE_BLOCK_HEADER_SIZE];
+		if (read_at(reader->fd, header, sizeof(header), offset) != (ssize_t)sizeof(header))
+			break;
+		uint32_t payload = le32_get(header + 1);
+		if (payload > CAPTURE_MAX_PAYLOAD)
+			break;
+		if (header[0] == CAPTURE_BLOCK_RECORDS || header[0] == CAPTURE_BLOCK_RECORDS_ZSTD) {
+			previous_records = last_records;
+			last_records = offset;
+		}
+		ended = header[0] == CAPTURE_BLOCK_END;
+		offset += CAPTURE_BLOCK_HEADER_SIZE + (uint64_t)payload + CAPTURE_BLOCK_CRC_SIZE;
+	}
+	struct capture_ending found = { .has_tracking = false };
+	bool has_trailer = false;
+	int result = -ENOENT;
+	if (ended && last_records != 0) {
+		result = scan_block(reader, last_records, &found, &has_trailer);
+		if (result == 0 && !has_trailer)
+			result = -ENOENT;
+		if (result == 0 && !found.has_tracking && previous_records != 0) {
+			/* Only its TRACKING records matter: a trailer there is not
+			 * the capture's last word. */
+			struct capture_ending earlier = { .has_tracking = false };
+			bool ignored = false;
+			if (scan_block(reader, previous_records, &earlier, &ignored) == 0 &&
+			    earlier.has_tracking) {
+				found.has_tracking = true;
+				found.tracking = earlier.tracking;
+			}
+		}
+	}
+	if (result == 0)
+		*out = found;
+	int error = capture_reader_rewind(reader);
+	return result < 0 ? result : error;
+}
+
+int capture_reader_find_trailer(struct capture_reader *reader, struct capture_trailer *out)
+{
+	struct capture_ending ending;
+	int error = capture_reader_find_ending(reader, &ending);
+	if (error == 0)
+		*out = ending.trailer;
+	return error;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sampling.h"
 #include "stack_trie.h"
 
 /* Thread indices are dense from 0; one far beyond what was seen is corrupt
@@ -213,6 +214,7 @@ struct pass {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
+	uint64_t interval;         /* the sampling interval in force; 0 or 1: every allocation */
 };
 
 static void see_time(struct replay *replay, uint64_t time_ns)
@@ -229,34 +231,60 @@ static uint32_t resolve_stack(struct replay *replay, uint32_t stack)
 	return 0;
 }
 
-static void count_thread(struct replay *replay, uint32_t thread, uint64_t bytes)
+static void count_thread(struct replay *replay, uint32_t thread, double weight, double bytes)
 {
 	if (thread >= replay->thread_count)
 		return;
-	replay->threads[thread].allocations++;
-	replay->threads[thread].allocated_bytes += bytes;
+	replay->threads[thread].weighted.allocations += weight;
+	replay->threads[thread].weighted.allocated_bytes += bytes;
 }
 
+/* The peak is of the live bytes as estimated: with sampling, the most the
+ * weighted live set ever held. */
 static void check_peak(struct replay *replay, uint64_t time_ns)
 {
 	struct replay_totals *totals = &replay->totals;
-	if (totals->live_bytes <= totals->peak_bytes)
+	struct replay_weighted *weighted = &totals->weighted;
+	if (weighted->live_bytes <= weighted->peak_bytes)
 		return;
-	totals->peak_bytes = totals->live_bytes;
-	totals->peak_blocks = totals->live_blocks;
+	weighted->peak_bytes = weighted->live_bytes;
+	weighted->peak_blocks = weighted->live_blocks;
 	totals->peak_time_ns = time_ns;
 	totals->peak_event = totals->events;
 }
 
+/* What a live block adds to the live set (sign 1) or takes from it (-1). */
+static void count_live(struct replay *replay, const struct replay_block *block, double sign)
+{
+	struct replay_weighted *totals = &replay->totals.weighted;
+	struct replay_weighted *stack = &replay->stacks[block->stack].weighted;
+	double blocks = sign * block->weight;
+	double bytes = blocks * (double)block->size;
+	totals->live_blocks += blocks;
+	totals->live_bytes += bytes;
+	totals->live_usable_bytes += blocks * (double)block->usable;
+	stack->live_blocks += blocks;
+	stack->live_bytes += bytes;
+}
+
 static void forget_block(struct replay *replay, const struct replay_block *block)
 {
-	struct replay_totals *totals = &replay->totals;
-	struct replay_stack *stack = &replay->stacks[block->stack];
-	totals->live_blocks--;
-	totals->live_bytes -= block->size;
-	totals->live_usable_bytes -= block->usable;
-	stack->live_blocks--;
-	stack->live_bytes -= block->size;
+	count_live(replay, block, -1.0);
+}
+
+static void on_sampling(struct pass *pass, const struct capture_sampling *record)
+{
+	struct replay *replay = pass->replay;
+	see_time(replay, record->time_ns);
+	pass->interval = record->interval;
+	replay->sample_interval = record->interval;
+	if (record->interval <= 1)
+		return;
+	if (!replay->sampled || record->interval < replay->sample_interval_min)
+		replay->sample_interval_min = record->interval;
+	if (record->interval > replay->sample_interval_max)
+		replay->sample_interval_max = record->interval;
+	replay->sampled = true;
 }
 
 static int on_stack_node(struct pass *pass, const struct capture_stack_node *node)
@@ -287,9 +315,12 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 {
 	struct replay *replay = pass->replay;
 	struct replay_totals *totals = &replay->totals;
+	double weight = sample_weight(alloc->size, pass->interval);
+	double bytes = weight * (double)alloc->size;
 	totals->events++;
-	totals->allocations++;
-	totals->allocated_bytes += alloc->size;
+	totals->alloc_records++;
+	totals->weighted.allocations += weight;
+	totals->weighted.allocated_bytes += bytes;
 	see_time(replay, alloc->time_ns);
 
 	struct replay_block old;
@@ -308,20 +339,17 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 		.stack = resolve_stack(replay, alloc->stack),
 		.thread = alloc->thread,
 		.kind = alloc->kind,
+		.weight = weight,
 	};
 	int error = block_table_insert(replay->live, &block);
 	if (error < 0)
 		return error;
 
 	struct replay_stack *stack = &replay->stacks[block.stack];
-	stack->allocations++;
-	stack->allocated_bytes += block.size;
-	stack->live_blocks++;
-	stack->live_bytes += block.size;
-	totals->live_blocks++;
-	totals->live_bytes += block.size;
-	totals->live_usable_bytes += block.usable;
-	count_thread(replay, alloc->thread, alloc->size);
+	stack->weighted.allocations += weight;
+	stack->weighted.allocated_bytes += bytes;
+	count_live(replay, &block, 1.0);
+	count_thread(replay, alloc->thread, weight, bytes);
 	check_peak(replay, alloc->time_ns);
 
 	pass->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
@@ -347,7 +375,8 @@ static void on_free(struct pass *pass, const struct capture_free *record)
 		replay->totals.frees_untracked++;
 		return;
 	}
-	replay->totals.frees++;
+	replay->totals.free_records++;
+	replay->totals.weighted.frees += old.weight;
 	forget_block(replay, &old);
 
 	if (old.tag && after_realloc) {
@@ -373,29 +402,22 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 		totals->expands_untracked++;
 		return;
 	}
-	totals->expands++;
 
 	/* A block resized in place now belongs to the realloc that resized
-	 * it, exactly as a moved block belongs to its new ALLOC. */
-	struct replay_stack *old_stack = &replay->stacks[block->stack];
-	old_stack->live_blocks--;
-	old_stack->live_bytes -= block->size;
-	totals->live_bytes -= block->size;
-	totals->live_usable_bytes -= block->usable;
-
+	 * it, exactly as a moved block belongs to its new ALLOC; sampled, it
+	 * stands for the blocks of its new size. */
+	forget_block(replay, block);
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->time_ns = expand->time_ns;
 	block->stack = resolve_stack(replay, expand->stack);
 	block->thread = expand->thread;
 	block->kind = expand->kind;
+	block->weight = sample_weight(expand->size, pass->interval);
+	count_live(replay, block, 1.0);
 
-	struct replay_stack *stack = &replay->stacks[block->stack];
-	stack->expands++;
-	stack->live_blocks++;
-	stack->live_bytes += block->size;
-	totals->live_bytes += block->size;
-	totals->live_usable_bytes += block->usable;
+	totals->weighted.expands += block->weight;
+	replay->stacks[block->stack].weighted.expands += block->weight;
 	check_peak(replay, expand->time_ns);
 }
 
@@ -508,6 +530,14 @@ static int apply(struct pass *pass, const struct capture_record *record)
 		replay->has_trailer = true;
 		replay->trailer = record->u.trailer;
 		return 0;
+	case CAPTURE_RECORD_SAMPLING:
+		on_sampling(pass, &record->u.sampling);
+		return 0;
+	case CAPTURE_RECORD_TRACKING:
+		see_time(replay, record->u.tracking.time_ns);
+		replay->has_tracking = true;
+		replay->tracking = record->u.tracking;
+		return 0;
 	}
 	/* A record type newer than this code: nothing to replay. */
 	return 0;
@@ -568,7 +598,7 @@ static uint32_t known_stack(const struct replay *replay, uint32_t stack)
 static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
                           struct block_table *live, const struct replay_progress *progress)
 {
-	uint64_t events = 0;
+	uint64_t events = 0, interval = 0;
 	struct capture_record record;
 	for (uint64_t records = 1;
 	     events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0;
@@ -576,12 +606,15 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 		if (records % PROGRESS_RECORDS == 0)
 			tell_progress(progress, "finding who held the peak", reader);
 		struct replay_block old;
-		if (record.type == CAPTURE_RECORD_ALLOC) {
+		if (record.type == CAPTURE_RECORD_SAMPLING) {
+			interval = record.u.sampling.interval;
+		} else if (record.type == CAPTURE_RECORD_ALLOC) {
 			const struct capture_alloc *alloc = &record.u.alloc;
 			struct replay_block block = {
 				.address = alloc->address,
 				.size = alloc->size,
 				.stack = known_stack(replay, alloc->stack),
+				.weight = sample_weight(alloc->size, interval),
 			};
 			events++;
 			block_table_remove(live, alloc->address, &old);
@@ -598,6 +631,7 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			if (block) {
 				block->size = expand->size;
 				block->stack = known_stack(replay, expand->stack);
+				block->weight = sample_weight(expand->size, interval);
 			}
 		}
 	}
@@ -623,13 +657,51 @@ static int second_pass(struct replay *replay, struct capture_reader *reader,
 	for (size_t i = 0; i < live->capacity; i++) {
 		if (!live->slots[i].used)
 			continue;
-		struct replay_stack *stack = &replay->stacks[live->slots[i].block.stack];
-		stack->peak_blocks++;
-		stack->peak_bytes += live->slots[i].block.size;
+		const struct replay_block *block = &live->slots[i].block;
+		struct replay_weighted *stack = &replay->stacks[block->stack].weighted;
+		stack->peak_blocks += block->weight;
+		stack->peak_bytes += block->weight * (double)block->size;
 	}
 out:
 	block_table_destroy(live);
 	return error;
+}
+
+/* ---- the figures, rounded ------------------------------------------- */
+
+void replay_stack_settle(struct replay_stack *stack)
+{
+	const struct replay_weighted *weighted = &stack->weighted;
+	stack->allocations = sample_count(weighted->allocations);
+	stack->allocated_bytes = sample_count(weighted->allocated_bytes);
+	stack->expands = sample_count(weighted->expands);
+	stack->live_blocks = sample_count(weighted->live_blocks);
+	stack->live_bytes = sample_count(weighted->live_bytes);
+	stack->peak_blocks = sample_count(weighted->peak_blocks);
+	stack->peak_bytes = sample_count(weighted->peak_bytes);
+}
+
+/* Once both passes are done: every integer figure from its weighted sum. */
+static void settle(struct replay *replay)
+{
+	struct replay_totals *totals = &replay->totals;
+	const struct replay_weighted *weighted = &totals->weighted;
+	totals->allocations = sample_count(weighted->allocations);
+	totals->frees = sample_count(weighted->frees);
+	totals->expands = sample_count(weighted->expands);
+	totals->allocated_bytes = sample_count(weighted->allocated_bytes);
+	totals->peak_bytes = sample_count(weighted->peak_bytes);
+	totals->peak_blocks = sample_count(weighted->peak_blocks);
+	totals->live_blocks = sample_count(weighted->live_blocks);
+	totals->live_bytes = sample_count(weighted->live_bytes);
+	totals->live_usable_bytes = sample_count(weighted->live_usable_bytes);
+	for (uint32_t i = 0; i < replay->stack_count; i++)
+		replay_stack_settle(&replay->stacks[i]);
+	for (uint32_t i = 0; i < replay->thread_count; i++) {
+		struct replay_thread *thread = &replay->threads[i];
+		thread->allocations = sample_count(thread->weighted.allocations);
+		thread->allocated_bytes = sample_count(thread->weighted.allocated_bytes);
+	}
 }
 
 /* ---- public ---------------------------------------------------------- */
@@ -672,6 +744,7 @@ int replay_create_with_progress(const char *path, const struct replay_progress *
 	error = second_pass(replay, reader, progress);
 	if (error < 0)
 		goto fail;
+	settle(replay);
 
 	if (replay->has_trailer && replay->trailer.time_ns > replay->totals.end_time_ns)
 		replay->totals.end_time_ns = replay->trailer.time_ns;
@@ -771,6 +844,7 @@ struct walk {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
+	uint64_t interval;             /* the sampling interval in force */
 };
 
 static void walk_see_time(struct walk *walk, uint64_t time_ns)
@@ -795,6 +869,7 @@ static int tell_block(struct walk *walk, const struct replay_block *block, bool 
 		.freed_ns = freed_ns,
 		.freed = freed,
 		.tag = block->tag,
+		.weight = block->weight,
 	};
 	return walk->walker->block ? walk->walker->block(walk->walker->context, &life) : 0;
 }
@@ -813,6 +888,7 @@ static int tell_event(struct walk *walk, enum capture_record_type type, uint64_t
 		.size = block->size,
 		.usable = block->usable,
 		.stack = block->stack,
+		.weight = block->weight,
 	};
 	return walk->walker->event(walk->walker->context, &event);
 }
@@ -837,6 +913,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 		.stack = alloc->stack < walk->stack_count ? alloc->stack : 0,
 		.thread = alloc->thread,
 		.kind = alloc->kind,
+		.weight = sample_weight(alloc->size, walk->interval),
 	};
 	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
 	                        alloc->kind == CAPTURE_KIND_RALLOCX;
@@ -875,6 +952,7 @@ static void walk_expand(struct walk *walk, const struct capture_expand *expand)
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->stack = expand->stack < walk->stack_count ? expand->stack : 0;
+	block->weight = sample_weight(expand->size, walk->interval);
 }
 
 static int walk_tag(struct walk *walk, const struct capture_tag *record)
@@ -937,6 +1015,9 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 		return walk->walker->sample(walk->walker->context, &record->u.sample);
 	case CAPTURE_RECORD_TRAILER:
 		walk_see_time(walk, record->u.trailer.time_ns);
+		return 0;
+	case CAPTURE_RECORD_SAMPLING:
+		walk->interval = record->u.sampling.interval;
 		return 0;
 	default:
 		return 0;

@@ -10,6 +10,15 @@
  * an unknown address, an ALLOC of an address still live, an event naming a
  * stack that does not exist.  A capture cut short replays up to the cut and
  * says so.  Errors are negative errno values.
+ *
+ * A sampled capture (SAMPLING records, sampling.h) is replayed as an
+ * estimate: each block counts as its weight, the number of blocks of its
+ * size it stands for (1 when every allocation is recorded), so the counts
+ * and bytes of blocks, per stack and per thread, the live set and the peak
+ * are estimates of the program's true figures.  They are summed as reals
+ * (struct replay_weighted) and the integer fields are those sums rounded;
+ * without sampling every weight is 1 and both are the exact counts.
+ * Counts of records (events, untracked frees, tags, ...) stay true counts.
  */
 #ifndef MEMSCOPE_REPLAY_H
 #define MEMSCOPE_REPLAY_H
@@ -22,6 +31,22 @@
 
 struct stack_trie;
 struct block_table;
+
+/* Sums over blocks, each counted as its weight.  Kept as reals so that no
+ * rounding accumulates; the integer fields beside them are these, rounded
+ * (sampling.h's sample_count).  Per stack, frees and live_usable_bytes are not kept;
+ * per thread, only allocations and allocated_bytes. */
+struct replay_weighted {
+	double allocations;
+	double allocated_bytes;
+	double frees;
+	double expands;
+	double live_blocks;
+	double live_bytes;
+	double live_usable_bytes;
+	double peak_blocks;
+	double peak_bytes;
+};
 
 /* What a TAG record said about a block.  It stays with the block: a realloc
  * that moves the block carries it to the new address. */
@@ -43,25 +68,29 @@ struct replay_block {
 	uint32_t thread;
 	uint32_t kind;             /* enum capture_alloc_kind */
 	struct replay_tag *tag;    /* NULL if never tagged */
+	double weight;             /* blocks it stands for: 1 unless sampled (sampling.h) */
 };
 
-/* One stack of the stack table; index = stack id, 0 = the empty stack. */
+/* One stack of the stack table; index = stack id, 0 = the empty stack.
+ * Every figure is weighted: an estimate when sampled. */
 struct replay_stack {
-	uint64_t allocations;      /* ALLOC records with this stack */
+	uint64_t allocations;      /* blocks allocated with this stack (ALLOC records) */
 	uint64_t allocated_bytes;  /* their requested bytes */
-	uint64_t expands;          /* EXPAND records with this stack */
+	uint64_t expands;          /* blocks resized in place to this stack (EXPAND records) */
 	uint64_t live_blocks;      /* live at the end (leaks, when the run ended cleanly) */
 	uint64_t live_bytes;
 	uint64_t peak_blocks;      /* live at the peak */
 	uint64_t peak_bytes;
+	struct replay_weighted weighted; /* the same, unrounded: sum these, then round */
 };
 
 struct replay_thread {
 	bool known;                /* a THREAD record named it */
 	uint32_t tid;
 	char *name;
-	uint64_t allocations;
+	uint64_t allocations;      /* weighted, as the stacks' */
 	uint64_t allocated_bytes;
+	struct replay_weighted weighted;
 };
 
 struct replay_info {
@@ -69,11 +98,13 @@ struct replay_info {
 	char *value;
 };
 
+/* Blocks and bytes are weighted (estimates when sampled, see the top);
+ * events, records and the problems found are true counts of records. */
 struct replay_totals {
-	uint64_t events;           /* ALLOC, FREE and EXPAND records */
-	uint64_t allocations;      /* ALLOC records */
-	uint64_t frees;            /* FREE records that matched a live block */
-	uint64_t expands;          /* EXPAND records that matched a live block */
+	uint64_t events;           /* ALLOC, FREE and EXPAND records (a true count) */
+	uint64_t allocations;      /* blocks allocated (ALLOC records) */
+	uint64_t frees;            /* blocks freed (FREE records that matched a live block) */
+	uint64_t expands;          /* blocks resized in place (EXPAND records that matched) */
 	uint64_t allocated_bytes;  /* requested bytes of every ALLOC */
 	uint64_t frees_untracked;  /* FREE of an address not live */
 	uint64_t expands_untracked;/* EXPAND of an address not live */
@@ -91,6 +122,9 @@ struct replay_totals {
 	uint64_t live_bytes;
 	uint64_t live_usable_bytes;
 	uint64_t end_time_ns;      /* the trailer's time, else the last time seen */
+	uint64_t alloc_records;    /* ALLOC records: = allocations unless sampled */
+	uint64_t free_records;     /* FREE records that matched a live block */
+	struct replay_weighted weighted; /* the weighted figures above, unrounded */
 };
 
 struct replay {
@@ -119,6 +153,16 @@ struct replay {
 	uint32_t format_major;
 	uint32_t format_minor;
 
+	/* Sampling: SAMPLING records set the interval in force (0 before any). */
+	bool sampled;                  /* an interval above 1 was in force: figures are estimates */
+	uint64_t sample_interval;      /* the interval in force at the end (the last SAMPLING
+	                                  record's); 0: none, every allocation recorded */
+	uint64_t sample_interval_min;  /* the smallest and largest intervals above 1 in force */
+	uint64_t sample_interval_max;  /* (they differ when the backend changed its rate) */
+
+	bool has_tracking;             /* a TRACKING record was read */
+	struct capture_tracking tracking; /* the last one: the backend's counters at the end */
+
 	struct block_table *live;         /* the blocks live at the end */
 };
 
@@ -143,6 +187,10 @@ int replay_create_with_progress(const char *path, const struct replay_progress *
 
 /* NULL is a no-op. */
 void replay_destroy(struct replay *replay);
+
+/* Sets the integer fields of stack from its weighted sums: after stacks
+ * were added together (report.c's groups). */
+void replay_stack_settle(struct replay_stack *stack);
 
 /* The value of the first INFO record with key, or NULL. */
 const char *replay_info(const struct replay *replay, const char *key);
@@ -173,6 +221,8 @@ struct replay_block_life {
 	uint64_t freed_ns;         /* when freed; the capture's end if still live */
 	bool freed;
 	const struct replay_tag *tag; /* NULL if never tagged; valid during the visit only */
+	double weight;             /* blocks it stands for: 1 unless sampled; after a resize in
+	                              place, from the new size */
 };
 
 /* What replay_walk() tells, and to whom.  A NULL callback is not called;
@@ -188,6 +238,7 @@ struct replay_event {
 	uint64_t size;
 	uint64_t usable;
 	uint32_t stack;
+	double weight;             /* of the block, after this event (a resize may change it) */
 };
 
 struct replay_walker {

@@ -6,10 +6,14 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <memscope/memscope.h>
+
+#include "sampling.h"
 #include "symbolize.h"
 
 /* Source frames one instruction can expand to through inlining. */
@@ -77,6 +81,14 @@ static struct number_text bytes_text(uint64_t bytes)
 	return result;
 }
 
+/* A grouped number where a number_text is wanted. */
+static struct number_text grouped_text(uint64_t value)
+{
+	struct number_text result;
+	snprintf(result.text, sizeof(result.text), "%s", grouped(value).text);
+	return result;
+}
+
 /* "12 blocks", "1 block". */
 static struct number_text counted(uint64_t count, const char *noun)
 {
@@ -99,6 +111,33 @@ static struct number_text time_text(uint64_t ns)
 		snprintf(result.text, sizeof(result.text), "%.0f ms", (double)ns / 1e6);
 	else
 		snprintf(result.text, sizeof(result.text), "<1 ms");
+	return result;
+}
+
+/* text marked as an estimate ("~1,024 bytes (1.0 KiB)") when estimate is
+ * set: the figures of a sampled capture are never to be read as counts. */
+static struct number_text estimated(struct number_text text, bool estimate)
+{
+	if (!estimate)
+		return text;
+	struct number_text result = { .text = "~" };
+	size_t room = sizeof(result.text) - 2;
+	memcpy(result.text + 1, text.text, room);
+	result.text[room + 1] = '\0';
+	return result;
+}
+
+/* A sampling interval as it was most likely set: "512 KiB", "1 MiB";
+ * the exact bytes when it is no whole number of those. */
+static struct number_text interval_text(uint64_t interval)
+{
+	struct number_text result;
+	if (interval >= (UINT64_C(1) << 20) && interval % (UINT64_C(1) << 20) == 0)
+		snprintf(result.text, sizeof(result.text), "%s MiB", grouped(interval >> 20).text);
+	else if (interval >= 1024 && interval % 1024 == 0)
+		snprintf(result.text, sizeof(result.text), "%s KiB", grouped(interval >> 10).text);
+	else
+		result = bytes_text(interval);
 	return result;
 }
 
@@ -134,23 +173,88 @@ static void free_texts(char **items, size_t count)
 	free(items);
 }
 
-/* What makes a replay less than the whole story, shared by the report and
- * the summary. */
-static int capture_warnings(const struct replay *replay, char ***items, size_t *count)
+/* ---- sampling and tracking ------------------------------------------ */
+
+/* "one point every 512 KiB allocated on average (Poisson)", for the
+ * intervals low to high that were in force. */
+static void sampling_text(char *out, size_t size, uint64_t low, uint64_t high)
+{
+	if (low == high)
+		snprintf(out, size, "one point every %s allocated on average (Poisson)",
+		         interval_text(low).text);
+	else
+		snprintf(out, size,
+		         "one point every %s to %s allocated on average (Poisson; the backend "
+		         "changed its interval during the run)",
+		         interval_text(low).text, interval_text(high).text);
+}
+
+/* The share of attempts recorded; 1 when nothing was attempted. */
+static double completeness_of(const struct capture_tracking *tracking)
+{
+	if (tracking->attempts == 0)
+		return 1.0;
+	return (double)tracking->successes / (double)tracking->attempts;
+}
+
+static double rate_of(uint64_t count, const struct capture_tracking *tracking)
+{
+	return tracking->attempts ? (double)count / (double)tracking->attempts : 0.0;
+}
+
+/* A share as a percentage cut, not rounded, to one decimal: 99.96% of the
+ * events is not shown as all of them. */
+static double percent_down(double share)
+{
+	return floor(share * 1000.0) / 10.0;
+}
+
+/* "10,000 events attempted, 9,990 recorded, 10 dropped: 99.9% complete;
+ * drop rate 0.10%, contention rate 0.00% (0 waits, 2 buffer growths)". */
+static void tracking_text(char *out, size_t size, const struct capture_tracking *tracking)
+{
+	snprintf(out, size,
+	         "%s attempted, %s recorded, %s dropped: %.1f%% complete; drop rate %.2f%%, "
+	         "contention rate %.2f%% (%s, %s)",
+	         counted(tracking->attempts, "event").text, grouped(tracking->successes).text,
+	         grouped(tracking->misses).text, percent_down(completeness_of(tracking)),
+	         100.0 * rate_of(tracking->misses, tracking),
+	         100.0 * rate_of(tracking->waits, tracking), counted(tracking->waits, "wait").text,
+	         counted(tracking->growths, "buffer growth").text);
+}
+
+/* The warning a capture whose backend dropped too much deserves. */
+static int tracking_warning(const struct capture_tracking *tracking, char ***items,
+                            size_t *count)
+{
+	double completeness = completeness_of(tracking);
+	if (completeness >= MEMSCOPE_COMPLETENESS_WARNING)
+		return 0;
+	return add_text(items, count,
+	                "only %.1f%% of the events the backend saw were recorded (%s of %s were "
+	                "dropped): counts and bytes are low, and a block whose free was dropped "
+	                "shows as live at the end, so leaks may include blocks that were freed",
+	                percent_down(completeness), grouped(tracking->misses).text,
+	                grouped(tracking->attempts).text);
+}
+
+/* ---- warnings about the capture --------------------------------------- */
+
+static int lost_events_warning(const struct capture_trailer *trailer, char ***items,
+                               size_t *count)
+{
+	if (trailer->lost_events == 0)
+		return 0;
+	return add_text(items, count, "%s events could not be recorded: the numbers are lower bounds",
+	                grouped(trailer->lost_events).text);
+}
+
+/* How the capture ended and what is odd in it: the warnings of a capture
+ * that did not end in an exec. */
+static int ending_warnings(const struct replay *replay, char ***items, size_t *count)
 {
 	const struct replay_totals *totals = &replay->totals;
 	int error = 0;
-	const char *exec = replay_info(replay, "exec");
-	/* A process that execs ends its capture at a block boundary, with no
-	 * trailer: say that, not that it may have been killed. */
-	bool ended_by_exec = exec != NULL && !replay->has_trailer &&
-	                     (!replay->truncated ||
-	                      (replay->truncation && strstr(replay->truncation, "after its last complete block")));
-	if (ended_by_exec)
-		return add_text(items, count,
-		                "the program replaced itself with %s (exec), which ends its capture: "
-		                "blocks live at that point are not all leaks",
-		                exec);
 	if (replay->truncated)
 		error = add_text(items, count,
 		                 "the capture is cut short or damaged (this report covers what was "
@@ -161,10 +265,8 @@ static int capture_warnings(const struct replay *replay, char ***items, size_t *
 		                 "the capture has no trailer: the program did not end cleanly (it "
 		                 "crashed, was killed, or is still running), so blocks live at the "
 		                 "end are not all leaks");
-	if (error == 0 && replay->has_trailer && replay->trailer.lost_events > 0)
-		error = add_text(items, count,
-		                 "%s events could not be recorded: the numbers are lower bounds",
-		                 grouped(replay->trailer.lost_events).text);
+	if (error == 0 && replay->has_trailer)
+		error = lost_events_warning(&replay->trailer, items, count);
 	if (error == 0 && totals->allocs_over_live > 0)
 		error = add_text(items, count,
 		                 "%s allocations reused an address still live (its free was not "
@@ -180,6 +282,29 @@ static int capture_warnings(const struct replay *replay, char ***items, size_t *
 		                 "%s events named a stack that was never recorded: they are shown "
 		                 "without a stack",
 		                 grouped(totals->unknown_stacks).text);
+	return error;
+}
+
+/* What makes a replay less than the whole story, shared by the report and
+ * the summary. */
+static int capture_warnings(const struct replay *replay, char ***items, size_t *count)
+{
+	int error;
+	const char *exec = replay_info(replay, "exec");
+	/* A process that execs ends its capture at a block boundary, with no
+	 * trailer: say that, not that it may have been killed. */
+	bool ended_by_exec = exec != NULL && !replay->has_trailer &&
+	                     (!replay->truncated ||
+	                      (replay->truncation && strstr(replay->truncation, "after its last complete block")));
+	if (ended_by_exec)
+		error = add_text(items, count,
+		                 "the program replaced itself with %s (exec), which ends its capture: "
+		                 "blocks live at that point are not all leaks",
+		                 exec);
+	else
+		error = ending_warnings(replay, items, count);
+	if (error == 0 && replay->has_tracking)
+		error = tracking_warning(&replay->tracking, items, count);
 	return error;
 }
 
@@ -398,15 +523,19 @@ static int group_stacks(struct report *report)
 		else
 			free(stack.frames);
 		report->stack_group[id] = group;
-		struct replay_stack *sum = &report->group_stats[group];
-		sum->allocations += numbers->allocations;
-		sum->allocated_bytes += numbers->allocated_bytes;
-		sum->expands += numbers->expands;
-		sum->live_blocks += numbers->live_blocks;
-		sum->live_bytes += numbers->live_bytes;
-		sum->peak_blocks += numbers->peak_blocks;
-		sum->peak_bytes += numbers->peak_bytes;
+		/* Summed unrounded, rounded once below: a sampled group's
+		 * estimate is not the sum of its stacks' rounded ones. */
+		struct replay_weighted *sum = &report->group_stats[group].weighted;
+		sum->allocations += numbers->weighted.allocations;
+		sum->allocated_bytes += numbers->weighted.allocated_bytes;
+		sum->expands += numbers->weighted.expands;
+		sum->live_blocks += numbers->weighted.live_blocks;
+		sum->live_bytes += numbers->weighted.live_bytes;
+		sum->peak_blocks += numbers->weighted.peak_blocks;
+		sum->peak_bytes += numbers->weighted.peak_bytes;
 	}
+	for (uint32_t id = 0; id < count; id++)
+		replay_stack_settle(&report->group_stats[id]);
 out:
 	for (size_t i = 0; slots && i < capacity; i++)
 		free(slots[i].stack.frames);
@@ -419,6 +548,7 @@ out:
 struct leak_builder {
 	struct report *report;
 	uint32_t *group_of;        /* stack id -> leak index + 1; 0: no group */
+	double (*weighted)[2];     /* per leak: its blocks and bytes, weighted */
 	int error;
 };
 
@@ -445,8 +575,8 @@ static int visit_leak(const struct replay_block *block, void *context)
 	if (group == 0)
 		return 0;
 	struct report_leak *leak = &builder->report->leaks[group - 1];
-	leak->blocks++;
-	leak->bytes += block->size;
+	builder->weighted[group - 1][0] += block->weight;
+	builder->weighted[group - 1][1] += block->weight * (double)block->size;
 	if (block->time_ns < leak->first_time_ns)
 		leak->first_time_ns = block->time_ns;
 	if (block->time_ns > leak->last_time_ns)
@@ -492,7 +622,8 @@ static int build_leaks(struct report *report)
 			groups++;
 	int error = 0;
 	report->leaks = calloc(groups ? groups : 1, sizeof(*report->leaks));
-	if (!report->leaks) {
+	builder.weighted = calloc(groups ? groups : 1, sizeof(*builder.weighted));
+	if (!report->leaks || !builder.weighted) {
 		error = -ENOMEM;
 		goto out;
 	}
@@ -509,6 +640,10 @@ static int build_leaks(struct report *report)
 	error = builder.error;
 	if (error < 0)
 		goto out;
+	for (size_t i = 0; i < report->leak_count; i++) {
+		report->leaks[i].blocks = sample_count(builder.weighted[i][0]);
+		report->leaks[i].bytes = sample_count(builder.weighted[i][1]);
+	}
 
 	qsort(report->leaks, report->leak_count, sizeof(*report->leaks), compare_leaks);
 	for (size_t i = 0; i < report->leak_count; i++) {
@@ -523,6 +658,7 @@ static int build_leaks(struct report *report)
 	}
 out:
 	free(builder.group_of);
+	free(builder.weighted);
 	return error;
 }
 
@@ -849,6 +985,32 @@ static void write_frames(FILE *out, const struct report *report,
 		        counted(stack->frame_count - shown, "more frame").text);
 }
 
+/* Whether the report's blocks and bytes are estimates (a sampled capture). */
+static bool estimates(const struct report *report)
+{
+	return report->replay->sampled;
+}
+
+/* What a reader must know before any figure: that they are estimates, and
+ * how complete the backend's record is. */
+static void write_sampling(FILE *out, const struct report *report)
+{
+	const struct replay *replay = report->replay;
+	char text[512];
+	if (replay->sampled) {
+		sampling_text(text, sizeof(text), replay->sample_interval_min,
+		              replay->sample_interval_max);
+		fprintf(out, "SAMPLED  %s; counts and bytes are estimates, marked ~ (from %s and %s "
+		        "recorded)\n",
+		        text, counted(replay->totals.alloc_records, "allocation").text,
+		        counted(replay->totals.free_records, "free").text);
+	}
+	if (replay->has_tracking) {
+		tracking_text(text, sizeof(text), &replay->tracking);
+		fprintf(out, "TRACKING %s\n", text);
+	}
+}
+
 static void write_header(FILE *out, const struct report *report)
 {
 	fprintf(out, "memscope report: %s (", report->path);
@@ -858,6 +1020,7 @@ static void write_header(FILE *out, const struct report *report)
 		fprintf(out, "backend %s, ", report->backend);
 	fprintf(out, "%s, %s)\n", counted(report->threads, "thread").text,
 	        time_text(report->duration_ns).text);
+	write_sampling(out, report);
 	for (size_t i = 0; i < report->warning_count; i++)
 		fprintf(out, "WARNING  %s\n", report->warnings[i]);
 }
@@ -865,14 +1028,17 @@ static void write_header(FILE *out, const struct report *report)
 static void write_totals(FILE *out, const struct report *report)
 {
 	const struct replay_totals *totals = &report->totals;
+	bool estimate = estimates(report);
 	fprintf(out, "TOTALS   %s (%s freed), %s requested in all\n",
-	        counted(totals->allocations, "allocation").text, grouped(totals->frees).text,
-	        bytes_text(totals->allocated_bytes).text);
+	        estimated(counted(totals->allocations, "allocation"), estimate).text,
+	        estimated(grouped_text(totals->frees), estimate).text,
+	        estimated(bytes_text(totals->allocated_bytes), estimate).text);
 	/* Calls are what heaptrack and valgrind count: a realloc in place is a
 	 * call that hands out no new block. */
 	fprintf(out, "CALLS    %s allocation calls (%s new blocks + %s resized in place)\n",
-	        grouped(totals->allocations + totals->expands).text,
-	        grouped(totals->allocations).text, grouped(totals->expands).text);
+	        estimated(grouped_text(totals->allocations + totals->expands), estimate).text,
+	        estimated(grouped_text(totals->allocations), estimate).text,
+	        estimated(grouped_text(totals->expands), estimate).text);
 	if (totals->frees_untracked > 0)
 		fprintf(out, "         %s of untracked blocks (allocated before tracking), ignored\n",
 		        counted(totals->frees_untracked, "free").text);
@@ -885,20 +1051,24 @@ static void write_peak(FILE *out, const struct report *report)
 		fputs("PEAK     none: nothing was allocated\n", out);
 		return;
 	}
-	fprintf(out, "PEAK     %s live in %s at %s\n", bytes_text(totals->peak_bytes).text,
-	        counted(totals->peak_blocks, "block").text, time_text(totals->peak_time_ns).text);
+	bool estimate = estimates(report);
+	fprintf(out, "PEAK     %s live in %s at %s\n",
+	        estimated(bytes_text(totals->peak_bytes), estimate).text,
+	        estimated(counted(totals->peak_blocks, "block"), estimate).text,
+	        time_text(totals->peak_time_ns).text);
 	int bytes_width = 0, blocks_width = 0;
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
-		int width = (int)strlen(bytes_text(peak->bytes).text);
+		int width = (int)strlen(estimated(bytes_text(peak->bytes), estimate).text);
 		bytes_width = width > bytes_width ? width : bytes_width;
-		width = (int)strlen(counted(peak->blocks, "block").text);
+		width = (int)strlen(estimated(counted(peak->blocks, "block"), estimate).text);
 		blocks_width = width > blocks_width ? width : blocks_width;
 	}
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
-		fprintf(out, "           %*s in %-*s  from ", bytes_width, bytes_text(peak->bytes).text,
-		        blocks_width, counted(peak->blocks, "block").text);
+		fprintf(out, "           %*s in %-*s  from ", bytes_width,
+		        estimated(bytes_text(peak->bytes), estimate).text, blocks_width,
+		        estimated(counted(peak->blocks, "block"), estimate).text);
 		write_short_stack(out, report, &peak->stack);
 		fputc('\n', out);
 	}
@@ -906,8 +1076,9 @@ static void write_peak(FILE *out, const struct report *report)
 
 static void write_leak(FILE *out, const struct report *report, const struct report_leak *leak)
 {
-	fprintf(out, "  %s in %s  allocated by ", bytes_text(leak->bytes).text,
-	        counted(leak->blocks, "block").text);
+	bool estimate = estimates(report);
+	fprintf(out, "  %s in %s  allocated by ", estimated(bytes_text(leak->bytes), estimate).text,
+	        estimated(counted(leak->blocks, "block"), estimate).text);
 	const struct report_frame *leaking = report_leaking_frame(&leak->stack);
 	if (leaking)
 		write_function(out, leaking);
@@ -941,8 +1112,11 @@ static void write_leaks(FILE *out, const struct report *report)
 		        totals->allocations > 0 ? ": every block was freed" : "");
 		return;
 	}
-	fprintf(out, "%s %s, %s in %s%s\n", title, counted(totals->live_blocks, "block").text,
-	        bytes_text(totals->live_bytes).text, counted(report->leak_count, "place").text,
+	bool estimate = estimates(report);
+	fprintf(out, "%s %s, %s in %s%s\n", title,
+	        estimated(counted(totals->live_blocks, "block"), estimate).text,
+	        estimated(bytes_text(totals->live_bytes), estimate).text,
+	        counted(report->leak_count, "place").text,
 	        report->ended_cleanly ? "" : " (the program did not end cleanly: not all leaks)");
 	size_t shown = kept(report, report->leak_count);
 	for (size_t i = 0; i < shown; i++)
@@ -958,20 +1132,23 @@ static void write_sites(FILE *out, const struct report *report, const char *titl
 	fprintf(out, "TOP ALLOCATION SITES (%s)\n", title);
 	if (count == 0)
 		fputs("  none\n", out);
+	bool estimate = estimates(report);
 	int calls_width = 0, bytes_width = 0;
 	for (size_t i = 0; i < count; i++) {
-		int width = (int)strlen(counted(sites[i].calls, "call").text);
+		int width = (int)strlen(estimated(counted(sites[i].calls, "call"), estimate).text);
 		calls_width = width > calls_width ? width : calls_width;
-		width = (int)strlen(bytes_text(sites[i].bytes).text);
+		width = (int)strlen(estimated(bytes_text(sites[i].bytes), estimate).text);
 		bytes_width = width > bytes_width ? width : bytes_width;
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct report_site *site = &sites[i];
-		fprintf(out, "  %*s  %*s  ", calls_width, counted(site->calls, "call").text,
-		        bytes_width, bytes_text(site->bytes).text);
+		fprintf(out, "  %*s  %*s  ", calls_width,
+		        estimated(counted(site->calls, "call"), estimate).text, bytes_width,
+		        estimated(bytes_text(site->bytes), estimate).text);
 		write_short_stack(out, report, &site->stack);
 		if (site->expands > 0)
-			fprintf(out, "  (%s in place)", grouped(site->expands).text);
+			fprintf(out, "  (%s in place)",
+			        estimated(grouped_text(site->expands), estimate).text);
 		fputc('\n', out);
 	}
 }
@@ -989,42 +1166,79 @@ int report_write_text(const struct report *report, FILE *out)
 
 /* ---- the summary after a run ----------------------------------------- */
 
-/* The summary of a capture that ended cleanly, from its trailer alone: a
- * big capture's summary is then instant.  Returns 0, or -ENOENT when the
- * capture has no trailer to go by. */
+/* The summary says first what its figures are: estimates, when sampled. */
+static void print_summary_sampling(FILE *out, uint64_t low, uint64_t high)
+{
+	char text[256];
+	sampling_text(text, sizeof(text), low, high);
+	fprintf(out, "memscope: sampled: %s; counts and bytes are estimates (~)\n", text);
+}
+
 /* The summary's lines of totals, from the writer's trailer or from a
  * replay (which fills a trailer's fields the same way); leaked says how the
  * blocks live at the end are named. */
 static void print_summary_totals(FILE *out, const struct capture_trailer *totals,
-                                 const char *leaked)
+                                 const char *leaked, bool estimate)
 {
 	fprintf(out, "memscope: %s, %s, %s requested\n",
-	        counted(totals->allocations, "allocation").text,
-	        counted(totals->frees, "free").text, bytes_text(totals->allocated_bytes).text);
-	fprintf(out, "memscope: peak %s live at %s\n", bytes_text(totals->peak_bytes).text,
+	        estimated(counted(totals->allocations, "allocation"), estimate).text,
+	        estimated(counted(totals->frees, "free"), estimate).text,
+	        estimated(bytes_text(totals->allocated_bytes), estimate).text);
+	fprintf(out, "memscope: peak %s live at %s\n",
+	        estimated(bytes_text(totals->peak_bytes), estimate).text,
 	        time_text(totals->peak_time_ns).text);
 	if (totals->live_blocks == 0)
 		fputs("memscope: no leaks: every block was freed\n", out);
 	else
-		fprintf(out, "memscope: %s %s, %s\n", leaked, counted(totals->live_blocks, "block").text,
-		        bytes_text(totals->live_bytes).text);
+		fprintf(out, "memscope: %s %s, %s\n", leaked,
+		        estimated(counted(totals->live_blocks, "block"), estimate).text,
+		        estimated(bytes_text(totals->live_bytes), estimate).text);
 }
 
+/* The tracking line, and the warnings after it; warnings are freed. */
+static void print_summary_ending(FILE *out, const struct capture_tracking *tracking,
+                                 char **warnings, size_t warning_count)
+{
+	if (tracking) {
+		char text[512];
+		tracking_text(text, sizeof(text), tracking);
+		fprintf(out, "memscope: tracking: %s\n", text);
+	}
+	for (size_t i = 0; i < warning_count; i++)
+		fprintf(out, "memscope: warning: %s\n", warnings[i]);
+	free_texts(warnings, warning_count);
+}
+
+/* The summary of a capture that ended cleanly, from its trailer and the
+ * TRACKING record beside it alone: a big capture's summary is then
+ * instant.  Returns 0, -ENOMEM, -EIO, or -ENOENT when the capture has no
+ * trailer to go by. */
 static int print_summary_from_trailer(const char *path, FILE *out)
 {
 	struct capture_reader *reader;
 	int error = capture_reader_open(path, &reader, NULL);
 	if (error < 0)
 		return -ENOENT;
-	struct capture_trailer trailer;
-	error = capture_reader_find_trailer(reader, &trailer);
+	struct capture_ending ending;
+	error = capture_reader_find_ending(reader, &ending);
 	capture_reader_destroy(reader);
 	if (error < 0)
 		return -ENOENT;
-	print_summary_totals(out, &trailer, "leaked");
-	if (trailer.lost_events > 0)
-		fprintf(out, "memscope: warning: %s events could not be recorded: the numbers are "
-		        "lower bounds\n", grouped(trailer.lost_events).text);
+	const struct capture_trailer *trailer = &ending.trailer;
+	bool estimate = trailer->sample_interval > 1;
+	if (estimate)
+		print_summary_sampling(out, trailer->sample_interval, trailer->sample_interval);
+	print_summary_totals(out, trailer, "leaked", estimate);
+
+	char **warnings = NULL;
+	size_t warning_count = 0;
+	error = lost_events_warning(trailer, &warnings, &warning_count);
+	if (error == 0 && ending.has_tracking)
+		error = tracking_warning(&ending.tracking, &warnings, &warning_count);
+	print_summary_ending(out, ending.has_tracking ? &ending.tracking : NULL, warnings,
+	                     warning_count);
+	if (error < 0)
+		return error;
 	return ferror(out) ? -EIO : 0;
 }
 
@@ -1054,15 +1268,17 @@ int report_print_summary(const char *path, const struct replay_progress *progres
 		.live_blocks = totals->live_blocks,
 		.live_bytes = totals->live_bytes,
 	};
+	if (replay->sampled)
+		print_summary_sampling(out, replay->sample_interval_min, replay->sample_interval_max);
 	print_summary_totals(out, &replayed,
-	                     replay->has_trailer ? "leaked" : "still live at the end:");
+	                     replay->has_trailer ? "leaked" : "still live at the end:",
+	                     replay->sampled);
 
 	char **warnings = NULL;
 	size_t warning_count = 0;
 	error = capture_warnings(replay, &warnings, &warning_count);
-	for (size_t i = 0; i < warning_count; i++)
-		fprintf(out, "memscope: warning: %s\n", warnings[i]);
-	free_texts(warnings, warning_count);
+	print_summary_ending(out, replay->has_tracking ? &replay->tracking : NULL, warnings,
+	                     warning_count);
 	replay_destroy(replay);
 	if (error < 0)
 		return error;

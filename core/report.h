@@ -4,7 +4,11 @@
  *
  * report_build() gives a structure whose numbers are exact, for tests and
  * for exporters; report_write_text() prints it the way valgrind and
- * heaptrack users expect.  Errors are negative errno values.
+ * heaptrack users expect.  For a sampled capture the blocks and bytes are
+ * the replay's estimates, rounded (replay.h), and the text says so once at
+ * the top and marks each estimated figure with "~"; the backend's tracking
+ * counters, when the capture has them, are printed too, with a warning
+ * below MEMSCOPE_COMPLETENESS_WARNING.  Errors are negative errno values.
  */
 #ifndef MEMSCOPE_REPORT_H
 #define MEMSCOPE_REPORT_H
@@ -139,8 +143,12 @@ const struct report_frame *report_leaking_frame(const struct report_stack *stack
 
 /* Prints the few-line summary `memscope run` shows when the program ends
  * (allocations, bytes, peak, leaks, and any warning about the capture) on
- * out.  Returns 0, or a negative errno when the capture cannot be read at
- * all (the reason is printed on out too). */
+ * out: from the trailer and the TRACKING record beside it when the capture
+ * ended cleanly, else from a replay.  A sampled capture's summary says so
+ * first and marks its estimates with "~"; the tracking counters follow the
+ * totals, with a warning when too few events were recorded.  Returns 0, or
+ * a negative errno when the capture cannot be read at all (the reason is
+ * printed on out too). */
 int report_print_summary(const char *path, const struct replay_progress *progress, FILE *out);
 
 #endif

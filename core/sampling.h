@@ -28,4 +28,18 @@ static inline double sample_weight(uint64_t size, uint64_t interval)
 	return 1.0 / -expm1(-bytes / (double)interval);
 }
 
+/* A sum of weights as a whole count, for the figures readers show:
+ * rounded to the nearest (half away from zero), 0 for anything not above
+ * 0 (what rounding error leaves of an empty set), UINT64_MAX past the
+ * range.  With every weight 1 the sum is already whole: the exact count. */
+static inline uint64_t sample_count(double weighted)
+{
+	if (!(weighted > 0.0))
+		return 0;
+	/* 2^64: the first double past UINT64_MAX. */
+	if (weighted >= 18446744073709551616.0)
+		return UINT64_MAX;
+	return (uint64_t)round(weighted);
+}
+
 #endif

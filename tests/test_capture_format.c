@@ -143,7 +143,19 @@ static bool records_equal(const struct capture_record *got, const struct capture
 		       a->u.trailer.live_blocks == b->u.trailer.live_blocks &&
 		       a->u.trailer.live_bytes == b->u.trailer.live_bytes &&
 		       a->u.trailer.events == b->u.trailer.events &&
-		       a->u.trailer.lost_events == b->u.trailer.lost_events;
+		       a->u.trailer.lost_events == b->u.trailer.lost_events &&
+		       a->u.trailer.sample_interval == b->u.trailer.sample_interval;
+	case CAPTURE_RECORD_SAMPLING:
+		return a->u.sampling.time_ns == b->u.sampling.time_ns &&
+		       a->u.sampling.interval == b->u.sampling.interval &&
+		       a->u.sampling.seed == b->u.sampling.seed;
+	case CAPTURE_RECORD_TRACKING:
+		return a->u.tracking.time_ns == b->u.tracking.time_ns &&
+		       a->u.tracking.attempts == b->u.tracking.attempts &&
+		       a->u.tracking.successes == b->u.tracking.successes &&
+		       a->u.tracking.misses == b->u.tracking.misses &&
+		       a->u.tracking.waits == b->u.tracking.waits &&
+		       a->u.tracking.growths == b->u.tracking.growths;
 	}
 	return false;
 }
@@ -371,7 +383,7 @@ START_TEST(test_exact_bytes)
 	uint8_t *data = read_file(path, &size);
 
 	/* A payload this small is not worth compressing. */
-	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 0, 0, 0, 0, 0, 0 };
+	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 1, 0, 0, 0, 0, 0 };
 	ck_assert_uint_eq(size, 16 + 5 + sizeof(payload) + 4 + 9);
 	ck_assert_mem_eq(data, header, 16);
 	ck_assert_uint_eq(data[16], CAPTURE_BLOCK_RECORDS);
@@ -984,7 +996,7 @@ START_TEST(test_writer_rejects)
 
 	bad = (struct capture_record){ .type = (enum capture_record_type)0 };
 	ck_assert_int_eq(capture_writer_add(writer, &bad), -EINVAL);
-	bad.type = (enum capture_record_type)11;
+	bad.type = (enum capture_record_type)(CAPTURE_RECORD_TRACKING + 1);
 	ck_assert_int_eq(capture_writer_add(writer, &bad), -EINVAL);
 
 	bad = (struct capture_record){ .type = CAPTURE_RECORD_ALLOC,
