@@ -128,3 +128,70 @@ bool analyzer_host_usable(const memscope_host *host)
 	return host && host->version >= 1 && host->for_each_block && host->table_begin &&
 	       host->table_row && host->finding;
 }
+
+/* ---- sampled captures ---------------------------------------------------- */
+
+bool analyzer_estimated(const memscope_host *host, memscope_capture *capture)
+{
+	const memscope_summary *summary = host->summary ? host->summary(capture) : NULL;
+	return summary && memscope_summary_estimated(summary);
+}
+
+void analyzer_sampling_note(const memscope_summary *summary, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!memscope_summary_estimated(summary))
+		return;
+	snprintf(out, size,
+	         "estimated from a sampled capture (one point every %s allocated on average)",
+	         analyzer_bytes_text(memscope_summary_sample_interval(summary)).text);
+}
+
+#define COLUMN_TITLE_MAX 160
+
+memscope_table *analyzer_table_begin(const memscope_host *host, memscope_results *results,
+                                     const char *name, const char *title,
+                                     const memscope_column *columns, size_t column_count,
+                                     uint32_t estimated_columns, bool estimated)
+{
+	if (!estimated)
+		return host->table_begin(results, name, title, columns, column_count);
+	/* The host copies the columns and their titles: these need only last
+	 * the call. */
+	memscope_column *marked = malloc(column_count * sizeof(*marked));
+	char (*titles)[COLUMN_TITLE_MAX] = malloc(column_count * sizeof(*titles));
+	char table_title[256];
+	memscope_table *table = NULL;
+	if (!marked || !titles)
+		goto out;
+	for (size_t i = 0; i < column_count; i++) {
+		marked[i] = columns[i];
+		if (i < 32 && (estimated_columns >> i & 1u) && columns[i].title) {
+			snprintf(titles[i], COLUMN_TITLE_MAX, "%s (est.)", columns[i].title);
+			marked[i].title = titles[i];
+		}
+	}
+	snprintf(table_title, sizeof(table_title), "%s (estimated)", title);
+	table = host->table_begin(results, name, table_title, marked, column_count);
+out:
+	free(marked);
+	free(titles);
+	return table;
+}
+
+int analyzer_tracking_finding(const memscope_host *host, memscope_results *results,
+                              const memscope_summary *summary, const char *consequence)
+{
+	double completeness = memscope_summary_completeness(summary);
+	if (completeness >= MEMSCOPE_COMPLETENESS_WARNING)
+		return 0;
+	char dropped[32], attempts[32], text[512];
+	analyzer_grouped(dropped, sizeof(dropped), summary->misses);
+	analyzer_grouped(attempts, sizeof(attempts), summary->attempts);
+	/* Cut, not rounded: 94.96% is not shown as the 95% that passes. */
+	snprintf(text, sizeof(text),
+	         "only %.1f%% of the events the backend saw were recorded (%s of %s were "
+	         "dropped): %s",
+	         (double)(uint64_t)(completeness * 1000.0) / 10.0, dropped, attempts, consequence);
+	return host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
+}

@@ -57,4 +57,30 @@ void analyzer_set_finish(struct analyzer_set *set);
  * for_each_block, table_begin, table_row and finding. */
 bool analyzer_host_usable(const memscope_host *host);
 
+/* ---- sampled captures ---------------------------------------------------- */
+
+/* Whether the capture's blocks and bytes are estimates: a sampled capture,
+ * whose blocks the analyzers count by their weight. */
+bool analyzer_estimated(const memscope_host *host, memscope_capture *capture);
+
+/* "estimated from a sampled capture (one point every 524,288 bytes (512.0
+ * KiB) allocated on average)" into out; "" when summary is not sampled. */
+void analyzer_sampling_note(const memscope_summary *summary, char *out, size_t size);
+
+/* host->table_begin, with " (estimated)" after the title and " (est.)"
+ * after the title of each column whose bit (1 << index) is set in
+ * estimated_columns when estimated is set: no one reads an estimate from a
+ * sampled capture as a count. */
+memscope_table *analyzer_table_begin(const memscope_host *host, memscope_results *results,
+                                     const char *name, const char *title,
+                                     const memscope_column *columns, size_t column_count,
+                                     uint32_t estimated_columns, bool estimated);
+
+/* A warning finding when the backend recorded less than
+ * MEMSCOPE_COMPLETENESS_WARNING of the events, saying how many were
+ * dropped and, in consequence, what that does to this analyzer's figures.
+ * Returns 0 (nothing to say, or said) or -ENOMEM. */
+int analyzer_tracking_finding(const memscope_host *host, memscope_results *results,
+                              const memscope_summary *summary, const char *consequence);
+
 #endif

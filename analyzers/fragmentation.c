@@ -8,6 +8,9 @@
  * table "worst_moments" (the samples where jemalloc's active pages exceed
  * the live heap most).  Findings: the total padding, and a verdict on
  * jemalloc's resident memory at the heap's peak with what to do about it.
+ * In a sampled capture each block counts as its weight, so the size
+ * classes' figures are estimates, and their table and finding say so; the
+ * timeline comes from jemalloc and the system, whatever the sampling.
  *
  * A plugin of its own, built against <memscope/plugin.h> alone, with
  * analyzer_common.c compiled in.
@@ -31,13 +34,13 @@
  * is a small heap beside jemalloc's own fixed costs, nothing to act on. */
 #define NEGLIGIBLE_EXCESS (UINT64_C(4) << 20)
 
-/* The blocks of one usable size. */
+/* The blocks of one usable size, weighted. */
 struct size_class {
 	uint64_t usable_size;
-	uint64_t blocks;
-	uint64_t requested;
-	uint64_t usable;
-	uint64_t waste;
+	double blocks;
+	double requested;
+	double usable;
+	double waste;
 };
 
 /* A sample, with how far jemalloc's active pages exceed the live heap. */
@@ -99,12 +102,13 @@ static int count_block(void *context, const memscope_block *block)
 	struct size_class *class = class_for(context, block->usable);
 	if (!class)
 		return -ENOMEM;
-	class->blocks++;
-	class->requested += block->size;
-	class->usable += block->usable;
+	double weight = memscope_block_weight(block);
+	class->blocks += weight;
+	class->requested += weight * (double)block->size;
+	class->usable += weight * (double)block->usable;
 	/* A usable size below the requested one is a damaged record, not
 	 * negative waste. */
-	class->waste += saturating_difference(block->usable, block->size);
+	class->waste += weight * (double)saturating_difference(block->usable, block->size);
 	return 0;
 }
 
@@ -126,12 +130,13 @@ static const memscope_column class_columns[] = {
 };
 
 static int write_size_classes(const memscope_host *host, memscope_results *results,
-                              struct analyzer_set *set)
+                              struct analyzer_set *set, const memscope_summary *summary)
 {
-	memscope_table *table =
-	    host->table_begin(results, "waste_by_size_class",
-	                      "Padding inside blocks, by usable size (all blocks of the capture)",
-	                      class_columns, sizeof(class_columns) / sizeof(class_columns[0]));
+	memscope_table *table = analyzer_table_begin(
+	    host, results, "waste_by_size_class",
+	    "Padding inside blocks, by usable size (all blocks of the capture)", class_columns,
+	    sizeof(class_columns) / sizeof(class_columns[0]), 1u << 1 | 1u << 2 | 1u << 3 | 1u << 4,
+	    memscope_summary_estimated(summary));
 	if (!table)
 		return -ENOMEM;
 	/* qsort's array must not be NULL, even when empty. */
@@ -142,30 +147,32 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 		const struct size_class *class = &classes[i];
 		memscope_value row[] = {
 			{.count = class->usable_size},
-			{.count = class->blocks},
-			{.count = class->requested},
-			{.count = class->usable},
-			{.count = class->waste},
-			{.real = class->usable ? (double)class->waste / (double)class->usable : 0.0},
+			{.count = memscope_weighted_count(class->blocks)},
+			{.count = memscope_weighted_count(class->requested)},
+			{.count = memscope_weighted_count(class->usable)},
+			{.count = memscope_weighted_count(class->waste)},
+			{.real = class->usable > 0 ? class->waste / class->usable : 0.0},
 		};
 		int error = host->table_row(table, row);
 		if (error < 0)
 			return error;
 	}
 
-	uint64_t waste = 0, usable = 0;
+	double waste = 0, usable = 0;
 	for (size_t i = 0; i < set->count; i++) {
 		waste += classes[i].waste;
 		usable += classes[i].usable;
 	}
-	if (usable == 0)
+	if (!(usable > 0))
 		return host->finding(results, MEMSCOPE_SEVERITY_INFO,
 		                     "the capture holds no blocks, so there is no padding to measure");
-	char text[256];
+	char text[512], note[256];
+	analyzer_sampling_note(summary, note, sizeof(note));
 	snprintf(text, sizeof(text),
-	         "%s (%.1f%%) of the usable bytes of all blocks are padding beyond what was "
-	         "requested",
-	         analyzer_bytes_text(waste).text, 100.0 * (double)waste / (double)usable);
+	         "%s%s (%.1f%%) of the usable bytes of all blocks are padding beyond what was "
+	         "requested%s%s",
+	         note[0] ? "~" : "", analyzer_bytes_text(memscope_weighted_count(waste)).text,
+	         100.0 * waste / usable, note[0] ? "; " : "", note);
 	return host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 }
 
@@ -344,11 +351,16 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 {
 	if (!analyzer_host_usable(host) || !host->for_each_sample)
 		return -ENOTSUP;
+	/* Without a summary there is no sampling to know of: counts are counts. */
+	static const memscope_summary unsampled = {.version = MEMSCOPE_SUMMARY_VERSION};
+	const memscope_summary *summary = host->summary ? host->summary(capture) : NULL;
+	if (!summary)
+		summary = &unsampled;
 	struct analyzer_set classes;
 	analyzer_set_init(&classes, sizeof(struct size_class), usable_size_of);
 	int error = host->for_each_block(capture, count_block, &classes);
 	if (error == 0)
-		error = write_size_classes(host, results, &classes);
+		error = write_size_classes(host, results, &classes, summary);
 	analyzer_set_finish(&classes);
 	if (error < 0)
 		return error;

@@ -23,6 +23,9 @@
  *    same-tick allocation cannot be ordered, and the block counts as
  *    temporary: the count is an upper bound, and the column says so.
  *
+ * In a sampled capture every block counts as its weight: the tables' counts
+ * and bytes are estimates, and their titles and the findings say so.
+ *
  * A plugin of its own, built against <memscope/plugin.h> alone, with
  * analyzer_common.c compiled in.
  */
@@ -36,13 +39,13 @@
 
 #define DEFAULT_TOP 20
 
-/* The blocks allocated from one stack. */
+/* The blocks allocated from one stack, weighted. */
 struct site {
 	uint32_t stack;
-	uint64_t allocations;
-	uint64_t bytes;
-	uint64_t peak_bytes;
-	uint64_t temporary;
+	double allocations;
+	double bytes;
+	double peak_bytes;
+	double temporary;
 	const char *function;      /* innermost frame's; the capture owns it */
 };
 
@@ -167,11 +170,12 @@ static int count_block(void *context, const memscope_block *block)
 	struct site *site = site_for(&walk->sites, block->stack);
 	if (!site)
 		return -ENOMEM;
-	site->allocations++;
-	site->bytes += block->size;
+	double weight = memscope_block_weight(block);
+	site->allocations += weight;
+	site->bytes += weight * (double)block->size;
 	if (block->allocated_ns <= walk->peak_time_ns &&
 	    (!block->freed || block->freed_ns > walk->peak_time_ns))
-		site->peak_bytes += block->size;
+		site->peak_bytes += weight * (double)block->size;
 	return record_allocation(walk, block->thread, block->allocated_ns, walk->order++);
 }
 
@@ -184,7 +188,7 @@ static int count_temporary(void *context, const memscope_block *block)
 	struct site *site = site_for(&walk->sites, block->stack);
 	if (!site)
 		return -ENOMEM;
-	site->temporary++;
+	site->temporary += memscope_block_weight(block);
 	return 0;
 }
 
@@ -222,10 +226,11 @@ static const memscope_column site_columns[] = {
 /* Writes the first top sites of set, sorted by compare, as table name. */
 static int write_sites(const memscope_host *host, memscope_results *results, const char *name,
                        const char *title, struct analyzer_set *set, size_t top,
-                       int (*compare)(const void *, const void *))
+                       int (*compare)(const void *, const void *), bool estimated)
 {
-	memscope_table *table = host->table_begin(results, name, title, site_columns,
-	                                          sizeof(site_columns) / sizeof(site_columns[0]));
+	memscope_table *table = analyzer_table_begin(
+	    host, results, name, title, site_columns, sizeof(site_columns) / sizeof(site_columns[0]),
+	    1u << 1 | 1u << 2 | 1u << 3 | 1u << 4, estimated);
 	if (!table)
 		return -ENOMEM;
 	/* qsort's array must not be NULL, even when empty. */
@@ -236,10 +241,10 @@ static int write_sites(const memscope_host *host, memscope_results *results, con
 		const struct site *site = &sites[i];
 		memscope_value row[] = {
 			{.stack = site->stack},
-			{.count = site->allocations},
-			{.count = site->bytes},
-			{.count = site->peak_bytes},
-			{.count = site->temporary},
+			{.count = memscope_weighted_count(site->allocations)},
+			{.count = memscope_weighted_count(site->bytes)},
+			{.count = memscope_weighted_count(site->peak_bytes)},
+			{.count = memscope_weighted_count(site->temporary)},
 		};
 		int error = host->table_row(table, row);
 		if (error < 0)
@@ -284,11 +289,12 @@ static const memscope_column function_columns[] = {
 /* Merges the sites by the function of their innermost frame: the sites'
  * array is reordered and the merged entries are written over its start. */
 static int write_functions(const memscope_host *host, memscope_capture *capture,
-                           memscope_results *results, struct analyzer_set *set, size_t top)
+                           memscope_results *results, struct analyzer_set *set, size_t top,
+                           bool estimated)
 {
-	memscope_table *table =
-	    host->table_begin(results, "functions", "Allocating functions (bottom-up)",
-	                      function_columns, sizeof(function_columns) / sizeof(function_columns[0]));
+	memscope_table *table = analyzer_table_begin(
+	    host, results, "functions", "Allocating functions (bottom-up)", function_columns,
+	    sizeof(function_columns) / sizeof(function_columns[0]), 1u << 1 | 1u << 2, estimated);
 	if (!table)
 		return -ENOMEM;
 	struct site *sites = set->items;
@@ -312,8 +318,8 @@ static int write_functions(const memscope_host *host, memscope_capture *capture,
 		const struct site *function = &sites[i];
 		memscope_value row[] = {
 			{.text = function->function},
-			{.count = function->allocations},
-			{.count = function->bytes},
+			{.count = memscope_weighted_count(function->allocations)},
+			{.count = memscope_weighted_count(function->bytes)},
 		};
 		int error = host->table_row(table, row);
 		if (error < 0)
@@ -329,26 +335,48 @@ static int write_summary(const memscope_host *host, memscope_results *results,
                          const struct analyzer_set *set, const memscope_summary *summary)
 {
 	const struct site *sites = set->items;
-	uint64_t allocations = 0, bytes = 0, temporary = 0, peak = 0;
+	double weighted_allocations = 0, weighted_bytes = 0, weighted_temporary = 0;
+	double weighted_peak = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		allocations += sites[i].allocations;
-		bytes += sites[i].bytes;
-		temporary += sites[i].temporary;
-		peak += sites[i].peak_bytes;
+		weighted_allocations += sites[i].allocations;
+		weighted_bytes += sites[i].bytes;
+		weighted_temporary += sites[i].temporary;
+		weighted_peak += sites[i].peak_bytes;
 	}
-	char text[512];
-	if (allocations == 0)
+	uint64_t allocations = memscope_weighted_count(weighted_allocations);
+	uint64_t bytes = memscope_weighted_count(weighted_bytes);
+	uint64_t temporary = memscope_weighted_count(weighted_temporary);
+	uint64_t peak = memscope_weighted_count(weighted_peak);
+	char text[768];
+	if (set->count == 0)
 		return host->finding(results, MEMSCOPE_SEVERITY_INFO,
 		                     "the capture holds no allocations");
+	bool estimated = memscope_summary_estimated(summary);
+	const char *mark = estimated ? "~" : "";
 	char allocation_text[96], temporary_text[32];
 	snprintf(allocation_text, sizeof(allocation_text), "%s",
 	         analyzer_counted(allocations, "allocation", "allocations").text);
 	analyzer_grouped(temporary_text, sizeof(temporary_text), temporary);
-	snprintf(text, sizeof(text), "%s, %s from %s; at most %s of them (%.1f%%) were temporary",
-	         allocation_text, analyzer_bytes_text(bytes).text, analyzer_counted(set->count, "site", "sites").text,
-	         temporary_text, 100.0 * (double)temporary / (double)allocations);
+	snprintf(text, sizeof(text), "%s%s, %s%s from %s; at most %s%s of them (%.1f%%) were temporary",
+	         mark, allocation_text, mark, analyzer_bytes_text(bytes).text,
+	         analyzer_counted(set->count, "site", "sites").text, mark, temporary_text,
+	         100.0 * weighted_temporary / weighted_allocations);
 	int error = host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
-	if (error < 0 || peak == summary->peak_bytes)
+	char note[256];
+	analyzer_sampling_note(summary, note, sizeof(note));
+	if (error == 0 && note[0]) {
+		snprintf(text, sizeof(text), "the sites' allocations and bytes are %s", note);
+		error = host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
+	}
+	if (error == 0)
+		error = analyzer_tracking_finding(host, results, summary,
+		                                  "the sites' allocations and bytes may be low");
+	/* Two estimates of one peak, summed in another order, may round a
+	 * byte apart. */
+	bool peak_agrees = peak == summary->peak_bytes ||
+	                   (estimated && (peak + 1 == summary->peak_bytes ||
+	                                  peak == summary->peak_bytes + 1));
+	if (error < 0 || peak_agrees)
 		return error;
 	char peak_text[96];
 	snprintf(peak_text, sizeof(peak_text), "%s", analyzer_bytes_text(peak).text);
@@ -401,6 +429,7 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 			return error;
 	}
 
+	bool estimated = memscope_summary_estimated(summary);
 	struct walk walk = {.peak_time_ns = summary->peak_time_ns};
 	analyzer_set_init(&walk.sites, sizeof(struct site), stack_of);
 	error = host->for_each_block(capture, count_block, &walk);
@@ -415,15 +444,15 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 	if (error == 0)
 		error = write_sites(host, results, "sites",
 		                    "Allocation sites by allocations (top-down: whole stacks)",
-		                    &walk.sites, top, by_allocations);
+		                    &walk.sites, top, by_allocations, estimated);
 	if (error == 0)
 		error = write_sites(host, results, "sites_by_bytes", "Allocation sites by bytes",
-		                    &walk.sites, top, by_bytes);
+		                    &walk.sites, top, by_bytes, estimated);
 	if (error == 0)
 		error = write_summary(host, results, &walk.sites, summary);
 	/* Last: it merges the sites in place. */
 	if (error == 0)
-		error = write_functions(host, capture, results, &walk.sites, top);
+		error = write_functions(host, capture, results, &walk.sites, top, estimated);
 	walk_finish(&walk);
 	return error < 0 ? error : 0;
 }

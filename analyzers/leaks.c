@@ -5,6 +5,10 @@
  * at the end" when the program did not end cleanly: a block live at a crash
  * or a kill is not necessarily a leak.  Findings say how much leaked, and
  * what the capture cannot tell: whether a leaked block is still reachable.
+ * In a sampled capture each block counts as its weight, and the table and
+ * findings say their figures are estimates; when the backend dropped
+ * events, a finding says that some "leaks" may be blocks whose free was
+ * dropped.
  *
  * A plugin of its own, built against <memscope/plugin.h> alone, with
  * analyzer_common.c compiled in.
@@ -17,11 +21,11 @@
 
 #include "analyzer_common.h"
 
-/* The blocks of one stack that were never freed. */
+/* The blocks of one stack that were never freed, weighted. */
 struct leak {
 	uint32_t stack;
-	uint64_t blocks;
-	uint64_t bytes;
+	double blocks;
+	double bytes;
 	uint64_t first_allocated_ns;
 	uint64_t last_allocated_ns;
 	char **tags;               /* distinct tag names, copied */
@@ -81,8 +85,9 @@ static int visit_block(void *context, const memscope_block *block)
 	struct leak *leak = leak_for(context, block->stack);
 	if (!leak)
 		return -ENOMEM;
-	leak->blocks++;
-	leak->bytes += block->size;
+	double weight = memscope_block_weight(block);
+	leak->blocks += weight;
+	leak->bytes += weight * (double)block->size;
 	if (block->allocated_ns < leak->first_allocated_ns)
 		leak->first_allocated_ns = block->allocated_ns;
 	if (block->allocated_ns > leak->last_allocated_ns)
@@ -143,11 +148,13 @@ static const memscope_column leak_columns[] = {
 };
 
 static int write_table(const memscope_host *host, memscope_results *results,
-                       struct analyzer_set *set, bool ended_cleanly)
+                       struct analyzer_set *set, const memscope_summary *summary)
 {
-	memscope_table *table = host->table_begin(
-	    results, "leaks", ended_cleanly ? "Leaks: blocks never freed" : "Live at the end",
-	    leak_columns, sizeof(leak_columns) / sizeof(leak_columns[0]));
+	memscope_table *table = analyzer_table_begin(
+	    host, results, "leaks",
+	    summary->ended_cleanly ? "Leaks: blocks never freed" : "Live at the end", leak_columns,
+	    sizeof(leak_columns) / sizeof(leak_columns[0]), 1u << 1 | 1u << 2,
+	    memscope_summary_estimated(summary));
 	if (!table)
 		return -ENOMEM;
 	/* qsort's array must not be NULL, even when empty. */
@@ -161,8 +168,8 @@ static int write_table(const memscope_host *host, memscope_results *results,
 			return -ENOMEM;
 		memscope_value row[] = {
 			{.stack = leak->stack},
-			{.count = leak->blocks},
-			{.count = leak->bytes},
+			{.count = memscope_weighted_count(leak->blocks)},
+			{.count = memscope_weighted_count(leak->bytes)},
 			{.count = leak->first_allocated_ns},
 			{.count = leak->last_allocated_ns},
 			{.text = tags},
@@ -181,30 +188,45 @@ static int write_findings(const memscope_host *host, memscope_results *results,
                           const struct analyzer_set *set, const memscope_summary *summary)
 {
 	const struct leak *leaks = set->items;
-	uint64_t blocks = 0, bytes = 0;
+	double weighted_blocks = 0, weighted_bytes = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		blocks += leaks[i].blocks;
-		bytes += leaks[i].bytes;
+		weighted_blocks += leaks[i].blocks;
+		weighted_bytes += leaks[i].bytes;
 	}
-	char text[512];
+	uint64_t blocks = memscope_weighted_count(weighted_blocks);
+	uint64_t bytes = memscope_weighted_count(weighted_bytes);
+	char text[768], note[256];
+	/* Estimates are marked where they are said, as in the text report. */
+	const char *mark = memscope_summary_estimated(summary) ? "~" : "";
 	int error;
 	if (!summary->ended_cleanly) {
 		snprintf(text, sizeof(text),
-		         "the program did not end cleanly (%s), so the %s, %s live at the end in %s "
+		         "the program did not end cleanly (%s), so the %s%s, %s%s live at the end in %s "
 		         "are not all leaks",
 		         summary->truncated ? "the capture is cut short" : "the capture has no trailer",
-		         analyzer_counted(blocks, "block", "blocks").text, analyzer_bytes_text(bytes).text,
+		         mark, analyzer_counted(blocks, "block", "blocks").text, mark,
+		         analyzer_bytes_text(bytes).text,
 		         analyzer_counted(set->count, "place", "places").text);
 		error = host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
 	} else if (set->count > 0) {
-		snprintf(text, sizeof(text), "%s, %s leaked in %s",
-		         analyzer_counted(blocks, "block", "blocks").text, analyzer_bytes_text(bytes).text,
+		snprintf(text, sizeof(text), "%s%s, %s%s leaked in %s", mark,
+		         analyzer_counted(blocks, "block", "blocks").text, mark,
+		         analyzer_bytes_text(bytes).text,
 		         analyzer_counted(set->count, "place", "places").text);
 		error = host->finding(results, MEMSCOPE_SEVERITY_PROBLEM, text);
 	} else {
 		error = host->finding(results, MEMSCOPE_SEVERITY_INFO,
 		                      "no leaks: every block allocated was freed");
 	}
+	analyzer_sampling_note(summary, note, sizeof(note));
+	if (error == 0 && note[0] && set->count > 0) {
+		snprintf(text, sizeof(text), "the leaked blocks and bytes are %s", note);
+		error = host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
+	}
+	if (error == 0)
+		error = analyzer_tracking_finding(host, results, summary,
+		                                  "leaks may include blocks whose free was dropped, "
+		                                  "and the figures may be low");
 	if (error < 0 || set->count == 0)
 		return error;
 	/* Captures hold no record of the program's globals or of pointers
@@ -228,7 +250,7 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 	analyzer_set_init(&set, sizeof(struct leak), stack_of);
 	int error = host->for_each_block(capture, visit_block, &set);
 	if (error == 0)
-		error = write_table(host, results, &set, summary->ended_cleanly);
+		error = write_table(host, results, &set, summary);
 	if (error == 0)
 		error = write_findings(host, results, &set, summary);
 	leaks_finish(&set);

@@ -12,7 +12,9 @@
  * ("memscope-report"), each with one analyzer's results; the two others
  * have small schemas of their own, computed from every block through the
  * host table.  All five are described in docs/json-schema.md, "Split
- * layout".
+ * layout".  In a sampled capture every block counts as its weight: the
+ * two files' blocks and bytes are estimates, and they say so with a
+ * "sampling" object, as the json exporter's documents do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -60,6 +62,18 @@ static void put_string(FILE *out, const char *text)
 	exporter_json_string(out, text, EXPORTER_JSON_DOCUMENT);
 }
 
+/* ",\n  "sampling": {...}" after the capture's path when a sampling backend
+ * wrote the capture; nothing for a capture of every event. */
+static void put_sampling(FILE *out, memscope_capture *capture)
+{
+	const memscope_summary *summary = exporter_summary(plugin_host(), capture);
+	uint64_t interval = memscope_summary_sample_interval(summary);
+	if (interval == 0)
+		return;
+	fprintf(out, ",\n  \"sampling\": {\"interval\": %" PRIu64 ", \"estimated\": %s}", interval,
+	        memscope_summary_estimated(summary) ? "true" : "false");
+}
+
 /* ---- lifetime.json ----------------------------------------------------- */
 
 /* Upper bounds (exclusive) of the lifetime buckets; the last is unbounded. */
@@ -69,27 +83,29 @@ static const char *const lifetime_names[] = {"under_1ms", "under_10ms", "under_1
 
 #define LIFETIME_BUCKETS (sizeof lifetime_names / sizeof lifetime_names[0])
 
+/* Weighted sums: estimates in a sampled capture. */
 struct lifetimes {
-	uint64_t blocks[LIFETIME_BUCKETS];
-	uint64_t bytes[LIFETIME_BUCKETS];
-	uint64_t never_freed_blocks;
-	uint64_t never_freed_bytes;
+	double blocks[LIFETIME_BUCKETS];
+	double bytes[LIFETIME_BUCKETS];
+	double never_freed_blocks;
+	double never_freed_bytes;
 };
 
 static int count_lifetime(void *context, const memscope_block *block)
 {
 	struct lifetimes *lifetimes = context;
+	double weight = memscope_block_weight(block);
 	if (!block->freed) {
-		lifetimes->never_freed_blocks++;
-		lifetimes->never_freed_bytes += block->size;
+		lifetimes->never_freed_blocks += weight;
+		lifetimes->never_freed_bytes += weight * (double)block->size;
 		return 0;
 	}
 	uint64_t lifetime = block->freed_ns - block->allocated_ns;
 	size_t bucket = 0;
 	while (bucket < LIFETIME_BUCKETS - 1 && lifetime >= lifetime_bounds_ns[bucket])
 		bucket++;
-	lifetimes->blocks[bucket]++;
-	lifetimes->bytes[bucket] += block->size;
+	lifetimes->blocks[bucket] += weight;
+	lifetimes->bytes[bucket] += weight * (double)block->size;
 	return 0;
 }
 
@@ -102,6 +118,7 @@ static int write_lifetime(memscope_capture *capture, const char *capture_path, F
 	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n  \"capture\": ",
 	        LIFETIME_SCHEMA, SPLIT_SCHEMA_VERSION);
 	put_string(out, capture_path);
+	put_sampling(out, capture);
 	fputs(",\n  \"buckets\": [", out);
 	for (size_t i = 0; i < LIFETIME_BUCKETS; i++) {
 		fprintf(out, "%s\n    {\"name\": \"%s\", \"min_ns\": %" PRIu64 ", \"max_ns\": ",
@@ -110,11 +127,13 @@ static int write_lifetime(memscope_capture *capture, const char *capture_path, F
 			fprintf(out, "%" PRIu64, lifetime_bounds_ns[i]);
 		else
 			fputs("null", out);
-		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", lifetimes.blocks[i],
-		        lifetimes.bytes[i]);
+		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+		        memscope_weighted_count(lifetimes.blocks[i]),
+		        memscope_weighted_count(lifetimes.bytes[i]));
 	}
 	fprintf(out, "\n  ],\n  \"never_freed\": {\"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64
-	        "}\n}\n", lifetimes.never_freed_blocks, lifetimes.never_freed_bytes);
+	        "}\n}\n", memscope_weighted_count(lifetimes.never_freed_blocks),
+	        memscope_weighted_count(lifetimes.never_freed_bytes));
 	return 0;
 }
 
@@ -124,18 +143,19 @@ static int write_lifetime(memscope_capture *capture, const char *capture_path, F
  * time order: the walk gives blocks in order of their end. */
 struct change {
 	uint64_t time_ns;
-	uint64_t bytes;
+	double bytes;              /* weighted */
 	uint32_t thread;
 	bool freed;
 };
 
+/* Weighted sums: estimates in a sampled capture. */
 struct thread_totals {
-	uint64_t blocks;
-	uint64_t bytes;
-	uint64_t freed_blocks;
-	uint64_t freed_bytes;
-	uint64_t live;             /* while replaying */
-	uint64_t peak_bytes;
+	double blocks;
+	double bytes;
+	double freed_blocks;
+	double freed_bytes;
+	double live;               /* while replaying */
+	double peak_bytes;
 	uint64_t peak_time_ns;
 	bool seen;
 };
@@ -181,21 +201,21 @@ static int count_thread(void *context, const memscope_block *block)
 	         sizeof *walk->threads, true) < 0)
 		return -ENOMEM;
 	struct thread_totals *thread = &walk->threads[block->thread];
+	double weight = memscope_block_weight(block);
+	double bytes = weight * (double)block->size;
 	thread->seen = true;
-	thread->blocks++;
-	thread->bytes += block->size;
+	thread->blocks += weight;
+	thread->bytes += bytes;
 	if (block->freed) {
-		thread->freed_blocks++;
-		thread->freed_bytes += block->size;
+		thread->freed_blocks += weight;
+		thread->freed_bytes += bytes;
 	}
 	if (block->freed && block->freed_ns <= block->allocated_ns)
 		return 0;
-	if (add_change(walk, (struct change){block->allocated_ns, block->size, block->thread,
-	                                     false}) < 0)
+	if (add_change(walk, (struct change){block->allocated_ns, bytes, block->thread, false}) < 0)
 		return -ENOMEM;
 	if (block->freed) {
-		if (add_change(walk, (struct change){block->freed_ns, block->size, block->thread,
-		                                     true}) < 0)
+		if (add_change(walk, (struct change){block->freed_ns, bytes, block->thread, true}) < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -238,6 +258,7 @@ static int write_threads(memscope_capture *capture, const char *capture_path, FI
 	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n  \"capture\": ",
 	        THREADS_SCHEMA, SPLIT_SCHEMA_VERSION);
 	put_string(out, capture_path);
+	put_sampling(out, capture);
 	fputs(",\n  \"threads\": [", out);
 	bool first = true;
 	for (size_t i = 0; i < walk.thread_capacity; i++) {
@@ -250,9 +271,12 @@ static int write_threads(memscope_capture *capture, const char *capture_path, FI
 		        PRIu64 ", \"freed_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64
 		        ", \"live_bytes\": %" PRIu64 ", \"peak_bytes\": %" PRIu64
 		        ", \"peak_time_ns\": %" PRIu64 "}",
-		        thread->blocks, thread->bytes, thread->freed_blocks, thread->freed_bytes,
-		        thread->blocks - thread->freed_blocks, thread->bytes - thread->freed_bytes,
-		        thread->peak_bytes, thread->peak_time_ns);
+		        memscope_weighted_count(thread->blocks), memscope_weighted_count(thread->bytes),
+		        memscope_weighted_count(thread->freed_blocks),
+		        memscope_weighted_count(thread->freed_bytes),
+		        memscope_weighted_count(thread->blocks - thread->freed_blocks),
+		        memscope_weighted_count(thread->bytes - thread->freed_bytes),
+		        memscope_weighted_count(thread->peak_bytes), thread->peak_time_ns);
 		first = false;
 	}
 	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);

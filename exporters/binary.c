@@ -20,6 +20,15 @@
  * peak, live set), with time_ns the source's end (clipped to to_ms) and
  * lost_events the source's (which events were lost is not known, so a
  * window cannot split them).
+ *
+ * A sampled capture stays one: every SAMPLING record is kept, whatever its
+ * time, since it says how the events after it were picked, so each block
+ * keeps its weight (core/sampling.h), and the new trailer's figures are
+ * weighted estimates with the sampling interval in force at the end, as a
+ * sampling backend writes them.  TRACKING records are kept inside the
+ * window, except that the source's last one (the backend's counters over
+ * the whole run) is always written, just before the new trailer and in the
+ * same block, where a reader of the trailer alone finds it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +40,7 @@
 
 #include "capture.h"
 #include "live_map.h"
+#include "sampling.h"
 
 #define NS_PER_MS UINT64_C(1000000)
 #define COPY_BUFFER_SIZE 65536
@@ -40,12 +50,26 @@ struct window {
 	uint64_t to_ns;            /* UINT64_MAX: no end */
 };
 
-/* The new trailer, replayed from the kept events. */
+/* The new trailer, replayed from the kept events.  Blocks and bytes are
+ * summed as reals, each block counted as its weight, and rounded once. */
 struct totals {
-	struct capture_trailer trailer;
+	struct capture_trailer trailer; /* its events; the rest is rounded from below */
+	double allocations;
+	double frees;
+	double allocated_bytes;
+	double live_blocks;
+	double live_bytes;
+	double peak_bytes;
+	uint64_t interval;         /* the sampling interval in force */
+	/* The interval each kept sampled block was allocated under, by
+	 * address: its weight when it goes.  Made at the first sampled block,
+	 * so a capture of every event never needs it. */
+	struct live_map *intervals;
 	uint64_t last_time_ns;     /* latest time of any record read */
 	bool source_has_trailer;
 	struct capture_trailer source;
+	bool has_tracking;         /* a TRACKING record read and not yet written */
+	struct capture_tracking tracking;
 };
 
 /* A whole number of milliseconds, digits only.  Returns 0, 1 when the
@@ -74,10 +98,99 @@ static bool inside(const struct window *window, uint64_t time_ns)
 
 static void note_peak(struct totals *totals, uint64_t time_ns)
 {
-	if (totals->trailer.live_bytes > totals->trailer.peak_bytes) {
-		totals->trailer.peak_bytes = totals->trailer.live_bytes;
+	if (totals->live_bytes > totals->peak_bytes) {
+		totals->peak_bytes = totals->live_bytes;
 		totals->trailer.peak_time_ns = time_ns;
 	}
+}
+
+/* The weight of the block at address, of size bytes, as it was allocated
+ * (or last resized); forgets its interval when forget is set. */
+static double weight_of(struct totals *totals, uint64_t address, uint64_t size, bool forget)
+{
+	uint64_t interval = 0;
+	if (totals->intervals) {
+		uint64_t *found = live_map_find(totals->intervals, address);
+		if (found)
+			interval = *found;
+		if (found && forget)
+			live_map_remove(totals->intervals, address, NULL);
+	}
+	return sample_weight(size, interval);
+}
+
+/* Records the interval in force as the one the block at address was
+ * picked under.  Returns 0 or -ENOMEM. */
+static int note_interval(struct totals *totals, uint64_t address)
+{
+	if (totals->interval <= 1) {
+		if (totals->intervals)
+			live_map_remove(totals->intervals, address, NULL);
+		return 0;
+	}
+	if (!totals->intervals && live_map_create(&totals->intervals) < 0)
+		return -ENOMEM;
+	return live_map_put(totals->intervals, address, totals->interval, NULL) < 0 ? -ENOMEM : 0;
+}
+
+/* What a block of weight and size adds to the live set (sign 1) or takes
+ * from it (-1). */
+static void count_live(struct totals *totals, double weight, uint64_t size, double sign)
+{
+	totals->live_blocks += sign * weight;
+	totals->live_bytes += sign * weight * (double)size;
+}
+
+static int keep_alloc(const struct capture_alloc *alloc, struct live_map *live,
+                      struct totals *totals)
+{
+	uint64_t replaced;
+	int existed = live_map_put(live, alloc->address, alloc->size, &replaced);
+	if (existed < 0)
+		return -ENOMEM;
+	/* A free the source did not have: count the block once. */
+	if (existed)
+		count_live(totals, weight_of(totals, alloc->address, replaced, true), replaced, -1.0);
+	if (note_interval(totals, alloc->address) < 0)
+		return -ENOMEM;
+	double weight = sample_weight(alloc->size, totals->interval);
+	totals->allocations += weight;
+	totals->allocated_bytes += weight * (double)alloc->size;
+	totals->trailer.events++;
+	count_live(totals, weight, alloc->size, 1.0);
+	note_peak(totals, alloc->time_ns);
+	return 1;
+}
+
+static int keep_expand(const struct capture_expand *expand, uint64_t *size,
+                       struct totals *totals)
+{
+	count_live(totals, weight_of(totals, expand->address, *size, true), *size, -1.0);
+	if (note_interval(totals, expand->address) < 0)
+		return -ENOMEM;
+	*size = expand->size;
+	count_live(totals, sample_weight(expand->size, totals->interval), expand->size, 1.0);
+	totals->trailer.events++;
+	note_peak(totals, expand->time_ns);
+	return 1;
+}
+
+/* A TRACKING record: the one held back so far is written now if inside
+ * the window (the last one is written before the trailer instead).
+ * Returns 0 or an error of the writer. */
+static int hold_tracking(const struct capture_tracking *tracking, const struct window *window,
+                         struct totals *totals, struct capture_writer *writer)
+{
+	if (totals->has_tracking && inside(window, totals->tracking.time_ns)) {
+		struct capture_record held = {.type = CAPTURE_RECORD_TRACKING,
+		                              .u.tracking = totals->tracking};
+		int error = capture_writer_add(writer, &held);
+		if (error < 0)
+			return error;
+	}
+	totals->has_tracking = true;
+	totals->tracking = *tracking;
+	return 0;
 }
 
 /* Whether record goes into the new capture; updates the live set and the
@@ -85,49 +198,36 @@ static void note_peak(struct totals *totals, uint64_t time_ns)
 static int keep_record(const struct capture_record *record, const struct window *window,
                        struct live_map *live, struct totals *totals)
 {
-	struct capture_trailer *trailer = &totals->trailer;
 	switch (record->type) {
 	case CAPTURE_RECORD_INFO:
 	case CAPTURE_RECORD_MODULE:
 	case CAPTURE_RECORD_THREAD:
 	case CAPTURE_RECORD_STACK_NODE:
 		return 1;
+	case CAPTURE_RECORD_SAMPLING:
+		totals->interval = record->u.sampling.interval;
+		return 1;
+	case CAPTURE_RECORD_TRACKING:
+		return 0; /* held back: see hold_tracking */
 	case CAPTURE_RECORD_TRAILER:
 		totals->source_has_trailer = true;
 		totals->source = record->u.trailer;
 		return 0;
 	case CAPTURE_RECORD_SAMPLE:
 		return inside(window, record->u.sample.time_ns);
-	case CAPTURE_RECORD_ALLOC: {
-		const struct capture_alloc *alloc = &record->u.alloc;
-		if (!inside(window, alloc->time_ns))
+	case CAPTURE_RECORD_ALLOC:
+		if (!inside(window, record->u.alloc.time_ns))
 			return 0;
-		uint64_t replaced;
-		int existed = live_map_put(live, alloc->address, alloc->size, &replaced);
-		if (existed < 0)
-			return -ENOMEM;
-		if (existed) {
-			/* A free the source did not have: count the block once. */
-			trailer->live_bytes -= replaced;
-			trailer->live_blocks--;
-		}
-		trailer->allocations++;
-		trailer->allocated_bytes += alloc->size;
-		trailer->events++;
-		trailer->live_blocks++;
-		trailer->live_bytes += alloc->size;
-		note_peak(totals, alloc->time_ns);
-		return 1;
-	}
+		return keep_alloc(&record->u.alloc, live, totals);
 	case CAPTURE_RECORD_FREE: {
 		uint64_t size;
 		if (!inside(window, record->u.free.time_ns) ||
 		    !live_map_remove(live, record->u.free.address, &size))
 			return 0;
-		trailer->frees++;
-		trailer->events++;
-		trailer->live_blocks--;
-		trailer->live_bytes -= size;
+		double weight = weight_of(totals, record->u.free.address, size, true);
+		totals->frees += weight;
+		totals->trailer.events++;
+		count_live(totals, weight, size, -1.0);
 		return 1;
 	}
 	case CAPTURE_RECORD_EXPAND: {
@@ -135,17 +235,45 @@ static int keep_record(const struct capture_record *record, const struct window 
 		uint64_t *size = live_map_find(live, expand->address);
 		if (!inside(window, expand->time_ns) || size == NULL)
 			return 0;
-		trailer->live_bytes += expand->size - *size;
-		*size = expand->size;
-		trailer->events++;
-		note_peak(totals, expand->time_ns);
-		return 1;
+		return keep_expand(expand, size, totals);
 	}
 	case CAPTURE_RECORD_TAG:
 		return inside(window, record->u.tag.time_ns) &&
 		       live_map_find(live, record->u.tag.address) != NULL;
 	}
 	return 0;
+}
+
+/* Writes the held-back TRACKING record and the new trailer, in a block of
+ * their own so that they are together in the last one. */
+static int finish(struct totals *totals, const struct window *window,
+                  struct capture_writer *writer)
+{
+	struct capture_trailer *trailer = &totals->trailer;
+	trailer->allocations = sample_count(totals->allocations);
+	trailer->frees = sample_count(totals->frees);
+	trailer->allocated_bytes = sample_count(totals->allocated_bytes);
+	trailer->live_blocks = sample_count(totals->live_blocks);
+	trailer->live_bytes = sample_count(totals->live_bytes);
+	trailer->peak_bytes = sample_count(totals->peak_bytes);
+	trailer->sample_interval = totals->interval;
+	uint64_t end = totals->last_time_ns;
+	if (totals->source_has_trailer) {
+		end = totals->source.time_ns;
+		trailer->lost_events = totals->source.lost_events;
+	}
+	trailer->time_ns = end < window->to_ns ? end : window->to_ns;
+
+	int error = 0;
+	if (totals->has_tracking) {
+		struct capture_record tracking = {.type = CAPTURE_RECORD_TRACKING,
+		                                  .u.tracking = totals->tracking};
+		error = capture_writer_flush(writer);
+		if (error == 0)
+			error = capture_writer_add(writer, &tracking);
+	}
+	struct capture_record record = {.type = CAPTURE_RECORD_TRAILER, .u.trailer = *trailer};
+	return error < 0 ? error : capture_writer_add(writer, &record);
 }
 
 static uint64_t record_time(const struct capture_record *record)
@@ -157,6 +285,8 @@ static uint64_t record_time(const struct capture_record *record)
 	case CAPTURE_RECORD_TAG: return record->u.tag.time_ns;
 	case CAPTURE_RECORD_SAMPLE: return record->u.sample.time_ns;
 	case CAPTURE_RECORD_MODULE: return record->u.module.time_ns;
+	case CAPTURE_RECORD_SAMPLING: return record->u.sampling.time_ns;
+	case CAPTURE_RECORD_TRACKING: return record->u.tracking.time_ns;
 	default: return 0;
 	}
 }
@@ -166,6 +296,7 @@ static int repack(const char *path, const struct window *window, struct capture_
 {
 	struct capture_reader *reader = NULL;
 	struct live_map *live = NULL;
+	struct totals totals = {.has_tracking = false};
 	int error = capture_reader_open(path, &reader, NULL);
 	if (error < 0)
 		return error;
@@ -173,13 +304,15 @@ static int repack(const char *path, const struct window *window, struct capture_
 	if (error < 0)
 		goto out;
 
-	struct totals totals = {0};
 	struct capture_record record;
 	int more;
 	while ((more = capture_reader_next(reader, &record)) == 1) {
 		uint64_t time_ns = record_time(&record);
 		if (time_ns > totals.last_time_ns)
 			totals.last_time_ns = time_ns;
+		if (record.type == CAPTURE_RECORD_TRACKING &&
+		    (error = hold_tracking(&record.u.tracking, window, &totals, writer)) < 0)
+			goto out;
 		int keep = keep_record(&record, window, live, &totals);
 		if (keep < 0) {
 			error = keep;
@@ -194,16 +327,9 @@ static int repack(const char *path, const struct window *window, struct capture_
 		error = more;
 		goto out;
 	}
-
-	struct capture_record trailer = {.type = CAPTURE_RECORD_TRAILER, .u.trailer = totals.trailer};
-	uint64_t end = totals.last_time_ns;
-	if (totals.source_has_trailer) {
-		end = totals.source.time_ns;
-		trailer.u.trailer.lost_events = totals.source.lost_events;
-	}
-	trailer.u.trailer.time_ns = end < window->to_ns ? end : window->to_ns;
-	error = capture_writer_add(writer, &trailer);
+	error = finish(&totals, window, writer);
 out:
+	live_map_destroy(totals.intervals);
 	live_map_destroy(live);
 	capture_reader_destroy(reader);
 	return error;

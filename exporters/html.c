@@ -12,7 +12,10 @@
  * stack, stacks are merged into a flame tree whose nodes below 0.1% of every
  * metric fold into "other", and long timelines are reduced to a few thousand
  * points, so a capture with 100k stacks still makes a page that stays
- * responsive.
+ * responsive.  In a sampled capture every block counts as its weight (sums
+ * kept as reals, rounded as they are written), and the page says that its
+ * figures are estimates; the backend's tracking counters are shown when the
+ * capture has them, with a warning when too many events were dropped.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -24,7 +27,7 @@
 #include "exporter_common.h"
 #include "html_assets.h"
 
-#define HTML_DATA_VERSION 1
+#define HTML_DATA_VERSION 2
 
 /* Flame graph: nodes below this share of the root in every metric fold
  * into their parent's "other" node, and at most this many nodes are kept. */
@@ -85,17 +88,18 @@ static void write_lines(FILE *out, const char *const *lines)
 
 /* ---- sums per stack and per thread ------------------------------------------ */
 
+/* Sums over blocks, each counted as its weight. */
 struct stack_total {
 	uint32_t stack;
-	uint64_t metric[METRIC_COUNT_OF];
+	double metric[METRIC_COUNT_OF];
 };
 
 struct thread_total {
-	uint64_t blocks;
-	uint64_t bytes;
-	uint64_t peak_bytes;
-	uint64_t leaked_blocks;
-	uint64_t leaked_bytes;
+	double blocks;
+	double bytes;
+	double peak_bytes;
+	double leaked_blocks;
+	double leaked_bytes;
 };
 
 struct totals {
@@ -188,18 +192,20 @@ static int add_block(void *context, const memscope_block *block)
 	 * does not. */
 	bool live_at_peak = block->allocated_ns <= totals->peak_time_ns &&
 	                    (!block->freed || block->freed_ns > totals->peak_time_ns);
-	stack->metric[METRIC_BYTES] += block->size;
-	stack->metric[METRIC_COUNT] += 1;
-	thread->blocks += 1;
-	thread->bytes += block->size;
+	double weight = memscope_block_weight(block);
+	double bytes = weight * (double)block->size;
+	stack->metric[METRIC_BYTES] += bytes;
+	stack->metric[METRIC_COUNT] += weight;
+	thread->blocks += weight;
+	thread->bytes += bytes;
 	if (live_at_peak) {
-		stack->metric[METRIC_PEAK] += block->size;
-		thread->peak_bytes += block->size;
+		stack->metric[METRIC_PEAK] += bytes;
+		thread->peak_bytes += bytes;
 	}
 	if (!block->freed) {
-		stack->metric[METRIC_LEAKED] += block->size;
-		thread->leaked_blocks += 1;
-		thread->leaked_bytes += block->size;
+		stack->metric[METRIC_LEAKED] += bytes;
+		thread->leaked_blocks += weight;
+		thread->leaked_bytes += bytes;
 	}
 	return 0;
 }
@@ -225,7 +231,7 @@ struct flame_node {
 	const char *name;
 	const char *file;
 	uint32_t line;
-	uint64_t metric[METRIC_COUNT_OF];
+	double metric[METRIC_COUNT_OF];
 };
 
 struct flame {
@@ -311,7 +317,7 @@ static int flame_child(struct flame *flame, uint32_t parent, const memscope_fram
 	return index;
 }
 
-static void add_metrics(uint64_t *into, const uint64_t *from)
+static void add_metrics(double *into, const double *from)
 {
 	for (int m = 0; m < METRIC_COUNT_OF; m++)
 		into[m] += from[m];
@@ -346,18 +352,18 @@ static int flame_build(struct flame *flame, const memscope_host *host, memscope_
 	return 0;
 }
 
-static bool node_large(const struct flame_node *node, const uint64_t *root)
+static bool node_large(const struct flame_node *node, const double *root)
 {
 	for (int m = 0; m < METRIC_COUNT_OF; m++)
-		if (root[m] > 0 && (double)node->metric[m] >= FLAME_MINIMUM_SHARE * (double)root[m])
+		if (root[m] > 0 && node->metric[m] >= FLAME_MINIMUM_SHARE * root[m])
 			return true;
 	return false;
 }
 
-static void write_metrics(FILE *out, const uint64_t *metric)
+static void write_metrics(FILE *out, const double *metric)
 {
 	for (int m = 0; m < METRIC_COUNT_OF; m++)
-		fprintf(out, ",%" PRIu64, metric[m]);
+		fprintf(out, ",%" PRIu64, memscope_weighted_count(metric[m]));
 }
 
 /* Writes the kept nodes as [parent, kind, name, file, line, bytes, count,
@@ -368,13 +374,13 @@ static void write_metrics(FILE *out, const uint64_t *metric)
 static int flame_write(FILE *out, const struct flame *flame)
 {
 	uint32_t *kept_as = malloc(flame->count * sizeof(*kept_as));
-	uint64_t (*other)[METRIC_COUNT_OF] = calloc(flame->count, sizeof(*other));
+	double (*other)[METRIC_COUNT_OF] = calloc(flame->count, sizeof(*other));
 	if (!kept_as || !other) {
 		free(kept_as);
 		free(other);
 		return -ENOMEM;
 	}
-	const uint64_t *root = flame->nodes[0].metric;
+	const double *root = flame->nodes[0].metric;
 	uint32_t written = 0;
 	fputs("[", out);
 	for (size_t i = 0; i < flame->count; i++) {
@@ -400,8 +406,8 @@ static int flame_write(FILE *out, const struct flame *flame)
 	for (size_t i = 0; i < flame->count; i++) {
 		if (kept_as[i] == UINT32_MAX)
 			continue;
-		const uint64_t *sum = other[i];
-		if (sum[METRIC_BYTES] == 0 && sum[METRIC_COUNT] == 0)
+		const double *sum = other[i];
+		if (!(sum[METRIC_BYTES] > 0) && !(sum[METRIC_COUNT] > 0))
 			continue;
 		fprintf(out, ",\n[%" PRIu32 ",%d,\"other\",null,0", kept_as[i], (int)NODE_OTHER);
 		write_metrics(out, sum);
@@ -471,6 +477,36 @@ static void write_real(FILE *out, double value)
 		fputs("null", out);
 	else
 		fprintf(out, "%.17g", value);
+}
+
+/* "sampling": {interval, estimated} when a sampling backend wrote the
+ * capture, else null; "tracking": the backend's counters and the share
+ * recorded, else null. */
+static void write_sampling_and_tracking(struct export *export)
+{
+	FILE *out = export->out;
+	const memscope_summary *summary = export->summary;
+	uint64_t interval = memscope_summary_sample_interval(summary);
+	fputs(",\n\"sampling\":", out);
+	if (interval != 0)
+		fprintf(out, "{\"interval\":%" PRIu64 ",\"estimated\":%s}", interval,
+		        memscope_summary_estimated(summary) ? "true" : "false");
+	else
+		fputs("null", out);
+	fputs(",\n\"tracking\":", out);
+	if (!memscope_summary_has_tracking(summary)) {
+		fputs("null", out);
+		return;
+	}
+	fprintf(out,
+	        "{\"attempts\":%" PRIu64 ",\"successes\":%" PRIu64 ",\"misses\":%" PRIu64
+	        ",\"waits\":%" PRIu64 ",\"growths\":%" PRIu64 ",\"completeness\":",
+	        summary->attempts, summary->successes, summary->misses, summary->waits,
+	        summary->growths);
+	write_real(out, memscope_summary_completeness(summary));
+	fprintf(out, ",\"warning_below\":");
+	write_real(out, MEMSCOPE_COMPLETENESS_WARNING);
+	fputs("}", out);
 }
 
 static int write_table(struct export *export, const memscope_table *table)
@@ -626,8 +662,10 @@ static void write_threads(struct export *export)
 		fprintf(out, "%s\n[%zu,", t ? "," : "", t);
 		json_string(out, export->host->thread_name(export->capture, (uint32_t)t));
 		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]",
-		        thread->blocks, thread->bytes, thread->peak_bytes, thread->leaked_blocks,
-		        thread->leaked_bytes);
+		        memscope_weighted_count(thread->blocks), memscope_weighted_count(thread->bytes),
+		        memscope_weighted_count(thread->peak_bytes),
+		        memscope_weighted_count(thread->leaked_blocks),
+		        memscope_weighted_count(thread->leaked_bytes));
 	}
 	fputs("]", out);
 }
@@ -710,6 +748,7 @@ static int write_data(struct export *export, const memscope_results *const *resu
 	FILE *out = export->out;
 	fprintf(out, "{\"version\":%d,", HTML_DATA_VERSION);
 	write_summary(export);
+	write_sampling_and_tracking(export);
 
 	int error = export->host->for_each_block(export->capture, add_block, &export->totals);
 	if (error != 0)

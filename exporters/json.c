@@ -4,6 +4,12 @@
  * docs/json-schema.md; bump JSON_SCHEMA_VERSION on any change a reader of
  * the previous layout would misread.
  *
+ * A sampled capture's document says so in a "sampling" object (its
+ * counts and bytes are then estimates), and a capture with the backend's
+ * tracking counters carries them in a "tracking" object; both keys are
+ * left out when there is nothing to say, so a document of an exact
+ * capture reads as it always has.
+ *
  * The output is a function of the input alone (no export time, no
  * addresses of our own, stack ids sorted, numbers formatted in the C
  * locale), so a golden-file test can compare bytes.
@@ -199,6 +205,44 @@ static void write_summary(struct export *export)
 	write_key_unsigned(writer, "threads", summary->threads);
 	write_key_bool(writer, "ended_cleanly", summary->ended_cleanly);
 	write_key_bool(writer, "truncated", summary->truncated);
+	close_container(writer, '}');
+}
+
+static void write_key_real(struct writer *writer, const char *key, double value)
+{
+	write_key(writer, key);
+	write_real(writer, value);
+}
+
+/* "sampling": how the capture's blocks were picked, when a sampling
+ * backend wrote it; "tracking": the backend's counters, when recorded. */
+static void write_sampling_and_tracking(struct export *export)
+{
+	struct writer *writer = &export->writer;
+	const memscope_summary *summary = exporter_summary(export->host, export->capture);
+	uint64_t interval = memscope_summary_sample_interval(summary);
+	if (interval != 0) {
+		write_key(writer, "sampling");
+		open_container(writer, '{', true);
+		write_key_unsigned(writer, "interval", interval);
+		write_key_bool(writer, "estimated", memscope_summary_estimated(summary));
+		close_container(writer, '}');
+	}
+	if (!memscope_summary_has_tracking(summary))
+		return;
+	double attempts = summary->attempts ? (double)summary->attempts : 1.0;
+	write_key(writer, "tracking");
+	open_container(writer, '{', false);
+	write_key_unsigned(writer, "attempts", summary->attempts);
+	write_key_unsigned(writer, "successes", summary->successes);
+	write_key_unsigned(writer, "misses", summary->misses);
+	write_key_unsigned(writer, "waits", summary->waits);
+	write_key_unsigned(writer, "growths", summary->growths);
+	write_key_real(writer, "completeness", memscope_summary_completeness(summary));
+	write_key_real(writer, "drop_rate", (double)summary->misses / attempts);
+	write_key_real(writer, "contention_rate", (double)summary->waits / attempts);
+	write_key_bool(writer, "complete_enough",
+	               memscope_summary_completeness(summary) >= MEMSCOPE_COMPLETENESS_WARNING);
 	close_container(writer, '}');
 }
 
@@ -411,6 +455,7 @@ static int write_document(struct export *export, const memscope_results *const *
 	write_key_string(writer, "schema", JSON_SCHEMA_NAME);
 	write_key_unsigned(writer, "schema_version", JSON_SCHEMA_VERSION);
 	write_summary(export);
+	write_sampling_and_tracking(export);
 	int error = write_results(export, results, count);
 	if (error < 0)
 		return error;

@@ -417,9 +417,12 @@ static int add_block(void *context, const memscope_block *block)
 	                            : chart->samples.count;
 	if (from >= until)
 		return 0;
+	/* A sampled block stands for weight blocks; rounded per block, its
+	 * bytes still leave exactly what they added. */
+	uint64_t bytes = memscope_weighted_count(memscope_block_weight(block) * (double)block->size);
 	uint64_t *live = chart->sites[site].live;
-	live[from] += block->size;
-	live[until] -= block->size; /* unsigned: the sums come out whole */
+	live[from] += bytes;
+	live[until] -= bytes; /* unsigned: the sums come out whole */
 	return 0;
 }
 
@@ -821,10 +824,14 @@ static const char *program_name(const memscope_summary *summary)
 static void write_title_text(const struct chart *chart, size_t max_characters)
 {
 	FILE *out = chart->out;
+	bool estimated = memscope_summary_estimated(chart->summary);
 	fputs("memscope: ", out);
 	write_xml_text(out, program_name(chart->summary), max_characters);
-	fprintf(out, " \xe2\x80\x94 peak %s at %s", bytes_text(chart->summary->peak_bytes).text,
+	fprintf(out, " \xe2\x80\x94 peak %s%s at %s", estimated ? "~" : "",
+	        bytes_text(chart->summary->peak_bytes).text,
 	        time_text(chart->summary->peak_time_ns).text);
+	if (estimated)
+		fputs(" (estimated: sampled)", out);
 }
 
 static int draw_chart(struct chart *chart, const memscope_results *const *results, size_t count)
@@ -857,9 +864,11 @@ static int draw_chart(struct chart *chart, const memscope_results *const *result
 	      "fill=\"#111111\">", out);
 	write_title_text(chart, TITLE_PROGRAM_MAX);
 	fputs("</text>\n", out);
+	const char *mark = memscope_summary_estimated(chart->summary) ? "~" : "";
 	fprintf(out, "<text class=\"subtitle\" x=\"20\" y=\"50\" font-size=\"12\" fill=\"#555555\">"
-	             "%" PRIu64 " allocations, %s requested, over %s",
-	        chart->summary->allocations, bytes_text(chart->summary->allocated_bytes).text,
+	             "%s%" PRIu64 " allocations, %s%s requested, over %s",
+	        mark, chart->summary->allocations, mark,
+	        bytes_text(chart->summary->allocated_bytes).text,
 	        time_text(chart->summary->duration_ns).text);
 	if (chart->summary->backend && chart->summary->backend[0]) {
 		fputs(" (backend ", out);
@@ -868,6 +877,10 @@ static int draw_chart(struct chart *chart, const memscope_results *const *result
 	}
 	if (chart->summary->truncated)
 		fputs("; the capture is cut short", out);
+	if (mark[0])
+		fprintf(out, "; sampled, one point every %s allocated on average: figures are "
+		             "estimates",
+		        bytes_text(memscope_summary_sample_interval(chart->summary)).text);
 	fputs("</text>\n", out);
 
 	draw_axes(chart);

@@ -35,6 +35,16 @@ struct memscope_capture {
 	size_t option_count;
 };
 
+/* The summary's interval: the one in force at the end, unless the capture
+ * was sampled before the backend went back to recording every allocation
+ * (1): plugins read "above 1" as "estimates", which its figures still are. */
+static uint64_t sample_interval_of(const struct replay *replay)
+{
+	if (replay->sampled && replay->sample_interval <= 1)
+		return replay->sample_interval_max;
+	return replay->sample_interval;
+}
+
 int capture_view_open(const char *path, struct memscope_capture **out, const char **message)
 {
 	struct memscope_capture *view = calloc(1, sizeof(*view));
@@ -79,6 +89,13 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.threads = report->threads,
 		.ended_cleanly = report->ended_cleanly,
 		.truncated = report->truncated,
+		.sample_interval = sample_interval_of(replay),
+		.has_tracking = replay->has_tracking,
+		.attempts = replay->tracking.attempts,
+		.successes = replay->tracking.successes,
+		.misses = replay->tracking.misses,
+		.waits = replay->tracking.waits,
+		.growths = replay->tracking.growths,
 	};
 	*out = view;
 	return 0;
@@ -173,6 +190,7 @@ static int tell_block(void *context, const struct replay_block_life *life)
 		.tag_name = tag ? tag->name : NULL,
 		/* The replay keeps "" for a type not given; plugins are promised NULL. */
 		.tag_type = tag && tag->type_name[0] ? tag->type_name : NULL,
+		.weight = life->weight,
 	};
 	return walk->visit(walk->context, &block);
 }
@@ -215,6 +233,7 @@ static int tell_event(void *context, const struct replay_event *record)
 		.stack = record->stack < report->replay->stack_count
 		             ? report->stack_group[record->stack]
 		             : 0,
+		.weight = record->weight,
 	};
 	return walk->visit(walk->context, &event);
 }

@@ -13,6 +13,14 @@
 _Static_assert(offsetof(memscope_host, version) == 0, "the host table starts with its version");
 _Static_assert(offsetof(memscope_host, summary) == sizeof(void *),
                "the host table's first slot follows its version");
+/* Plugins built before a struct grew read it by the old layout: fields
+ * added in a later version only ever follow the ones before. */
+_Static_assert(offsetof(memscope_summary, sample_interval) > offsetof(memscope_summary, truncated),
+               "the summary's version 2 fields follow version 1's");
+_Static_assert(offsetof(memscope_block, weight) > offsetof(memscope_block, tag_type),
+               "a block's weight follows its version 1 fields");
+_Static_assert(offsetof(memscope_event, weight) > offsetof(memscope_event, stack),
+               "an event's weight follows its version 1 fields");
 
 static const memscope_host host = {
 	.version = MEMSCOPE_HOST_VERSION,

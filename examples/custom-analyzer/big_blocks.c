@@ -5,7 +5,10 @@
  *   memscope analyze app.memscope --plugin-path . --analyzer big_blocks --option min=65536
  *
  * It counts, per thread, the blocks of at least `min` bytes (default 1 MiB)
- * and reports the biggest one's stack.
+ * and reports the biggest one's stack.  A sampled capture records only some
+ * blocks, each standing for memscope_block_weight() blocks of its size, so
+ * the counts are sums of weights, rounded once at the end: estimates then,
+ * exact counts otherwise (every weight is 1).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,8 +18,8 @@
 #define MAX_THREADS 1024
 
 struct thread_counts {
-	uint64_t blocks;
-	uint64_t bytes;
+	double blocks;
+	double bytes;
 	uint64_t biggest;
 	uint32_t biggest_stack;
 };
@@ -32,8 +35,9 @@ static int count_block(void *context, const memscope_block *block)
 	if (block->size < walk->min || block->thread >= MAX_THREADS)
 		return 0;
 	struct thread_counts *counts = &walk->threads[block->thread];
-	counts->blocks++;
-	counts->bytes += block->size;
+	double weight = memscope_block_weight(block);
+	counts->blocks += weight;
+	counts->bytes += weight * (double)block->size;
 	if (block->size > counts->biggest) {
 		counts->biggest = block->size;
 		counts->biggest_stack = block->stack;
@@ -57,17 +61,20 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 		{"biggest", "Biggest", MEMSCOPE_COLUMN_BYTES},
 		{"stack", "Biggest allocated at", MEMSCOPE_COLUMN_STACK},
 	};
+	const memscope_summary *summary = host->summary(capture);
+	const char *title = summary && memscope_summary_estimated(summary)
+	                            ? "Big blocks by thread (estimated: a sampled capture)"
+	                            : "Big blocks by thread";
 	memscope_table *table = error < 0 ? NULL
-	                                  : host->table_begin(results, "big_blocks", "Big blocks by thread",
-	                                                      columns, 5);
+	                                  : host->table_begin(results, "big_blocks", title, columns, 5);
 	for (uint32_t thread = 0; table != NULL && thread < MAX_THREADS; thread++) {
 		const struct thread_counts *counts = &walk->threads[thread];
 		if (counts->blocks == 0)
 			continue;
 		memscope_value row[5];
 		row[0].text = host->thread_name(capture, thread);
-		row[1].count = counts->blocks;
-		row[2].count = counts->bytes;
+		row[1].count = memscope_weighted_count(counts->blocks);
+		row[2].count = memscope_weighted_count(counts->bytes);
 		row[3].count = counts->biggest;
 		row[4].stack = counts->biggest_stack;
 		error = host->table_row(table, row);

@@ -2,8 +2,12 @@
  * that exporters/html.c writes (id "memscope-data").  Plain DOM and SVG, no
  * libraries, no network: the page's Content-Security-Policy forbids it.
  *
- * Data layout (version 1):
- *   summary   the capture's totals, as memscope_summary
+ * Data layout (version 2):
+ *   summary   the capture's totals, as memscope_summary (version 1's fields)
+ *   sampling  {interval, estimated} when a sampling backend wrote the capture,
+ *             else null; estimated: every count and byte below is an estimate
+ *   tracking  {attempts, successes, misses, waits, growths, completeness,
+ *             warning_below} when the backend's counters were recorded, else null
  *   flame     [[parent, kind, name, file, line, bytes, count, peak, leaked]],
  *             parents first; kind 0 function, 1 module only, 2 "other"
  *   results   [{analyzer, findings: [[severity, text]],
@@ -23,6 +27,12 @@
   const TABLE_ROWS_SHOWN = 300;
   const data = JSON.parse(document.getElementById('memscope-data').textContent);
   const summary = data.summary;
+  const sampling = data.sampling || null;
+  const tracking = data.tracking || null;
+  /* Estimates carry a "~" wherever they are shown, as in the text report. */
+  const estimated = Boolean(sampling && sampling.estimated);
+  const mark = estimated ? '~' : '';
+  const trackingWarns = Boolean(tracking && tracking.completeness < tracking.warning_below);
 
   /* ---- formatting ---------------------------------------------------- */
 
@@ -46,6 +56,22 @@
     if (ns < 1e9) return (ns / 1e6).toFixed(ns < 1e7 ? 2 : 1) + ' ms';
     if (ns < 60e9) return (ns / 1e9).toFixed(2) + ' s';
     return Math.floor(ns / 60e9) + ' min ' + Math.floor((ns % 60e9) / 1e9) + ' s';
+  }
+
+  /* A share as a percentage cut, not rounded, to one decimal: 94.96% of the
+   * events is not shown as the 95% that passes. */
+  function percentDown(share) {
+    return (Math.floor(share * 1000) / 10).toFixed(1) + '%';
+  }
+
+  function counted(count, noun) {
+    return grouped(count) + ' ' + noun + (count === 1 ? '' : 's');
+  }
+
+  function intervalText(bytes) {
+    if (bytes >= 1048576 && bytes % 1048576 === 0) return grouped(bytes / 1048576) + ' MiB';
+    if (bytes >= 1024 && bytes % 1024 === 0) return grouped(bytes / 1024) + ' KiB';
+    return grouped(bytes) + ' bytes';
   }
 
   function valueText(type, value) {
@@ -148,27 +174,59 @@
       element('div', { class: 'label', text: label }), valueNode, detailNode]);
   }
 
+  /* What the figures are, before any of them: estimates from a sampled
+   * capture, and a record the backend could not keep complete. */
+  function drawNotices() {
+    if (estimated) {
+      main.appendChild(element('div', { class: 'notice', id: 'sampling-notice',
+        text: 'Sampled capture: one point every ' + intervalText(sampling.interval) +
+          ' allocated on average (Poisson). Counts and bytes are estimates, marked ~.' }));
+    }
+    if (trackingWarns) {
+      main.appendChild(element('div', { class: 'notice bad', id: 'tracking-warning',
+        text: 'Only ' + percentDown(tracking.completeness) + ' of the events the backend saw were recorded (' +
+          grouped(tracking.misses) + ' of ' + grouped(tracking.attempts) + ' dropped): counts and bytes ' +
+          'are low, and leaks may include blocks whose free was dropped.' }));
+    }
+  }
+
   function drawSummary() {
     const box = section('summary', 'Summary');
     const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
     const cards = element('div', { class: 'cards' }, [
-      card('Allocations', grouped(summary.allocations),
-        summary.reallocations ? grouped(summary.reallocations) + ' resized in place' : '', 'allocations'),
-      card('Frees', grouped(summary.frees), '', 'frees'),
-      card('Bytes allocated', bytesText(summary.allocated_bytes),
-        grouped(summary.allocated_bytes) + ' bytes', 'allocated_bytes'),
-      card('Peak', bytesText(summary.peak_bytes),
-        grouped(summary.peak_bytes) + ' bytes at ' + timeText(summary.peak_time_ns), 'peak_bytes'),
-      card(leakedLabel + ' blocks', grouped(summary.live_blocks), '', 'live_blocks',
+      card('Allocations', mark + grouped(summary.allocations),
+        summary.reallocations ? mark + grouped(summary.reallocations) + ' resized in place' : '', 'allocations'),
+      card('Frees', mark + grouped(summary.frees), '', 'frees'),
+      card('Bytes allocated', mark + bytesText(summary.allocated_bytes),
+        mark + grouped(summary.allocated_bytes) + ' bytes', 'allocated_bytes'),
+      card('Peak', mark + bytesText(summary.peak_bytes),
+        mark + grouped(summary.peak_bytes) + ' bytes at ' + timeText(summary.peak_time_ns), 'peak_bytes'),
+      card(leakedLabel + ' blocks', mark + grouped(summary.live_blocks), '', 'live_blocks',
         summary.ended_cleanly && summary.live_blocks > 0),
-      card(leakedLabel + ' bytes', bytesText(summary.live_bytes),
-        grouped(summary.live_bytes) + ' bytes', 'live_bytes',
+      card(leakedLabel + ' bytes', mark + bytesText(summary.live_bytes),
+        mark + grouped(summary.live_bytes) + ' bytes', 'live_bytes',
         summary.ended_cleanly && summary.live_bytes > 0),
       card('Duration', timeText(summary.duration_ns), '', null),
       card('Threads', grouped(summary.threads), '', 'threads'),
       card('Backend', summary.backend || '?', summary.truncated ? 'capture cut short' :
         summary.ended_cleanly ? 'ended cleanly' : 'no trailer', null),
     ]);
+    if (sampling) {
+      cards.appendChild(estimated ?
+        card('Sample interval', intervalText(sampling.interval),
+          'allocated per sample on average (Poisson): figures are estimates', null) :
+        card('Sampling', 'none', 'every allocation recorded: figures are counts', null));
+    }
+    if (tracking) {
+      const attempts = tracking.attempts || 1;
+      const tracked = card('Recorded', percentDown(tracking.completeness),
+        grouped(tracking.successes) + ' of ' + grouped(tracking.attempts) + ' events, ' +
+        grouped(tracking.misses) + ' dropped; drop rate ' + (tracking.misses / attempts * 100).toFixed(2) +
+        '%, contention rate ' + (tracking.waits / attempts * 100).toFixed(2) + '% (' +
+        counted(tracking.waits, 'wait') + ', ' + counted(tracking.growths, 'buffer growth') + ')', null, trackingWarns);
+      tracked.id = 'tracking-card';
+      cards.appendChild(tracked);
+    }
     box.appendChild(cards);
   }
 
@@ -324,7 +382,7 @@
         const x = xOf(summary.peak_time_ns);
         svg.appendChild(svgElement('line', { class: 'peak', x1: x, x2: x, y1: margin.top, y2: plotBottom }));
         const label = svgElement('text', { x: x + 4, y: margin.top + 10 });
-        label.textContent = 'peak ' + bytesText(summary.peak_bytes);
+        label.textContent = 'peak ' + mark + bytesText(summary.peak_bytes);
         svg.appendChild(label);
       }
       svg.dataset.view = view[0] + '-' + view[1];
@@ -419,7 +477,7 @@
       const value = node[choice.column];
       const total = nodes[0][choice.column];
       const share = total ? ' (' + (value / total * 100).toFixed(1) + '%)' : '';
-      return (choice.bytes ? bytesText(value) : grouped(value)) + share;
+      return mark + (choice.bytes ? bytesText(value) : grouped(value)) + share;
     }
     function describe(index) {
       const node = nodes[index];
@@ -606,7 +664,7 @@
     if (!data.threads || data.threads.length === 0) return;
     const box = section('threads', 'Threads');
     drawTable(box, {
-      name: 'threads', title: 'Blocks and bytes per allocating thread',
+      name: 'threads', title: 'Blocks and bytes per allocating thread' + (estimated ? ' (estimated)' : ''),
       columns: [['thread', 'Thread', 'count'], ['name', 'Name', 'text'], ['blocks', 'Blocks', 'count'],
         ['bytes', 'Bytes', 'bytes'], ['peak', 'Live at peak', 'bytes'],
         ['leaked_blocks', 'Leaked blocks', 'count'], ['leaked_bytes', 'Leaked bytes', 'bytes']],
@@ -627,6 +685,7 @@
   document.body.appendChild(panel);
   document.body.appendChild(tooltip);
 
+  drawNotices();
   drawSummary();
   drawFindings();
   drawChart();
@@ -638,11 +697,23 @@
 
   function selfTest() {
     for (const node of document.querySelectorAll('#summary [data-field]')) {
-      const shown = Number(node.textContent.split(' ')[0].replace(/,/g, ''));
+      const text = node.textContent;
+      /* Blocks and bytes are estimates when sampled; threads are counted. */
+      const estimate = estimated && node.dataset.field !== 'threads';
+      if (estimate !== text.startsWith('~'))
+        return node.dataset.field + ' shows ' + text + (estimate ? ', not marked as an estimate' : ', marked as an estimate');
+      const shown = Number(text.replace(/^~/, '').split(' ')[0].replace(/,/g, ''));
       const expected = summary[node.dataset.field];
       if (shown !== expected) return node.dataset.field + ' shows ' + shown + ', data has ' + expected;
     }
     if (document.querySelectorAll('#summary [data-field]').length < 6) return 'summary cards missing';
+    const notice = document.getElementById('sampling-notice');
+    if (estimated && (!notice || !notice.textContent.includes(intervalText(sampling.interval))))
+      return 'the sampling notice is missing';
+    if (!estimated && notice) return 'a sampling notice on a capture that was not sampled';
+    if (trackingWarns !== Boolean(document.getElementById('tracking-warning')))
+      return trackingWarns ? 'the tracking warning is missing' : 'a tracking warning on a complete record';
+    if (tracking && !document.getElementById('tracking-card')) return 'the tracking card is missing';
     if (document.querySelectorAll('#flame svg rect').length === 0) return 'flame graph has no rects';
     if (data.timeline.length > 0 && document.querySelectorAll('#chart polyline').length === 0)
       return 'chart has no lines';

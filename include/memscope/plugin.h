@@ -21,6 +21,15 @@
  * struct that crosses the boundary starts with a version and only grows at
  * its end; a slot added later is marked "since N" and is called only after
  * checking the version.  Errors are negative errno values.
+ *
+ * Sampled captures (since ABI 1.1): a sampling backend records only some
+ * allocations, and each recorded block stands for memscope_block.weight
+ * blocks of its size.  Sum weight and weight * size (as doubles, rounded
+ * once at the end with memscope_weighted_count) to get estimates of the
+ * program's true counts and bytes; memscope_summary.sample_interval says
+ * whether the capture was sampled.  Read a field added in a later version
+ * through the helpers below, which give what an older host means by
+ * leaving it out: weight 1, no sampling, no tracking.
  */
 #ifndef MEMSCOPE_PLUGIN_H
 #define MEMSCOPE_PLUGIN_H
@@ -35,7 +44,7 @@ extern "C" {
 #endif
 
 #define MEMSCOPE_PLUGIN_ABI_MAJOR 1
-#define MEMSCOPE_PLUGIN_ABI_MINOR 0
+#define MEMSCOPE_PLUGIN_ABI_MINOR 1 /* 1: sampling and tracking figures, weights */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -48,8 +57,9 @@ typedef struct memscope_table memscope_table;
 
 /* ---- what a capture holds ------------------------------------------------ */
 
-#define MEMSCOPE_SUMMARY_VERSION 1
+#define MEMSCOPE_SUMMARY_VERSION 2
 
+/* Counts and bytes are weighted: estimates when sample_interval is above 1. */
 typedef struct memscope_summary {
 	uint32_t version;
 	const char *path;              /* the capture file */
@@ -67,10 +77,21 @@ typedef struct memscope_summary {
 	uint32_t threads;
 	bool ended_cleanly;            /* the capture has its trailer */
 	bool truncated;                /* the file is cut short or damaged */
+	/* Since version 2. */
+	uint64_t sample_interval;      /* mean bytes between samples at the end of the capture;
+	                                  0: no sampling (every allocation recorded); 1: a
+	                                  sampling backend that recorded every allocation.
+	                                  Above 1, the counts and bytes are estimates. */
+	bool has_tracking;             /* the backend recorded the counters below */
+	uint64_t attempts;             /* events the backend tried to record */
+	uint64_t successes;            /* recorded */
+	uint64_t misses;               /* dropped (no room in its buffers) or lost */
+	uint64_t waits;                /* times a thread waited for room */
+	uint64_t growths;              /* times a thread's buffer grew */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
-#define MEMSCOPE_BLOCK_VERSION 1
+#define MEMSCOPE_BLOCK_VERSION 2
 
 typedef struct memscope_block {
 	uint32_t version;
@@ -86,10 +107,13 @@ typedef struct memscope_block {
 	bool freed;
 	const char *tag_name;          /* MEMSCOPE_TRACK's name, or NULL */
 	const char *tag_type;          /* its type name, or NULL */
+	/* Since version 2: read it with memscope_block_weight(). */
+	double weight;                 /* blocks of its size it stands for: 1 unless sampled,
+	                                  1 / (1 - exp(-size / sample_interval)) when sampled */
 } memscope_block;
 
 /* One heap event, in the order the program made them. */
-#define MEMSCOPE_EVENT_VERSION 1
+#define MEMSCOPE_EVENT_VERSION 2
 
 typedef enum memscope_event_type {
 	MEMSCOPE_EVENT_ALLOC = 1,      /* a block handed out */
@@ -107,7 +131,69 @@ typedef struct memscope_event {
 	uint64_t size;                 /* requested: the block's (new) size; for a free, the size it had */
 	uint64_t usable;
 	uint32_t stack;                /* of the alloc or resize; for a free, of the block's allocation */
+	/* Since version 2: read it with memscope_event_weight(). */
+	double weight;                 /* the block's, after the event (a resize takes its new
+	                                  size's); for a free, the weight the block had */
 } memscope_event;
+
+/* Below this share of events recorded (successes / attempts), reports
+ * warn; the same value as memscope.h's. */
+#ifndef MEMSCOPE_COMPLETENESS_WARNING
+#define MEMSCOPE_COMPLETENESS_WARNING 0.95
+#endif
+
+/* The blocks a block stands for; 1 from a host before ABI 1.1, or when
+ * the host left the field 0 (no recorded block weighs less than 1). */
+static inline double memscope_block_weight(const memscope_block *block)
+{
+	return block->version >= 2 && block->weight > 0.0 ? block->weight : 1.0;
+}
+
+static inline double memscope_event_weight(const memscope_event *event)
+{
+	return event->version >= 2 && event->weight > 0.0 ? event->weight : 1.0;
+}
+
+/* The sampling interval of the capture: 0 from a host before ABI 1.1. */
+static inline uint64_t memscope_summary_sample_interval(const memscope_summary *summary)
+{
+	return summary->version >= 2 ? summary->sample_interval : 0;
+}
+
+/* Whether the summary's counts and bytes (and the weighted sums of its
+ * blocks) are estimates rather than counts. */
+static inline bool memscope_summary_estimated(const memscope_summary *summary)
+{
+	return memscope_summary_sample_interval(summary) > 1;
+}
+
+/* Whether the summary carries the backend's tracking counters. */
+static inline bool memscope_summary_has_tracking(const memscope_summary *summary)
+{
+	return summary->version >= 2 && summary->has_tracking;
+}
+
+/* successes / attempts: the share of events recorded; 1 when nothing was
+ * attempted or the capture has no tracking counters. */
+static inline double memscope_summary_completeness(const memscope_summary *summary)
+{
+	if (!memscope_summary_has_tracking(summary) || summary->attempts == 0)
+		return 1.0;
+	return (double)summary->successes / (double)summary->attempts;
+}
+
+/* A weighted sum as a whole count: rounded to the nearest, half away from
+ * zero (as llround), 0 for anything not above 0, UINT64_MAX beyond range.
+ * Needs no libm. */
+static inline uint64_t memscope_weighted_count(double weighted)
+{
+	if (!(weighted > 0.0))
+		return 0;
+	if (weighted >= 18446744073709551616.0)
+		return UINT64_MAX;
+	uint64_t whole = (uint64_t)weighted;
+	return weighted - (double)whole >= 0.5 ? whole + 1 : whole;
+}
 
 /* One timeline sample (every 10 ms by default). */
 #define MEMSCOPE_SAMPLE_VERSION 1
