@@ -913,7 +913,11 @@ int event_store_add_record(struct event_store *store, struct capture_record *rec
 {
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
-	if (record->type == CAPTURE_RECORD_SAMPLE) {
+	if (record->type == CAPTURE_RECORD_SAMPLE && store->sample_interval > 1) {
+		/* The timeline's heap figures are estimates like the rest. */
+		record->u.sample.heap_live_bytes = sample_count(store->estimate.live_bytes);
+		record->u.sample.heap_live_blocks = sample_count(store->estimate.live_blocks);
+	} else if (record->type == CAPTURE_RECORD_SAMPLE) {
 		record->u.sample.heap_live_bytes = store->totals.live_bytes;
 		record->u.sample.heap_live_blocks = store->totals.live_blocks;
 	}
@@ -952,13 +956,13 @@ void event_store_totals(struct event_store *store, struct store_totals *out)
 	if (store->sample_interval > 1) {
 		/* Every count and byte figure becomes its estimate; events,
 		 * losses and waits stay what they are: counts of records. */
-		out->allocations = (uint64_t)llround(store->estimate.allocations);
-		out->frees = (uint64_t)llround(store->estimate.frees);
-		out->allocated_bytes = (uint64_t)llround(store->estimate.allocated_bytes);
-		out->live_blocks = (uint64_t)llround(fmax(store->estimate.live_blocks, 0.0));
-		out->live_bytes = (uint64_t)llround(fmax(store->estimate.live_bytes, 0.0));
-		out->live_usable_bytes = (uint64_t)llround(fmax(store->estimate.live_usable_bytes, 0.0));
-		out->peak_bytes = (uint64_t)llround(store->estimate.peak_bytes);
+		out->allocations = sample_count(store->estimate.allocations);
+		out->frees = sample_count(store->estimate.frees);
+		out->allocated_bytes = sample_count(store->estimate.allocated_bytes);
+		out->live_blocks = sample_count(store->estimate.live_blocks);
+		out->live_bytes = sample_count(store->estimate.live_bytes);
+		out->live_usable_bytes = sample_count(store->estimate.live_usable_bytes);
+		out->peak_bytes = sample_count(store->estimate.peak_bytes);
 	}
 	pthread_mutex_unlock(&store->lock);
 	guard_lower();
