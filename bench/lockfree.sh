@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# lockfree.sh - what `memscope --backend lockfree` costs at its default
+# sampling interval (512 KiB), as a ratio to the same program run untracked
+# on glibc's malloc, next to the peer it has to beat: jemalloc's own heap
+# profiler sampling at the same mean interval (LD_PRELOAD jemalloc with
+# MALLOC_CONF=prof:true,lg_prof_sample:19; 2^19 bytes = 512 KiB).
+#
+#   bench/lockfree.sh [build directory]      (default: build)
+#
+# Workloads:
+#   alloc_loop  bench/alloc_loop.c with 20,000,000 iterations: about a second
+#               untracked, so that what memscope costs once per run (loading
+#               its library and libunwind, starting its writer thread,
+#               finishing the capture) does not dominate the ratio, as it
+#               would with overhead.sh's 2,000,000.  memscope exact is
+#               measured here too, for reference.
+#   python3     python3 running bench/python_workload.py, PYTHONMALLOC=malloc
+#   sqlite3     sqlite3 running bench/sqlite_workload.sql on :memory:
+# Each is also run on plain jemalloc (LD_PRELOAD), the allocator memscope
+# puts under the program, so what is jemalloc's and what is memscope's can
+# be told apart.
+#
+# Every command runs RUNS times (default 10, after one warm-up round) under
+# hyperfine, the commands taking turns; the ratios are of the medians, all
+# from this one run.  Wall-clock time is the measure; the lockfree run's CPU
+# time (user + system, its writer thread included) is shown beside it.
+# Before timing, each command runs once on its own: its stdout and exit
+# status must equal the untracked run's (else the script exits 1), and the
+# lockfree capture's tracking figures (events recorded and dropped) are
+# printed.  The targets are printed next to the numbers, not enforced:
+# <= 1.10x on alloc_loop, <= 1.05x on python3 and sqlite3.
+#
+# Needs cc, hyperfine, python3, sqlite3 and jemalloc (apt-get install
+# hyperfine python3 sqlite3 libjemalloc2).  This machine's timings vary by
+# about 10% from run to run.
+set -euo pipefail
+
+build=${1:-build}
+runs=${RUNS:-10}
+here=$(cd "$(dirname "$0")" && pwd)
+memscope=$(cd "$build" 2>/dev/null && pwd)/cli/memscope || true
+python=/usr/bin/python3
+[ -x "$python" ] || python=$(command -v python3 || echo python3)
+jemalloc=$(pkg-config --variable=libdir jemalloc 2>/dev/null || true)/libjemalloc.so.2
+[ -f "$jemalloc" ] || jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+jemalloc_prof=prof:true,lg_prof_sample:19
+
+die() {
+	echo "lockfree: $*" >&2
+	exit 2
+}
+
+for tool in cc hyperfine sqlite3 "$python"; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[ -x "$memscope" ] || die "no memscope in $build/cli (build with: meson compile -C $build)"
+[ -f "$jemalloc" ] || die "no jemalloc at $jemalloc (apt-get install libjemalloc2)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/memscope-lockfree.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+# jemalloc's profiler writes nothing without prof_final, but if it did, the
+# files would land here.
+cd "$work"
+unset LD_PRELOAD MALLOC_CONF PYTHONMALLOC
+export LC_ALL=C PYTHONHASHSEED=0
+
+cc -O2 -g -o "$work/alloc_loop" "$here/alloc_loop.c"
+
+# The commands of one workload, by variant; filled in by each workload below.
+declare -A command
+
+workload() {
+	local name=$1 program=$2 environment=$3
+	command[untracked]="env $environment $program"
+	command[jemalloc]="env $environment LD_PRELOAD=$jemalloc $program"
+	command[jemalloc_prof]="env $environment LD_PRELOAD=$jemalloc MALLOC_CONF=$jemalloc_prof $program"
+	command[lockfree]="env $environment $memscope -q --backend lockfree -o $work/$name.lockfree.memscope $program"
+	command[exact]="env $environment $memscope -q --backend exact -o $work/$name.exact.memscope $program"
+}
+
+# median WORKLOAD VARIANT [cpu]: the median seconds of the variant's runs,
+# one in each round's hyperfine CSV (round 0 left out): wall-clock time, or
+# with "cpu" user + system time (memscope's writer thread included).
+median() {
+	local round
+	for round in $(seq 1 "$runs"); do
+		awk -F, -v variant="$2" -v cpu="${3:-}" '$1 == variant { print (cpu == "" ? $2 : $5 + $6) }' \
+			"$work/$1.$round.csv"
+	done | sort -g | awk '{ value[NR] = $1 } END { print NR % 2 ? value[(NR + 1) / 2] : (value[NR / 2] + value[NR / 2 + 1]) / 2 }'
+}
+
+failed=0
+notes=()
+rows=()
+
+# measure NAME TARGET WITH_EXACT: checks the outputs, then times the variants.
+measure() {
+	local name=$1 target=$2 with_exact=$3 variant
+	local measured=(untracked jemalloc jemalloc_prof lockfree)
+	[ "$with_exact" = yes ] && measured+=(exact)
+
+	echo "lockfree: $name: checking outputs ..." >&2
+	local status base_status same=yes
+	for variant in "${measured[@]}"; do
+		status=0
+		bash -c "${command[$variant]}" </dev/null >"$work/$name.$variant.out" 2>"$work/$name.$variant.err" || status=$?
+		if [ "$variant" = untracked ]; then
+			base_status=$status
+			continue
+		fi
+		if ! cmp -s "$work/$name.untracked.out" "$work/$name.$variant.out"; then
+			same=NO
+			notes+=("$name: stdout under $variant differs from the untracked run's")
+		fi
+		if [ "$status" != "$base_status" ]; then
+			same=NO
+			notes+=("$name: exit status under $variant is $status, untracked $base_status")
+		fi
+		if [ -s "$work/$name.$variant.err" ]; then
+			notes+=("$name: stderr under $variant: $(head -c 300 "$work/$name.$variant.err")")
+		fi
+	done
+	[ "$same" = yes ] || failed=1
+	local tracking
+	tracking=$("$memscope" report --top 1 "$work/$name.lockfree.memscope" 2>&1 |
+		sed -n 's/^TRACKING *//p; s/^SAMPLED *.*(from \(.*\) recorded)$/\1 sampled/p' |
+		awk '{ printf "%s%s", (NR > 1 ? "; " : ""), $0 }')
+	notes+=("$name: lockfree capture: ${tracking:-no TRACKING line in its report}")
+
+	# Rounds of one run of each variant, in turn, rather than all the runs
+	# of one variant and then the next: a busy moment of the machine then
+	# falls on every variant alike.  Round 0 warms the caches up.
+	echo "lockfree: $name: timing ($runs rounds) ..." >&2
+	local arguments=() round
+	for variant in "${measured[@]}"; do
+		arguments+=(-n "$variant" "${command[$variant]}")
+	done
+	for round in $(seq 0 "$runs"); do
+		hyperfine --style none --runs 1 --export-csv "$work/$name.$round.csv" \
+			"${arguments[@]}" >/dev/null
+	done
+
+	local base jem prof lockfree exact=
+	base=$(median "$name" untracked)
+	jem=$(median "$name" jemalloc)
+	prof=$(median "$name" jemalloc_prof)
+	lockfree=$(median "$name" lockfree)
+	[ "$with_exact" = yes ] && exact=$(median "$name" exact)
+	local base_cpu lockfree_cpu
+	base_cpu=$(median "$name" untracked cpu)
+	lockfree_cpu=$(median "$name" lockfree cpu)
+	rows+=("$(awk -v name="$name" -v base="$base" -v jem="$jem" -v prof="$prof" \
+		-v lockfree="$lockfree" -v exact="$exact" -v target="$target" -v same="$same" \
+		-v base_cpu="$base_cpu" -v lockfree_cpu="$lockfree_cpu" 'BEGIN {
+		printf "%s|%.3f s|%.2fx|%.2fx|%.2fx|<= %.2fx: %s|%.2fx|%.2fx|%.2fx|%s|%s\n",
+			name, base, jem / base, prof / base, lockfree / base, target,
+			(lockfree / base <= target ? "met" : "MISSED"),
+			lockfree_cpu / base_cpu, lockfree / jem, lockfree / prof,
+			(exact == "" ? "-" : sprintf("%.2fx", exact / base)), same
+	}')")
+}
+
+load_before=$(cut -d" " -f1-3 /proc/loadavg)
+workload alloc_loop "$work/alloc_loop 20000000" ""
+measure alloc_loop 1.10 yes
+workload python3 "$python $here/python_workload.py" "PYTHONMALLOC=malloc"
+measure python3 1.05 no
+workload sqlite3 "sqlite3 :memory: .read\\ $here/sqlite_workload.sql" ""
+measure sqlite3 1.05 no
+
+echo
+echo "overhead at the default sampling interval (512 KiB), ratio to the untracked run on glibc"
+echo "(median of $runs runs each; $(nproc) cores; timings vary by about 10% between runs):"
+{
+	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/jemalloc|lockfree/prof|memscope exact|stdout+status same"
+	printf '%s\n' "${rows[@]}"
+} | awk -F'|' '
+	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) }; n = NF }
+	END {
+		for (r = 1; r <= NR; r++) {
+			line = ""
+			for (i = 1; i <= n; i++)
+				line = line sprintf(i == 1 ? "%-*s" : "  %*s", width[i], cell[r, i])
+			print line
+		}
+	}'
+echo "(jemalloc: the program on plain jemalloc, the allocator memscope runs it on; jemalloc prof"
+echo " 512K: MALLOC_CONF=$jemalloc_prof, jemalloc's own sampling heap profiler at the same"
+echo " interval; lockfree/jemalloc: what memscope adds to its own allocator; lockfree/prof: below"
+echo " 1.00x, memscope lockfree is faster than jemalloc's profiler; lockfree CPU time: user +"
+echo " system time of the lockfree run, memscope's writer thread included, against the untracked"
+echo " run's: less sensitive than wall-clock time to other work on the machine)"
+echo "(load average before: $load_before, after: $(cut -d" " -f1-3 /proc/loadavg); other work on the machine skews the timings)"
+for note in "${notes[@]+"${notes[@]}"}"; do
+	echo "note: $note"
+done
+exit "$failed"
