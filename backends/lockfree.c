@@ -31,9 +31,11 @@ struct lockfree_backend {
 	struct event_store *store;
 	int depth;
 	uint64_t interval;
-	/* Samples that found no slot in the sampled set: a rare path, where a
-	 * shared counter costs nothing that matters. */
+	/* Samples that found no slot in the sampled set, and frees of blocks
+	 * whose allocation was dropped: rare paths, where a shared counter
+	 * costs nothing that matters. */
 	_Atomic uint64_t set_full;
+	_Atomic uint64_t frees_of_dropped;
 };
 
 /* One instance per process, never freed: see exact.c. */
@@ -76,15 +78,24 @@ static void record_alloc(struct lockfree_backend *lockfree, const struct heap_ev
 		return;
 	}
 	if (!event_store_try_record(lockfree->store, event, ips, depth))
-		/* Dropped, and counted by the store: its free must not be
-		 * recorded either. */
-		sampled_set_remove(event->address);
+		/* Dropped, and counted by the store.  The block stays in the
+		 * set, marked: its free is a miss as well, counted when it
+		 * comes, and never recorded (it would match nothing). */
+		sampled_set_mark_dropped(event->address);
 }
 
 static void record_free(struct lockfree_backend *lockfree, const struct heap_event *event)
 {
-	if (sampled_set_remove(event->address))
+	switch (sampled_set_remove(event->address)) {
+	case SAMPLED_RECORDED:
 		event_store_try_record(lockfree->store, event, NULL, 0);
+		break;
+	case SAMPLED_DROPPED:
+		atomic_fetch_add_explicit(&lockfree->frees_of_dropped, 1, memory_order_relaxed);
+		break;
+	case SAMPLED_ABSENT:
+		break;
+	}
 }
 
 static void lockfree_on_alloc(struct backend *backend, const struct heap_event *event)
@@ -140,10 +151,12 @@ static int lockfree_stats(struct backend *backend, struct backend_stats *out)
 	struct store_totals totals;
 	event_store_totals(lockfree->store, &totals);
 	backend_stats_from_store(&totals, out);
-	/* Samples the set had no room for were never offered to the store. */
-	uint64_t set_full = atomic_load_explicit(&lockfree->set_full, memory_order_relaxed);
-	out->misses += set_full;
-	out->attempts += set_full;
+	/* Samples the set had no room for, and the frees of blocks whose
+	 * allocation was dropped, were never offered to the store. */
+	uint64_t unoffered = atomic_load_explicit(&lockfree->set_full, memory_order_relaxed) +
+	                     atomic_load_explicit(&lockfree->frees_of_dropped, memory_order_relaxed);
+	out->misses += unoffered;
+	out->attempts += unoffered;
 	return 0;
 }
 

@@ -80,17 +80,45 @@ static bool claim_slot(struct bucket *bucket, uintptr_t address)
 	return false;
 }
 
-static bool release_slot(struct bucket *bucket, uintptr_t address)
+/* Blocks are at least 16-byte aligned: the lowest bit of a slot marks an
+ * address whose allocation was dropped. */
+#define DROPPED_MARK ((uintptr_t)1)
+
+/* Empties the slot holding address (marked or not); returns what it held. */
+static enum sampled_state release_slot(struct bucket *bucket, uintptr_t address)
 {
 	for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
-		uintptr_t expected = address;
-		if (atomic_load_explicit(&bucket->slots[i], memory_order_acquire) == address &&
-		    atomic_compare_exchange_strong_explicit(&bucket->slots[i], &expected, 0,
-		                                            memory_order_relaxed,
-		                                            memory_order_relaxed))
+		uintptr_t held = atomic_load_explicit(&bucket->slots[i], memory_order_acquire);
+		if ((held & ~DROPPED_MARK) != address)
+			continue;
+		if (atomic_compare_exchange_strong_explicit(&bucket->slots[i], &held, 0,
+		                                            memory_order_relaxed, memory_order_relaxed))
+			return held & DROPPED_MARK ? SAMPLED_DROPPED : SAMPLED_RECORDED;
+	}
+	return SAMPLED_ABSENT;
+}
+
+static bool mark_slot(struct bucket *bucket, uintptr_t address)
+{
+	for (int i = 0; i < SLOTS_PER_BUCKET; i++) {
+		if (atomic_load_explicit(&bucket->slots[i], memory_order_relaxed) == address) {
+			/* Only this thread, which allocated the block, writes its slot
+			 * until the block is freed. */
+			atomic_store_explicit(&bucket->slots[i], address | DROPPED_MARK,
+			                      memory_order_release);
 			return true;
+		}
 	}
 	return false;
+}
+
+void sampled_set_mark_dropped(uintptr_t address)
+{
+	if (buckets == NULL || address == 0)
+		return;
+	uint64_t hash = sampled_set_hash(address);
+	if (!mark_slot(first_bucket(hash), address))
+		mark_slot(second_bucket(hash), address);
 }
 
 static int free_slots(const struct bucket *bucket)
@@ -127,13 +155,16 @@ bool sampled_set_add(uintptr_t address)
 	return true;
 }
 
-bool sampled_set_remove(uintptr_t address)
+enum sampled_state sampled_set_remove(uintptr_t address)
 {
 	if (buckets == NULL || address == 0)
-		return false;
+		return SAMPLED_ABSENT;
 	uint64_t hash = sampled_set_hash(address);
-	if (!release_slot(first_bucket(hash), address) && !release_slot(second_bucket(hash), address))
-		return false;
+	enum sampled_state state = release_slot(first_bucket(hash), address);
+	if (state == SAMPLED_ABSENT)
+		state = release_slot(second_bucket(hash), address);
+	if (state == SAMPLED_ABSENT)
+		return SAMPLED_ABSENT;
 	/* A saturated counter stays so: it no longer knows how many it holds. */
 	_Atomic uint16_t *counter = &filter[sampled_set_filter_index(address)];
 	uint16_t count = atomic_load_explicit(counter, memory_order_relaxed);
@@ -141,5 +172,5 @@ bool sampled_set_remove(uintptr_t address)
 	       !atomic_compare_exchange_weak_explicit(counter, &count, (uint16_t)(count - 1),
 	                                              memory_order_relaxed, memory_order_relaxed))
 		;
-	return true;
+	return state;
 }

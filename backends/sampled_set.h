@@ -39,8 +39,18 @@ int sampled_set_reset(void);
 /* Adds address.  Returns false when its buckets are full. */
 bool sampled_set_add(uintptr_t address);
 
-/* Takes address out.  Returns whether it was in the set. */
-bool sampled_set_remove(uintptr_t address);
+enum sampled_state {
+	SAMPLED_ABSENT = 0,         /* not sampled */
+	SAMPLED_RECORDED,           /* sampled, its allocation recorded */
+	SAMPLED_DROPPED,            /* sampled, but its allocation could not be recorded */
+};
+
+/* Marks address, in the set, as one whose allocation was dropped: its
+ * free is then a miss too, not an event to record. */
+void sampled_set_mark_dropped(uintptr_t address);
+
+/* Takes address out.  Returns what it was. */
+enum sampled_state sampled_set_remove(uintptr_t address);
 
 static inline uint64_t sampled_set_hash(uintptr_t address)
 {

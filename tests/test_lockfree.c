@@ -111,15 +111,21 @@ START_TEST(set_adds_finds_and_removes)
 	ck_assert(!sampled_set_may_contain(0x1000));
 	ck_assert(sampled_set_add(0x1000));
 	ck_assert(sampled_set_may_contain(0x1000));
-	ck_assert(!sampled_set_remove(0x2000));
-	ck_assert(sampled_set_remove(0x1000));
-	ck_assert(!sampled_set_remove(0x1000));
+	ck_assert_int_eq(sampled_set_remove(0x2000), SAMPLED_ABSENT);
+	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_RECORDED);
+	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_ABSENT);
 	ck_assert(!sampled_set_may_contain(0x1000));
+	/* A block whose allocation was dropped: its free says so. */
+	ck_assert(sampled_set_add(0x1000));
+	sampled_set_mark_dropped(0x1000);
+	ck_assert(sampled_set_may_contain(0x1000));
+	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_DROPPED);
+	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_ABSENT);
 	/* A reset forgets everything. */
 	ck_assert(sampled_set_add(0x3000));
 	ck_assert_int_eq(sampled_set_reset(), 0);
 	ck_assert(!sampled_set_may_contain(0x3000));
-	ck_assert(!sampled_set_remove(0x3000));
+	ck_assert_int_eq(sampled_set_remove(0x3000), SAMPLED_ABSENT);
 }
 END_TEST
 
@@ -152,7 +158,7 @@ static void *churn_set(void *argument)
 		uintptr_t address = base + (i % 64) * 16;
 		ck_assert(sampled_set_add(address));
 		ck_assert(sampled_set_may_contain(address));
-		ck_assert(sampled_set_remove(address));
+		ck_assert_int_eq(sampled_set_remove(address), SAMPLED_RECORDED);
 	}
 	return NULL;
 }
@@ -306,6 +312,55 @@ START_TEST(full_rings_grow_then_drop_without_waiting)
 }
 END_TEST
 
+/* Interval 1, nobody draining while the program allocates: the rings grow,
+ * then allocations are dropped.  Their frees are misses too, so the
+ * tracking figures count every event the program made. */
+START_TEST(a_dropped_allocation_makes_its_free_a_miss)
+{
+	int fd;
+	struct event_store *store = open_store(&fd);
+	struct backend *backend;
+	ck_assert_int_eq(backend_create(MEMSCOPE_BACKEND_LOCKFREE, &backend, &(const char *){NULL}), 0);
+	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
+	                          .sample_interval = 1, .sample_seed = 1};
+	ck_assert_int_eq(backend->ops->open(backend, &config, store), 0);
+	event_store_open(store);
+	const uintptr_t blocks = 600000;
+	for (uintptr_t i = 0; i < blocks; i++) {
+		struct heap_event event = {.type = HEAP_EVENT_ALLOC, .address = 0x100000 + i * 16,
+		                           .size = 32, .usable = 32};
+		if (sampler_pick(event.size))
+			backend->ops->on_alloc(backend, &event);
+	}
+	struct store_totals totals;
+	event_store_totals(store, &totals);
+	uint64_t dropped = totals.dropped_events;
+	ck_assert_msg(dropped > 100000 && dropped < blocks, "%llu dropped", (unsigned long long)dropped);
+	for (uintptr_t i = 0; i < blocks; i++) {
+		if (i % 10000 == 0)
+			event_store_drain(store);
+		struct heap_event event = {.type = HEAP_EVENT_FREE, .address = 0x100000 + i * 16,
+		                           .usable = 32};
+		if (sampled_set_may_contain(event.address))
+			backend->ops->on_free(backend, &event);
+	}
+	event_store_close(store);
+	event_store_totals(store, &totals);
+	struct backend_stats stats;
+	ck_assert_int_eq(backend_stats(backend, &stats), 0);
+	ck_assert_uint_eq(totals.dropped_events, dropped);
+	ck_assert_uint_eq(stats.attempts, 2 * blocks);
+	ck_assert_uint_eq(stats.misses, 2 * dropped);
+	ck_assert_uint_eq(stats.successes, 2 * (blocks - dropped));
+	/* Every recorded block was freed, and no free matched nothing. */
+	ck_assert_uint_eq(totals.live_blocks, 0);
+	ck_assert_uint_eq(totals.untracked_frees, 0);
+	backend_destroy(backend);
+	event_store_destroy(store);
+	close(fd);
+}
+END_TEST
+
 static Suite *lockfree_suite(void)
 {
 	Suite *suite = suite_create("lockfree");
@@ -327,6 +382,7 @@ static Suite *lockfree_suite(void)
 	tcase_set_timeout(backend, 120);
 	tcase_add_test(backend, backend_matches_every_sampled_free_across_threads);
 	tcase_add_test(backend, full_rings_grow_then_drop_without_waiting);
+	tcase_add_test(backend, a_dropped_allocation_makes_its_free_a_miss);
 	suite_add_tcase(suite, backend);
 	return suite;
 }

@@ -6,7 +6,8 @@
  *
  *     allocations A bytes B peak P leak L
  *
- * Usage: sampled [CHURN] (default 4,000,000). */
+ * Usage: sampled [CHURN [RAMP]]: CHURN blocks (default 4,000,000), a ramp
+ * of RAMP blocks of 4 KiB (default 65,536, at most that). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,11 @@ __attribute__((noinline)) static void leak_64_mib(void)
 		COUNTED_MALLOC(leaked[i], BLOCK);
 }
 
-__attribute__((noinline)) static void ramp_up_and_down(void)
+__attribute__((noinline)) static void ramp_up_and_down(uint64_t ramp_blocks)
 {
-	for (int i = 0; i < RAMP_BLOCKS; i++)
+	for (uint64_t i = 0; i < ramp_blocks; i++)
 		COUNTED_MALLOC(ramp[i], BLOCK);
-	for (int i = 0; i < RAMP_BLOCKS; i++)
+	for (uint64_t i = 0; i < ramp_blocks; i++)
 		free(ramp[i]);
 }
 
@@ -59,13 +60,16 @@ __attribute__((noinline)) static void churn(uint64_t count)
 int main(int argc, char **argv)
 {
 	uint64_t count = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000;
+	uint64_t ramp_blocks = argc > 2 ? strtoull(argv[2], NULL, 10) : RAMP_BLOCKS;
+	if (ramp_blocks > RAMP_BLOCKS)
+		ramp_blocks = RAMP_BLOCKS;
 	leak_64_mib();
-	ramp_up_and_down();
+	ramp_up_and_down(ramp_blocks);
 	churn(count);
 	char line[160];
 	int length = snprintf(line, sizeof line, "allocations %llu bytes %llu peak %llu leak %llu\n",
 	                      (unsigned long long)allocations, (unsigned long long)bytes,
-	                      (unsigned long long)(LEAK_BLOCKS + RAMP_BLOCKS) * BLOCK,
+	                      (unsigned long long)(LEAK_BLOCKS + ramp_blocks) * BLOCK,
 	                      (unsigned long long)LEAK_BLOCKS * BLOCK);
 	return write(STDOUT_FILENO, line, (size_t)length) == length ? 0 : 1;
 }
