@@ -1,7 +1,13 @@
 /* capture_interpose.c - the interposing capture source: malloc & co. are
  * memscope's own functions (exported by the preload library, see
- * cli/preload_malloc.c), which call jemalloc's non-standard API (mallocx,
- * dallocx, xallocx, sallocx) and report each call to the backend.
+ * cli/preload_malloc.c), which call the allocator the program runs on and
+ * report each call to the backend.
+ *
+ * That allocator is jemalloc (through its non-standard API: mallocx,
+ * dallocx, xallocx, sallocx), or, when the environment says so
+ * (MEMSCOPE_ALLOCATOR=libc: the lockfree backend's default under
+ * `memscope`), the C library's own malloc, so that a program traced in
+ * production keeps the allocator it ships with.
  *
  * It costs less than the hooks: jemalloc keeps its fast path (its hooks,
  * once installed, send every call down the slow one), and the requested
@@ -34,22 +40,101 @@
 #include "stack_capture.h"
 
 static struct backend *sink;
-static atomic_bool enabled;
+atomic_bool interpose_enabled;
 static bool entry_points_present;
 
-/* jemalloc's own standard entry points, used while nothing is recorded
- * here: with the hooks source, jemalloc then sees the program's real call
- * (malloc, not mallocx).  Until they are found, the x-API serves. */
-static struct {
-	void *(*malloc)(size_t);
-	void *(*calloc)(size_t, size_t);
-	void (*free)(void *);
-	void *(*realloc)(void *, size_t);
-	int (*posix_memalign)(void **, size_t, size_t);
-	void *(*aligned_alloc)(size_t, size_t);
-	void *(*memalign)(size_t, size_t);
-	void *(*valloc)(size_t);
-} next;
+/* The C library's allocator, by the names glibc exports for callers that
+ * interpose malloc: reachable from the first call, before any dlsym. */
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *block, size_t size);
+extern void __libc_free(void *block);
+extern void *__libc_memalign(size_t alignment, size_t size);
+extern void *__libc_valloc(size_t size);
+
+enum allocator {
+	ALLOCATOR_UNDECIDED,
+	ALLOCATOR_JEMALLOC,
+	ALLOCATOR_LIBC,
+};
+
+static int allocator = ALLOCATOR_UNDECIDED;
+static size_t (*libc_usable_size)(void *);
+
+/* The allocator's own standard entry points, used while nothing is
+ * recorded (capture_interpose.h): jemalloc's, so that with the hooks source
+ * jemalloc sees the program's real call (malloc, not mallocx), or the C
+ * library's.  Until jemalloc's are found, its x-API serves. */
+struct interpose_next interpose_next;
+#define next interpose_next
+
+static void use_libc(void)
+{
+	next.malloc = __libc_malloc;
+	next.calloc = __libc_calloc;
+	next.free = __libc_free;
+	next.realloc = __libc_realloc;
+	next.memalign = __libc_memalign;
+	next.valloc = __libc_valloc;
+	/* posix_memalign and aligned_alloc: through memalign, after our own
+	 * checks of the alignment. */
+}
+
+/* Decided at the first call (the environment is there before any
+ * constructor runs) and never again. */
+static inline bool on_libc(void)
+{
+	if (__builtin_expect(allocator == ALLOCATOR_UNDECIDED, 0)) {
+		const char *chosen = getenv(MEMSCOPE_ENV_ALLOCATOR);
+		if (chosen != NULL && strcmp(chosen, "libc") == 0) {
+			use_libc();
+			allocator = ALLOCATOR_LIBC;
+		} else {
+			allocator = ALLOCATOR_JEMALLOC;
+		}
+	}
+	return allocator == ALLOCATOR_LIBC;
+}
+
+/* A block's usable size, from whichever allocator holds it. */
+static size_t usable_of(void *block)
+{
+	if (!on_libc())
+		return sallocx(block, 0);
+	if (libc_usable_size == NULL)
+		libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+	return libc_usable_size != NULL ? libc_usable_size(block) : 0;
+}
+
+/* Gives a block back to the allocator it came from. */
+static void release(void *block)
+{
+	if (on_libc())
+		__libc_free(block);
+	else
+		dallocx(block, 0);
+}
+
+/* A block of size bytes aligned to alignment (0: the default), zeroed if
+ * asked. */
+static void *obtain(size_t size, size_t alignment, bool zeroed)
+{
+	if (!on_libc()) {
+		int flags = (alignment != 0 ? MALLOCX_ALIGN(alignment) : 0) | (zeroed ? MALLOCX_ZERO : 0);
+		return mallocx(size != 0 ? size : 1, flags);
+	}
+	if (alignment == 0)
+		return zeroed ? __libc_calloc(1, size) : __libc_malloc(size);
+	void *block = __libc_memalign(alignment, size);
+	if (block != NULL && zeroed)
+		memset(block, 0, size);
+	return block;
+}
+
+static void *resize(void *block, size_t size)
+{
+	return on_libc() ? __libc_realloc(block, size) : rallocx(block, size, 0);
+}
 
 /* ---- before the tracker starts ------------------------------------------
  *
@@ -68,15 +153,16 @@ struct early_event {
 };
 
 enum early_state {
-	EARLY_UNDECIDED,
-	EARLY_KEEPING,
-	EARLY_OVER,
+	EARLY_UNDECIDED = INTERPOSE_EARLY_UNDECIDED,
+	EARLY_KEEPING = INTERPOSE_EARLY_KEEPING,
+	EARLY_OVER = INTERPOSE_EARLY_OVER,
 };
 
 static struct early_event early_events[EARLY_EVENTS];
 static unsigned early_count;
 static uint64_t early_lost;
-static int early_state = EARLY_UNDECIDED;
+int interpose_early_state = EARLY_UNDECIDED;
+#define early_state interpose_early_state
 static atomic_flag early_lock = ATOMIC_FLAG_INIT;
 
 static bool will_be_traced(void)
@@ -89,14 +175,14 @@ static bool will_be_traced(void)
 	return strtol(root, NULL, 10) == (long)getpid() || (follow != NULL && strcmp(follow, "1") == 0);
 }
 
-static bool keeping_early(void)
+bool interpose_keeping_early_slow(void)
 {
-	if (__builtin_expect(early_state == EARLY_OVER, 1))
-		return false;
 	if (early_state == EARLY_UNDECIDED)
 		early_state = will_be_traced() ? EARLY_KEEPING : EARLY_OVER;
 	return early_state == EARLY_KEEPING;
 }
+
+#define keeping_early interpose_keeping_early
 
 static void keep_early(const struct heap_event *event)
 {
@@ -144,41 +230,21 @@ static inline bool recording(void)
 {
 	if (guard_raised())
 		return false;
-	return atomic_load_explicit(&enabled, memory_order_relaxed) || keeping_early();
+	return atomic_load_explicit(&interpose_enabled, memory_order_relaxed) || keeping_early();
 }
 
-/* Whether an allocation of size bytes is reported: every one, or, while a
- * sampling backend runs, the ones the sampler picks.  Before the tracker
- * starts, every one is kept: the backend samples them when it gets them. */
-static inline bool reporting_alloc(size_t size)
-{
-	if (guard_raised())
-		return false;
-	if (atomic_load_explicit(&enabled, memory_order_relaxed))
-		return !sampler_running() || sampler_pick(size);
-	return keeping_early();
-}
-
-/* Whether the free of block is reported: every one, or, while a sampling
- * backend runs, those of blocks it may have sampled. */
-static inline bool reporting_free(const void *block)
-{
-	if (guard_raised())
-		return false;
-	if (atomic_load_explicit(&enabled, memory_order_relaxed))
-		return !sampler_running() || sampled_set_may_contain((uintptr_t)block);
-	return keeping_early();
-}
+#define reporting_alloc interpose_reporting_alloc
+#define reporting_free interpose_reporting_free
 
 static inline bool sampling(void)
 {
-	return atomic_load_explicit(&enabled, memory_order_relaxed) && sampler_running();
+	return atomic_load_explicit(&interpose_enabled, memory_order_relaxed) && sampler_running();
 }
 
 /* To the backend, or, before the tracker starts, to the early log. */
 static void deliver(const struct heap_event *event)
 {
-	if (atomic_load_explicit(&enabled, memory_order_relaxed)) {
+	if (atomic_load_explicit(&interpose_enabled, memory_order_relaxed)) {
 		if (event->type == HEAP_EVENT_ALLOC)
 			sink->ops->on_alloc(sink, event);
 		else if (event->type == HEAP_EVENT_FREE)
@@ -209,7 +275,7 @@ static void report_alloc(void *address, size_t size, size_t usable, uint32_t kin
 static void report_free(void *address, uint32_t kind)
 {
 	report(&(struct heap_event){.type = HEAP_EVENT_FREE, .kind = kind,
-	                            .address = (uintptr_t)address, .usable = sallocx(address, 0)});
+	                            .address = (uintptr_t)address, .usable = usable_of(address)});
 }
 
 static void report_expand(void *address, size_t size, size_t old_usable, size_t usable)
@@ -219,30 +285,28 @@ static void report_expand(void *address, size_t size, size_t old_usable, size_t 
 	                            .old_usable = old_usable});
 }
 
-/* mallocx wants a non-zero size; malloc(0) still returns a unique block. */
-static inline size_t at_least_one(size_t size)
+static void *allocate(size_t size, size_t alignment, bool zeroed, uint32_t kind, bool reported)
 {
-	return size != 0 ? size : 1;
-}
-
-static void *allocate(size_t size, int flags, uint32_t kind, bool reported)
-{
-	void *block = mallocx(at_least_one(size), flags);
+	void *block = obtain(size, alignment, zeroed);
 	if (block == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (reported)
-		report_alloc(block, size, nallocx(at_least_one(size), flags), kind);
+		report_alloc(block, size, usable_of(block), kind);
 	return block;
 }
 
 void *interpose_malloc(size_t size)
 {
-	bool reported = reporting_alloc(size);
+	return interpose_malloc_decided(size, reporting_alloc(size));
+}
+
+void *interpose_malloc_decided(size_t size, bool reported)
+{
 	if (next.malloc != NULL && !reported)
 		return next.malloc(size);
-	return allocate(size, 0, CAPTURE_KIND_MALLOC, reported);
+	return allocate(size, 0, false, CAPTURE_KIND_MALLOC, reported);
 }
 
 void *interpose_calloc(size_t count, size_t size)
@@ -255,7 +319,7 @@ void *interpose_calloc(size_t count, size_t size)
 	bool reported = reporting_alloc(total);
 	if (next.calloc != NULL && !reported)
 		return next.calloc(count, size);
-	return allocate(total, MALLOCX_ZERO, CAPTURE_KIND_CALLOC, reported);
+	return allocate(total, 0, true, CAPTURE_KIND_CALLOC, reported);
 }
 
 void interpose_free(void *block)
@@ -268,30 +332,31 @@ void interpose_free(void *block)
 		next.free(block);
 		return;
 	}
-	dallocx(block, 0);
+	release(block);
 }
 
-/* realloc while sampling: the old block's free (if it was sampled), then
- * the new block, picked on its own size, as the sampler sees a resize. */
-static void *realloc_sampled(void *block, size_t size)
+/* realloc as the old block's free (if it is reported) and a new block (if
+ * it is): what the sampler needs (the new size gets its own chance of being
+ * picked), and all the C library's realloc lets us see. */
+static void *realloc_as_free_and_alloc(void *block, size_t size)
 {
-	bool picked = sampler_pick(size);
+	bool picked = reporting_alloc(size);
 	if (block == NULL)
-		return allocate(size, 0, CAPTURE_KIND_REALLOC, picked);
-	bool was_sampled = sampled_set_may_contain((uintptr_t)block);
-	if (!was_sampled && !picked)
-		return rallocx(block, size, 0);
-	/* Before rallocx, which may hand the address to another thread.  If
-	 * rallocx then fails, the old block lives on untracked. */
-	if (was_sampled)
+		return allocate(size, 0, false, CAPTURE_KIND_REALLOC, picked);
+	bool old_reported = reporting_free(block);
+	if (!old_reported && !picked)
+		return resize(block, size);
+	/* Before the resize, which may hand the address to another thread.  If
+	 * it then fails, the old block lives on untracked. */
+	if (old_reported)
 		report_free(block, CAPTURE_KIND_REALLOC);
-	void *result = rallocx(block, size, 0);
+	void *result = resize(block, size);
 	if (result == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (picked)
-		report_alloc(result, size, sallocx(result, 0), CAPTURE_KIND_REALLOC);
+		report_alloc(result, size, usable_of(result), CAPTURE_KIND_REALLOC);
 	return result;
 }
 
@@ -299,15 +364,15 @@ void *interpose_realloc(void *block, size_t size)
 {
 	if (next.realloc != NULL && !recording())
 		return next.realloc(block, size);
-	if (sampling() && size != 0)
-		return realloc_sampled(block, size);
+	if ((sampling() || on_libc()) && size != 0)
+		return realloc_as_free_and_alloc(block, size);
 	if (block == NULL)
-		return allocate(size, 0, CAPTURE_KIND_REALLOC, recording());
+		return allocate(size, 0, false, CAPTURE_KIND_REALLOC, recording());
 	if (size == 0) {
 		/* glibc's realloc(p, 0) frees p and returns NULL. */
 		if (reporting_free(block))
 			report_free(block, CAPTURE_KIND_REALLOC);
-		dallocx(block, 0);
+		release(block);
 		return NULL;
 	}
 	size_t old_usable = sallocx(block, 0);
@@ -357,7 +422,7 @@ int interpose_posix_memalign(void **result, size_t alignment, size_t size)
 	if (!power_of_two(alignment) || alignment % sizeof(void *) != 0)
 		return EINVAL;
 	int saved = errno;
-	void *block = allocate(size, MALLOCX_ALIGN(alignment), CAPTURE_KIND_POSIX_MEMALIGN, reported);
+	void *block = allocate(size, alignment, false, CAPTURE_KIND_POSIX_MEMALIGN, reported);
 	errno = saved;
 	if (block == NULL)
 		return ENOMEM;
@@ -374,7 +439,7 @@ void *interpose_aligned_alloc(size_t alignment, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return allocate(size, MALLOCX_ALIGN(alignment), CAPTURE_KIND_ALIGNED_ALLOC, reported);
+	return allocate(size, alignment, false, CAPTURE_KIND_ALIGNED_ALLOC, reported);
 }
 
 void *interpose_memalign(size_t alignment, size_t size)
@@ -390,7 +455,7 @@ void *interpose_memalign(size_t alignment, size_t size)
 		errno = EINVAL;
 		return NULL;
 	}
-	return allocate(size, MALLOCX_ALIGN(rounded), CAPTURE_KIND_MEMALIGN, reported);
+	return allocate(size, rounded, false, CAPTURE_KIND_MEMALIGN, reported);
 }
 
 void *interpose_valloc(size_t size)
@@ -398,8 +463,7 @@ void *interpose_valloc(size_t size)
 	bool reported = reporting_alloc(size);
 	if (next.valloc != NULL && !reported)
 		return next.valloc(size);
-	return allocate(size, MALLOCX_ALIGN((size_t)sysconf(_SC_PAGESIZE)), CAPTURE_KIND_VALLOC,
-	                reported);
+	return allocate(size, (size_t)sysconf(_SC_PAGESIZE), false, CAPTURE_KIND_VALLOC, reported);
 }
 
 void *interpose_pvalloc(size_t size)
@@ -407,16 +471,22 @@ void *interpose_pvalloc(size_t size)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t rounded = (size + page - 1) & ~(page - 1);
 	size_t bytes = rounded ? rounded : page;
-	return allocate(bytes, MALLOCX_ALIGN(page), CAPTURE_KIND_VALLOC, reporting_alloc(bytes));
+	return allocate(bytes, page, false, CAPTURE_KIND_VALLOC, reporting_alloc(bytes));
 }
 
 size_t interpose_usable_size(void *block)
 {
-	return block != NULL ? sallocx(block, 0) : 0;
+	return block != NULL ? usable_of(block) : 0;
 }
 
 void interpose_entry_points_present(void)
 {
+	if (on_libc()) {
+		/* Set at the first call already; RTLD_NEXT would find the same. */
+		libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
+		entry_points_present = true;
+		return;
+	}
 	/* RTLD_NEXT from here: the objects after the preload library, where
 	 * jemalloc comes first. */
 	next.calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
@@ -435,6 +505,11 @@ bool interpose_available(void)
 	return entry_points_present;
 }
 
+bool interpose_on_libc(void)
+{
+	return on_libc();
+}
+
 static int install(struct backend *backend, const char **message)
 {
 	if (!entry_points_present) {
@@ -443,7 +518,7 @@ static int install(struct backend *backend, const char **message)
 		           "hooks capture source";
 		return -ENOTSUP;
 	}
-	if (sink != NULL && atomic_load(&enabled)) {
+	if (sink != NULL && atomic_load(&interpose_enabled)) {
 		*message = "the interposed malloc is already reporting to another tracker";
 		return -EBUSY;
 	}
@@ -453,12 +528,12 @@ static int install(struct backend *backend, const char **message)
 
 static void enable(void)
 {
-	atomic_store_explicit(&enabled, true, memory_order_relaxed);
+	atomic_store_explicit(&interpose_enabled, true, memory_order_relaxed);
 }
 
 static void disable(void)
 {
-	atomic_store_explicit(&enabled, false, memory_order_relaxed);
+	atomic_store_explicit(&interpose_enabled, false, memory_order_relaxed);
 }
 
 static void uninstall(void)

@@ -5,11 +5,81 @@
 #ifndef MEMSCOPE_CAPTURE_INTERPOSE_H
 #define MEMSCOPE_CAPTURE_INTERPOSE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "guard.h"
+#include "sampled_set.h"
+#include "sampler.h"
+
+/* "libc": the program runs on the C library's malloc, with memscope's in
+ * front of it; otherwise (unset, "jemalloc") on jemalloc, which must then
+ * be preloaded right after memscope's library.  Set by `memscope run`. */
+#define MEMSCOPE_ENV_ALLOCATOR "MEMSCOPE_ALLOCATOR"
+
+/* The allocator the program runs on (jemalloc's or the C library's
+ * standard entry points), once found; NULL before. */
+struct interpose_next {
+	void *(*malloc)(size_t);
+	void *(*calloc)(size_t, size_t);
+	void (*free)(void *);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+};
+
+enum {
+	INTERPOSE_EARLY_UNDECIDED,
+	INTERPOSE_EARLY_KEEPING,  /* before the tracker starts, events are kept */
+	INTERPOSE_EARLY_OVER,
+};
+
+extern struct interpose_next interpose_next;
+extern atomic_bool interpose_enabled;
+extern int interpose_early_state;
+
+bool interpose_keeping_early_slow(void);
+
+static inline bool interpose_keeping_early(void)
+{
+	if (__builtin_expect(interpose_early_state == INTERPOSE_EARLY_OVER, 1))
+		return false;
+	return interpose_keeping_early_slow();
+}
+
+/* Whether an allocation of size bytes is reported: every one, or, while a
+ * sampling backend runs, the ones the sampler picks (a call counts against
+ * the thread's countdown: ask once per allocation).  Before the tracker
+ * starts, every one is kept: the backend samples them when it gets them.
+ * Inline, so that the exported malloc sends what is not reported straight
+ * to the allocator, one call deep. */
+static inline bool interpose_reporting_alloc(size_t size)
+{
+	if (guard_raised())
+		return false;
+	if (atomic_load_explicit(&interpose_enabled, memory_order_relaxed))
+		return !sampler_running() || sampler_pick(size);
+	return interpose_keeping_early();
+}
+
+/* Whether the free of block is reported: every one, or, while a sampling
+ * backend runs, those of blocks it may have sampled.  No side effect. */
+static inline bool interpose_reporting_free(const void *block)
+{
+	if (guard_raised())
+		return false;
+	if (atomic_load_explicit(&interpose_enabled, memory_order_relaxed))
+		return !sampler_running() || sampled_set_may_contain((uintptr_t)block);
+	return interpose_keeping_early();
+}
+
 void *interpose_malloc(size_t size);
+/* malloc, with interpose_reporting_alloc(size) already asked. */
+void *interpose_malloc_decided(size_t size, bool reported);
 void *interpose_calloc(size_t count, size_t size);
 void interpose_free(void *block);
 void *interpose_realloc(void *block, size_t size);
@@ -41,5 +111,9 @@ void interpose_early_finish(void);
 /* Whether interpose_entry_points_present() was called in this copy of the
  * runtime. */
 bool interpose_available(void);
+
+/* Whether the program's blocks come from the C library's malloc (not
+ * jemalloc's): jemalloc's statistics then say nothing about them. */
+bool interpose_on_libc(void);
 
 #endif

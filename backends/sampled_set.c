@@ -1,6 +1,7 @@
 /* sampled_set.c - see sampled_set.h. */
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -16,17 +17,28 @@ struct bucket {
 	_Alignas(64) _Atomic uintptr_t slots[SLOTS_PER_BUCKET];
 };
 
-/* Before the first reset, every address is "not sampled". */
-static _Atomic uint16_t empty_filter[FILTER_SIZE];
-_Atomic uint16_t *sampled_set_filter = empty_filter;
-static _Atomic uint16_t *filter;
+_Atomic uint16_t sampled_set_filter[FILTER_SIZE];
+#define filter sampled_set_filter
 static struct bucket *buckets;
 
+#define HUGE_PAGE (2u << 20)
+
+/* 8 MiB on huge pages where the kernel has them: a lookup in a table
+ * spread over 2,048 small pages would miss the TLB nearly every time. */
 static void *map_zeroed(size_t size)
 {
-	void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	size_t mapped = size + HUGE_PAGE;
+	char *memory = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
 	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return memory == MAP_FAILED ? NULL : memory;
+	if (memory == MAP_FAILED)
+		return NULL;
+	/* Aligned to a huge page, the rest given back. */
+	char *aligned = (char *)(((uintptr_t)memory + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+	if (aligned != memory)
+		munmap(memory, (size_t)(aligned - memory));
+	munmap(aligned + size, (size_t)(memory + mapped - (aligned + size)));
+	madvise(aligned, size, MADV_HUGEPAGE);
+	return aligned;
 }
 
 int sampled_set_reset(void)
@@ -34,19 +46,8 @@ int sampled_set_reset(void)
 	if (buckets == NULL) {
 		/* mmap, not malloc: the set stays out of the program's heap
 		 * and jemalloc's statistics, and untouched pages are free. */
-		filter = map_zeroed(FILTER_SIZE * sizeof *filter);
 		buckets = map_zeroed(BUCKETS * sizeof *buckets);
-		if (filter == NULL || buckets == NULL) {
-			if (filter != NULL)
-				munmap((void *)filter, FILTER_SIZE * sizeof *filter);
-			if (buckets != NULL)
-				munmap(buckets, BUCKETS * sizeof *buckets);
-			filter = NULL;
-			buckets = NULL;
-			return -ENOMEM;
-		}
-		sampled_set_filter = filter;
-		return 0;
+		return buckets != NULL ? 0 : -ENOMEM;
 	}
 	/* A new tracker: the last one's blocks are not ours.  Dropping the
 	 * pages gives zeroes back and returns the memory. */

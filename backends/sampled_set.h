@@ -31,7 +31,9 @@
 
 #define SAMPLED_SET_FILTER_BITS 16
 
-extern _Atomic uint16_t *sampled_set_filter;
+/* In the library's zero-filled data: reached at a fixed place, without a
+ * pointer to load first; pages untouched until sampling cost nothing. */
+extern _Atomic uint16_t sampled_set_filter[1u << SAMPLED_SET_FILTER_BITS];
 
 /* Maps the set (once per process) and empties it.  Returns 0 or -ENOMEM. */
 int sampled_set_reset(void);

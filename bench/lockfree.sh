@@ -16,9 +16,10 @@
 #               measured here too, for reference.
 #   python3     python3 running bench/python_workload.py, PYTHONMALLOC=malloc
 #   sqlite3     sqlite3 running bench/sqlite_workload.sql on :memory:
-# Each is also run on plain jemalloc (LD_PRELOAD), the allocator memscope
-# puts under the program, so what is jemalloc's and what is memscope's can
-# be told apart.
+# memscope lockfree runs the program on the C library's malloc (its default,
+# --allocator libc); it is also measured on jemalloc (--allocator jemalloc),
+# next to plain jemalloc (LD_PRELOAD), so that what is jemalloc's and what
+# is memscope's can be told apart.
 #
 # Every command runs RUNS times (default 10, after one warm-up round) under
 # hyperfine, the commands taking turns; the ratios are of the medians, all
@@ -75,6 +76,7 @@ workload() {
 	command[jemalloc]="env $environment LD_PRELOAD=$jemalloc $program"
 	command[jemalloc_prof]="env $environment LD_PRELOAD=$jemalloc MALLOC_CONF=$jemalloc_prof $program"
 	command[lockfree]="env $environment $memscope -q --backend lockfree -o $work/$name.lockfree.memscope $program"
+	command[lockfree_jemalloc]="env $environment $memscope -q --backend lockfree --allocator jemalloc -o $work/$name.lockfree_jemalloc.memscope $program"
 	command[exact]="env $environment $memscope -q --backend exact -o $work/$name.exact.memscope $program"
 }
 
@@ -96,7 +98,7 @@ rows=()
 # measure NAME TARGET WITH_EXACT: checks the outputs, then times the variants.
 measure() {
 	local name=$1 target=$2 with_exact=$3 variant
-	local measured=(untracked jemalloc jemalloc_prof lockfree)
+	local measured=(untracked jemalloc jemalloc_prof lockfree lockfree_jemalloc)
 	[ "$with_exact" = yes ] && measured+=(exact)
 
 	echo "lockfree: $name: checking outputs ..." >&2
@@ -140,8 +142,9 @@ measure() {
 			"${arguments[@]}" >/dev/null
 	done
 
-	local base jem prof lockfree exact=
+	local base jem prof lockfree lockfree_jem exact=
 	base=$(median "$name" untracked)
+	lockfree_jem=$(median "$name" lockfree_jemalloc)
 	jem=$(median "$name" jemalloc)
 	prof=$(median "$name" jemalloc_prof)
 	lockfree=$(median "$name" lockfree)
@@ -151,11 +154,12 @@ measure() {
 	lockfree_cpu=$(median "$name" lockfree cpu)
 	rows+=("$(awk -v name="$name" -v base="$base" -v jem="$jem" -v prof="$prof" \
 		-v lockfree="$lockfree" -v exact="$exact" -v target="$target" -v same="$same" \
+		-v lockfree_jem="$lockfree_jem" \
 		-v base_cpu="$base_cpu" -v lockfree_cpu="$lockfree_cpu" 'BEGIN {
-		printf "%s|%.3f s|%.2fx|%.2fx|%.2fx|<= %.2fx: %s|%.2fx|%.2fx|%.2fx|%s|%s\n",
+		printf "%s|%.3f s|%.2fx|%.2fx|%.2fx|<= %.2fx: %s|%.2fx|%.2fx|%.2fx|%.2fx|%s|%s\n",
 			name, base, jem / base, prof / base, lockfree / base, target,
 			(lockfree / base <= target ? "met" : "MISSED"),
-			lockfree_cpu / base_cpu, lockfree / jem, lockfree / prof,
+			lockfree_cpu / base_cpu, lockfree / prof, lockfree_jem / base, lockfree_jem / jem,
 			(exact == "" ? "-" : sprintf("%.2fx", exact / base)), same
 	}')")
 }
@@ -172,7 +176,7 @@ echo
 echo "overhead at the default sampling interval (512 KiB), ratio to the untracked run on glibc"
 echo "(median of $runs runs each; $(nproc) cores; timings vary by about 10% between runs):"
 {
-	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/jemalloc|lockfree/prof|memscope exact|stdout+status same"
+	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/prof|lockfree on jemalloc|that/jemalloc|memscope exact|stdout+status same"
 	printf '%s\n' "${rows[@]}"
 } | awk -F'|' '
 	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) }; n = NF }
@@ -184,10 +188,11 @@ echo "(median of $runs runs each; $(nproc) cores; timings vary by about 10% betw
 			print line
 		}
 	}'
-echo "(jemalloc: the program on plain jemalloc, the allocator memscope runs it on; jemalloc prof"
-echo " 512K: MALLOC_CONF=$jemalloc_prof, jemalloc's own sampling heap profiler at the same"
-echo " interval; lockfree/jemalloc: what memscope adds to its own allocator; lockfree/prof: below"
-echo " 1.00x, memscope lockfree is faster than jemalloc's profiler; lockfree CPU time: user +"
+echo "(memscope lockfree: on the C library's malloc, its default; jemalloc: the program on plain"
+echo " jemalloc; jemalloc prof 512K: MALLOC_CONF=$jemalloc_prof, jemalloc's own sampling heap"
+echo " profiler at the same interval; lockfree/prof: below 1.00x, memscope lockfree is faster than"
+echo " jemalloc's profiler; lockfree on jemalloc: --allocator jemalloc, and that/jemalloc what"
+echo " memscope adds to jemalloc alone; lockfree CPU time: user +"
 echo " system time of the lockfree run, memscope's writer thread included, against the untracked"
 echo " run's: less sensitive than wall-clock time to other work on the machine)"
 echo "(load average before: $load_before, after: $(cut -d" " -f1-3 /proc/loadavg); other work on the machine skews the timings)"

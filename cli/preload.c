@@ -91,6 +91,7 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_CAPTURE);
 	unsetenv(MEMSCOPE_ENV_SAMPLE_INTERVAL);
 	unsetenv(MEMSCOPE_ENV_SAMPLE_SEED);
+	unsetenv(MEMSCOPE_ENV_ALLOCATOR);
 }
 
 /* A traced child's file: memscope.<program>.<pid>.memscope beside the root's. */

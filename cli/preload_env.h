@@ -5,6 +5,10 @@
 #ifndef MEMSCOPE_PRELOAD_ENV_H
 #define MEMSCOPE_PRELOAD_ENV_H
 
+/* MEMSCOPE_ENV_ALLOCATOR: read by the interposed malloc itself, from its
+ * first call on. */
+#include "capture_interpose.h"
+
 /* Absolute path of the capture file of the process whose pid is ROOT_PID. */
 #define MEMSCOPE_ENV_OUTPUT "MEMSCOPE_OUTPUT"
 /* Pid of the traced program itself (the process `memscope run` execs). */

@@ -55,6 +55,7 @@ enum {
 struct run_options {
 	const char *backend;
 	const char *capture;	/* hooks, interpose, or NULL for the default */
+	const char *allocator;	/* jemalloc or libc (the default set after parsing) */
 	const char *output;	/* as given with -o, or NULL for the default name */
 	bool follow_fork;
 	bool quiet;
@@ -122,6 +123,9 @@ static void print_usage(FILE *out)
 		"  --sample-interval BYTES  lockfree: mean bytes allocated between samples,\n"
 		"                     e.g. 4096, 64K, 1M (default 512K); 1 = every allocation\n"
 		"  --sample-seed N    lockfree: seed of the sampler, to repeat a run's choices\n"
+		"  --allocator NAME   what the program allocates from: libc (the lockfree\n"
+		"                     default: the C library's malloc, as without memscope)\n"
+		"                     or jemalloc (the exact default, and --capture hooks)\n"
 		"  --capture SOURCE   interpose (default): memscope's malloc in front of\n"
 		"                     jemalloc; hooks: jemalloc's hooks, which also see\n"
 		"                     mallocx & co. but cost more\n"
@@ -195,6 +199,7 @@ enum {
 	OPTION_CAPTURE,
 	OPTION_SAMPLE_INTERVAL,
 	OPTION_SAMPLE_SEED,
+	OPTION_ALLOCATOR,
 };
 
 static const struct option long_options[] = {
@@ -206,6 +211,7 @@ static const struct option long_options[] = {
 	{ "timeline-ms", required_argument, NULL, OPTION_TIMELINE_MS },
 	{ "sample-interval", required_argument, NULL, OPTION_SAMPLE_INTERVAL },
 	{ "sample-seed", required_argument, NULL, OPTION_SAMPLE_SEED },
+	{ "allocator", required_argument, NULL, OPTION_ALLOCATOR },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -307,6 +313,14 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			options->sample_seed = optarg;
 			break;
 		}
+		case OPTION_ALLOCATOR:
+			if (strcmp(optarg, "libc") != 0 && strcmp(optarg, "jemalloc") != 0) {
+				fprintf(stderr, "memscope: unknown allocator '%s'; the allocators are "
+					"libc and jemalloc\n", optarg);
+				return -EINVAL;
+			}
+			options->allocator = optarg;
+			break;
 		case 'q':
 			options->quiet = true;
 			break;
@@ -330,6 +344,17 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 	    strcmp(options->backend, "lockfree") != 0) {
 		fprintf(stderr, "memscope: --sample-interval and --sample-seed apply to the lockfree "
 			"backend; add --backend lockfree\n");
+		return -EINVAL;
+	}
+	bool hooks = options->capture != NULL && strcmp(options->capture, "hooks") == 0;
+	if (options->allocator == NULL)
+		/* Sampling is for production: the program keeps the allocator it
+		 * runs with.  Every event, and jemalloc's hooks, need jemalloc. */
+		options->allocator = strcmp(options->backend, "lockfree") == 0 && !hooks ? "libc"
+		                                                                          : "jemalloc";
+	if (hooks && strcmp(options->allocator, "libc") == 0) {
+		fprintf(stderr, "memscope: --capture hooks are jemalloc's, so the program must "
+			"allocate from it: use --allocator jemalloc, or the interpose capture\n");
 		return -EINVAL;
 	}
 	if (optind >= argc) {
@@ -797,18 +822,17 @@ static void restore_signals(const struct saved_signals *saved)
 	sigprocmask(SIG_SETMASK, &saved->mask, NULL);
 }
 
+/* The preload library first; then jemalloc, unless the program stays on
+ * the C library's malloc (jemalloc NULL); then the user's own preloads, so
+ * that jemalloc's malloc is the one the program binds to (DESIGN.md,
+ * Capture). */
 static char *build_ld_preload(const char *preload, const char *jemalloc)
 {
 	const char *existing = getenv("LD_PRELOAD");
+	bool more = existing != NULL && existing[0] != '\0';
 	char *value;
-	int length;
-
-	/* The user's own preloads come after jemalloc, so that jemalloc's malloc
-	 * is the one the program binds to (DESIGN.md, Capture). */
-	if (existing != NULL && existing[0] != '\0')
-		length = asprintf(&value, "%s:%s:%s", preload, jemalloc, existing);
-	else
-		length = asprintf(&value, "%s:%s", preload, jemalloc);
+	int length = asprintf(&value, "%s%s%s%s%s", preload, jemalloc ? ":" : "",
+	                      jemalloc ? jemalloc : "", more ? ":" : "", more ? existing : "");
 	return length < 0 ? NULL : value;
 }
 
@@ -828,6 +852,7 @@ static int set_child_environment(const struct launch *launch)
 	snprintf(number, sizeof(number), "%ld", (long)getpid());
 	failed |= setenv(MEMSCOPE_ENV_ROOT_PID, number, 1);
 	failed |= setenv(MEMSCOPE_ENV_BACKEND, options->backend, 1);
+	failed |= setenv(MEMSCOPE_ENV_ALLOCATOR, options->allocator, 1);
 	if (options->capture != NULL)
 		failed |= setenv(MEMSCOPE_ENV_CAPTURE, options->capture, 1);
 	else
@@ -1237,7 +1262,7 @@ int run_command(int argc, char **argv)
 		goto out;
 	}
 	err = find_preload_library(cwd, &preload);
-	if (err == 0)
+	if (err == 0 && strcmp(options.allocator, "jemalloc") == 0)
 		err = find_jemalloc(cwd, &jemalloc);
 	if (err == 0) {
 		ld_preload = build_ld_preload(preload, jemalloc);

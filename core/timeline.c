@@ -92,7 +92,7 @@ static void read_io(struct capture_sample *sample)
 	}
 }
 
-void timeline_sample(struct capture_sample *sample)
+void timeline_sample(struct capture_sample *sample, bool jemalloc_heap)
 {
 	struct rusage usage;
 	if (getrusage(RUSAGE_SELF, &usage) == 0) {
@@ -102,6 +102,9 @@ void timeline_sample(struct capture_sample *sample)
 		                        (uint64_t)usage.ru_stime.tv_usec * 1000u;
 	}
 	read_rss_and_threads(sample);
-	read_jemalloc(sample);
+	/* jemalloc is loaded with memscope even when the program's blocks
+	 * come from the C library: its figures are then not the program's. */
+	if (jemalloc_heap)
+		read_jemalloc(sample);
 	read_io(sample);
 }

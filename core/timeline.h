@@ -6,10 +6,13 @@
 #ifndef MEMSCOPE_TIMELINE_H
 #define MEMSCOPE_TIMELINE_H
 
+#include <stdbool.h>
+
 #include "capture.h"
 
 /* Fills *sample (time_ns and heap fields untouched); fields that cannot be
- * read stay 0. */
-void timeline_sample(struct capture_sample *sample);
+ * read stay 0, and so do jemalloc's unless jemalloc_heap says the program
+ * allocates from jemalloc. */
+void timeline_sample(struct capture_sample *sample, bool jemalloc_heap);
 
 #endif

@@ -93,11 +93,17 @@ static void emit_module(void *context, struct capture_record *record)
 	event_store_add_record(context, record);
 }
 
+/* Whether the program's blocks come from the C library, not jemalloc. */
+static bool program_on_libc(const memscope_tracker *tracker)
+{
+	return tracker->source == &capture_source_interpose && interpose_on_libc();
+}
+
 static void sample_timeline(memscope_tracker *tracker)
 {
 	struct capture_record record = {.type = CAPTURE_RECORD_SAMPLE};
 	record.u.sample.time_ns = event_store_now(tracker->store);
-	timeline_sample(&record.u.sample);
+	timeline_sample(&record.u.sample, !program_on_libc(tracker));
 	event_store_add_record(tracker->store, &record);
 }
 
@@ -259,6 +265,7 @@ static void add_run_info(memscope_tracker *tracker)
 	add_info(tracker, "pid", text);
 	add_info(tracker, "backend", memscope_backend_name(tracker->config.backend));
 	add_info(tracker, "capture_source", tracker->source->name);
+	add_info(tracker, "allocator", program_on_libc(tracker) ? "libc" : "jemalloc");
 	snprintf(text, sizeof text, "%u", tracker->config.stack_depth);
 	add_info(tracker, "stack_depth", text);
 	snprintf(text, sizeof text, "%u", tracker->config.timeline_interval_ms);

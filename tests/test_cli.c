@@ -390,6 +390,21 @@ START_TEST(bad_sampling_options_are_refused_before_running)
 	assert_stderr_has(&outcome, "--sample-seed takes a whole number, not 'x1'");
 	outcome_finish(&outcome);
 
+	const char *allocator_args[] = { "--allocator", "tcmalloc", "sh", "-c", "echo ran", NULL };
+	run_memscope(allocator_args, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "unknown allocator 'tcmalloc'");
+	outcome_finish(&outcome);
+
+	/* jemalloc's hooks see only jemalloc's blocks. */
+	const char *hooks_args[] = { "--backend", "lockfree", "--capture", "hooks", "--allocator",
+	                             "libc", "sh", "-c", "echo ran", NULL };
+	run_memscope(hooks_args, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "use --allocator jemalloc");
+	ck_assert_str_eq(outcome.out, "");
+	outcome_finish(&outcome);
+
 	/* The exact backend records every event: an interval would be ignored. */
 	const char *exact_args[] = { "--sample-interval", "4K", "sh", "-c", "echo ran", NULL };
 	run_memscope(exact_args, NULL, &outcome);

@@ -473,14 +473,31 @@ END_TEST
 
 /* Each entry point, through each capture source: the kind and requested
  * size of every block the program's code made. */
-static void check_entry_points(const char *capture_source)
+/* backend and allocator: NULL for the defaults. */
+static void check_entry_points(const char *capture_source, const char *backend,
+                               const char *allocator)
 {
 	char program[512];
 	snprintf(program, sizeof program, "%s/entry_points", programs);
 	char name[64];
-	snprintf(name, sizeof name, "entry-points-%s", capture_source);
+	snprintf(name, sizeof name, "entry-points-%s-%s-%s", capture_source,
+	         backend ? backend : "default", allocator ? allocator : "default");
+	const char *arguments[16] = {"--capture", capture_source};
+	int count = 2;
+	if (backend != NULL) {
+		/* Interval 1: every block, so the same ones as exact. */
+		const char *sampled[] = {"--backend", backend, "--sample-interval", "1"};
+		for (int i = 0; i < 4; i++)
+			arguments[count++] = sampled[i];
+	}
+	if (allocator != NULL) {
+		arguments[count++] = "--allocator";
+		arguments[count++] = allocator;
+	}
+	arguments[count++] = program;
+	arguments[count] = NULL;
 	struct run run;
-	run_memscope(&run, name, (const char *[]){"--capture", capture_source, program, NULL});
+	run_memscope(&run, name, arguments);
 	assert_exited(&run, 0);
 
 	static const struct {
@@ -530,8 +547,15 @@ static void check_entry_points(const char *capture_source)
 
 START_TEST(every_entry_point_is_seen)
 {
-	check_entry_points("interpose");
-	check_entry_points("hooks");
+	check_entry_points("interpose", NULL, NULL);
+	check_entry_points("hooks", NULL, NULL);
+	/* The lockfree backend on the C library's malloc (its default), and
+	 * on jemalloc. */
+	check_entry_points("interpose", "lockfree", NULL);
+	check_entry_points("interpose", "lockfree", "jemalloc");
+	check_entry_points("hooks", "lockfree", NULL);
+	/* The exact backend on the C library's malloc. */
+	check_entry_points("interpose", NULL, "libc");
 }
 END_TEST
 
