@@ -8,10 +8,11 @@
 #
 #   bench/threads.sh [build directory]      (default: build)
 #
-# Columns: glibc (the program untracked), jemalloc (LD_PRELOAD: the
-# allocator memscope runs a program on), memscope --backend lockfree at its
-# default interval and memscope --backend exact, each with its ratio to the
-# untracked run.  Each cell is the median of REPEATS runs (default 5), the
+# Columns: glibc (the program untracked), jemalloc (LD_PRELOAD), memscope
+# --backend lockfree at its default interval (on the C library's malloc, its
+# default), the same on jemalloc (--allocator jemalloc, with its ratio to
+# plain jemalloc), and memscope --backend exact (on jemalloc), each with its
+# ratio to the untracked run.  Each cell is the median of REPEATS runs (default 5), the
 # variants taking turns so that a slower moment of the machine does not fall
 # on one of them only; all from this one run.  Each tracked run's stdout
 # (threads and operations; the timing figures aside) and exit status must
@@ -46,7 +47,7 @@ export LC_ALL=C
 
 cc -O2 -g -pthread -o "$work/threads" "$here/threads.c"
 
-variants=(glibc jemalloc lockfree exact)
+variants=(glibc jemalloc lockfree lockfree_jemalloc exact)
 
 # run VARIANT THREADS: one run; prints its ops/s, keeps its stdout and status.
 run() {
@@ -56,6 +57,9 @@ run() {
 	glibc) "${program[@]}" ;;
 	jemalloc) env LD_PRELOAD="$jemalloc" "${program[@]}" ;;
 	lockfree) "$memscope" -q --backend lockfree -o "$work/lockfree.memscope" "${program[@]}" ;;
+	lockfree_jemalloc)
+		"$memscope" -q --backend lockfree --allocator jemalloc -o "$work/lockfree_jemalloc.memscope" \
+			"${program[@]}" ;;
 	exact) "$memscope" -q --backend exact -o "$work/exact.memscope" "${program[@]}" ;;
 	esac </dev/null >"$work/out" 2>"$work/err" || status=$?
 	echo "$status" >"$work/$variant.$threads.status"
@@ -99,12 +103,14 @@ for threads in 1 2 4 8; do
 		[ -n "${rate[$variant]}" ] || rate[$variant]=0
 	done
 	rows+=("$(awk -v threads="$threads" -v glibc="${rate[glibc]}" -v jemalloc="${rate[jemalloc]}" \
-		-v lockfree="${rate[lockfree]}" -v exact="${rate[exact]}" 'BEGIN {
+		-v lockfree="${rate[lockfree]}" -v lockfree_jemalloc="${rate[lockfree_jemalloc]}" \
+		-v exact="${rate[exact]}" 'BEGIN {
 		if (glibc <= 0) glibc = 1e-9 # no rate: the ratios come out huge, not a division by zero
 		if (jemalloc <= 0) jemalloc = 1e-9
-		printf "%d|%.1f M|%.1f M (%.2fx)|%.1f M (%.2fx)|%.2fx|%.1f M (%.2fx)\n", threads,
-			glibc / 1e6, jemalloc / 1e6, jemalloc / glibc,
-			lockfree / 1e6, lockfree / glibc, lockfree / jemalloc,
+		printf "%d|%.1f M|%.1f M (%.2fx)|%.1f M (%.2fx)|%.1f M (%.2fx of jemalloc)|%.1f M (%.2fx)\n",
+			threads, glibc / 1e6, jemalloc / 1e6, jemalloc / glibc,
+			lockfree / 1e6, lockfree / glibc,
+			lockfree_jemalloc / 1e6, lockfree_jemalloc / jemalloc,
 			exact / 1e6, exact / glibc
 	}')")
 done
@@ -113,7 +119,7 @@ echo
 echo "allocation throughput, operations (one free + one malloc) per second, millions;"
 echo "$operations operations per thread; median of $repeats runs; ratio to untracked glibc:"
 {
-	echo "threads|untracked glibc|jemalloc|memscope lockfree|lockfree/jemalloc|memscope exact"
+	echo "threads|untracked glibc|jemalloc|memscope lockfree|lockfree on jemalloc|memscope exact"
 	printf '%s\n' "${rows[@]}"
 } | awk -F'|' '
 	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) }; n = NF }
