@@ -300,16 +300,7 @@ echo
 {
 	echo "program|memscope calls|heaptrack calls|calls diff|memscope peak B|heaptrack peak B|peak diff|stdout same|exit status"
 	printf '%s\n' "${rows[@]}"
-} | awk -F'|' '
-	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) } ; n = NF }
-	END {
-		for (r = 1; r <= NR; r++) {
-			line = ""
-			for (i = 1; i <= n; i++)
-				line = line sprintf(i == 1 ? "%-*s" : "  %*s", width[i], cell[r, i])
-			print line
-		}
-	}'
+} | awk -F'|' -f "$root/bench/columns.awk"
 echo "(diff = memscope - heaptrack (relative to heaptrack); ! = over the threshold: calls 1%, peak 5%)"
 for note in "${notes[@]+"${notes[@]}"}"; do
 	echo "note: $note"

@@ -178,16 +178,7 @@ echo "(median of $runs runs each; $(nproc) cores; timings vary by about 10% betw
 {
 	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/prof|lockfree on jemalloc|that/jemalloc|memscope exact|stdout+status same"
 	printf '%s\n' "${rows[@]}"
-} | awk -F'|' '
-	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) }; n = NF }
-	END {
-		for (r = 1; r <= NR; r++) {
-			line = ""
-			for (i = 1; i <= n; i++)
-				line = line sprintf(i == 1 ? "%-*s" : "  %*s", width[i], cell[r, i])
-			print line
-		}
-	}'
+} | awk -F'|' -f "$here/columns.awk"
 echo "(memscope lockfree: on the C library's malloc, its default; jemalloc: the program on plain"
 echo " jemalloc; jemalloc prof 512K: MALLOC_CONF=$jemalloc_prof, jemalloc's own sampling heap"
 echo " profiler at the same interval; lockfree/prof: below 1.00x, memscope lockfree is faster than"

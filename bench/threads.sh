@@ -121,16 +121,7 @@ echo "$operations operations per thread; median of $repeats runs; ratio to untra
 {
 	echo "threads|untracked glibc|jemalloc|memscope lockfree|lockfree on jemalloc|memscope exact"
 	printf '%s\n' "${rows[@]}"
-} | awk -F'|' '
-	{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) }; n = NF }
-	END {
-		for (r = 1; r <= NR; r++) {
-			line = ""
-			for (i = 1; i <= n; i++)
-				line = line sprintf(i == 1 ? "%-*s" : "  %*s", width[i], cell[r, i])
-			print line
-		}
-	}'
+} | awk -F'|' -f "$here/columns.awk"
 echo "(this machine has $(nproc) cores (nproc): 4 and 8 threads oversubscribe it, and memscope's"
 echo " writer thread competes with the program's threads for them)"
 echo "(load average before: $load_before, after: $(cut -d" " -f1-3 /proc/loadavg), this script's own threads"
