@@ -7,7 +7,8 @@
  * free in the program asks the set first, so the question has a fast
  * answer: a filter of counters, one per group of addresses, answers "not
  * sampled" for most addresses with one load from a table that fits in the
- * cache; only when the counter is not zero is the set itself searched.
+ * cache (a counter per page); only when the counter is not zero is the set
+ * itself searched.
  *
  * The set is a table of buckets of eight slots, one cache line each; an
  * address lives in one of two buckets (two hashes), so a search reads two
@@ -60,9 +61,14 @@ static inline uint64_t sampled_set_hash(uintptr_t address)
 	return (uint64_t)(address >> 4) * 0x9e3779b97f4a7c15u;
 }
 
+/* By page, not by a hash: the frees of one page, and of its neighbours,
+ * read the same cache line of the filter (32 pages a line), where hashed
+ * addresses would pull a new line in for nearly every free of a large heap.
+ * A page holding a sampled block sends its other frees to the set, which
+ * says no; pages 256 MiB apart share a counter. */
 static inline uint32_t sampled_set_filter_index(uintptr_t address)
 {
-	return (uint32_t)(sampled_set_hash(address) >> (64 - SAMPLED_SET_FILTER_BITS));
+	return (uint32_t)(address >> 12) & ((1u << SAMPLED_SET_FILTER_BITS) - 1);
 }
 
 /* False when address is certainly not in the set. */
