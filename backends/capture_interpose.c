@@ -66,16 +66,15 @@ static size_t (*libc_usable_size)(void *);
  * jemalloc sees the program's real call (malloc, not mallocx), or the C
  * library's.  Until jemalloc's are found, its x-API serves. */
 struct interpose_next interpose_next;
-#define next interpose_next
 
 static void use_libc(void)
 {
-	next.malloc = __libc_malloc;
-	next.calloc = __libc_calloc;
-	next.free = __libc_free;
-	next.realloc = __libc_realloc;
-	next.memalign = __libc_memalign;
-	next.valloc = __libc_valloc;
+	interpose_next.malloc = __libc_malloc;
+	interpose_next.calloc = __libc_calloc;
+	interpose_next.free = __libc_free;
+	interpose_next.realloc = __libc_realloc;
+	interpose_next.memalign = __libc_memalign;
+	interpose_next.valloc = __libc_valloc;
 	/* posix_memalign and aligned_alloc: through memalign, after our own
 	 * checks of the alignment. */
 }
@@ -152,17 +151,10 @@ struct early_event {
 	uint64_t ips[EARLY_FRAMES];
 };
 
-enum early_state {
-	EARLY_UNDECIDED = INTERPOSE_EARLY_UNDECIDED,
-	EARLY_KEEPING = INTERPOSE_EARLY_KEEPING,
-	EARLY_OVER = INTERPOSE_EARLY_OVER,
-};
-
 static struct early_event early_events[EARLY_EVENTS];
 static unsigned early_count;
 static uint64_t early_lost;
-int interpose_early_state = EARLY_UNDECIDED;
-#define early_state interpose_early_state
+int interpose_early_state = INTERPOSE_EARLY_UNDECIDED;
 static atomic_flag early_lock = ATOMIC_FLAG_INIT;
 
 static bool will_be_traced(void)
@@ -177,18 +169,16 @@ static bool will_be_traced(void)
 
 bool interpose_keeping_early_slow(void)
 {
-	if (early_state == EARLY_UNDECIDED)
-		early_state = will_be_traced() ? EARLY_KEEPING : EARLY_OVER;
-	return early_state == EARLY_KEEPING;
+	if (interpose_early_state == INTERPOSE_EARLY_UNDECIDED)
+		interpose_early_state = will_be_traced() ? INTERPOSE_EARLY_KEEPING : INTERPOSE_EARLY_OVER;
+	return interpose_early_state == INTERPOSE_EARLY_KEEPING;
 }
-
-#define keeping_early interpose_keeping_early
 
 static void keep_early(const struct heap_event *event)
 {
 	while (atomic_flag_test_and_set_explicit(&early_lock, memory_order_acquire))
 		;
-	if (early_state == EARLY_KEEPING) {
+	if (interpose_early_state == INTERPOSE_EARLY_KEEPING) {
 		stack_capture_init();
 		if (early_count < EARLY_EVENTS) {
 			struct early_event *kept = &early_events[early_count++];
@@ -210,7 +200,7 @@ uint64_t interpose_take_early(early_event_fn deliver, void *context)
 		deliver(context, &early_events[i].event, early_events[i].ips, early_events[i].depth);
 	uint64_t lost = early_lost;
 	early_count = 0;
-	early_state = EARLY_OVER;
+	interpose_early_state = INTERPOSE_EARLY_OVER;
 	atomic_flag_clear_explicit(&early_lock, memory_order_release);
 	return lost;
 }
@@ -220,7 +210,7 @@ void interpose_early_finish(void)
 	while (atomic_flag_test_and_set_explicit(&early_lock, memory_order_acquire))
 		;
 	early_count = 0;
-	early_state = EARLY_OVER;
+	interpose_early_state = INTERPOSE_EARLY_OVER;
 	atomic_flag_clear_explicit(&early_lock, memory_order_release);
 }
 
@@ -230,11 +220,9 @@ static inline bool recording(void)
 {
 	if (guard_raised())
 		return false;
-	return atomic_load_explicit(&interpose_enabled, memory_order_relaxed) || keeping_early();
+	return atomic_load_explicit(&interpose_enabled, memory_order_relaxed) || interpose_keeping_early();
 }
 
-#define reporting_alloc interpose_reporting_alloc
-#define reporting_free interpose_reporting_free
 
 static inline bool sampling(void)
 {
@@ -297,15 +285,8 @@ static void *allocate(size_t size, size_t alignment, bool zeroed, uint32_t kind,
 	return block;
 }
 
-void *interpose_malloc(size_t size)
+void *interpose_malloc_slow(size_t size, bool reported)
 {
-	return interpose_malloc_decided(size, reporting_alloc(size));
-}
-
-void *interpose_malloc_decided(size_t size, bool reported)
-{
-	if (next.malloc != NULL && !reported)
-		return next.malloc(size);
 	return allocate(size, 0, false, CAPTURE_KIND_MALLOC, reported);
 }
 
@@ -316,20 +297,20 @@ void *interpose_calloc(size_t count, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	bool reported = reporting_alloc(total);
-	if (next.calloc != NULL && !reported)
-		return next.calloc(count, size);
+	bool reported = interpose_reporting_alloc(total);
+	if (interpose_next.calloc != NULL && !reported)
+		return interpose_next.calloc(count, size);
 	return allocate(total, 0, true, CAPTURE_KIND_CALLOC, reported);
 }
 
-void interpose_free(void *block)
+void interpose_free_slow(void *block)
 {
 	if (block == NULL)
 		return;
-	if (reporting_free(block)) {
+	if (interpose_reporting_free(block)) {
 		report_free(block, CAPTURE_KIND_FREE);
-	} else if (next.free != NULL) {
-		next.free(block);
+	} else if (interpose_next.free != NULL) {
+		interpose_next.free(block);
 		return;
 	}
 	release(block);
@@ -340,10 +321,10 @@ void interpose_free(void *block)
  * picked), and all the C library's realloc lets us see. */
 static void *realloc_as_free_and_alloc(void *block, size_t size)
 {
-	bool picked = reporting_alloc(size);
+	bool picked = interpose_reporting_alloc(size);
 	if (block == NULL)
 		return allocate(size, 0, false, CAPTURE_KIND_REALLOC, picked);
-	bool old_reported = reporting_free(block);
+	bool old_reported = interpose_reporting_free(block);
 	if (!old_reported && !picked)
 		return resize(block, size);
 	/* Before the resize, which may hand the address to another thread.  If
@@ -362,15 +343,15 @@ static void *realloc_as_free_and_alloc(void *block, size_t size)
 
 void *interpose_realloc(void *block, size_t size)
 {
-	if (next.realloc != NULL && !recording())
-		return next.realloc(block, size);
+	if (interpose_next.realloc != NULL && !recording())
+		return interpose_next.realloc(block, size);
 	if ((sampling() || on_libc()) && size != 0)
 		return realloc_as_free_and_alloc(block, size);
 	if (block == NULL)
 		return allocate(size, 0, false, CAPTURE_KIND_REALLOC, recording());
 	if (size == 0) {
 		/* glibc's realloc(p, 0) frees p and returns NULL. */
-		if (reporting_free(block))
+		if (interpose_reporting_free(block))
 			report_free(block, CAPTURE_KIND_REALLOC);
 		release(block);
 		return NULL;
@@ -416,9 +397,9 @@ static bool power_of_two(size_t value)
 
 int interpose_posix_memalign(void **result, size_t alignment, size_t size)
 {
-	bool reported = reporting_alloc(size);
-	if (next.posix_memalign != NULL && !reported)
-		return next.posix_memalign(result, alignment, size);
+	bool reported = interpose_reporting_alloc(size);
+	if (interpose_next.posix_memalign != NULL && !reported)
+		return interpose_next.posix_memalign(result, alignment, size);
 	if (!power_of_two(alignment) || alignment % sizeof(void *) != 0)
 		return EINVAL;
 	int saved = errno;
@@ -432,9 +413,9 @@ int interpose_posix_memalign(void **result, size_t alignment, size_t size)
 
 void *interpose_aligned_alloc(size_t alignment, size_t size)
 {
-	bool reported = reporting_alloc(size);
-	if (next.aligned_alloc != NULL && !reported)
-		return next.aligned_alloc(alignment, size);
+	bool reported = interpose_reporting_alloc(size);
+	if (interpose_next.aligned_alloc != NULL && !reported)
+		return interpose_next.aligned_alloc(alignment, size);
 	if (!power_of_two(alignment)) {
 		errno = EINVAL;
 		return NULL;
@@ -444,9 +425,9 @@ void *interpose_aligned_alloc(size_t alignment, size_t size)
 
 void *interpose_memalign(size_t alignment, size_t size)
 {
-	bool reported = reporting_alloc(size);
-	if (next.memalign != NULL && !reported)
-		return next.memalign(alignment, size);
+	bool reported = interpose_reporting_alloc(size);
+	if (interpose_next.memalign != NULL && !reported)
+		return interpose_next.memalign(alignment, size);
 	/* glibc rounds an alignment that is not a power of two up to one. */
 	size_t rounded = sizeof(void *);
 	while (rounded < alignment && rounded != 0)
@@ -460,9 +441,9 @@ void *interpose_memalign(size_t alignment, size_t size)
 
 void *interpose_valloc(size_t size)
 {
-	bool reported = reporting_alloc(size);
-	if (next.valloc != NULL && !reported)
-		return next.valloc(size);
+	bool reported = interpose_reporting_alloc(size);
+	if (interpose_next.valloc != NULL && !reported)
+		return interpose_next.valloc(size);
 	return allocate(size, (size_t)sysconf(_SC_PAGESIZE), false, CAPTURE_KIND_VALLOC, reported);
 }
 
@@ -471,7 +452,7 @@ void *interpose_pvalloc(size_t size)
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t rounded = (size + page - 1) & ~(page - 1);
 	size_t bytes = rounded ? rounded : page;
-	return allocate(bytes, page, false, CAPTURE_KIND_VALLOC, reporting_alloc(bytes));
+	return allocate(bytes, page, false, CAPTURE_KIND_VALLOC, interpose_reporting_alloc(bytes));
 }
 
 size_t interpose_usable_size(void *block)
@@ -489,14 +470,15 @@ void interpose_entry_points_present(void)
 	}
 	/* RTLD_NEXT from here: the objects after the preload library, where
 	 * jemalloc comes first. */
-	next.calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-	next.free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
-	next.realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
-	next.posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
-	next.aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
-	next.memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
-	next.valloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "valloc");
-	next.malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+	interpose_next.calloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+	interpose_next.free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	interpose_next.realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	interpose_next.posix_memalign =
+		(int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
+	interpose_next.aligned_alloc = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "aligned_alloc");
+	interpose_next.memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
+	interpose_next.valloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "valloc");
+	interpose_next.malloc = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
 	entry_points_present = true;
 }
 

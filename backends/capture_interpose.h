@@ -77,11 +77,32 @@ static inline bool interpose_reporting_free(const void *block)
 	return interpose_keeping_early();
 }
 
-void *interpose_malloc(size_t size);
-/* malloc, with interpose_reporting_alloc(size) already asked. */
-void *interpose_malloc_decided(size_t size, bool reported);
+/* The paths of malloc and free that report, or that run before the
+ * allocator is found: interpose_malloc_slow with interpose_reporting_alloc
+ * already asked. */
+void *interpose_malloc_slow(size_t size, bool reported);
+void interpose_free_slow(void *block);
+
+/* malloc and free are the calls that count: what needs no report goes to
+ * the allocator from the caller, without another call in between. */
+static inline void *interpose_malloc(size_t size)
+{
+	bool reported = interpose_reporting_alloc(size);
+	if (__builtin_expect(!reported && interpose_next.malloc != NULL, 1))
+		return interpose_next.malloc(size);
+	return interpose_malloc_slow(size, reported);
+}
+
+static inline void interpose_free(void *block)
+{
+	if (__builtin_expect(block != NULL && interpose_next.free != NULL &&
+	                     !interpose_reporting_free(block), 1)) {
+		interpose_next.free(block);
+		return;
+	}
+	interpose_free_slow(block);
+}
 void *interpose_calloc(size_t count, size_t size);
-void interpose_free(void *block);
 void *interpose_realloc(void *block, size_t size);
 void *interpose_reallocarray(void *block, size_t count, size_t size);
 int interpose_posix_memalign(void **result, size_t alignment, size_t size);

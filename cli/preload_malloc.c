@@ -1,5 +1,5 @@
 /* preload_malloc.c - malloc & co. of a program traced by memscope: the
- * standard names, exported by the preload library in front of jemalloc,
+ * standard names, exported by the preload library in front of the allocator,
  * leading to the interpose capture source (backends/capture_interpose.c). */
 /* The C library's own declarations, so these definitions match them. */
 #include <malloc.h>
@@ -9,14 +9,9 @@
 
 #define EXPORTED __attribute__((visibility("default")))
 
-/* malloc and free are the calls that count: what needs no report goes to
- * the allocator from here, without another call in between. */
 EXPORTED void *malloc(size_t size)
 {
-	bool reported = interpose_reporting_alloc(size);
-	if (__builtin_expect(!reported && interpose_next.malloc != NULL, 1))
-		return interpose_next.malloc(size);
-	return interpose_malloc_decided(size, reported);
+	return interpose_malloc(size);
 }
 
 EXPORTED void *calloc(size_t count, size_t size)
@@ -26,11 +21,6 @@ EXPORTED void *calloc(size_t count, size_t size)
 
 EXPORTED void free(void *block)
 {
-	if (__builtin_expect(block != NULL && interpose_next.free != NULL &&
-	                     !interpose_reporting_free(block), 1)) {
-		interpose_next.free(block);
-		return;
-	}
 	interpose_free(block);
 }
 
