@@ -503,22 +503,45 @@ static void write_trailer(memscope_tracker *tracker)
 	event_store_add_record(tracker->store, &record);
 }
 
-/* A capture that misses more than it may is said so once, at the end. */
-static void warn_if_incomplete(memscope_tracker *tracker)
+/* The tracking figures of the events consumed so far, and their rates. */
+static void fill_tracking_stats(memscope_tracker *tracker, memscope_tracking_stats *stats)
 {
 	struct backend_stats counts = {0};
 	backend_stats(tracker->backend, &counts);
-	if (tracker->quiet || counts.attempts == 0)
+	struct store_totals totals;
+	event_store_totals(tracker->store, &totals);
+	*stats = (memscope_tracking_stats){
+		.version = MEMSCOPE_TRACKING_STATS_VERSION,
+		.attempts = counts.attempts,
+		.successes = counts.successes,
+		.misses = counts.misses,
+		.waits = counts.waits,
+		.buffer_growths = counts.growths,
+		.completeness = 1.0,
+		.sample_interval = totals.sample_interval,
+	};
+	if (counts.attempts != 0) {
+		stats->completeness = (double)counts.successes / (double)counts.attempts;
+		stats->drop_rate = (double)counts.misses / (double)counts.attempts;
+		stats->contention_rate = (double)counts.waits / (double)counts.attempts;
+	}
+}
+
+/* A capture that misses more than it may is said so once, at the end. */
+static void warn_if_incomplete(memscope_tracker *tracker)
+{
+	if (tracker->quiet)
 		return;
-	double completeness = (double)counts.successes / (double)counts.attempts;
-	if (completeness >= MEMSCOPE_COMPLETENESS_WARNING)
+	memscope_tracking_stats stats;
+	fill_tracking_stats(tracker, &stats);
+	if (stats.completeness >= MEMSCOPE_COMPLETENESS_WARNING)
 		return;
 	fprintf(stderr,
 	        "memscope: warning: only %.1f%% of the heap events were recorded (%llu of %llu; "
 	        "%llu dropped or lost): totals are low, and blocks whose "
 	        "free was dropped show as leaks; a larger sampling interval records fewer events\n",
-	        100 * completeness, (unsigned long long)counts.successes,
-	        (unsigned long long)counts.attempts, (unsigned long long)counts.misses);
+	        100 * stats.completeness, (unsigned long long)stats.successes,
+	        (unsigned long long)stats.attempts, (unsigned long long)stats.misses);
 }
 
 void tracker_keep_quiet(memscope_tracker *tracker)
@@ -625,26 +648,8 @@ MEMSCOPE_EXPORT int memscope_tracker_get_tracking_stats(memscope_tracker *tracke
 	guard_raise();
 	if (tracker->state == TRACKER_RUNNING && !tracker->forked_away)
 		event_store_sync(tracker->store);
-	struct backend_stats counts = {0};
-	backend_stats(tracker->backend, &counts);
-	struct store_totals totals;
-	event_store_totals(tracker->store, &totals);
+	fill_tracking_stats(tracker, stats);
 	guard_lower();
-	*stats = (memscope_tracking_stats){
-		.version = MEMSCOPE_TRACKING_STATS_VERSION,
-		.attempts = counts.attempts,
-		.successes = counts.successes,
-		.misses = counts.misses,
-		.waits = counts.waits,
-		.buffer_growths = counts.growths,
-		.completeness = 1.0,
-		.sample_interval = totals.sample_interval,
-	};
-	if (counts.attempts != 0) {
-		stats->completeness = (double)counts.successes / (double)counts.attempts;
-		stats->drop_rate = (double)counts.misses / (double)counts.attempts;
-		stats->contention_rate = (double)counts.waits / (double)counts.attempts;
-	}
 	return 0;
 }
 
