@@ -5,13 +5,16 @@
  *
  * It exports only what it must interpose: _exit and _Exit (a program that
  * leaves through them skips destructors, and its capture must still be
- * finished) and the exec functions a program calls directly (an exec
+ * finished), the exec functions a program calls directly (an exec
  * replaces the process without a destructor either; execl* and posix_spawn
- * reach the kernel inside libc, where the periodic flush covers them).
+ * reach the kernel inside libc, where the periodic flush covers them), and
+ * pthread_create (the tracker may wait for the program's first thread
+ * before it starts its own).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,6 +255,26 @@ __attribute__((visibility("default"))) int execvp(const char *file, char *const 
 	before_exec(file);
 	execv_function next = (execv_function)dlsym(RTLD_NEXT, "execvp");
 	return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
+}
+
+typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                       void *);
+
+/* A program's first thread of its own is the moment the tracker can start
+ * a writer thread without slowing the program's malloc down (see
+ * tracker_program_threads). */
+__attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
+                                                          const pthread_attr_t *attributes,
+                                                          void *(*start)(void *), void *argument)
+{
+	static pthread_create_function next;
+	if (next == NULL)
+		next = (pthread_create_function)dlsym(RTLD_NEXT, "pthread_create");
+	if (next == NULL)
+		return ENOSYS;
+	if (ours())
+		tracker_program_threads();
+	return next(thread, attributes, start, argument);
 }
 
 /* Shells (dash, bash's subshells) and fork children leave through _exit:

@@ -132,6 +132,14 @@ struct event_store {
 	_Atomic uint64_t dropped_events;  /* no room, and the producer would not wait */
 	_Atomic uint64_t ring_growths;
 
+	/* Without a writer thread (event_store_set_inline_pass): the pass the
+	 * producers run, no more often than every inline_period ns. */
+	_Atomic(store_pass_fn) inline_pass;
+	void *inline_context;
+	uint64_t inline_period;
+	_Atomic uint64_t inline_due;  /* coarse time of the next pass */
+	pthread_mutex_t inline_lock;  /* held through a pass */
+
 	/* Sampling (event_store_set_sampling): the totals are then estimates,
 	 * kept here unrounded; store_totals gets them rounded. */
 	uint64_t sample_interval;     /* 0: every event */
@@ -383,10 +391,55 @@ void event_store_record(struct event_store *store, const struct heap_event *even
 	record(store, event, ips, depth, FULL_WAIT);
 }
 
+/* Whether more than half of ring waits for the consumer. */
+static bool ring_crowded(const struct ring *ring)
+{
+	uint64_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+	return head - tail > (ring->mask + 1) / 2;
+}
+
+/* The consumer's pass, run by a producer when one is due (inline mode):
+ * before its event, so that a ring kept under half full always has room. */
+static void serve_inline(struct event_store *store)
+{
+	uint64_t now = atomic_load_explicit(&coarse_time, memory_order_relaxed);
+	struct ring *ring = thread_ring;
+	if (now < atomic_load_explicit(&store->inline_due, memory_order_relaxed) &&
+	    (ring == NULL || !ring_crowded(ring)))
+		return;
+	if (pthread_mutex_trylock(&store->inline_lock) != 0)
+		return;
+	/* Read under the lock: it may have been taken away meanwhile. */
+	store_pass_fn pass = atomic_load_explicit(&store->inline_pass, memory_order_relaxed);
+	if (pass != NULL) {
+		atomic_store_explicit(&store->inline_due, now + store->inline_period,
+		                      memory_order_relaxed);
+		pass(store->inline_context);
+	}
+	pthread_mutex_unlock(&store->inline_lock);
+}
+
 bool event_store_try_record(struct event_store *store, const struct heap_event *event,
                             const uint64_t *ips, int depth)
 {
+	if (atomic_load_explicit(&store->inline_pass, memory_order_relaxed) != NULL) {
+		/* No writer thread keeps the clock: read it (vDSO, no syscall). */
+		event_store_tick(store);
+		serve_inline(store);
+	}
 	return record(store, event, ips, depth, FULL_GIVE_UP);
+}
+
+void event_store_set_inline_pass(struct event_store *store, store_pass_fn pass, void *context,
+                                 uint64_t period_ns)
+{
+	pthread_mutex_lock(&store->inline_lock);
+	store->inline_context = context;
+	store->inline_period = period_ns;
+	atomic_store_explicit(&store->inline_due, 0, memory_order_relaxed);
+	atomic_store_explicit(&store->inline_pass, pass, memory_order_release);
+	pthread_mutex_unlock(&store->inline_lock);
 }
 
 static size_t bounded_length(const char *text)
@@ -407,8 +460,15 @@ int event_store_record_tag(struct event_store *store, uint64_t address, const ch
 	size_t file_length = bounded_length(file);
 	size_t text = name_length + type_length + file_length;
 	uint32_t words = (uint32_t)(7 + (text + 7) / 8);
+	enum full_ring policy = FULL_WAIT;
+	if (atomic_load_explicit(&store->inline_pass, memory_order_relaxed) != NULL) {
+		/* Nobody else would make room: never wait for it. */
+		event_store_tick(store);
+		serve_inline(store);
+		policy = FULL_GIVE_UP;
+	}
 	uint64_t end;
-	uint64_t *entry = reserve(store, ring, words, FULL_WAIT, &end);
+	uint64_t *entry = reserve(store, ring, words, policy, &end);
 	if (entry == NULL)
 		return -EAGAIN;
 	entry[1] = atomic_fetch_add_explicit(&next_sequence, 1, memory_order_relaxed);
@@ -833,6 +893,7 @@ int event_store_create(int fd, struct event_store **out)
 	if (store == NULL)
 		goto out;
 	pthread_mutex_init(&store->lock, NULL);
+	pthread_mutex_init(&store->inline_lock, NULL);
 	if (stack_trie_create(&store->stacks) < 0 || live_map_create(&store->live) < 0)
 		goto fail;
 	error = capture_writer_create(fd, &store->writer);
@@ -905,6 +966,7 @@ void event_store_destroy(struct event_store *store)
 	stack_trie_destroy(store->stacks);
 	live_map_destroy(store->live);
 	pthread_mutex_destroy(&store->lock);
+	pthread_mutex_destroy(&store->inline_lock);
 	free(store);
 	guard_lower();
 }

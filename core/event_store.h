@@ -58,6 +58,17 @@ void event_store_set_sampling(struct event_store *store, uint64_t interval, uint
  * consumes; anything older left in a ring is dropped. */
 void event_store_open(struct event_store *store);
 
+/* A store without a writer thread (used with event_store_try_record
+ * only): the producers run the consumer's pass themselves, after an event
+ * they record, when period_ns has gone by since the last pass or their ring
+ * is half full.  A pass never waits for another: the thread that finds one
+ * running goes on.  Events are then stamped with the clock read at their
+ * recording.  pass NULL: back to an outside consumer (the caller starts
+ * one); waits for a pass under way to finish. */
+typedef void (*store_pass_fn)(void *context);
+void event_store_set_inline_pass(struct event_store *store, store_pass_fn pass, void *context,
+                                 uint64_t period_ns);
+
 /* Stops accepting events (a thread already inside a hook may still finish
  * one) and consumes every event recorded before this call. */
 void event_store_close(struct event_store *store);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@
 #include "timeline.h"
 #include "tracker_internal.h"
 
-__thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
+__thread struct memscope_thread memscope_thread __attribute__((tls_model("initial-exec")));
 
 #define WRITER_IDLE_NS 1000000u         /* sleep after an empty drain */
 #define WRITER_PAUSE_NS 200000u         /* ... and after a small one */
@@ -43,6 +44,7 @@ __thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec"))
 #define FLUSH_INTERVAL_NS 100000000u    /* a crash loses at most this much */
 #define MODULE_CHECK_INTERVAL_NS 20000000u
 #define TRACKING_INTERVAL_NS 1000000000u /* the tracking figures, in a crash's capture too */
+#define INLINE_PERIOD_NS 10000000u      /* without a writer thread, a pass at most this often */
 
 enum tracker_state {
 	TRACKER_CREATED,
@@ -67,6 +69,12 @@ struct memscope_tracker {
 	pthread_t writer;
 	bool writer_running;
 	atomic_bool writer_stop;
+	/* No writer thread: the program's threads run the writer's pass when
+	 * they record a sample (see start_writing). */
+	bool writer_inline;
+	/* When the writer's pass next does each of its chores (ns of the
+	 * capture's clock); the pass is run by one thread at a time. */
+	uint64_t next_sample, next_flush, next_module_check, next_tracking;
 
 	memscope_stats final_stats;   /* frozen at stop */
 };
@@ -130,12 +138,35 @@ static void write_tracking(memscope_tracker *tracker)
 	event_store_add_record(tracker->store, &record);
 }
 
+/* One pass of the writer: takes in what the rings hold, and does whichever
+ * of its chores are due.  Returns how many events it took in. */
+static uint64_t writer_pass(memscope_tracker *tracker)
+{
+	uint64_t consumed = event_store_drain(tracker->store);
+	uint64_t now = event_store_now(tracker->store);
+	if (tracker->config.timeline_interval_ms != 0 && now >= tracker->next_sample) {
+		sample_timeline(tracker);
+		tracker->next_sample = now + (uint64_t)tracker->config.timeline_interval_ms * 1000000u;
+	}
+	if (now >= tracker->next_module_check) {
+		module_map_update(tracker->modules, now, emit_module, tracker->store);
+		tracker->next_module_check = now + MODULE_CHECK_INTERVAL_NS;
+	}
+	if (now >= tracker->next_tracking) {
+		write_tracking(tracker);
+		tracker->next_tracking = now + TRACKING_INTERVAL_NS;
+	}
+	if (now >= tracker->next_flush) {
+		event_store_flush(tracker->store);
+		event_store_reap(tracker->store);
+		tracker->next_flush = now + FLUSH_INTERVAL_NS;
+	}
+	return consumed;
+}
+
 static void *writer_main(void *argument)
 {
 	memscope_tracker *tracker = argument;
-	uint64_t sample_interval = (uint64_t)tracker->config.timeline_interval_ms * 1000000u;
-	uint64_t next_sample = 0, next_flush = FLUSH_INTERVAL_NS, next_module_check = 0;
-	uint64_t next_tracking = TRACKING_INTERVAL_NS;
 
 	guard_raise();
 	/* What this thread allocates is memscope's: keep it out of the
@@ -143,25 +174,7 @@ static void *writer_main(void *argument)
 	own_arena_enter();
 	prctl(PR_SET_NAME, "memscope-writer");
 	while (!atomic_load(&tracker->writer_stop)) {
-		uint64_t consumed = event_store_drain(tracker->store);
-		uint64_t now = event_store_now(tracker->store);
-		if (sample_interval != 0 && now >= next_sample) {
-			sample_timeline(tracker);
-			next_sample = now + sample_interval;
-		}
-		if (now >= next_module_check) {
-			module_map_update(tracker->modules, now, emit_module, tracker->store);
-			next_module_check = now + MODULE_CHECK_INTERVAL_NS;
-		}
-		if (now >= next_tracking) {
-			write_tracking(tracker);
-			next_tracking = now + TRACKING_INTERVAL_NS;
-		}
-		if (now >= next_flush) {
-			event_store_flush(tracker->store);
-			event_store_reap(tracker->store);
-			next_flush = now + FLUSH_INTERVAL_NS;
-		}
+		uint64_t consumed = writer_pass(tracker);
 		if (consumed < WRITER_BATCH) {
 			/* Let entries pile up: reading right behind a producer pulls
 			 * every line it is writing over to this core and back. */
@@ -171,6 +184,17 @@ static void *writer_main(void *argument)
 	}
 	guard_lower();
 	return NULL;
+}
+
+/* The writer's pass, run by a program thread that has just sampled (from
+ * inside its malloc or free, under the guard). */
+static void inline_pass(void *context)
+{
+	int saved_errno = errno;
+	uint32_t program_arena = own_arena_enter();
+	writer_pass(context);
+	own_arena_leave(program_arena);
+	errno = saved_errno;
 }
 
 static int start_writer(memscope_tracker *tracker)
@@ -195,6 +219,56 @@ static void stop_writer(memscope_tracker *tracker)
 	atomic_store(&tracker->writer_stop, true);
 	pthread_join(tracker->writer, NULL);
 	tracker->writer_running = false;
+}
+
+/* A program with one thread runs faster than one with two: glibc's malloc
+ * takes no lock and makes no atomic update while the process has a single
+ * thread, and never again after a second one has started (a thread that
+ * did nothing at all cost a malloc/free loop 10% and python3 8% here).  A
+ * sampling backend records too few events to need a thread of its own, so
+ * while the program has one thread, the program runs the writer's pass
+ * itself when it records a sample and a pass is due (every
+ * INLINE_PERIOD_NS at most, or when its ring is half full): the unsampled
+ * calls, nearly all of them, still take no lock and make no syscall.  The
+ * program's first thread of its own brings the writer thread in
+ * (tracker_program_threads). */
+static int start_writing(memscope_tracker *tracker)
+{
+	tracker->next_sample = 0;
+	tracker->next_module_check = 0;
+	tracker->next_flush = FLUSH_INTERVAL_NS;
+	tracker->next_tracking = TRACKING_INTERVAL_NS;
+	if (tracker->config.backend == MEMSCOPE_BACKEND_LOCKFREE && __libc_single_threaded) {
+		tracker->writer_inline = true;
+		event_store_set_inline_pass(tracker->store, inline_pass, tracker, INLINE_PERIOD_NS);
+		return 0;
+	}
+	return start_writer(tracker);
+}
+
+static void stop_writing(memscope_tracker *tracker)
+{
+	if (tracker->writer_inline) {
+		event_store_set_inline_pass(tracker->store, NULL, NULL, 0);
+		tracker->writer_inline = false;
+	}
+	stop_writer(tracker);
+}
+
+void tracker_program_threads(void)
+{
+	memscope_tracker *tracker = running;
+	if (tracker == NULL || !tracker->writer_inline)
+		return;
+	guard_raise();
+	/* From here on the pass is the thread's alone. */
+	event_store_set_inline_pass(tracker->store, NULL, NULL, 0);
+	tracker->writer_inline = false;
+	if (start_writer(tracker) < 0) {
+		tracker->writer_inline = true;
+		event_store_set_inline_pass(tracker->store, inline_pass, tracker, INLINE_PERIOD_NS);
+	}
+	guard_lower();
 }
 
 /* ---- fork --------------------------------------------------------------- */
@@ -443,7 +517,7 @@ MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
 	if (tracker->source == &capture_source_interpose)
 		take_early_events(tracker);
 	module_map_update(tracker->modules, 0, emit_module, tracker->store);
-	error = start_writer(tracker);
+	error = start_writing(tracker);
 	if (error < 0) {
 		tracker->source->uninstall();
 		goto out;
@@ -561,8 +635,8 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 
 	guard_raise();
 	tracker->source->disable();
+	stop_writing(tracker);
 	event_store_close(tracker->store);
-	stop_writer(tracker);
 	tracker->source->uninstall();
 	running = NULL;
 

@@ -15,4 +15,9 @@ int tracker_checkpoint(memscope_tracker *tracker, const char *key, const char *v
  * tracker would have warned about (from the capture), not the tracker. */
 void tracker_keep_quiet(memscope_tracker *tracker);
 
+/* The program is about to start a thread of its own: if the running
+ * tracker has been writing from the program's single thread, it starts its
+ * writer thread now (tracker.c, start_writing, says why it waited). */
+void tracker_program_threads(void);
+
 #endif

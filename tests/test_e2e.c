@@ -819,6 +819,55 @@ START_TEST(interval_one_equals_the_exact_backend)
 }
 END_TEST
 
+/* Blocks of exactly size bytes, by their stacks' totals. */
+static uint64_t blocks_of_size(const struct report *report, uint64_t size)
+{
+	uint64_t count = 0;
+	for (uint32_t id = 0; id < report->replay->stack_count; id++) {
+		const struct replay_stack *stack = &report->replay->stacks[id];
+		if (stack->allocations > 0 && stack->allocated_bytes == stack->allocations * size)
+			count += stack->allocations;
+	}
+	return count;
+}
+
+/* glibc's malloc takes no lock while a process has one thread: a sampling
+ * tracker adds no thread to such a program, and starts its writer thread
+ * when the program starts one of its own.  The exact backend has its
+ * writer from the start.  Either way, every allocation is in the capture. */
+START_TEST(the_sampler_adds_no_thread_before_the_program_does)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/own_threads", programs);
+	struct run sampled, exact;
+	run_memscope(&sampled, "own-threads-lockfree",
+	             (const char *[]){"-q", "--backend", "lockfree", "--sample-interval", "1",
+	                              program, NULL});
+	run_memscope(&exact, "own-threads-exact", (const char *[]){"-q", program, NULL});
+	assert_exited(&sampled, 0);
+	assert_exited(&exact, 0);
+	/* Threads at the start of main, then with the program's own running:
+	 * lockfree 1 (main) then 3 (main, its thread, the writer); exact 2
+	 * then 3. */
+	ck_assert_str_eq(sampled.out, "1 3\n");
+	ck_assert_str_eq(exact.out, "2 3\n");
+
+	struct run *runs[] = {&sampled, &exact};
+	for (int i = 0; i < 2; i++) {
+		struct report *report = build_report(runs[i]->output);
+		ck_assert_uint_eq(blocks_of_size(report, 100), 20);
+		ck_assert_uint_eq(report->totals.frees_untracked, 0);
+		ck_assert(report->replay->has_tracking);
+		ck_assert_uint_eq(report->replay->tracking.successes,
+		                  report->replay->tracking.attempts);
+		ck_assert_uint_eq(report->threads, 2);
+		report_destroy(report);
+	}
+	run_finish(&sampled);
+	run_finish(&exact);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -856,6 +905,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	tcase_add_test(tcase, sampled_estimates_land_on_the_known_totals);
 	tcase_add_test(tcase, interval_one_equals_the_exact_backend);
+	tcase_add_test(tcase, the_sampler_adds_no_thread_before_the_program_does);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
