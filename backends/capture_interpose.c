@@ -41,6 +41,7 @@
 
 static struct backend *sink;
 atomic_bool interpose_enabled;
+_Atomic uint64_t interpose_fast_key = INTERPOSE_NO_FAST_KEY;
 static bool entry_points_present;
 
 /* The C library's allocator, by the names glibc exports for callers that
@@ -285,8 +286,11 @@ static void *allocate(size_t size, size_t alignment, bool zeroed, uint32_t kind,
 	return block;
 }
 
-void *interpose_malloc_slow(size_t size, bool reported)
+void *interpose_malloc_slow(size_t size)
 {
+	bool reported = interpose_reporting_alloc(size);
+	if (!reported && interpose_next.malloc != NULL)
+		return interpose_next.malloc(size);
 	return allocate(size, 0, false, CAPTURE_KIND_MALLOC, reported);
 }
 
@@ -511,10 +515,16 @@ static int install(struct backend *backend, const char **message)
 static void enable(void)
 {
 	atomic_store_explicit(&interpose_enabled, true, memory_order_relaxed);
+	/* The sampler, if any, started when the backend opened, before this. */
+	if (sampler_running() && interpose_next.malloc != NULL && interpose_next.free != NULL)
+		atomic_store_explicit(&interpose_fast_key,
+		                      atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed),
+		                      memory_order_release);
 }
 
 static void disable(void)
 {
+	atomic_store_explicit(&interpose_fast_key, INTERPOSE_NO_FAST_KEY, memory_order_relaxed);
 	atomic_store_explicit(&interpose_enabled, false, memory_order_relaxed);
 }
 

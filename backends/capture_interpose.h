@@ -42,6 +42,14 @@ extern struct interpose_next interpose_next;
 extern atomic_bool interpose_enabled;
 extern int interpose_early_state;
 
+/* While the source is enabled and a sampler runs: the key (guard.h) of a
+ * thread outside memscope whose countdown belongs to the running sampler,
+ * the sampler's epoch.  Otherwise INTERPOSE_NO_FAST_KEY, which no thread's
+ * key equals.  One compare then says that malloc and free may take the
+ * fast path. */
+#define INTERPOSE_NO_FAST_KEY UINT64_MAX
+extern _Atomic uint64_t interpose_fast_key;
+
 bool interpose_keeping_early_slow(void);
 
 static inline bool interpose_keeping_early(void)
@@ -77,31 +85,43 @@ static inline bool interpose_reporting_free(const void *block)
 	return interpose_keeping_early();
 }
 
-/* The paths of malloc and free that report, or that run before the
- * allocator is found: interpose_malloc_slow with interpose_reporting_alloc
- * already asked. */
-void *interpose_malloc_slow(size_t size, bool reported);
+/* malloc and free when the fast path does not apply: they decide in full
+ * (interpose_reporting_alloc/free), report, or run before the allocator is
+ * found. */
+void *interpose_malloc_slow(size_t size);
 void interpose_free_slow(void *block);
 
-/* malloc and free are the calls that count: what needs no report goes to
- * the allocator from the caller, without another call in between. */
+/* malloc and free are the calls that count.  While a sampler runs, nearly
+ * every call is one that is not sampled: one compare of the thread's key
+ * and one of its countdown (for free, one load of the sampled set's
+ * filter) send it to the allocator, without another call in between. */
 static inline void *interpose_malloc(size_t size)
 {
-	bool reported = interpose_reporting_alloc(size);
-	if (__builtin_expect(!reported && interpose_next.malloc != NULL, 1))
+	struct memscope_thread *self = &memscope_thread;
+	uint64_t bytes = size != 0 ? size : 1;
+	if (__builtin_expect(
+		    self->key == atomic_load_explicit(&interpose_fast_key, memory_order_relaxed) &&
+		    bytes < self->countdown,
+		    1)) {
+		self->countdown -= bytes;
 		return interpose_next.malloc(size);
-	return interpose_malloc_slow(size, reported);
+	}
+	return interpose_malloc_slow(size);
 }
 
 static inline void interpose_free(void *block)
 {
-	if (__builtin_expect(block != NULL && interpose_next.free != NULL &&
-	                     !interpose_reporting_free(block), 1)) {
+	if (__builtin_expect(
+		    memscope_thread.key ==
+			    atomic_load_explicit(&interpose_fast_key, memory_order_relaxed) &&
+		    !sampled_set_may_contain((uintptr_t)block),
+		    1)) {
 		interpose_next.free(block);
 		return;
 	}
 	interpose_free_slow(block);
 }
+
 void *interpose_calloc(size_t count, size_t size);
 void *interpose_realloc(void *block, size_t size);
 void *interpose_reallocarray(void *block, size_t count, size_t size);

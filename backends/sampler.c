@@ -6,7 +6,6 @@
 #include "sampler.h"
 
 struct sampler_shared sampler_shared;
-__thread struct sampler_thread sampler_thread __attribute__((tls_model("initial-exec")));
 
 /* splitmix64: seeds each thread's generator from (seed, thread number). */
 static uint64_t mix(uint64_t value)
@@ -18,7 +17,7 @@ static uint64_t mix(uint64_t value)
 }
 
 /* xorshift64*: a thread's stream of random numbers. */
-static uint64_t next_random(struct sampler_thread *thread)
+static uint64_t next_random(struct memscope_thread *thread)
 {
 	uint64_t x = thread->random;
 	x ^= x >> 12;
@@ -30,7 +29,7 @@ static uint64_t next_random(struct sampler_thread *thread)
 
 /* Bytes to the next point: floor(X) + 1 with X exponential of mean
  * interval, so that "countdown <= bytes" happens exactly when X < bytes. */
-static uint64_t draw_countdown(struct sampler_thread *thread)
+static uint64_t draw_countdown(struct memscope_thread *thread)
 {
 	uint64_t interval = sampler_shared.interval;
 	if (interval <= 1)
@@ -43,7 +42,7 @@ static uint64_t draw_countdown(struct sampler_thread *thread)
 	return (uint64_t)bytes + 1;
 }
 
-bool sampler_pick_slow(struct sampler_thread *thread, uint64_t bytes)
+bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 {
 	uint32_t epoch = atomic_load_explicit(&sampler_shared.epoch, memory_order_acquire);
 	if (thread->epoch != epoch) {

@@ -8,7 +8,8 @@
  * allocation the last one did.  An allocation of s bytes is thus picked with
  * probability 1 - exp(-s / interval) (core/sampling.h weighs it back).
  *
- * The test on the hot path touches only the thread's own countdown and one
+ * The thread's countdown lives in its memscope_thread (guard.h).  The test
+ * on the hot path touches only the thread's own countdown and one
  * read-mostly line: no lock, no syscall, no allocation, no shared write.
  * Drawing a countdown (once per picked allocation) costs a log().
  *
@@ -24,12 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct sampler_thread {
-	uint64_t countdown;         /* bytes to the next point: an allocation of at
-	                               least this many bytes is picked */
-	uint32_t epoch;             /* the sampler's epoch this countdown was drawn in */
-	uint64_t random;            /* the thread's generator state */
-};
+#include "guard.h"
 
 /* Read on every allocation, written when a sampler starts or stops. */
 struct sampler_shared {
@@ -41,7 +37,6 @@ struct sampler_shared {
 };
 
 extern struct sampler_shared sampler_shared;
-extern __thread struct sampler_thread sampler_thread __attribute__((tls_model("initial-exec")));
 
 /* Starts sampling with this mean interval in bytes (<= 1: every allocation)
  * and seed (0: one drawn from the clock and the process id). */
@@ -53,7 +48,7 @@ void sampler_stop(void);
 /* The seed in use (the one drawn, when 0 was asked for). */
 uint64_t sampler_seed(void);
 
-bool sampler_pick_slow(struct sampler_thread *thread, uint64_t bytes);
+bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes);
 
 static inline bool sampler_running(void)
 {
@@ -64,7 +59,7 @@ static inline bool sampler_running(void)
  * calling thread's countdown either way. */
 static inline bool sampler_pick(size_t size)
 {
-	struct sampler_thread *thread = &sampler_thread;
+	struct memscope_thread *thread = &memscope_thread;
 	uint64_t bytes = size != 0 ? size : 1;
 	if (__builtin_expect(
 		    bytes < thread->countdown &&

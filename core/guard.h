@@ -1,4 +1,7 @@
-/* guard.h - the thread-local reentrancy guard of the capture path.
+/* guard.h - the thread-local state of memscope's capture path: the
+ * reentrancy guard, and beside it the sampler's countdown (sampler.h), so
+ * that the interposed malloc reaches both with one address and tests the
+ * guard and the sampler's epoch with one compare (capture_interpose.h).
  *
  * While a thread's guard is raised, its allocations are not recorded: the
  * capture source raises it around every hook, and memscope's own threads
@@ -8,24 +11,37 @@
 #define MEMSCOPE_GUARD_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct memscope_thread {
+	union {
+		struct {
+			uint32_t epoch;       /* the sampler epoch countdown was drawn in */
+			uint32_t guard_depth; /* not 0: this thread is inside memscope */
+		};
+		uint64_t key;         /* both: epoch | guard_depth << 32 */
+	};
+	uint64_t countdown;           /* bytes to the next sample point */
+	uint64_t random;              /* the sampler's generator state */
+};
 
 /* initial-exec: reaching this variable must never allocate (a dynamic TLS
  * access may call malloc on its first use in a thread). */
-extern __thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
+extern __thread struct memscope_thread memscope_thread __attribute__((tls_model("initial-exec")));
 
 static inline bool guard_raised(void)
 {
-	return memscope_guard_depth != 0;
+	return memscope_thread.guard_depth != 0;
 }
 
 static inline void guard_raise(void)
 {
-	memscope_guard_depth++;
+	memscope_thread.guard_depth++;
 }
 
 static inline void guard_lower(void)
 {
-	memscope_guard_depth--;
+	memscope_thread.guard_depth--;
 }
 
 #endif

@@ -14,12 +14,13 @@
 
 #include "backend.h"
 #include "event_store.h"
+#include "guard.h"
 #include "sampled_set.h"
 #include "sampler.h"
 #include "sampling.h"
 
 /* The runtime's reentrancy guard lives in the tracker, not linked here. */
-__thread unsigned memscope_guard_depth __attribute__((tls_model("initial-exec")));
+__thread struct memscope_thread memscope_thread __attribute__((tls_model("initial-exec")));
 
 /* ---- the sampler ----------------------------------------------------- */
 
