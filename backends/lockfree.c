@@ -102,6 +102,8 @@ static void lockfree_on_alloc(struct backend *backend, const struct heap_event *
 {
 	struct lockfree_backend *lockfree = (struct lockfree_backend *)backend;
 	uint64_t ips[MEMSCOPE_MAX_STACK_DEPTH];
+	/* The set's line is most likely not cached: fetch it while unwinding. */
+	sampled_set_prefetch(event->address);
 	int depth = stack_capture(ips, lockfree->depth);
 	record_alloc(lockfree, event, ips, depth);
 }
