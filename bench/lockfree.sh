@@ -22,9 +22,11 @@
 # is memscope's can be told apart.
 #
 # Every command runs RUNS times (default 10, after one warm-up round) under
-# hyperfine, the commands taking turns; the ratios are of the medians, all
-# from this one run.  Wall-clock time is the measure; the lockfree run's CPU
-# time (user + system, its writer thread included) is shown beside it.
+# hyperfine, the commands taking turns; each ratio is the median over the
+# rounds of the two commands' times in one round (see ratio()), all from
+# this one run.  Wall-clock time is the measure; the lockfree run's CPU
+# time (user + system, its writer thread, if any, included) is shown
+# beside it.
 # Before timing, each command runs once on its own: its stdout and exit
 # status must equal the untracked run's (else the script exits 1), and the
 # lockfree capture's tracking figures (events recorded and dropped) are
@@ -91,6 +93,21 @@ median() {
 	done | sort -g | awk '{ value[NR] = $1 } END { print NR % 2 ? value[(NR + 1) / 2] : (value[NR / 2] + value[NR / 2 + 1]) / 2 }'
 }
 
+# ratio WORKLOAD VARIANT [BASE] [cpu]: the median, over the rounds, of the
+# variant's time divided by BASE's (default untracked) in the same round.
+# A slow spell of the machine (they last seconds here, and move one run
+# by up to 40%) then weighs on both sides of a ratio, where a ratio of
+# two medians would take it in whole whenever it fell on one side.
+ratio() {
+	local round base=${3:-untracked}
+	for round in $(seq 1 "$runs"); do
+		awk -F, -v variant="$2" -v base="$base" -v cpu="${4:-}" '
+			$1 == variant { value = (cpu == "" ? $2 : $5 + $6) }
+			$1 == base { reference = (cpu == "" ? $2 : $5 + $6) }
+			END { print value / reference }' "$work/$1.$round.csv"
+	done | sort -g | awk '{ value[NR] = $1 } END { print NR % 2 ? value[(NR + 1) / 2] : (value[NR / 2] + value[NR / 2 + 1]) / 2 }'
+}
+
 failed=0
 notes=()
 rows=()
@@ -131,36 +148,41 @@ measure() {
 
 	# Rounds of one run of each variant, in turn, rather than all the runs
 	# of one variant and then the next: a busy moment of the machine then
-	# falls on every variant alike.  Round 0 warms the caches up.
+	# falls on every variant alike.  Each round starts one variant further
+	# on, so that no variant always runs right after the same other one
+	# (the exact run leaves 100 MB of capture for the kernel to write back),
+	# and hyperfine syncs before every run.  Round 0 warms the caches up.
 	echo "lockfree: $name: timing ($runs rounds) ..." >&2
-	local arguments=() round
-	for variant in "${measured[@]}"; do
-		arguments+=(-n "$variant" "${command[$variant]}")
-	done
+	local arguments round count=${#measured[@]} turn
 	for round in $(seq 0 "$runs"); do
-		hyperfine --style none --runs 1 --export-csv "$work/$name.$round.csv" \
+		arguments=()
+		for turn in $(seq 0 $((count - 1))); do
+			variant=${measured[$(((round + turn) % count))]}
+			arguments+=(-n "$variant" "${command[$variant]}")
+		done
+		hyperfine --style none --runs 1 --prepare sync --export-csv "$work/$name.$round.csv" \
 			"${arguments[@]}" >/dev/null
 	done
 
-	local base jem prof lockfree lockfree_jem exact=
+	local base jem prof lockfree lockfree_jem exact=- lockfree_cpu lockfree_prof lockfree_jem_jem
 	base=$(median "$name" untracked)
-	lockfree_jem=$(median "$name" lockfree_jemalloc)
-	jem=$(median "$name" jemalloc)
-	prof=$(median "$name" jemalloc_prof)
-	lockfree=$(median "$name" lockfree)
-	[ "$with_exact" = yes ] && exact=$(median "$name" exact)
-	local base_cpu lockfree_cpu
-	base_cpu=$(median "$name" untracked cpu)
-	lockfree_cpu=$(median "$name" lockfree cpu)
+	jem=$(ratio "$name" jemalloc)
+	prof=$(ratio "$name" jemalloc_prof)
+	lockfree=$(ratio "$name" lockfree)
+	lockfree_jem=$(ratio "$name" lockfree_jemalloc)
+	[ "$with_exact" = yes ] && exact=$(ratio "$name" exact)
+	lockfree_cpu=$(ratio "$name" lockfree untracked cpu)
+	lockfree_prof=$(ratio "$name" lockfree jemalloc_prof)
+	lockfree_jem_jem=$(ratio "$name" lockfree_jemalloc jemalloc)
 	rows+=("$(awk -v name="$name" -v base="$base" -v jem="$jem" -v prof="$prof" \
 		-v lockfree="$lockfree" -v exact="$exact" -v target="$target" -v same="$same" \
-		-v lockfree_jem="$lockfree_jem" \
-		-v base_cpu="$base_cpu" -v lockfree_cpu="$lockfree_cpu" 'BEGIN {
+		-v lockfree_jem="$lockfree_jem" -v lockfree_cpu="$lockfree_cpu" \
+		-v lockfree_prof="$lockfree_prof" -v lockfree_jem_jem="$lockfree_jem_jem" 'BEGIN {
 		printf "%s|%.3f s|%.2fx|%.2fx|%.2fx|<= %.2fx: %s|%.2fx|%.2fx|%.2fx|%.2fx|%s|%s\n",
-			name, base, jem / base, prof / base, lockfree / base, target,
-			(lockfree / base <= target ? "met" : "MISSED"),
-			lockfree_cpu / base_cpu, lockfree / prof, lockfree_jem / base, lockfree_jem / jem,
-			(exact == "" ? "-" : sprintf("%.2fx", exact / base)), same
+			name, base, jem, prof, lockfree, target,
+			(lockfree <= target ? "met" : "MISSED"),
+			lockfree_cpu, lockfree_prof, lockfree_jem, lockfree_jem_jem,
+			(exact == "-" ? "-" : sprintf("%.2fx", exact)), same
 	}')")
 }
 
@@ -174,7 +196,8 @@ measure sqlite3 1.05 no
 
 echo
 echo "overhead at the default sampling interval (512 KiB), ratio to the untracked run on glibc"
-echo "(median of $runs runs each; $(nproc) cores; timings vary by about 10% between runs):"
+echo "(untracked: the median of $runs runs; each ratio: the median over $runs rounds of the two"
+echo " commands' times in the same round; $(nproc) cores; single runs vary by up to 40% here):"
 {
 	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/prof|lockfree on jemalloc|that/jemalloc|memscope exact|stdout+status same"
 	printf '%s\n' "${rows[@]}"
