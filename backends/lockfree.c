@@ -49,13 +49,13 @@ static int lockfree_open(struct backend *backend, const memscope_config *config,
 	int error = stack_capture_init();
 	if (error < 0)
 		return error;
-	error = sampled_set_reset();
+	lockfree->interval = config->sample_interval != 0 ? config->sample_interval
+	                                                  : SAMPLING_DEFAULT_INTERVAL;
+	error = sampled_set_reset(lockfree->interval);
 	if (error < 0)
 		return error;
 	lockfree->store = store;
 	lockfree->depth = (int)config->stack_depth;
-	lockfree->interval = config->sample_interval != 0 ? config->sample_interval
-	                                                  : SAMPLING_DEFAULT_INTERVAL;
 	sampler_start(lockfree->interval, config->sample_seed);
 	/* Interval 1 records every allocation, each a block of its own. */
 	event_store_set_sampling(store, lockfree->interval, sampler_seed());

@@ -8,8 +8,9 @@
 #include "sampled_set.h"
 
 #define SLOTS_PER_BUCKET 8
-#define BUCKET_BITS 17 /* 128 Ki buckets of 64 bytes: 8 MiB, a million slots */
-#define BUCKETS (1u << BUCKET_BITS)
+#define MAX_BUCKET_BITS 17 /* 128 Ki buckets of 64 bytes: 8 MiB, a million slots */
+#define SMALL_BUCKET_BITS 15 /* 32 Ki buckets: 2 MiB, 262,144 slots */
+#define SMALL_FROM_INTERVAL 65536
 #define FILTER_SIZE (1u << SAMPLED_SET_FILTER_BITS)
 #define FILTER_SATURATED UINT16_MAX
 
@@ -20,11 +21,12 @@ struct bucket {
 _Atomic uint16_t sampled_set_filter[FILTER_SIZE];
 #define filter sampled_set_filter
 static struct bucket *buckets;
+static unsigned bucket_bits = MAX_BUCKET_BITS; /* of the tracker under way */
 
 #define HUGE_PAGE (2u << 20)
+#define TABLE_SIZE ((size_t)sizeof(struct bucket) << MAX_BUCKET_BITS)
 
-/* 8 MiB on huge pages where the kernel has them: a lookup in a table
- * spread over 2,048 small pages would miss the TLB nearly every time. */
+/* The largest table, aligned to a huge page; untouched pages cost nothing. */
 static void *map_zeroed(size_t size)
 {
 	size_t mapped = size + HUGE_PAGE;
@@ -37,35 +39,47 @@ static void *map_zeroed(size_t size)
 	if (aligned != memory)
 		munmap(memory, (size_t)(aligned - memory));
 	munmap(aligned + size, (size_t)(memory + mapped - (aligned + size)));
-	madvise(aligned, size, MADV_HUGEPAGE);
 	return aligned;
 }
 
-int sampled_set_reset(void)
+/* How much of the table a tracker uses depends on how many blocks it
+ * samples.  At interval 1 every live block is in the set: all 8 MiB, on
+ * huge pages where the kernel has them (a lookup in a table spread over
+ * 2,048 small pages would miss the TLB nearly every time).  From 64 KiB
+ * on, the set holds about live bytes / interval blocks: a quarter of the
+ * table (190,000 blocks before the first refusal, 95 GiB live at the
+ * default interval) on small pages, of which only those with a sampled
+ * block are ever touched.  A huge page costs 2 MiB of zeroing at its first
+ * touch, for a few hundred samples: 1% of a python3 run's time here. */
+int sampled_set_reset(uint64_t interval)
 {
 	if (buckets == NULL) {
 		/* mmap, not malloc: the set stays out of the program's heap
-		 * and jemalloc's statistics, and untouched pages are free. */
-		buckets = map_zeroed(BUCKETS * sizeof *buckets);
-		return buckets != NULL ? 0 : -ENOMEM;
+		 * and jemalloc's statistics. */
+		buckets = map_zeroed(TABLE_SIZE);
+		if (buckets == NULL)
+			return -ENOMEM;
+	} else {
+		/* A new tracker: the last one's blocks are not ours.  Dropping
+		 * the pages gives zeroes back and returns the memory. */
+		madvise(buckets, TABLE_SIZE, MADV_DONTNEED);
+		memset((void *)filter, 0, FILTER_SIZE * sizeof *filter);
 	}
-	/* A new tracker: the last one's blocks are not ours.  Dropping the
-	 * pages gives zeroes back and returns the memory. */
-	madvise(buckets, BUCKETS * sizeof *buckets, MADV_DONTNEED);
-	memset((void *)filter, 0, FILTER_SIZE * sizeof *filter);
+	bucket_bits = interval >= SMALL_FROM_INTERVAL ? SMALL_BUCKET_BITS : MAX_BUCKET_BITS;
+	madvise(buckets, TABLE_SIZE, bucket_bits == MAX_BUCKET_BITS ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return 0;
 }
 
 static struct bucket *first_bucket(uint64_t hash)
 {
-	return &buckets[hash >> (64 - BUCKET_BITS)];
+	return &buckets[hash >> (64 - bucket_bits)];
 }
 
 static struct bucket *second_bucket(uint64_t hash)
 {
 	/* Other bits of the same product, mixed once more. */
 	uint64_t other = (hash ^ (hash >> 29)) * 0xbf58476d1ce4e5b9u;
-	return &buckets[other >> (64 - BUCKET_BITS)];
+	return &buckets[other >> (64 - bucket_bits)];
 }
 
 static bool claim_slot(struct bucket *bucket, uintptr_t address)

@@ -18,11 +18,11 @@
  * and a remove of the same address never race.  The table is mapped once,
  * untouched pages cost nothing, and it never grows: when both buckets of an
  * address are full, the add fails and the caller counts the sample as
- * dropped.  It has a million slots; since an address goes into the emptier
- * of its two buckets once the first is half full, random addresses fill
- * about 720,000 of them before the first is refused (at the default
- * interval, that is hundreds of GiB live; at interval 1, 720,000 live
- * blocks).
+ * dropped.  At small intervals it has a million slots; since an address
+ * goes into the emptier of its two buckets once the first is half full,
+ * random addresses fill about 750,000 of them before the first is refused
+ * (at interval 1, 750,000 live blocks).  From 64 KiB on it uses a quarter
+ * of that: 190,000 blocks, 95 GiB live at the default interval.
  */
 #ifndef MEMSCOPE_SAMPLED_SET_H
 #define MEMSCOPE_SAMPLED_SET_H
@@ -37,8 +37,9 @@
  * pointer to load first; pages untouched until sampling cost nothing. */
 extern _Atomic uint16_t sampled_set_filter[1u << SAMPLED_SET_FILTER_BITS];
 
-/* Maps the set (once per process) and empties it.  Returns 0 or -ENOMEM. */
-int sampled_set_reset(void);
+/* Maps the set (once per process) and empties it, sized for samples
+ * picked at this mean interval (sampled_set.c).  Returns 0 or -ENOMEM. */
+int sampled_set_reset(uint64_t interval);
 
 /* Starts reading the line where sampled_set_add(address) will look first,
  * so that the miss overlaps other work. */

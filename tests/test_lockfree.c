@@ -108,7 +108,7 @@ END_TEST
 
 START_TEST(set_adds_finds_and_removes)
 {
-	ck_assert_int_eq(sampled_set_reset(), 0);
+	ck_assert_int_eq(sampled_set_reset(1), 0);
 	ck_assert(!sampled_set_may_contain(0x1000));
 	ck_assert(sampled_set_add(0x1000));
 	ck_assert(sampled_set_may_contain(0x1000));
@@ -124,7 +124,7 @@ START_TEST(set_adds_finds_and_removes)
 	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_ABSENT);
 	/* A reset forgets everything. */
 	ck_assert(sampled_set_add(0x3000));
-	ck_assert_int_eq(sampled_set_reset(), 0);
+	ck_assert_int_eq(sampled_set_reset(1), 0);
 	ck_assert(!sampled_set_may_contain(0x3000));
 	ck_assert_int_eq(sampled_set_remove(0x3000), SAMPLED_ABSENT);
 }
@@ -132,7 +132,7 @@ END_TEST
 
 START_TEST(set_refuses_when_both_buckets_are_full)
 {
-	ck_assert_int_eq(sampled_set_reset(), 0);
+	ck_assert_int_eq(sampled_set_reset(1), 0);
 	/* Adds until the first refusal: the hashes are fixed, so the load
 	 * reached is the same every run. */
 	uint64_t added = 0, refused = 0;
@@ -166,7 +166,7 @@ static void *churn_set(void *argument)
 
 START_TEST(set_is_safe_from_many_threads)
 {
-	ck_assert_int_eq(sampled_set_reset(), 0);
+	ck_assert_int_eq(sampled_set_reset(1), 0);
 	pthread_t threads[SET_THREADS];
 	for (uintptr_t t = 0; t < SET_THREADS; t++)
 		pthread_create(&threads[t], NULL, churn_set, (void *)((t + 1) << 32));
