@@ -142,6 +142,7 @@ static void print_usage(FILE *out)
 		"  MEMSCOPE_PRELOAD_LIBRARY   the preload library to inject; by default the\n"
 		"                             one next to memscope, else\n"
 		"                             %s/%s\n"
+		"                             (%s with --allocator libc)\n"
 		"  MEMSCOPE_JEMALLOC_LIBRARY  the jemalloc to inject; by default\n"
 		"                             %s\n"
 		"\n"
@@ -150,7 +151,8 @@ static void print_usage(FILE *out)
 		"  memscope run --backend exact -o app.memscope -- ./app input.txt\n"
 		"  memscope --follow-fork make -j2\n",
 		MAX_STACK_DEPTH, DEFAULT_STACK_DEPTH, DEFAULT_TIMELINE_MS,
-		MEMSCOPE_INSTALL_LIBDIR, MEMSCOPE_PRELOAD_NAME, MEMSCOPE_JEMALLOC_LIBRARY);
+		MEMSCOPE_INSTALL_LIBDIR, MEMSCOPE_PRELOAD_NAME, MEMSCOPE_PRELOAD_LIBC_NAME,
+		MEMSCOPE_JEMALLOC_LIBRARY);
 }
 
 static int parse_number(const char *option, const char *text, long min, long max, long *value)
@@ -666,11 +668,11 @@ static int check_preloadable(const char *path, const char *variable)
 	return -EINVAL;
 }
 
-/* The preload library: $MEMSCOPE_PRELOAD_LIBRARY, else the one built next to
- * this memscope (the build tree puts both in <build>/cli), else the installed
- * one.  Returns 0 with *path absolute, or a negative errno after saying
+/* The preload library named name: $MEMSCOPE_PRELOAD_LIBRARY, else the one
+ * built next to this memscope (the build tree puts both in <build>/cli),
+ * else the installed one.  Returns 0 with *path absolute, or a negative errno after saying
  * what to build or install. */
-static int find_preload_library(const char *cwd, char **path)
+static int find_preload_library(const char *cwd, const char *name, char **path)
 {
 	const char *configured = getenv("MEMSCOPE_PRELOAD_LIBRARY");
 	char *beside_self = NULL;
@@ -680,7 +682,7 @@ static int find_preload_library(const char *cwd, char **path)
 		if (access(configured, R_OK) != 0) {
 			int err = errno;
 			fprintf(stderr, "memscope: MEMSCOPE_PRELOAD_LIBRARY names %s: %s; point it at "
-				"%s, or unset it\n", configured, strerror(err), MEMSCOPE_PRELOAD_NAME);
+				"%s, or unset it\n", configured, strerror(err), name);
 			return -err;
 		}
 		*path = absolute_path(cwd, configured);
@@ -696,7 +698,7 @@ static int find_preload_library(const char *cwd, char **path)
 		char *slash = strrchr(self, '/');
 		if (slash != NULL) {
 			*slash = '\0';
-			beside_self = path_join(self[0] != '\0' ? self : "/", MEMSCOPE_PRELOAD_NAME);
+			beside_self = path_join(self[0] != '\0' ? self : "/", name);
 			if (beside_self == NULL)
 				return -ENOMEM;
 			if (access(beside_self, R_OK) == 0) {
@@ -706,7 +708,7 @@ static int find_preload_library(const char *cwd, char **path)
 		}
 	}
 
-	char *installed = path_join(MEMSCOPE_INSTALL_LIBDIR, MEMSCOPE_PRELOAD_NAME);
+	char *installed = path_join(MEMSCOPE_INSTALL_LIBDIR, name);
 	if (installed == NULL) {
 		free(beside_self);
 		return -ENOMEM;
@@ -719,7 +721,7 @@ static int find_preload_library(const char *cwd, char **path)
 	fprintf(stderr, "memscope: cannot find the preload library %s: it is not next to memscope "
 		"(%s) nor installed (%s); build memscope (meson compile -C %s) or install it "
 		"(meson install), or set MEMSCOPE_PRELOAD_LIBRARY to its path\n",
-		MEMSCOPE_PRELOAD_NAME, beside_self != NULL ? beside_self : "?", installed,
+		name, beside_self != NULL ? beside_self : "?", installed,
 		MEMSCOPE_BUILD_DIR);
 	free(beside_self);
 	free(installed);
@@ -1261,7 +1263,11 @@ int run_command(int argc, char **argv)
 			"relative paths live: %s\n", strerror(errno));
 		goto out;
 	}
-	err = find_preload_library(cwd, &preload);
+	/* On the C library's malloc, the preload library without jemalloc. */
+	err = find_preload_library(cwd,
+	                           strcmp(options.allocator, "libc") == 0 ? MEMSCOPE_PRELOAD_LIBC_NAME
+	                                                                  : MEMSCOPE_PRELOAD_NAME,
+	                           &preload);
 	if (err == 0 && strcmp(options.allocator, "jemalloc") == 0)
 		err = find_jemalloc(cwd, &jemalloc);
 	if (err == 0) {

@@ -868,6 +868,41 @@ START_TEST(the_sampler_adds_no_thread_before_the_program_does)
 }
 END_TEST
 
+/* A program left on the C library's malloc gets the preload library
+ * without jemalloc: nothing of jemalloc, or of the C++ runtime it needs,
+ * is loaded into it.  With --allocator jemalloc, both are. */
+START_TEST(the_libc_preload_loads_no_jemalloc)
+{
+	struct run libc_run, jemalloc_run;
+	run_memscope(&libc_run, "maps-libc",
+	             (const char *[]){"-q", "--backend", "lockfree", "--sample-interval", "1",
+	                              "/bin/cat", "/proc/self/maps", NULL});
+	run_memscope(&jemalloc_run, "maps-jemalloc",
+	             (const char *[]){"-q", "--backend", "lockfree", "--sample-interval", "1",
+	                              "--allocator", "jemalloc", "/bin/cat", "/proc/self/maps",
+	                              NULL});
+	assert_exited(&libc_run, 0);
+	assert_exited(&jemalloc_run, 0);
+	ck_assert_ptr_nonnull(strstr(libc_run.out, "/libmemscope_preload_libc.so"));
+	ck_assert_ptr_null(strstr(libc_run.out, "libjemalloc"));
+	ck_assert_ptr_null(strstr(libc_run.out, "libstdc++"));
+	ck_assert_ptr_nonnull(strstr(jemalloc_run.out, "/libmemscope_preload.so"));
+	ck_assert_ptr_nonnull(strstr(jemalloc_run.out, "libjemalloc"));
+	/* cat's allocations (every one, at interval 1) are in both captures. */
+	struct run *runs[] = {&libc_run, &jemalloc_run};
+	for (int i = 0; i < 2; i++) {
+		struct report *report = build_report(runs[i]->output);
+		ck_assert(report->replay->has_trailer);
+		ck_assert_uint_gt(report->totals.allocations, 0);
+		ck_assert_uint_eq(report->replay->tracking.successes,
+		                  report->replay->tracking.attempts);
+		report_destroy(report);
+	}
+	run_finish(&libc_run);
+	run_finish(&jemalloc_run);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -906,6 +941,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, sampled_estimates_land_on_the_known_totals);
 	tcase_add_test(tcase, interval_one_equals_the_exact_backend);
 	tcase_add_test(tcase, the_sampler_adds_no_thread_before_the_program_does);
+	tcase_add_test(tcase, the_libc_preload_loads_no_jemalloc);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
