@@ -7,7 +7,7 @@
  * free in the program asks the set first, so the question has a fast
  * answer: a filter of counters, one per group of addresses, answers "not
  * sampled" for most addresses with one load from a table that fits in the
- * cache (a counter per 64 bytes of address); only when the counter is not
+ * cache (a counter per 256 bytes of address); only when the counter is not
  * zero is the set itself searched.
  *
  * The set is a table of buckets of eight slots, one cache line each; an
@@ -67,17 +67,19 @@ static inline uint64_t sampled_set_hash(uintptr_t address)
 	return (uint64_t)(address >> 4) * 0x9e3779b97f4a7c15u;
 }
 
-/* By the address's 64-byte line, not by a hash: the frees of neighbouring
- * blocks read the same cache line of the filter (32 counters, 2 KiB of
- * heap), where hashed addresses would pull a new line in for nearly every
- * free of a large heap.  A counter by page was tried and was worse: in a
- * small heap, a page holding one sampled block sent the frees of all its
- * neighbours to the set (a malloc/free loop over 130 KB of heap spent 4%
- * of its time there).  Now only blocks in the same line, and addresses
- * 4 MiB apart, share a counter. */
+/* By the address's 256-byte granule, not by a hash: the frees of
+ * neighbouring blocks read the same cache line of the filter (32 counters,
+ * 8 KiB of heap), where hashed addresses would pull a new line in for
+ * nearly every free of a large heap.  Coarser, a counter by page, was
+ * worse: in a small heap, a page holding one sampled block sent the frees
+ * of all its neighbours to the set (a malloc/free loop over 130 KB of heap
+ * spent 4% of its time there).  Finer, a counter by 64-byte line, spread a
+ * 2 MB heap's counters over 64 KiB, more than the first-level cache holds:
+ * the load missed it in half the frees.  Blocks in the same 256 bytes, and
+ * addresses 16 MiB apart, share a counter. */
 static inline uint32_t sampled_set_filter_index(uintptr_t address)
 {
-	return (uint32_t)(address >> 6) & ((1u << SAMPLED_SET_FILTER_BITS) - 1);
+	return (uint32_t)(address >> 8) & ((1u << SAMPLED_SET_FILTER_BITS) - 1);
 }
 
 /* False when address is certainly not in the set. */
