@@ -232,6 +232,10 @@ int capture_writer_create(int fd, struct capture_writer **out);
  * -ENOMEM. */
 int capture_writer_create_continuing(int fd, struct capture_writer **out);
 
+/* Trades size for speed from the next block on: for a writer that runs on
+ * the traced program's own thread, not a thread of its own. */
+void capture_writer_compress_fast(struct capture_writer *writer, bool fast);
+
 /* Adds one record.  Strings are copied (NULL is written as "").  Records are
  * written in the order they are added.  Returns 0, -EINVAL (unknown type or
  * kind, a count over its CAPTURE_MAX_*, a string over CAPTURE_MAX_STRING, a

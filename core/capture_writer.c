@@ -38,6 +38,12 @@ _Static_assert(sizeof(CAPTURE_MAGIC) - 1 == 8, "the magic is 8 bytes");
 #define COMPRESS_LEVEL 1
 #define COMPRESS_MIN_PAYLOAD 512
 
+/* When the program's own thread compresses (capture_writer_compress_fast):
+ * a quarter of level 1's instructions, for captures about a fifth larger
+ * (a sampled malloc/free loop: 1.8 against 7.7 million instructions, 152
+ * against 125 KB). */
+#define COMPRESS_LEVEL_FAST (-3)
+
 struct capture_writer {
 	int fd;
 	ZSTD_CCtx *compressor;     /* NULL: blocks are written as they are */
@@ -540,6 +546,13 @@ static int add_tracking(struct capture_writer *writer, const struct capture_trac
 	p += varint_encode(p, tracking->growths);
 	end_framed(writer, p);
 	return 0;
+}
+
+void capture_writer_compress_fast(struct capture_writer *writer, bool fast)
+{
+	if (writer->compressor != NULL)
+		ZSTD_CCtx_setParameter(writer->compressor, ZSTD_c_compressionLevel,
+		                       fast ? COMPRESS_LEVEL_FAST : COMPRESS_LEVEL);
 }
 
 int capture_writer_add(struct capture_writer *writer, const struct capture_record *record)

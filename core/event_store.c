@@ -435,6 +435,10 @@ void event_store_set_inline_pass(struct event_store *store, store_pass_fn pass, 
                                  uint64_t period_ns)
 {
 	pthread_mutex_lock(&store->inline_lock);
+	/* The program's thread waits for what it compresses. */
+	pthread_mutex_lock(&store->lock);
+	capture_writer_compress_fast(store->writer, pass != NULL);
+	pthread_mutex_unlock(&store->lock);
 	store->inline_context = context;
 	store->inline_period = period_ns;
 	atomic_store_explicit(&store->inline_due, 0, memory_order_relaxed);
