@@ -12,7 +12,7 @@
 #define SMALL_BUCKET_BITS 15 /* 32 Ki buckets: 2 MiB, 262,144 slots */
 #define SMALL_FROM_INTERVAL 65536
 #define FILTER_SIZE (1u << SAMPLED_SET_FILTER_BITS)
-#define FILTER_SATURATED UINT16_MAX
+#define CELL_SATURATED 15u
 
 struct bucket {
 	_Alignas(64) _Atomic uintptr_t slots[SLOTS_PER_BUCKET];
@@ -164,13 +164,22 @@ bool sampled_set_add(uintptr_t address)
 	if (!claim_slot(first, address) && !claim_slot(second, address))
 		return false;
 	/* Counted after the address is in: a free of it cannot come before
-	 * the allocation returns, so the filter is never behind a lookup. */
+	 * the allocation returns, so the filter is never behind a lookup.
+	 * The first block of a cell leaves its fingerprint; a second makes
+	 * it unknown (sampled_set.h). */
 	_Atomic uint16_t *counter = &filter[sampled_set_filter_index(address)];
-	uint16_t count = atomic_load_explicit(counter, memory_order_relaxed);
-	while (count != FILTER_SATURATED &&
-	       !atomic_compare_exchange_weak_explicit(counter, &count, (uint16_t)(count + 1),
-	                                              memory_order_release, memory_order_relaxed))
-		;
+	uint16_t cell = atomic_load_explicit(counter, memory_order_relaxed);
+	for (;;) {
+		unsigned count = cell >> SAMPLED_CELL_COUNT_SHIFT;
+		if (count == CELL_SATURATED)
+			break;
+		uint16_t next = count == 0 ? (uint16_t)(1u << SAMPLED_CELL_COUNT_SHIFT |
+		                                        sampled_set_fingerprint(address))
+		                           : (uint16_t)((count + 1) << SAMPLED_CELL_COUNT_SHIFT);
+		if (atomic_compare_exchange_weak_explicit(counter, &cell, next, memory_order_release,
+		                                          memory_order_relaxed))
+			break;
+	}
 	return true;
 }
 
@@ -190,12 +199,19 @@ enum sampled_state sampled_set_remove(uintptr_t address)
 		state = release_slot(second_bucket(hash), address);
 	if (state == SAMPLED_ABSENT)
 		return SAMPLED_ABSENT;
-	/* A saturated counter stays so: it no longer knows how many it holds. */
+	/* A saturated cell stays so: it no longer knows how many it holds.
+	 * One that goes back from two blocks to one does not know which is
+	 * left: its fingerprint stays unknown until it empties. */
 	_Atomic uint16_t *counter = &filter[sampled_set_filter_index(address)];
-	uint16_t count = atomic_load_explicit(counter, memory_order_relaxed);
-	while (count != FILTER_SATURATED && count != 0 &&
-	       !atomic_compare_exchange_weak_explicit(counter, &count, (uint16_t)(count - 1),
-	                                              memory_order_relaxed, memory_order_relaxed))
-		;
+	uint16_t cell = atomic_load_explicit(counter, memory_order_relaxed);
+	for (;;) {
+		unsigned count = cell >> SAMPLED_CELL_COUNT_SHIFT;
+		if (count == CELL_SATURATED || count == 0)
+			break;
+		uint16_t next = count == 1 ? 0 : (uint16_t)((count - 1) << SAMPLED_CELL_COUNT_SHIFT);
+		if (atomic_compare_exchange_weak_explicit(counter, &cell, next, memory_order_relaxed,
+		                                          memory_order_relaxed))
+			break;
+	}
 	return state;
 }

@@ -82,11 +82,31 @@ static inline uint32_t sampled_set_filter_index(uintptr_t address)
 	return (uint32_t)(address >> 8) & ((1u << SAMPLED_SET_FILTER_BITS) - 1);
 }
 
+/* A filter cell: how many sampled blocks it covers (top four bits, 15 when
+ * it lost count), and while that is one, which: a fingerprint of the
+ * block's address (the low twelve bits, odd; 0 when not known, after two
+ * blocks shared the cell).  A cell of one block answers "not sampled" for
+ * its neighbours and aliases too: in python3's heap, where a freed block's
+ * address comes back again and again, a counter alone sent 3-5% of the
+ * frees to the set (17 ms of a 0.6 s run). */
+#define SAMPLED_CELL_COUNT_SHIFT 12
+#define SAMPLED_CELL_PRINT_MASK 0xfffu
+
+static inline uint16_t sampled_set_fingerprint(uintptr_t address)
+{
+	return (uint16_t)(((sampled_set_hash(address) >> 20) & SAMPLED_CELL_PRINT_MASK) | 1);
+}
+
 /* False when address is certainly not in the set. */
 static inline bool sampled_set_may_contain(uintptr_t address)
 {
-	return atomic_load_explicit(&sampled_set_filter[sampled_set_filter_index(address)],
-	                            memory_order_relaxed) != 0;
+	uint16_t cell = atomic_load_explicit(&sampled_set_filter[sampled_set_filter_index(address)],
+	                                     memory_order_relaxed);
+	if (__builtin_expect(cell == 0, 1))
+		return false;
+	uint16_t print = cell & SAMPLED_CELL_PRINT_MASK;
+	return cell >> SAMPLED_CELL_COUNT_SHIFT != 1 || print == 0 ||
+	       print == sampled_set_fingerprint(address);
 }
 
 #endif

@@ -122,6 +122,21 @@ START_TEST(set_adds_finds_and_removes)
 	ck_assert(sampled_set_may_contain(0x1000));
 	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_DROPPED);
 	ck_assert_int_eq(sampled_set_remove(0x1000), SAMPLED_ABSENT);
+	/* A cell of one block knows which it is: a neighbour in its 256
+	 * bytes is answered "not sampled" without the set.  Once two blocks
+	 * have shared the cell, it answers "maybe" until it empties. */
+	ck_assert(sampled_set_add(0x5000));
+	ck_assert(sampled_set_may_contain(0x5000));
+	ck_assert_uint_ne(sampled_set_fingerprint(0x5010), sampled_set_fingerprint(0x5000));
+	ck_assert(!sampled_set_may_contain(0x5010));
+	ck_assert(sampled_set_add(0x5040));
+	ck_assert(sampled_set_may_contain(0x5010));
+	ck_assert_int_eq(sampled_set_remove(0x5000), SAMPLED_RECORDED);
+	ck_assert(sampled_set_may_contain(0x5040));
+	ck_assert(sampled_set_may_contain(0x5010));
+	ck_assert_int_eq(sampled_set_remove(0x5040), SAMPLED_RECORDED);
+	ck_assert(!sampled_set_may_contain(0x5010));
+	ck_assert(!sampled_set_may_contain(0x5040));
 	/* A reset forgets everything. */
 	ck_assert(sampled_set_add(0x3000));
 	ck_assert_int_eq(sampled_set_reset(1), 0);
