@@ -17,7 +17,10 @@ struct live_map {
 	uint64_t count;
 };
 
-#define INITIAL_CAPACITY (1u << 16)
+/* 64 KiB: a sampled capture holds a few hundred blocks, and every page of
+ * a larger table that one of them lands on is a fault; the table doubles
+ * as it fills. */
+#define INITIAL_CAPACITY (1u << 12)
 #define HUGE_PAGE (2u << 20)
 
 static uint64_t hash_address(uint64_t address)
