@@ -420,14 +420,22 @@ static void serve_inline(struct event_store *store)
 	pthread_mutex_unlock(&store->inline_lock);
 }
 
+/* Before a producer records, in inline mode: moves the clock, which no
+ * writer thread keeps (a vDSO call, no syscall), and runs a pass if one is
+ * due.  Returns whether the store is in inline mode. */
+static bool before_record(struct event_store *store)
+{
+	if (atomic_load_explicit(&store->inline_pass, memory_order_relaxed) == NULL)
+		return false;
+	event_store_tick(store);
+	serve_inline(store);
+	return true;
+}
+
 bool event_store_try_record(struct event_store *store, const struct heap_event *event,
                             const uint64_t *ips, int depth)
 {
-	if (atomic_load_explicit(&store->inline_pass, memory_order_relaxed) != NULL) {
-		/* No writer thread keeps the clock: read it (vDSO, no syscall). */
-		event_store_tick(store);
-		serve_inline(store);
-	}
+	before_record(store);
 	return record(store, event, ips, depth, FULL_GIVE_UP);
 }
 
@@ -464,13 +472,8 @@ int event_store_record_tag(struct event_store *store, uint64_t address, const ch
 	size_t file_length = bounded_length(file);
 	size_t text = name_length + type_length + file_length;
 	uint32_t words = (uint32_t)(7 + (text + 7) / 8);
-	enum full_ring policy = FULL_WAIT;
-	if (atomic_load_explicit(&store->inline_pass, memory_order_relaxed) != NULL) {
-		/* Nobody else would make room: never wait for it. */
-		event_store_tick(store);
-		serve_inline(store);
-		policy = FULL_GIVE_UP;
-	}
+	/* Inline, nobody else would make room: never wait for it. */
+	enum full_ring policy = before_record(store) ? FULL_GIVE_UP : FULL_WAIT;
 	uint64_t end;
 	uint64_t *entry = reserve(store, ring, words, policy, &end);
 	if (entry == NULL)

@@ -233,6 +233,15 @@ static void stop_writer(memscope_tracker *tracker)
  * calls, nearly all of them, still take no lock and make no syscall.  The
  * program's first thread of its own brings the writer thread in
  * (tracker_program_threads). */
+/* Hands the writer's pass to the program's threads (on), or takes it back
+ * (off: waits for a pass under way). */
+static void write_inline(memscope_tracker *tracker, bool on)
+{
+	tracker->writer_inline = on;
+	event_store_set_inline_pass(tracker->store, on ? inline_pass : NULL, tracker,
+	                            INLINE_PERIOD_NS);
+}
+
 static int start_writing(memscope_tracker *tracker)
 {
 	tracker->next_sample = 0;
@@ -240,8 +249,7 @@ static int start_writing(memscope_tracker *tracker)
 	tracker->next_flush = FLUSH_INTERVAL_NS;
 	tracker->next_tracking = TRACKING_INTERVAL_NS;
 	if (tracker->config.backend == MEMSCOPE_BACKEND_LOCKFREE && __libc_single_threaded) {
-		tracker->writer_inline = true;
-		event_store_set_inline_pass(tracker->store, inline_pass, tracker, INLINE_PERIOD_NS);
+		write_inline(tracker, true);
 		return 0;
 	}
 	return start_writer(tracker);
@@ -249,10 +257,8 @@ static int start_writing(memscope_tracker *tracker)
 
 static void stop_writing(memscope_tracker *tracker)
 {
-	if (tracker->writer_inline) {
-		event_store_set_inline_pass(tracker->store, NULL, NULL, 0);
-		tracker->writer_inline = false;
-	}
+	if (tracker->writer_inline)
+		write_inline(tracker, false);
 	stop_writer(tracker);
 }
 
@@ -263,12 +269,9 @@ void tracker_program_threads(void)
 		return;
 	guard_raise();
 	/* From here on the pass is the thread's alone. */
-	event_store_set_inline_pass(tracker->store, NULL, NULL, 0);
-	tracker->writer_inline = false;
-	if (start_writer(tracker) < 0) {
-		tracker->writer_inline = true;
-		event_store_set_inline_pass(tracker->store, inline_pass, tracker, INLINE_PERIOD_NS);
-	}
+	write_inline(tracker, false);
+	if (start_writer(tracker) < 0)
+		write_inline(tracker, true);
 	guard_lower();
 }
 
