@@ -28,6 +28,7 @@
 #include "preload_env.h"
 #include "capture_interpose.h"
 #include "guard.h"
+#include "stack_capture.h"
 #include "tracker_internal.h"
 
 static memscope_tracker *tracker;
@@ -275,6 +276,15 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
 	if (ours())
 		tracker_program_threads();
 	return next(thread, attributes, start, argument);
+}
+
+/* libunwind's masking of signals while memscope unwinds costs more than the
+ * unwinding (see stack_capture_sigprocmask); every other caller gets the C
+ * library's. */
+__attribute__((visibility("default"))) int sigprocmask(int how, const sigset_t *set,
+                                                       sigset_t *old)
+{
+	return stack_capture_sigprocmask(how, set, old, __builtin_return_address(0));
 }
 
 /* Shells (dash, bash's subshells) and fork children leave through _exit:

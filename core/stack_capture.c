@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <link.h>
 #include <libunwind.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -20,18 +22,36 @@ struct code_range {
 	uintptr_t end;
 };
 
-static struct code_range own_ranges[MAX_RANGES];
-static int own_range_count;
+/* The executable segments of a few objects. */
+struct code_ranges {
+	struct code_range range[MAX_RANGES];
+	int count;
+};
+
+/* memscope's and jemalloc's code: the frames cut from every stack. */
+static struct code_ranges own;
+/* libunwind's code: where the signal-mask calls stack_capture_sigprocmask
+ * answers for come from. */
+static struct code_ranges unwinder;
 static bool initialized;
+
+/* Set while this thread is inside unw_backtrace for stack_capture; masked
+ * once libunwind asked for every signal to be blocked, and memscope did it,
+ * keeping the program's mask in program_mask to put back at the end. */
+static __thread bool unwinding __attribute__((tls_model("initial-exec")));
+static __thread bool masked __attribute__((tls_model("initial-exec")));
+static __thread sigset_t program_mask __attribute__((tls_model("initial-exec")));
 
 struct range_search {
 	uintptr_t address;
+	struct code_ranges *ranges;
 };
 
-/* Adds the executable segments of the object that contains address. */
+/* Adds the executable segments of the object that contains the address. */
 static int add_object_ranges(struct dl_phdr_info *info, size_t size, void *data)
 {
 	const struct range_search *search = data;
+	struct code_ranges *ranges = search->ranges;
 	bool contains = false;
 
 	for (int i = 0; i < info->dlpi_phnum; i++) {
@@ -43,44 +63,68 @@ static int add_object_ranges(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	if (!contains)
 		return 0;
-	for (int i = 0; i < info->dlpi_phnum && own_range_count < MAX_RANGES; i++) {
+	for (int i = 0; i < info->dlpi_phnum && ranges->count < MAX_RANGES; i++) {
 		const ElfW(Phdr) *phdr = &info->dlpi_phdr[i];
 		if (phdr->p_type != PT_LOAD || !(phdr->p_flags & PF_X))
 			continue;
 		uintptr_t start = info->dlpi_addr + phdr->p_vaddr;
-		own_ranges[own_range_count++] = (struct code_range){start, start + phdr->p_memsz};
+		ranges->range[ranges->count++] = (struct code_range){start, start + phdr->p_memsz};
 	}
 	return 1;
 }
 
-static void add_ranges_of(const void *address)
+static void add_ranges_of(struct code_ranges *ranges, const void *address)
 {
-	struct range_search search = {(uintptr_t)address};
+	struct range_search search = {(uintptr_t)address, ranges};
 	dl_iterate_phdr(add_object_ranges, &search);
+}
+
+static bool in_ranges(const struct code_ranges *ranges, uintptr_t address)
+{
+	for (int i = 0; i < ranges->count; i++)
+		if (address >= ranges->range[i].start && address < ranges->range[i].end)
+			return true;
+	return false;
 }
 
 int stack_capture_init(void)
 {
 	if (initialized)
 		return 0;
-	add_ranges_of((const void *)(uintptr_t)stack_capture_init);
-	if (own_range_count == 0)
+	add_ranges_of(&own, (const void *)(uintptr_t)stack_capture_init);
+	if (own.count == 0)
 		return -ENOENT;
 	/* jemalloc: wherever the process's mallocx lives. */
 	void *mallocx_address = dlsym(RTLD_DEFAULT, "mallocx");
 	if (mallocx_address != NULL)
-		add_ranges_of(mallocx_address);
+		add_ranges_of(&own, mallocx_address);
+	add_ranges_of(&unwinder, (const void *)(uintptr_t)unw_backtrace);
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	initialized = true;
 	return 0;
 }
 
-static bool is_own_frame(uintptr_t ip)
+/* Whether every standard signal a thread can block is blocked in mask. */
+static bool blocks_all(const sigset_t *mask)
 {
-	for (int i = 0; i < own_range_count; i++)
-		if (ip >= own_ranges[i].start && ip < own_ranges[i].end)
-			return true;
-	return false;
+	for (int signal = 1; signal < 32; signal++)
+		if (signal != SIGKILL && signal != SIGSTOP && !sigismember(mask, signal))
+			return false;
+	return true;
+}
+
+/* Puts the program's mask back after an unwind that blocked signals.  If a
+ * signal handler that interrupted the unwind before the first block went
+ * into libunwind itself, the block was the handler's, and the kernel put
+ * the program's mask back when the handler returned: program_mask is then
+ * the handler's, and the one to keep is the one in force. */
+static void unmask(void)
+{
+	sigset_t current;
+	masked = false;
+	pthread_sigmask(SIG_SETMASK, &program_mask, &current);
+	if (!blocks_all(&current))
+		pthread_sigmask(SIG_SETMASK, &current, NULL);
 }
 
 int stack_capture(uint64_t *ips, int max)
@@ -90,12 +134,39 @@ int stack_capture(uint64_t *ips, int max)
 	if (limit > (int)(sizeof frames / sizeof frames[0]))
 		limit = sizeof frames / sizeof frames[0];
 
+	unwinding = true;
 	int count = unw_backtrace(frames, limit);
+	unwinding = false;
+	if (masked)
+		unmask();
 	int first = 0;
-	while (first < count && is_own_frame((uintptr_t)frames[first]))
+	while (first < count && in_ranges(&own, (uintptr_t)frames[first]))
 		first++;
 	int kept = count - first < max ? count - first : max;
 	for (int i = 0; i < kept; i++)
 		ips[i] = (uint64_t)(uintptr_t)frames[first + i];
 	return kept;
+}
+
+int stack_capture_sigprocmask(int how, const sigset_t *set, sigset_t *old, const void *caller)
+{
+	if (unwinding && in_ranges(&unwinder, (uintptr_t)caller)) {
+		/* libunwind only ever blocks every signal and sets its saved
+		 * mask back: the first block stands until stack_capture ends. */
+		sigset_t all;
+		sigfillset(&all);
+		if (!masked) {
+			pthread_sigmask(SIG_SETMASK, &all, &program_mask);
+			masked = true;
+		}
+		if (old != NULL)
+			*old = all;
+		return 0;
+	}
+	int error = pthread_sigmask(how, set, old);
+	if (error != 0) {
+		errno = error;
+		return -1;
+	}
+	return 0;
 }

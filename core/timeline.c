@@ -1,11 +1,13 @@
-/* timeline.c - see timeline.h.  Reads /proc/self with plain read(2) into
- * stack buffers: the sampler runs every 10 ms and must stay cheap. */
+/* timeline.c - see timeline.h.  Reads /proc/self with pread(2) into stack
+ * buffers: the sampler runs every 10 ms and must stay cheap. */
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/single_threaded.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jemalloc/jemalloc.h>
@@ -13,13 +15,53 @@
 #include "own_arena.h"
 #include "timeline.h"
 
-static ssize_t read_file(const char *path, char *buffer, size_t size)
+void timeline_init(struct timeline *timeline)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t length = read(fd, buffer, size - 1);
-	close(fd);
+	*timeline = (struct timeline){
+		.statm = {.fd = -1}, .stat = {.fd = -1}, .io = {.fd = -1},
+	};
+}
+
+/* Whether file's descriptor is still the file the timeline opened. */
+static bool still_ours(const struct proc_file *file)
+{
+	struct stat st;
+	return fstat(file->fd, &st) == 0 && st.st_dev == file->device && st.st_ino == file->inode;
+}
+
+static void close_file(struct proc_file *file)
+{
+	if (file->fd >= 0 && still_ours(file))
+		close(file->fd);
+	file->fd = -1;
+}
+
+void timeline_finish(struct timeline *timeline)
+{
+	close_file(&timeline->statm);
+	close_file(&timeline->stat);
+	close_file(&timeline->io);
+}
+
+/* Reads the whole of a /proc/self file (its text is made anew at offset 0),
+ * opening it first if it is not open, or no longer ours: then its number
+ * belongs to the program, which keeps it. */
+static ssize_t read_file(struct proc_file *file, const char *path, char *buffer, size_t size)
+{
+	if (file->fd >= 0 && !still_ours(file))
+		file->fd = -1;
+	if (file->fd < 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		struct stat st;
+		if (fstat(fd, &st) != 0) {
+			close(fd);
+			return -1;
+		}
+		*file = (struct proc_file){.fd = fd, .device = st.st_dev, .inode = st.st_ino};
+	}
+	ssize_t length = pread(file->fd, buffer, size - 1, 0);
 	if (length < 0)
 		return -1;
 	buffer[length] = '\0';
@@ -57,15 +99,22 @@ static void read_jemalloc(struct capture_sample *sample)
 	sample->jemalloc_retained = less(jemalloc_stat("stats.retained"), own.retained);
 }
 
-static void read_rss_and_threads(struct capture_sample *sample)
+static void read_rss_and_threads(struct timeline *timeline, struct capture_sample *sample)
 {
 	char buffer[1024];
-	if (read_file("/proc/self/statm", buffer, sizeof buffer) > 0) {
+	if (read_file(&timeline->statm, "/proc/self/statm", buffer, sizeof buffer) > 0) {
 		unsigned long long pages_total, pages_resident;
 		if (sscanf(buffer, "%llu %llu", &pages_total, &pages_resident) == 2)
 			sample->rss_bytes = pages_resident * (uint64_t)sysconf(_SC_PAGESIZE);
 	}
-	if (read_file("/proc/self/stat", buffer, sizeof buffer) > 0) {
+	/* One thread, and no other ever started (glibc's flag): no need to
+	 * ask.  That is every sample of a single-threaded program traced by a
+	 * sampling backend, whose writer's pass runs on the program's thread. */
+	if (__libc_single_threaded) {
+		sample->threads = 1;
+		return;
+	}
+	if (read_file(&timeline->stat, "/proc/self/stat", buffer, sizeof buffer) > 0) {
 		/* Field 20 is num_threads; the command name (field 2) may hold
 		 * spaces, so count from the closing parenthesis. */
 		char *cursor = strrchr(buffer, ')');
@@ -76,10 +125,10 @@ static void read_rss_and_threads(struct capture_sample *sample)
 	}
 }
 
-static void read_io(struct capture_sample *sample)
+static void read_io(struct timeline *timeline, struct capture_sample *sample)
 {
 	char buffer[1024];
-	if (read_file("/proc/self/io", buffer, sizeof buffer) <= 0)
+	if (read_file(&timeline->io, "/proc/self/io", buffer, sizeof buffer) <= 0)
 		return;
 	for (char *line = buffer; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
 		if (*line == '\n')
@@ -92,7 +141,7 @@ static void read_io(struct capture_sample *sample)
 	}
 }
 
-void timeline_sample(struct capture_sample *sample, bool jemalloc_heap)
+void timeline_sample(struct timeline *timeline, struct capture_sample *sample, bool jemalloc_heap)
 {
 	struct rusage usage;
 	if (getrusage(RUSAGE_SELF, &usage) == 0) {
@@ -101,10 +150,10 @@ void timeline_sample(struct capture_sample *sample, bool jemalloc_heap)
 		sample->cpu_system_ns = (uint64_t)usage.ru_stime.tv_sec * 1000000000u +
 		                        (uint64_t)usage.ru_stime.tv_usec * 1000u;
 	}
-	read_rss_and_threads(sample);
+	read_rss_and_threads(timeline, sample);
 	/* jemalloc is loaded with memscope even when the program's blocks
 	 * come from the C library: its figures are then not the program's. */
 	if (jemalloc_heap)
 		read_jemalloc(sample);
-	read_io(sample);
+	read_io(timeline, sample);
 }

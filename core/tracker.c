@@ -64,6 +64,7 @@ struct memscope_tracker {
 	struct backend *backend;
 	struct event_store *store;
 	struct module_map *modules;
+	struct timeline timeline;
 	int fd;
 
 	pthread_t writer;
@@ -111,7 +112,7 @@ static void sample_timeline(memscope_tracker *tracker)
 {
 	struct capture_record record = {.type = CAPTURE_RECORD_SAMPLE};
 	record.u.sample.time_ns = event_store_now(tracker->store);
-	timeline_sample(&record.u.sample, !program_on_libc(tracker));
+	timeline_sample(&tracker->timeline, &record.u.sample, !program_on_libc(tracker));
 	event_store_add_record(tracker->store, &record);
 }
 
@@ -460,6 +461,7 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *caller_config
 	if (tracker == NULL)
 		goto out;
 	tracker->fd = -1;
+	timeline_init(&tracker->timeline);
 	tracker->config = *config;
 	tracker->source = capture_source_of(config->capture);
 	tracker->program_name = config->program_name ? strdup(config->program_name) : process_name();
@@ -648,6 +650,7 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 	module_map_update(tracker->modules, now, emit_module, tracker->store);
 	if (tracker->config.timeline_interval_ms != 0)
 		sample_timeline(tracker);
+	timeline_finish(&tracker->timeline);
 	write_trailer(tracker);
 	int error = event_store_flush(tracker->store);
 	if (error < 0 && tracker->output_path != NULL)
@@ -677,6 +680,7 @@ MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker)
 		if (tracker->fd >= 0)
 			close(tracker->fd);
 	}
+	timeline_finish(&tracker->timeline);
 	module_map_destroy(tracker->modules);
 	free(tracker->output_path);
 	free(tracker->program_name);
