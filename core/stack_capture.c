@@ -35,12 +35,15 @@ static struct code_ranges own;
 static struct code_ranges unwinder;
 static bool initialized;
 
-/* Set while this thread is inside unw_backtrace for stack_capture; masked
- * once libunwind asked for every signal to be blocked, and memscope did it,
- * keeping the program's mask in program_mask to put back at the end. */
-static __thread bool unwinding __attribute__((tls_model("initial-exec")));
-static __thread bool masked __attribute__((tls_model("initial-exec")));
-static __thread sigset_t program_mask __attribute__((tls_model("initial-exec")));
+/* An unwind under way: whether libunwind asked for every signal to be
+ * blocked and memscope did it, and the program's mask, to put back. */
+struct unwind {
+	bool masked;
+	sigset_t program_mask;
+};
+
+/* The thread's unwind under way in stack_capture (on its stack), or NULL. */
+static __thread struct unwind *unwinding __attribute__((tls_model("initial-exec")));
 
 struct range_search {
 	uintptr_t address;
@@ -118,11 +121,10 @@ static bool blocks_all(const sigset_t *mask)
  * into libunwind itself, the block was the handler's, and the kernel put
  * the program's mask back when the handler returned: program_mask is then
  * the handler's, and the one to keep is the one in force. */
-static void unmask(void)
+static void unmask(const struct unwind *unwind)
 {
 	sigset_t current;
-	masked = false;
-	pthread_sigmask(SIG_SETMASK, &program_mask, &current);
+	pthread_sigmask(SIG_SETMASK, &unwind->program_mask, &current);
 	if (!blocks_all(&current))
 		pthread_sigmask(SIG_SETMASK, &current, NULL);
 }
@@ -134,11 +136,12 @@ int stack_capture(uint64_t *ips, int max)
 	if (limit > (int)(sizeof frames / sizeof frames[0]))
 		limit = sizeof frames / sizeof frames[0];
 
-	unwinding = true;
+	struct unwind unwind = {.masked = false};
+	unwinding = &unwind;
 	int count = unw_backtrace(frames, limit);
-	unwinding = false;
-	if (masked)
-		unmask();
+	unwinding = NULL;
+	if (unwind.masked)
+		unmask(&unwind);
 	int first = 0;
 	while (first < count && in_ranges(&own, (uintptr_t)frames[first]))
 		first++;
@@ -150,14 +153,15 @@ int stack_capture(uint64_t *ips, int max)
 
 int stack_capture_sigprocmask(int how, const sigset_t *set, sigset_t *old, const void *caller)
 {
-	if (unwinding && in_ranges(&unwinder, (uintptr_t)caller)) {
+	struct unwind *unwind = unwinding;
+	if (unwind != NULL && in_ranges(&unwinder, (uintptr_t)caller)) {
 		/* libunwind only ever blocks every signal and sets its saved
 		 * mask back: the first block stands until stack_capture ends. */
 		sigset_t all;
 		sigfillset(&all);
-		if (!masked) {
-			pthread_sigmask(SIG_SETMASK, &all, &program_mask);
-			masked = true;
+		if (!unwind->masked) {
+			pthread_sigmask(SIG_SETMASK, &all, &unwind->program_mask);
+			unwind->masked = true;
 		}
 		if (old != NULL)
 			*old = all;
