@@ -24,9 +24,15 @@
 # Every command runs RUNS times (default 10, after one warm-up round) under
 # hyperfine, the commands taking turns; each ratio is the median over the
 # rounds of the two commands' times in one round (see ratio()), all from
-# this one run.  Wall-clock time is the measure; the lockfree run's CPU
-# time (user + system, its writer thread, if any, included) is shown
-# beside it.
+# this one run.  The ratio held against the target comes from rounds of
+# their own, PAIRS of them (default 30, after one warm-up), of the untracked
+# and the lockfree command alone, one right after the other, in alternate
+# order: with five other commands between them, a round's two runs were up
+# to 10 seconds apart, and this VM's slow spells moved the median of ten
+# rounds from 0.94x to 1.06x between two runs of the script, where 31
+# adjacent pairs gave 1.03x.  Wall-clock time is the measure; the lockfree
+# run's CPU time (user + system, its writer thread, if any, included) is
+# shown beside it.
 # Before timing, each command runs once on its own: its stdout and exit
 # status must equal the untracked run's (else the script exits 1), and the
 # lockfree capture's tracking figures (events recorded and dropped) are
@@ -40,6 +46,7 @@ set -euo pipefail
 
 build=${1:-build}
 runs=${RUNS:-10}
+pairs=${PAIRS:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 memscope=$(cd "$build" 2>/dev/null && pwd)/cli/memscope || true
 python=/usr/bin/python3
@@ -90,22 +97,34 @@ median() {
 	for round in $(seq 1 "$runs"); do
 		awk -F, -v variant="$2" -v cpu="${3:-}" '$1 == variant { print (cpu == "" ? $2 : $5 + $6) }' \
 			"$work/$1.$round.csv"
-	done | sort -g | awk '{ value[NR] = $1 } END { print NR % 2 ? value[(NR + 1) / 2] : (value[NR / 2] + value[NR / 2 + 1]) / 2 }'
+	done | middle
 }
 
-# ratio WORKLOAD VARIANT [BASE] [cpu]: the median, over the rounds, of the
-# variant's time divided by BASE's (default untracked) in the same round.
-# A slow spell of the machine (they last seconds here, and move one run
-# by up to 40%) then weighs on both sides of a ratio, where a ratio of
-# two medians would take it in whole whenever it fell on one side.
-ratio() {
-	local round base=${3:-untracked}
-	for round in $(seq 1 "$runs"); do
-		awk -F, -v variant="$2" -v base="$base" -v cpu="${4:-}" '
+# middle: the median of the numbers on standard input, one per line.
+middle() {
+	sort -g | awk '{ value[NR] = $1 } END { print NR % 2 ? value[(NR + 1) / 2] : (value[NR / 2] + value[NR / 2 + 1]) / 2 }'
+}
+
+# ratio_of ROUNDS FILES VARIANT BASE [cpu]: the median, over rounds 1 to
+# ROUNDS of the CSVs named FILES.ROUND.csv, of the variant's time divided
+# by BASE's in the same round.  A slow spell of the machine (they last
+# seconds here, and move one run by up to 40%) then weighs on both sides
+# of a ratio, where a ratio of two medians would take it in whole whenever
+# it fell on one side.
+ratio_of() {
+	local round
+	for round in $(seq 1 "$1"); do
+		awk -F, -v variant="$3" -v base="$4" -v cpu="${5:-}" '
 			$1 == variant { value = (cpu == "" ? $2 : $5 + $6) }
 			$1 == base { reference = (cpu == "" ? $2 : $5 + $6) }
-			END { print value / reference }' "$work/$1.$round.csv"
-	done | sort -g | awk '{ value[NR] = $1 } END { print NR % 2 ? value[(NR + 1) / 2] : (value[NR / 2] + value[NR / 2 + 1]) / 2 }'
+			END { print value / reference }' "$work/$2.$round.csv"
+	done | middle
+}
+
+# ratio WORKLOAD VARIANT [BASE] [cpu]: ratio_of over the rounds of every
+# variant; BASE defaults to untracked.
+ratio() {
+	ratio_of "$runs" "$1" "$2" "${3:-untracked}" "${4:-}"
 }
 
 failed=0
@@ -164,14 +183,26 @@ measure() {
 			"${arguments[@]}" >/dev/null
 	done
 
+	# The target's pairs: round 0 warms up; odd rounds run lockfree first.
+	echo "lockfree: $name: timing the target's pairs ($pairs rounds) ..." >&2
+	for round in $(seq 0 "$pairs"); do
+		if [ $((round % 2)) = 0 ]; then
+			arguments=(-n untracked "${command[untracked]}" -n lockfree "${command[lockfree]}")
+		else
+			arguments=(-n lockfree "${command[lockfree]}" -n untracked "${command[untracked]}")
+		fi
+		hyperfine --style none --runs 1 --prepare sync --export-csv "$work/$name.pair.$round.csv" \
+			"${arguments[@]}" >/dev/null
+	done
+
 	local base jem prof lockfree lockfree_jem exact=- lockfree_cpu lockfree_prof lockfree_jem_jem
 	base=$(median "$name" untracked)
 	jem=$(ratio "$name" jemalloc)
 	prof=$(ratio "$name" jemalloc_prof)
-	lockfree=$(ratio "$name" lockfree)
+	lockfree=$(ratio_of "$pairs" "$name.pair" lockfree untracked)
 	lockfree_jem=$(ratio "$name" lockfree_jemalloc)
 	[ "$with_exact" = yes ] && exact=$(ratio "$name" exact)
-	lockfree_cpu=$(ratio "$name" lockfree untracked cpu)
+	lockfree_cpu=$(ratio_of "$pairs" "$name.pair" lockfree untracked cpu)
 	lockfree_prof=$(ratio "$name" lockfree jemalloc_prof)
 	lockfree_jem_jem=$(ratio "$name" lockfree_jemalloc jemalloc)
 	rows+=("$(awk -v name="$name" -v base="$base" -v jem="$jem" -v prof="$prof" \
@@ -197,7 +228,8 @@ measure sqlite3 1.05 no
 echo
 echo "overhead at the default sampling interval (512 KiB), ratio to the untracked run on glibc"
 echo "(untracked: the median of $runs runs; each ratio: the median over $runs rounds of the two"
-echo " commands' times in the same round; $(nproc) cores; single runs vary by up to 40% here):"
+echo " commands' times in the same round, memscope lockfree's and its CPU time over $pairs rounds"
+echo " of the two commands alone, back to back; $(nproc) cores; single runs vary by up to 40% here):"
 {
 	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/prof|lockfree on jemalloc|that/jemalloc|memscope exact|stdout+status same"
 	printf '%s\n' "${rows[@]}"

@@ -136,7 +136,8 @@ int stack_capture(uint64_t *ips, int max)
 	if (limit > (int)(sizeof frames / sizeof frames[0]))
 		limit = sizeof frames / sizeof frames[0];
 
-	struct unwind unwind = {.masked = false};
+	struct unwind unwind;
+	unwind.masked = false; /* program_mask is written before it is read */
 	unwinding = &unwind;
 	int count = unw_backtrace(frames, limit);
 	unwinding = NULL;
