@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,6 +257,67 @@ __attribute__((visibility("default"))) int execvp(const char *file, char *const 
 	before_exec(file);
 	execv_function next = (execv_function)dlsym(RTLD_NEXT, "execvp");
 	return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
+}
+
+/* execl, execle and execlp gather their arguments into a vector and call
+ * execve inside the C library, past the wrappers above, so that the
+ * capture would end without its trailer: gathered here, they go through
+ * them.  Counts the arguments from first to the NULL that ends them. */
+static size_t count_arguments(const char *first, va_list arguments)
+{
+	size_t count = 0;
+	for (const char *argument = first; argument != NULL; argument = va_arg(arguments, const char *))
+		count++;
+	return count;
+}
+
+/* Fills argv (count + 1 entries) from first on, NULL last. */
+static void gather_arguments(char **argv, size_t count, const char *first, va_list arguments)
+{
+	argv[0] = (char *)first;
+	for (size_t i = 1; i <= count; i++)
+		argv[i] = va_arg(arguments, char *);
+}
+
+__attribute__((visibility("default"))) int execl(const char *path, const char *first, ...)
+{
+	va_list arguments;
+	va_start(arguments, first);
+	size_t count = count_arguments(first, arguments);
+	va_end(arguments);
+	char *argv[count + 1];
+	va_start(arguments, first);
+	gather_arguments(argv, count, first, arguments);
+	va_end(arguments);
+	return execv(path, argv);
+}
+
+__attribute__((visibility("default"))) int execlp(const char *file, const char *first, ...)
+{
+	va_list arguments;
+	va_start(arguments, first);
+	size_t count = count_arguments(first, arguments);
+	va_end(arguments);
+	char *argv[count + 1];
+	va_start(arguments, first);
+	gather_arguments(argv, count, first, arguments);
+	va_end(arguments);
+	return execvp(file, argv);
+}
+
+/* The environment follows the NULL that ends the arguments. */
+__attribute__((visibility("default"))) int execle(const char *path, const char *first, ...)
+{
+	va_list arguments;
+	va_start(arguments, first);
+	size_t count = count_arguments(first, arguments);
+	va_end(arguments);
+	char *argv[count + 1];
+	va_start(arguments, first);
+	gather_arguments(argv, count, first, arguments);
+	char *const *envp = va_arg(arguments, char *const *);
+	va_end(arguments);
+	return execve(path, argv, envp);
 }
 
 typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
