@@ -19,8 +19,6 @@
 #include "symbolize.h"
 
 #include <dwarf.h>
-#include <elfutils/libdwelf.h>
-#include <elfutils/libdwfl.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +28,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "dw_functions.h"
 
 /* Deeper inline chains than this are cut at their outer end. */
 #define MAX_INLINE_DEPTH 64
@@ -126,6 +126,7 @@ struct symbolizer {
 	size_t unit_capacity;         /* a power of two, or 0 */
 	size_t unit_count;
 
+	bool without_libdw;           /* it could not be loaded: every frame an address */
 	const char **warning_lines;   /* interned, to say each thing once */
 	size_t warning_count;
 	size_t warning_capacity;
@@ -311,21 +312,21 @@ static bool debug_file_matches(Dwfl_Module *mod, int fd, GElf_Word debuglink_crc
 {
 	const unsigned char *module_id = NULL;
 	GElf_Addr vaddr;
-	int module_id_size = dwfl_module_build_id(mod, &module_id, &vaddr);
+	int module_id_size = dw.dwfl_module_build_id(mod, &module_id, &vaddr);
 	if (module_id_size <= 0) {
 		bool ok;
 		uint32_t crc = file_crc32(fd, &ok);
 		return ok && crc == debuglink_crc;
 	}
 	bool matches = false;
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf *elf = dw.elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (elf == NULL)
 		return false;
 	const void *file_id = NULL;
-	ssize_t file_id_size = dwelf_elf_gnu_build_id(elf, &file_id);
+	ssize_t file_id_size = dw.dwelf_elf_gnu_build_id(elf, &file_id);
 	if (file_id_size == module_id_size && memcmp(file_id, module_id, (size_t)file_id_size) == 0)
 		matches = true;
-	elf_end(elf);
+	dw.elf_end(elf);
 	return matches;
 }
 
@@ -395,7 +396,7 @@ static int find_debuginfo_locally(Dwfl_Module *mod, void **userdata, const char 
                                   const char *debuglink_file, GElf_Word debuglink_crc,
                                   char **debuginfo_file_name)
 {
-	int fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+	int fd = dw.dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
 	                                      debuglink_file, debuglink_crc, debuginfo_file_name);
 	if (fd >= 0)
 		return fd;
@@ -426,10 +427,18 @@ static int find_no_elf(Dwfl_Module *mod, void **userdata, const char *modname, D
 	return -1;
 }
 
+static int section_address(Dwfl_Module *mod, void **userdata, const char *modname,
+                           Dwarf_Addr base, const char *secname, GElf_Word shndx,
+                           const GElf_Shdr *shdr, Dwarf_Addr *addr)
+{
+	return dw.dwfl_offline_section_address(mod, userdata, modname, base, secname, shndx, shdr,
+	                                       addr);
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
 	.find_elf = find_no_elf,
 	.find_debuginfo = find_debuginfo_locally,
-	.section_address = dwfl_offline_section_address,
+	.section_address = section_address,
 	.debuginfo_path = NULL,
 };
 
@@ -448,7 +457,7 @@ static bool build_id_differs(const struct module *module, Dwfl_Module *dwfl_modu
 		return false;           /* nothing recorded to compare */
 	const unsigned char *bits = NULL;
 	GElf_Addr vaddr;
-	int size = dwfl_module_build_id(dwfl_module, &bits, &vaddr);
+	int size = dw.dwfl_module_build_id(dwfl_module, &bits, &vaddr);
 	return size != (int)module->build_id_size
 	       || memcmp(bits, module->build_id, module->build_id_size) != 0;
 }
@@ -456,7 +465,7 @@ static bool build_id_differs(const struct module *module, Dwfl_Module *dwfl_modu
 static int open_module(struct symbolizer *symbolizer, struct module *module)
 {
 	module->state = MODULE_UNUSABLE;
-	if (!names_a_file(module->path))
+	if (!names_a_file(module->path) || symbolizer->without_libdw)
 		return 0;
 	struct stat st;
 	if (stat(module->path, &st) != 0) {
@@ -467,25 +476,25 @@ static int open_module(struct symbolizer *symbolizer, struct module *module)
 		            module->path, strerror(errno));
 	}
 
-	Dwfl *dwfl = dwfl_begin(&dwfl_callbacks);
+	Dwfl *dwfl = dw.dwfl_begin(&dwfl_callbacks);
 	if (dwfl == NULL)
 		return -ENOMEM;
-	dwfl_report_begin(dwfl);
+	dw.dwfl_report_begin(dwfl);
 	/* add_p_vaddr: base is the load bias (run-time minus ELF vaddr), which
 	 * is what libdwfl then uses as the module's bias. */
-	Dwfl_Module *dwfl_module = dwfl_report_elf(dwfl, module->path, module->path, -1,
+	Dwfl_Module *dwfl_module = dw.dwfl_report_elf(dwfl, module->path, module->path, -1,
 	                                           module->base, true);
 	if (dwfl_module == NULL) {
-		const char *reason = dwfl_errmsg(-1);
+		const char *reason = dw.dwfl_errmsg(-1);
 		int err = warn(symbolizer, "module %s cannot be read (%s); its frames are shown as addresses",
 		               module->path, reason);
-		dwfl_end(dwfl);
+		dw.dwfl_end(dwfl);
 		return err;
 	}
-	dwfl_report_end(dwfl, NULL, NULL);
+	dw.dwfl_report_end(dwfl, NULL, NULL);
 
 	if (build_id_differs(module, dwfl_module)) {
-		dwfl_end(dwfl);
+		dw.dwfl_end(dwfl);
 		return warn(symbolizer, "module %s changed since the capture was taken (build-id differs); "
 		            "its frames are shown as addresses", module->path);
 	}
@@ -557,7 +566,7 @@ static int compare_symbols(const void *a, const void *b)
 static int index_symbols(struct module *module)
 {
 	module->symbols_indexed = true;
-	int total = dwfl_module_getsymtab(module->dwfl_module);
+	int total = dw.dwfl_module_getsymtab(module->dwfl_module);
 	if (total <= 0)
 		return 0;
 	struct function_symbol *symbols = calloc((size_t)total, sizeof *symbols);
@@ -568,7 +577,7 @@ static int index_symbols(struct module *module)
 		GElf_Sym symbol;
 		GElf_Addr address;
 		GElf_Word section;
-		const char *name = dwfl_module_getsym_info(module->dwfl_module, i, &symbol, &address,
+		const char *name = dw.dwfl_module_getsym_info(module->dwfl_module, i, &symbol, &address,
 		                                           &section, NULL, NULL);
 		int type = GELF_ST_TYPE(symbol.st_info);
 		if (name == NULL || name[0] == '\0' || section == SHN_UNDEF || section == (GElf_Word)-1
@@ -662,12 +671,12 @@ static const char *die_function_name(Dwarf_Die *die)
 {
 	Dwarf_Attribute attribute;
 	const char *linkage_name = NULL;
-	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) != NULL
-	    || dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute) != NULL)
-		linkage_name = dwarf_formstring(&attribute);
+	if (dw.dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) != NULL
+	    || dw.dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute) != NULL)
+		linkage_name = dw.dwarf_formstring(&attribute);
 	if (linkage_name != NULL && strncmp(linkage_name, "_Z", 2) == 0)
 		return linkage_name;
-	const char *name = dwarf_diename(die);
+	const char *name = dw.dwarf_diename(die);
 	return name != NULL ? name : linkage_name;
 }
 
@@ -679,16 +688,16 @@ static void call_site(Dwarf_Die *inlined, const char **file, uint32_t *line)
 	Dwarf_Word value;
 	*file = NULL;
 	*line = 0;
-	if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_line, &attribute), &value) == 0)
+	if (dw.dwarf_formudata(dw.dwarf_attr(inlined, DW_AT_call_line, &attribute), &value) == 0)
 		*line = value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
-	if (dwarf_formudata(dwarf_attr(inlined, DW_AT_call_file, &attribute), &value) != 0)
+	if (dw.dwarf_formudata(dw.dwarf_attr(inlined, DW_AT_call_file, &attribute), &value) != 0)
 		return;
 	Dwarf_Die unit;
 	Dwarf_Files *files;
 	size_t file_count;
-	if (dwarf_diecu(inlined, &unit, NULL, NULL) != NULL
-	    && dwarf_getsrcfiles(&unit, &files, &file_count) == 0 && value < file_count)
-		*file = dwarf_filesrc(files, value, NULL, NULL);
+	if (dw.dwarf_diecu(inlined, &unit, NULL, NULL) != NULL
+	    && dw.dwarf_getsrcfiles(&unit, &files, &file_count) == 0 && value < file_count)
+		*file = dw.dwarf_filesrc(files, value, NULL, NULL);
 }
 
 static bool is_code_scope(int tag)
@@ -727,18 +736,18 @@ static bool is_container(int tag)
 static bool child_scope_at(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *found, int nesting)
 {
 	Dwarf_Die child;
-	if (dwarf_child(parent, &child) != 0)
+	if (dw.dwarf_child(parent, &child) != 0)
 		return false;
 	do {
-		int tag = dwarf_tag(&child);
-		if (is_code_scope(tag) && dwarf_haspc(&child, pc) > 0) {
+		int tag = dw.dwarf_tag(&child);
+		if (is_code_scope(tag) && dw.dwarf_haspc(&child, pc) > 0) {
 			*found = child;
 			return true;
 		}
 		if (is_container(tag) && nesting < MAX_SCOPE_DEPTH
 		    && child_scope_at(&child, pc, found, nesting + 1))
 			return true;
-	} while (dwarf_siblingof(&child, &child) == 0);
+	} while (dw.dwarf_siblingof(&child, &child) == 0);
 	return false;
 }
 
@@ -747,7 +756,7 @@ static int add_ranges(struct range_list *list, Dwarf_Die *die)
 {
 	Dwarf_Addr base, low, high;
 	ptrdiff_t offset = 0;
-	while ((offset = dwarf_ranges(die, offset, &base, &low, &high)) > 0) {
+	while ((offset = dw.dwarf_ranges(die, offset, &base, &low, &high)) > 0) {
 		if (low >= high)
 			continue;
 		struct code_range *ranges = grow(list->ranges, &list->capacity, list->count + 1,
@@ -797,10 +806,10 @@ static bool range_at(const struct range_list *list, Dwarf_Addr pc, Dwarf_Die *fo
 static int collect_function_ranges(struct range_list *list, Dwarf_Die *parent, int nesting)
 {
 	Dwarf_Die child;
-	if (dwarf_child(parent, &child) != 0)
+	if (dw.dwarf_child(parent, &child) != 0)
 		return 0;
 	do {
-		int tag = dwarf_tag(&child);
+		int tag = dw.dwarf_tag(&child);
 		int err = 0;
 		if (is_code_scope(tag))
 			err = add_ranges(list, &child);
@@ -808,7 +817,7 @@ static int collect_function_ranges(struct range_list *list, Dwarf_Die *parent, i
 			err = collect_function_ranges(list, &child, nesting + 1);
 		if (err < 0)
 			return err;
-	} while (dwarf_siblingof(&child, &child) == 0);
+	} while (dw.dwarf_siblingof(&child, &child) == 0);
 	return 0;
 }
 
@@ -865,7 +874,7 @@ static int unit_by_ranges(struct module *module, Dwarf_Addr address, Dwarf_Die *
 	if (!module->units_indexed) {
 		module->units_indexed = true;
 		Dwarf_Die *next = NULL;
-		while ((next = dwfl_module_nextcu(module->dwfl_module, next, &module->dwarf_bias)) != NULL) {
+		while ((next = dw.dwfl_module_nextcu(module->dwfl_module, next, &module->dwarf_bias)) != NULL) {
 			int err = add_ranges(&module->units, next);
 			if (err < 0)
 				return err;
@@ -905,7 +914,7 @@ static int inline_chain(struct symbolizer *symbolizer, Dwarf_Die *unit, Dwarf_Ad
 	const char *caller_file = NULL;
 	uint32_t caller_line = 0;
 	for (int i = depth - 1; i >= 0 && count < max; i--) {
-		int tag = dwarf_tag(&scopes[i]);
+		int tag = dw.dwarf_tag(&scopes[i]);
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
 		struct symbol_frame *frame = &frames[count];
@@ -937,7 +946,7 @@ static int describe(struct symbolizer *symbolizer, struct module *module, uint64
 
 	Dwarf_Addr bias = 0;
 	Dwarf_Die found;
-	Dwarf_Die *unit = dwfl_module_addrdie(dwfl_module, address, &bias);
+	Dwarf_Die *unit = dw.dwfl_module_addrdie(dwfl_module, address, &bias);
 	if (unit == NULL) {
 		int found_count = unit_by_ranges(module, address, &found, &bias);
 		if (found_count < 0)
@@ -955,10 +964,10 @@ static int describe(struct symbolizer *symbolizer, struct module *module, uint64
 		count = 1;
 	}
 
-	Dwarf_Line *line = unit != NULL ? dwarf_getsrc_die(unit, address - bias) : NULL;
-	const char *file = line != NULL ? dwarf_linesrc(line, NULL, NULL) : NULL;
+	Dwarf_Line *line = unit != NULL ? dw.dwarf_getsrc_die(unit, address - bias) : NULL;
+	const char *file = line != NULL ? dw.dwarf_linesrc(line, NULL, NULL) : NULL;
 	int line_number = 0;
-	if (file != NULL && dwarf_lineno(line, &line_number) == 0) {
+	if (file != NULL && dw.dwarf_lineno(line, &line_number) == 0) {
 		frames[0].file = intern(symbolizer, file, &err);
 		frames[0].line = line_number > 0 ? (uint32_t)line_number : 0;
 	}
@@ -1039,9 +1048,21 @@ int symbolizer_create(struct symbolizer **out)
 		return -ENOMEM;
 	}
 	symbolizer->cache_capacity = INITIAL_CACHE_CAPACITY;
-	/* libelf refuses elf_begin until a version is agreed; the debug-file
-	 * search opens candidates itself. */
-	elf_version(EV_CURRENT);
+	const char *reason = NULL;
+	if (dw_functions_load(&reason) < 0) {
+		/* The report goes on, with addresses for names. */
+		symbolizer->without_libdw = true;
+		int error = warn(symbolizer, "cannot load libdw (%s): every frame is shown as an "
+		                 "address (apt-get install libdw1)", reason);
+		if (error < 0) {
+			symbolizer_destroy(symbolizer);
+			return error;
+		}
+	} else {
+		/* libelf refuses elf_begin until a version is agreed; the
+		 * debug-file search opens candidates itself. */
+		dw.elf_version(EV_CURRENT);
+	}
 	*out = symbolizer;
 	return 0;
 }
@@ -1166,7 +1187,7 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 		return;
 	for (size_t i = 0; i < symbolizer->module_count; i++)
 		if (symbolizer->modules[i].dwfl != NULL)
-			dwfl_end(symbolizer->modules[i].dwfl);
+			dw.dwfl_end(symbolizer->modules[i].dwfl);
 	for (size_t i = 0; i < symbolizer->module_count; i++) {
 		free(symbolizer->modules[i].symbols);
 		free(symbolizer->modules[i].units.ranges);

@@ -31,7 +31,9 @@ struct symbol_frame {
 	                              itself when no module covers it */
 };
 
-/* Returns 0 or -ENOMEM. */
+/* Loads libdw the first time (dw_functions.h); without it, every frame
+ * resolves to its module and offset, and a warning says why.  Returns 0 or
+ * -ENOMEM. */
 int symbolizer_create(struct symbolizer **out);
 
 /* Adds a module from the capture's MODULE records (unload records too).

@@ -533,6 +533,42 @@ START_TEST(output_option_names_capture)
 }
 END_TEST
 
+/* libdw is loaded when a report first needs symbols: where it cannot be,
+ * the report still comes, with addresses for names, and says why. */
+START_TEST(report_without_libdw_shows_addresses)
+{
+	const char *trace[] = { "-q", "-o", "plain.memscope", "ls", "-a", NULL };
+	const char *report[] = { "report", "plain.memscope", NULL };
+	struct outcome outcome;
+
+	run_memscope(trace, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	outcome_finish(&outcome);
+
+	/* An empty file where the loader looks first: dlopen refuses it. */
+	char *directory = temp_path("no-libdw");
+	ck_assert_int_eq(mkdir(directory, 0755), 0);
+	char *fake = temp_path("no-libdw/libdw.so.1");
+	write_file(fake, "", 0644);
+	ck_assert_int_eq(setenv("LD_LIBRARY_PATH", directory, 1), 0);
+	run_memscope(report, NULL, &outcome);
+	unsetenv("LD_LIBRARY_PATH");
+	assert_exit(&outcome, 0);
+	ck_assert_msg(strstr(outcome.out, "cannot load libdw") != NULL, "no warning in:\n%s",
+		      outcome.out);
+	ck_assert_msg(strstr(outcome.out, "TOTALS") != NULL && strstr(outcome.out, "?? (ls+0x") != NULL,
+		      "no report with addresses:\n%s", outcome.out);
+	outcome_finish(&outcome);
+
+	run_memscope(report, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert(strstr(outcome.out, "cannot load libdw") == NULL);
+	outcome_finish(&outcome);
+	free(fake);
+	free(directory);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
 	Suite *suite = suite_create("cli");
@@ -564,6 +600,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(traced, program_options_untouched);
 	tcase_add_test(traced, default_capture_named_after_program_and_pid);
 	tcase_add_test(traced, output_option_names_capture);
+	tcase_add_test(traced, report_without_libdw_shows_addresses);
 	suite_add_tcase(suite, traced);
 	return suite;
 }
