@@ -262,62 +262,60 @@ __attribute__((visibility("default"))) int execvp(const char *file, char *const 
 /* execl, execle and execlp gather their arguments into a vector and call
  * execve inside the C library, past the wrappers above, so that the
  * capture would end without its trailer: gathered here, they go through
- * them.  Counts the arguments from first to the NULL that ends them. */
-static size_t count_arguments(const char *first, va_list arguments)
-{
-	size_t count = 0;
-	for (const char *argument = first; argument != NULL; argument = va_arg(arguments, const char *))
-		count++;
-	return count;
-}
+ * execv, execvp and execve. */
+enum gathered_exec { EXEC_PATH, EXEC_SEARCH, EXEC_ENVIRONMENT };
 
-/* Fills argv (count + 1 entries) from first on, NULL last. */
-static void gather_arguments(char **argv, size_t count, const char *first, va_list arguments)
+static int exec_gathered(enum gathered_exec kind, const char *file, const char *first,
+                         va_list arguments)
 {
+	va_list counting;
+	va_copy(counting, arguments);
+	size_t count = 0;
+	for (const char *argument = first; argument != NULL; argument = va_arg(counting, const char *))
+		count++;
+	va_end(counting);
+	/* The arguments, then the NULL that ends them. */
+	char *argv[count + 1];
 	argv[0] = (char *)first;
 	for (size_t i = 1; i <= count; i++)
 		argv[i] = va_arg(arguments, char *);
+	switch (kind) {
+	case EXEC_SEARCH:
+		return execvp(file, argv);
+	case EXEC_ENVIRONMENT:
+		/* The environment follows the NULL. */
+		return execve(file, argv, va_arg(arguments, char *const *));
+	case EXEC_PATH:
+	default:
+		return execv(file, argv);
+	}
 }
 
 __attribute__((visibility("default"))) int execl(const char *path, const char *first, ...)
 {
 	va_list arguments;
 	va_start(arguments, first);
-	size_t count = count_arguments(first, arguments);
+	int result = exec_gathered(EXEC_PATH, path, first, arguments);
 	va_end(arguments);
-	char *argv[count + 1];
-	va_start(arguments, first);
-	gather_arguments(argv, count, first, arguments);
-	va_end(arguments);
-	return execv(path, argv);
+	return result;
 }
 
 __attribute__((visibility("default"))) int execlp(const char *file, const char *first, ...)
 {
 	va_list arguments;
 	va_start(arguments, first);
-	size_t count = count_arguments(first, arguments);
+	int result = exec_gathered(EXEC_SEARCH, file, first, arguments);
 	va_end(arguments);
-	char *argv[count + 1];
-	va_start(arguments, first);
-	gather_arguments(argv, count, first, arguments);
-	va_end(arguments);
-	return execvp(file, argv);
+	return result;
 }
 
-/* The environment follows the NULL that ends the arguments. */
 __attribute__((visibility("default"))) int execle(const char *path, const char *first, ...)
 {
 	va_list arguments;
 	va_start(arguments, first);
-	size_t count = count_arguments(first, arguments);
+	int result = exec_gathered(EXEC_ENVIRONMENT, path, first, arguments);
 	va_end(arguments);
-	char *argv[count + 1];
-	va_start(arguments, first);
-	gather_arguments(argv, count, first, arguments);
-	char *const *envp = va_arg(arguments, char *const *);
-	va_end(arguments);
-	return execve(path, argv, envp);
+	return result;
 }
 
 typedef int (*pthread_create_function)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
