@@ -582,14 +582,15 @@ static uint32_t follow_stack(struct event_store *store, struct ring *ring, uint6
 }
 
 /* The estimate moves with every live block that comes or goes, weighted
- * by what its size says it stands for (1 when every event is recorded). */
-static void estimate_live(struct event_store *store, double sign, uint64_t size, uint64_t usable,
-                          uint64_t time)
+ * by what its size says it stands for (sample_weight: 1 when every event
+ * is recorded), negative for one that goes.  The callers have the weight
+ * already: it takes an expm1, one per event is enough. */
+static void estimate_live(struct event_store *store, double signed_weight, uint64_t size,
+                          uint64_t usable, uint64_t time)
 {
-	double weight = sample_weight(size, store->sample_interval);
-	store->estimate.live_blocks += sign * weight;
-	store->estimate.live_bytes += sign * weight * (double)size;
-	store->estimate.live_usable_bytes += sign * weight * (double)usable;
+	store->estimate.live_blocks += signed_weight;
+	store->estimate.live_bytes += signed_weight * (double)size;
+	store->estimate.live_usable_bytes += signed_weight * (double)usable;
 	if (store->estimate.live_bytes > store->estimate.peak_bytes) {
 		store->estimate.peak_bytes = store->estimate.live_bytes;
 		if (store->sample_interval > 1)
@@ -598,7 +599,7 @@ static void estimate_live(struct event_store *store, double sign, uint64_t size,
 }
 
 static void add_live(struct event_store *store, uint64_t address, uint64_t size, uint64_t usable,
-                     uint64_t time)
+                     uint64_t time, double weight)
 {
 	uint64_t replaced;
 	int existed = live_map_put(store->live, address, size, &replaced);
@@ -613,7 +614,8 @@ static void add_live(struct event_store *store, uint64_t address, uint64_t size,
 		store->totals.live_usable_bytes -= replaced;
 		store->totals.live_blocks--;
 		store->totals.lost_events++;
-		estimate_live(store, -1.0, replaced, replaced, time);
+		estimate_live(store, -sample_weight(replaced, store->sample_interval), replaced, replaced,
+		              time);
 	}
 	store->totals.live_blocks++;
 	store->totals.live_bytes += size;
@@ -623,7 +625,7 @@ static void add_live(struct event_store *store, uint64_t address, uint64_t size,
 		if (store->sample_interval <= 1)
 			store->totals.peak_time_ns = time;
 	}
-	estimate_live(store, 1.0, size, usable, time);
+	estimate_live(store, weight, size, usable, time);
 }
 
 static void consume_alloc(struct event_store *store, struct ring *ring, const uint64_t *entry,
@@ -642,7 +644,7 @@ static void consume_alloc(struct event_store *store, struct ring *ring, const ui
 	double weight = sample_weight(entry[4], store->sample_interval);
 	store->estimate.allocations += weight;
 	store->estimate.allocated_bytes += weight * (double)entry[4];
-	add_live(store, entry[3], entry[4], entry[5], entry[2]);
+	add_live(store, entry[3], entry[4], entry[5], entry[2], weight);
 }
 
 static void consume_free(struct event_store *store, struct ring *ring, const uint64_t *entry,
@@ -665,8 +667,9 @@ static void consume_free(struct event_store *store, struct ring *ring, const uin
 	store->totals.live_blocks--;
 	store->totals.live_bytes -= size;
 	store->totals.live_usable_bytes -= entry[4];
-	store->estimate.frees += sample_weight(size, store->sample_interval);
-	estimate_live(store, -1.0, size, entry[4], entry[2]);
+	double weight = sample_weight(size, store->sample_interval);
+	store->estimate.frees += weight;
+	estimate_live(store, -weight, size, entry[4], entry[2]);
 }
 
 static void consume_expand(struct event_store *store, struct ring *ring, const uint64_t *entry,
@@ -687,7 +690,7 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 	write_record(store, &record);
 	store->totals.live_bytes += entry[4] - *size;
 	store->totals.live_usable_bytes += entry[5] - entry[6];
-	estimate_live(store, -1.0, *size, entry[6], entry[2]);
+	estimate_live(store, -sample_weight(*size, store->sample_interval), *size, entry[6], entry[2]);
 	*size = entry[4];
 	store->totals.reallocations++;
 	store->totals.events++;
@@ -696,7 +699,8 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 		if (store->sample_interval <= 1)
 			store->totals.peak_time_ns = entry[2];
 	}
-	estimate_live(store, 1.0, entry[4], entry[5], entry[2]);
+	estimate_live(store, sample_weight(entry[4], store->sample_interval), entry[4], entry[5],
+	              entry[2]);
 }
 
 static void consume_tag(struct event_store *store, struct ring *ring, const uint64_t *entry)
