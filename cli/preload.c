@@ -5,11 +5,13 @@
  *
  * It exports only what it must interpose: _exit and _Exit (a program that
  * leaves through them skips destructors, and its capture must still be
- * finished), the exec functions a program calls directly (an exec
- * replaces the process without a destructor either; execl* and posix_spawn
- * reach the kernel inside libc, where the periodic flush covers them), and
- * pthread_create (the tracker may wait for the program's first thread
- * before it starts its own).
+ * finished), the exec functions (an exec replaces the process without a
+ * destructor either; execl, execlp and execle are gathered here, since
+ * glibc's call its execve from inside; fexecve and execveat reach the
+ * kernel past them, where the periodic flush covers them), pthread_create
+ * (the tracker may wait for the program's first thread before it starts
+ * its own), and sigprocmask (libunwind's masking while memscope unwinds,
+ * stack_capture.h).
  */
 #include <dlfcn.h>
 #include <errno.h>

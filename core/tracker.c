@@ -222,18 +222,6 @@ static void stop_writer(memscope_tracker *tracker)
 	tracker->writer_running = false;
 }
 
-/* A program with one thread runs faster than one with two: glibc's malloc
- * takes no lock and makes no atomic update while the process has a single
- * thread, and never again after a second one has started (a thread that
- * did nothing at all cost a malloc/free loop 3.4% and python3 1.8% here,
- * medians of 15 and 21 paired runs).  A
- * sampling backend records too few events to need a thread of its own, so
- * while the program has one thread, the program runs the writer's pass
- * itself when it records a sample and a pass is due (every
- * INLINE_PERIOD_NS at most, or when its ring is half full): the unsampled
- * calls, nearly all of them, still take no lock and make no syscall.  The
- * program's first thread of its own brings the writer thread in
- * (tracker_program_threads). */
 /* Hands the writer's pass to the program's threads (on), or takes it back
  * (off: waits for a pass under way). */
 static void write_inline(memscope_tracker *tracker, bool on)
@@ -243,6 +231,18 @@ static void write_inline(memscope_tracker *tracker, bool on)
 	                            INLINE_PERIOD_NS);
 }
 
+/* A program with one thread runs faster than one with two: glibc's malloc
+ * takes no lock and makes no atomic update while the process has a single
+ * thread, and never again after a second one has started (a thread that
+ * did nothing at all cost a malloc/free loop 3.4% and python3 1.8% here,
+ * medians of 15 and 21 paired runs).  A sampling backend records too few
+ * events to need a thread of its own, so while the program has one thread,
+ * the program runs the writer's pass itself when it records a sample and a
+ * pass is due (every
+ * INLINE_PERIOD_NS at most, or when its ring is half full): the unsampled
+ * calls, nearly all of them, still take no lock and make no syscall.  The
+ * program's first thread of its own brings the writer thread in
+ * (tracker_program_threads). */
 static int start_writing(memscope_tracker *tracker)
 {
 	tracker->next_sample = 0;
