@@ -38,17 +38,23 @@ enum {
 	INTERPOSE_EARLY_OVER,
 };
 
-extern struct interpose_next interpose_next;
-extern atomic_bool interpose_enabled;
-extern int interpose_early_state;
+extern MEMSCOPE_HIDDEN struct interpose_next interpose_next;
+extern MEMSCOPE_HIDDEN atomic_bool interpose_enabled;
+extern MEMSCOPE_HIDDEN int interpose_early_state;
 
 /* While the source is enabled and a sampler runs: the key (guard.h) of a
  * thread outside memscope whose countdown belongs to the running sampler,
  * the sampler's epoch.  Otherwise INTERPOSE_NO_FAST_KEY, which no thread's
- * key equals.  One compare then says that malloc and free may take the
- * fast path. */
+ * key equals.  One compare then says that malloc may take the fast path. */
 #define INTERPOSE_NO_FAST_KEY UINT64_MAX
-extern _Atomic uint64_t interpose_fast_key;
+extern MEMSCOPE_HIDDEN _Atomic uint64_t interpose_fast_key;
+
+/* The filter free reads: the sampled set's while the source is enabled and
+ * a sampler runs, else sampled_set_filter_unknown, whose every cell sends
+ * the free the slow way.  A cell that rules the block out is then all free
+ * needs to know: a block no sampler picked is reported by nobody, inside
+ * memscope or not. */
+extern MEMSCOPE_HIDDEN _Atomic(const _Atomic uint16_t *) interpose_free_filter;
 
 bool interpose_keeping_early_slow(void);
 
@@ -92,13 +98,14 @@ void *interpose_malloc_slow(size_t size);
 void interpose_free_slow(void *block);
 
 /* malloc and free are the calls that count.  While a sampler runs, nearly
- * every call is one that is not sampled: one compare of the thread's key
- * and one of its countdown (for free, one load of the sampled set's
- * filter) send it to the allocator, without another call in between. */
+ * every call is one that is not sampled: for malloc, one compare of the
+ * thread's key and one of its countdown, for free one cell of the filter,
+ * send it to the allocator, without another call in between. */
 static inline void *interpose_malloc(size_t size)
 {
 	struct memscope_thread *self = &memscope_thread;
-	uint64_t bytes = size != 0 ? size : 1;
+	/* malloc(0) counts as a byte; written so, a compare and an add. */
+	uint64_t bytes = size + (size == 0);
 	if (__builtin_expect(
 		    self->key == atomic_load_explicit(&interpose_fast_key, memory_order_relaxed) &&
 		    bytes < self->countdown,
@@ -112,9 +119,9 @@ static inline void *interpose_malloc(size_t size)
 static inline void interpose_free(void *block)
 {
 	if (__builtin_expect(
-		    memscope_thread.key ==
-			    atomic_load_explicit(&interpose_fast_key, memory_order_relaxed) &&
-		    !sampled_set_may_contain((uintptr_t)block),
+		    !sampled_set_cell_may_contain(
+			    atomic_load_explicit(&interpose_free_filter, memory_order_relaxed),
+			    (uintptr_t)block),
 		    1)) {
 		interpose_next.free(block);
 		return;

@@ -11,7 +11,8 @@
  * zero is the set itself searched.
  *
  * The set is a table of buckets of eight slots, one cache line each; an
- * address lives in one of two buckets (two hashes), so a search reads two
+ * address lives in one of two buckets (two hashes; the first, at large
+ * intervals, of its 64 KiB region: see first_bucket), so a search reads two
  * lines at most.  Slots are claimed and given back with compare-and-swap:
  * no locks.  An address is only ever added by the thread that allocated it
  * and removed by the one freeing it, which the allocator orders, so an add
@@ -31,11 +32,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "guard.h"
+
 #define SAMPLED_SET_FILTER_BITS 16
 
-/* In the library's zero-filled data: reached at a fixed place, without a
- * pointer to load first; pages untouched until sampling cost nothing. */
-extern _Atomic uint16_t sampled_set_filter[1u << SAMPLED_SET_FILTER_BITS];
+/* In the library's zero-filled data: pages untouched until sampling cost
+ * nothing. */
+extern MEMSCOPE_HIDDEN _Atomic uint16_t sampled_set_filter[1u << SAMPLED_SET_FILTER_BITS];
+
+/* A filter whose every cell says "ask the set" (a saturated count), in the
+ * library's read-only data: for a reader of sampled_set_filter that must
+ * send every address the slow way while no sampler runs (capture_interpose.h). */
+extern MEMSCOPE_HIDDEN const _Atomic uint16_t sampled_set_filter_unknown[1u << SAMPLED_SET_FILTER_BITS];
 
 /* Maps the set (once per process) and empties it, sized for samples
  * picked at this mean interval (sampled_set.c).  Returns 0 or -ENOMEM. */
@@ -97,16 +105,22 @@ static inline uint16_t sampled_set_fingerprint(uintptr_t address)
 	return (uint16_t)(((sampled_set_hash(address) >> 20) & SAMPLED_CELL_PRINT_MASK) | 1);
 }
 
-/* False when address is certainly not in the set. */
-static inline bool sampled_set_may_contain(uintptr_t address)
+/* False when filter's cell says address is certainly not in the set. */
+static inline bool sampled_set_cell_may_contain(const _Atomic uint16_t *filter, uintptr_t address)
 {
-	uint16_t cell = atomic_load_explicit(&sampled_set_filter[sampled_set_filter_index(address)],
+	uint16_t cell = atomic_load_explicit(&filter[sampled_set_filter_index(address)],
 	                                     memory_order_relaxed);
 	if (__builtin_expect(cell == 0, 1))
 		return false;
 	uint16_t print = cell & SAMPLED_CELL_PRINT_MASK;
 	return cell >> SAMPLED_CELL_COUNT_SHIFT != 1 || print == 0 ||
 	       print == sampled_set_fingerprint(address);
+}
+
+/* False when address is certainly not in the set. */
+static inline bool sampled_set_may_contain(uintptr_t address)
+{
+	return sampled_set_cell_may_contain(sampled_set_filter, address);
 }
 
 #endif

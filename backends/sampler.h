@@ -36,7 +36,7 @@ struct sampler_shared {
 	_Atomic uint64_t threads;   /* threads seeded in this epoch */
 };
 
-extern struct sampler_shared sampler_shared;
+extern MEMSCOPE_HIDDEN struct sampler_shared sampler_shared;
 
 /* Starts sampling with this mean interval in bytes (<= 1: every allocation)
  * and seed (0: one drawn from the clock and the process id). */

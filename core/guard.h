@@ -13,6 +13,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* For the capture path's globals, read by the exported malloc and free
+ * (which inline their fast path): declared hidden, the compiler addresses
+ * them directly instead of loading their address from the GOT first, one
+ * instruction less on every call.  Every definition is hidden already
+ * (-fvisibility=hidden); this says so where they are used. */
+#define MEMSCOPE_HIDDEN __attribute__((visibility("hidden")))
+
 struct memscope_thread {
 	union {
 		struct {

@@ -164,6 +164,41 @@ START_TEST(set_refuses_when_both_buckets_are_full)
 }
 END_TEST
 
+/* From 64 KiB on, an address's first bucket is its 64 KiB region's.  The
+ * set still answers for each address alone.  Blocks spaced a power of two
+ * apart (large blocks, mapped 1 MiB apart) fill 190,683 of the 2^18 slots
+ * of the quarter table it then uses before the first refusal (97,221 when
+ * the first bucket was the address's own hash).  Blocks packed 16 bytes
+ * apart, which sampling at such an interval does not pick (it picks one
+ * per 64 KiB allocated or fewer), crowd their region's bucket: they fill
+ * 48,698 (228,736 before). */
+START_TEST(set_at_large_intervals_groups_by_region)
+{
+	ck_assert_int_eq(sampled_set_reset(524288), 0);
+	ck_assert(sampled_set_add(0x7f0000001000));
+	ck_assert(sampled_set_add(0x7f0000001040));
+	ck_assert(!sampled_set_may_contain(0x7f0000002000));
+	ck_assert_int_eq(sampled_set_remove(0x7f0000001000), SAMPLED_RECORDED);
+	ck_assert(sampled_set_may_contain(0x7f0000001040));
+	sampled_set_mark_dropped(0x7f0000001040);
+	ck_assert_int_eq(sampled_set_remove(0x7f0000001040), SAMPLED_DROPPED);
+	ck_assert_int_eq(sampled_set_remove(0x7f0000001040), SAMPLED_ABSENT);
+
+	uint64_t added = 0;
+	for (uintptr_t a = 0x10000000; sampled_set_add(a); a += (uintptr_t)1 << 20)
+		added++;
+	ck_assert_msg(added > 150000 && added < (1u << 18), "%llu added 1 MiB apart",
+	              (unsigned long long)added);
+
+	ck_assert_int_eq(sampled_set_reset(524288), 0);
+	added = 0;
+	for (uintptr_t a = 0x10000000; sampled_set_add(a); a += 0x10)
+		added++;
+	ck_assert_msg(added > 40000 && added < (1u << 18), "%llu added 16 bytes apart",
+	              (unsigned long long)added);
+}
+END_TEST
+
 #define SET_THREADS 4
 #define SET_ROUNDS 200000
 
@@ -392,6 +427,7 @@ static Suite *lockfree_suite(void)
 	tcase_set_timeout(set, 120);
 	tcase_add_test(set, set_adds_finds_and_removes);
 	tcase_add_test(set, set_refuses_when_both_buckets_are_full);
+	tcase_add_test(set, set_at_large_intervals_groups_by_region);
 	tcase_add_test(set, set_is_safe_from_many_threads);
 	suite_add_tcase(suite, set);
 	TCase *backend = tcase_create("backend");
