@@ -24,8 +24,19 @@ static inline double sample_weight(uint64_t size, uint64_t interval)
 	if (interval <= 1)
 		return 1.0;
 	double bytes = size != 0 ? (double)size : 1.0;
+	double x = bytes / (double)interval;
+	if (x < 0x1p-7) {
+		/* 1 / (1 - exp(-x)) = 1/x + 1/2 + x/12 - x^3/720 + x^5/30240
+		 * - ...: below 2^-7 the next term is under 2^-53 of the sum.
+		 * These four come within 3e-16 of the true weight (expm1 within
+		 * 2e-16), at a fraction of expm1's cost: the drain of a sampled
+		 * malloc/free loop spent more time in expm1 than in encoding
+		 * the events. */
+		return (double)interval / bytes + 0.5 + x * (1.0 / 12.0) -
+		       x * x * x * (1.0 / 720.0);
+	}
 	/* -expm1(-x) is 1 - exp(-x) without losing the small x's digits. */
-	return 1.0 / -expm1(-bytes / (double)interval);
+	return 1.0 / -expm1(-x);
 }
 
 /* A sum of weights as a whole count, for the figures readers show:
