@@ -128,8 +128,8 @@ static _Alignas(CACHE_LINE) _Atomic uint64_t coarse_time;
  * counter costs a third of a vDSO clock_gettime in a VM (11 against 27 ns
  * here), and a sampled malloc/free loop made two clock calls per sample.
  * Event times are then at most that much behind.  The counter only gates
- * the clock, so a thread whose counter runs behind another's (no such
- * machine is made any more) merely moves it more often. */
+ * the clock: a thread whose counter runs behind another's merely moves it
+ * more often. */
 #define TICK_CYCLES (UINT64_C(1) << 17)
 static _Atomic uint64_t coarse_time_cycles;
 static __thread struct ring *thread_ring __attribute__((tls_model("initial-exec")));
