@@ -25,7 +25,6 @@ const _Atomic uint16_t sampled_set_filter_unknown[FILTER_SIZE] = {
 #define filter sampled_set_filter
 static struct bucket *buckets;
 static unsigned bucket_bits = MAX_BUCKET_BITS; /* of the tracker under way */
-static bool first_by_region;                    /* see first_bucket */
 
 #define HUGE_PAGE (2u << 20)
 #define TABLE_SIZE ((size_t)sizeof(struct bucket) << MAX_BUCKET_BITS)
@@ -71,7 +70,6 @@ int sampled_set_reset(uint64_t interval)
 		memset((void *)filter, 0, FILTER_SIZE * sizeof *filter);
 	}
 	bucket_bits = interval >= SMALL_FROM_INTERVAL ? SMALL_BUCKET_BITS : MAX_BUCKET_BITS;
-	first_by_region = interval >= SMALL_FROM_INTERVAL;
 	madvise(buckets, TABLE_SIZE, MADV_HUGEPAGE);
 	return 0;
 }
@@ -89,7 +87,7 @@ int sampled_set_reset(uint64_t interval)
 
 static struct bucket *first_bucket(uintptr_t address, uint64_t hash)
 {
-	if (first_by_region)
+	if (bucket_bits == SMALL_BUCKET_BITS) /* the interval is SMALL_FROM_INTERVAL or more */
 		hash = sampled_set_hash(address >> REGION_SHIFT << 4);
 	return &buckets[hash >> (64 - bucket_bits)];
 }
