@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #define CAPTURE_FORMAT_MAJOR 1
-#define CAPTURE_FORMAT_MINOR 1
+#define CAPTURE_FORMAT_MINOR 2
 #define CAPTURE_MAX_BUILD_ID 64
 #define CAPTURE_MAX_SEGMENTS 16
 
@@ -66,6 +66,17 @@ enum capture_record_type {
 	CAPTURE_RECORD_TRAILER,    /* totals, written at a clean end */
 	CAPTURE_RECORD_SAMPLING,   /* (minor 1) from here on, allocations are sampled */
 	CAPTURE_RECORD_TRACKING,   /* (minor 1) the backend's tracking counters so far */
+	CAPTURE_RECORD_TASK,       /* (minor 2) a task begins */
+	CAPTURE_RECORD_TASK_END,   /* (minor 2) a task ends */
+	CAPTURE_RECORD_TASK_SWITCH,/* (minor 2) a thread runs another task from here on */
+};
+
+/* Where a task came from (capture_task.origin). */
+enum capture_task_origin {
+	CAPTURE_TASK_THREAD = 0,     /* the root task of a thread: what runs outside any other */
+	CAPTURE_TASK_ANNOTATION = 1, /* named by the program (memscope/task.h) */
+	CAPTURE_TASK_UCONTEXT = 2,   /* a ucontext coroutine (makecontext), found by memscope */
+	CAPTURE_TASK_ORIGIN_COUNT
 };
 
 struct capture_info {
@@ -200,6 +211,34 @@ struct capture_tracking {
 	uint64_t growths;          /* times a thread's buffer was grown because it was full */
 };
 
+/* Tasks (minor 2, written by the async backend).  Task ids are dense, from
+ * 1, in order of their TASK records; 0 is "no task".  Every heap event of
+ * a thread belongs to the task its last TASK_SWITCH named, or before any,
+ * to the thread's root task (the TASK whose origin is CAPTURE_TASK_THREAD
+ * and whose thread it is). */
+struct capture_task {
+	uint64_t time_ns;
+	uint32_t id;
+	uint32_t parent;           /* the task current where it began; 0: none */
+	uint32_t thread;           /* where it began */
+	uint32_t origin;           /* enum capture_task_origin */
+	uint64_t key;              /* the program's id for it (task.h), the context's address
+	                              (ucontext), the thread's tid (root) */
+	const char *name;
+};
+
+struct capture_task_end {
+	uint64_t time_ns;
+	uint32_t id;
+	uint32_t thread;           /* where it ended */
+};
+
+struct capture_task_switch {
+	uint64_t time_ns;
+	uint32_t thread;
+	uint32_t task;             /* what the thread runs from here on; 0: its root task */
+};
+
 struct capture_record {
 	enum capture_record_type type;
 	union {
@@ -215,6 +254,9 @@ struct capture_record {
 		struct capture_trailer trailer;
 		struct capture_sampling sampling;
 		struct capture_tracking tracking;
+		struct capture_task task;
+		struct capture_task_end task_end;
+		struct capture_task_switch task_switch;
 	} u;
 };
 

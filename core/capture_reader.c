@@ -707,6 +707,42 @@ static void decode_tracking(struct parser *parser, struct capture_tracking *trac
 	tracking->growths = get_varint(parser);
 }
 
+static void decode_task(struct parser *parser, struct capture_task *task)
+{
+	task->time_ns = get_varint(parser);
+	task->id = get_u32(parser);
+	task->parent = get_u32(parser);
+	task->thread = get_u32(parser);
+	task->origin = get_u32(parser);
+	task->key = get_varint(parser);
+	task->name = get_string(parser);
+	if (parser->problem)
+		return;
+	if (task->id == 0)
+		parser->problem = "a task has id 0";
+	else if (task->parent >= task->id)
+		parser->problem = "a task's parent does not come before it";
+	else if (task->origin >= CAPTURE_TASK_ORIGIN_COUNT)
+		/* Not known to this reader: one from a newer minor. */
+		task->origin = CAPTURE_TASK_ANNOTATION;
+}
+
+static void decode_task_end(struct parser *parser, struct capture_task_end *end)
+{
+	end->time_ns = get_varint(parser);
+	end->id = get_u32(parser);
+	end->thread = get_u32(parser);
+	if (!parser->problem && end->id == 0)
+		parser->problem = "a task end names task 0";
+}
+
+static void decode_task_switch(struct parser *parser, struct capture_task_switch *to)
+{
+	to->time_ns = get_varint(parser);
+	to->thread = get_u32(parser);
+	to->task = get_u32(parser);
+}
+
 /* Decodes the record at the cursor into *record.  Returns 1, 0 for a record
  * of a type this reader does not know (skipped), or -EBADMSG. */
 static int decode_record(struct capture_reader *reader, struct capture_record *record)
@@ -768,6 +804,15 @@ static int decode_record(struct capture_reader *reader, struct capture_record *r
 			break;
 		case CAPTURE_RECORD_TRACKING:
 			decode_tracking(&parser, &record->u.tracking);
+			break;
+		case CAPTURE_RECORD_TASK:
+			decode_task(&parser, &record->u.task);
+			break;
+		case CAPTURE_RECORD_TASK_END:
+			decode_task_end(&parser, &record->u.task_end);
+			break;
+		case CAPTURE_RECORD_TASK_SWITCH:
+			decode_task_switch(&parser, &record->u.task_switch);
 			break;
 		default:
 			known = 0;

@@ -588,6 +588,56 @@ static int add_tracking(struct capture_writer *writer, const struct capture_trac
 	return 0;
 }
 
+static int add_task(struct capture_writer *writer, const struct capture_task *task)
+{
+	size_t name_length;
+
+	if (task->id == 0 || task->parent >= task->id || task->origin >= CAPTURE_TASK_ORIGIN_COUNT ||
+	    string_length(task->name, &name_length) < 0)
+		return -EINVAL;
+	int err = reserve_framed(writer, 6 * VARINT_MAX_BYTES + name_length);
+	if (err < 0)
+		return err;
+	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_TASK);
+	p += varint_encode(p, task->time_ns);
+	p += varint_encode(p, task->id);
+	p += varint_encode(p, task->parent);
+	p += varint_encode(p, task->thread);
+	p += varint_encode(p, task->origin);
+	p += varint_encode(p, task->key);
+	p = put_string(p, task->name, name_length);
+	end_framed(writer, p);
+	return 0;
+}
+
+static int add_task_end(struct capture_writer *writer, const struct capture_task_end *end)
+{
+	if (end->id == 0)
+		return -EINVAL;
+	int err = reserve_framed(writer, 3 * VARINT_MAX_BYTES);
+	if (err < 0)
+		return err;
+	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_TASK_END);
+	p += varint_encode(p, end->time_ns);
+	p += varint_encode(p, end->id);
+	p += varint_encode(p, end->thread);
+	end_framed(writer, p);
+	return 0;
+}
+
+static int add_task_switch(struct capture_writer *writer, const struct capture_task_switch *to)
+{
+	int err = reserve_framed(writer, 3 * VARINT_MAX_BYTES);
+	if (err < 0)
+		return err;
+	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_TASK_SWITCH);
+	p += varint_encode(p, to->time_ns);
+	p += varint_encode(p, to->thread);
+	p += varint_encode(p, to->task);
+	end_framed(writer, p);
+	return 0;
+}
+
 void capture_writer_compress_fast(struct capture_writer *writer, bool fast)
 {
 	if (writer->compressor != NULL)
@@ -627,6 +677,12 @@ int capture_writer_add(struct capture_writer *writer, const struct capture_recor
 		return add_sampling(writer, &record->u.sampling);
 	case CAPTURE_RECORD_TRACKING:
 		return add_tracking(writer, &record->u.tracking);
+	case CAPTURE_RECORD_TASK:
+		return add_task(writer, &record->u.task);
+	case CAPTURE_RECORD_TASK_END:
+		return add_task_end(writer, &record->u.task_end);
+	case CAPTURE_RECORD_TASK_SWITCH:
+		return add_task_switch(writer, &record->u.task_switch);
 	}
 	return -EINVAL;
 }

@@ -328,6 +328,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 		/* The FREE of the old block was lost; the address was reused. */
 		totals->allocs_over_live++;
 		forget_block(replay, &old);
+		task_ledger_free(replay->task_ledger, old.task, old.task, old.size);
 		tag_destroy(old.tag);
 	}
 
@@ -340,6 +341,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 		.thread = alloc->thread,
 		.kind = alloc->kind,
 		.weight = weight,
+		.task = task_ledger_current(replay->task_ledger, alloc->thread),
 	};
 	int error = block_table_insert(replay->live, &block);
 	if (error < 0)
@@ -350,6 +352,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 	stack->weighted.allocated_bytes += bytes;
 	count_live(replay, &block, 1.0);
 	count_thread(replay, alloc->thread, weight, bytes);
+	task_ledger_alloc(replay->task_ledger, block.task, block.size, alloc->time_ns);
 	check_peak(replay, alloc->time_ns);
 
 	pass->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
@@ -378,6 +381,8 @@ static void on_free(struct pass *pass, const struct capture_free *record)
 	replay->totals.free_records++;
 	replay->totals.weighted.frees += old.weight;
 	forget_block(replay, &old);
+	task_ledger_free(replay->task_ledger, old.task,
+	                 task_ledger_current(replay->task_ledger, record->thread), old.size);
 
 	if (old.tag && after_realloc) {
 		struct replay_block *moved = block_table_find(replay->live, pass->realloc_address);
@@ -407,6 +412,8 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 	 * it, exactly as a moved block belongs to its new ALLOC; sampled, it
 	 * stands for the blocks of its new size. */
 	forget_block(replay, block);
+	task_ledger_resize(replay->task_ledger, block->task, block->size, expand->size,
+	                   expand->time_ns);
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->time_ns = expand->time_ns;
@@ -538,6 +545,15 @@ static int apply(struct pass *pass, const struct capture_record *record)
 		replay->has_tracking = true;
 		replay->tracking = record->u.tracking;
 		return 0;
+	case CAPTURE_RECORD_TASK:
+		see_time(replay, record->u.task.time_ns);
+		return task_ledger_record(replay->task_ledger, record);
+	case CAPTURE_RECORD_TASK_END:
+		see_time(replay, record->u.task_end.time_ns);
+		return task_ledger_record(replay->task_ledger, record);
+	case CAPTURE_RECORD_TASK_SWITCH:
+		see_time(replay, record->u.task_switch.time_ns);
+		return task_ledger_record(replay->task_ledger, record);
 	}
 	/* A record type newer than this code: nothing to replay. */
 	return 0;
@@ -737,6 +753,9 @@ int replay_create_with_progress(const char *path, const struct replay_progress *
 	error = stack_trie_create(&replay->trie);
 	if (error < 0)
 		goto fail;
+	error = task_ledger_create(&replay->task_ledger);
+	if (error < 0)
+		goto fail;
 
 	error = first_pass(replay, reader, progress);
 	if (error < 0)
@@ -748,6 +767,9 @@ int replay_create_with_progress(const char *path, const struct replay_progress *
 
 	if (replay->has_trailer && replay->trailer.time_ns > replay->totals.end_time_ns)
 		replay->totals.end_time_ns = replay->trailer.time_ns;
+	task_ledger_finish(replay->task_ledger, replay->totals.end_time_ns);
+	replay->tasks = task_ledger_tasks(replay->task_ledger, &replay->task_count);
+	task_ledger_problems(replay->task_ledger, &replay->task_problems);
 	if (progress && progress->report)
 		progress->report(progress->context, NULL, capture_reader_size(reader),
 		                 capture_reader_size(reader));
@@ -768,6 +790,7 @@ void replay_destroy(struct replay *replay)
 	if (!replay)
 		return;
 	block_table_destroy(replay->live);
+	task_ledger_destroy(replay->task_ledger);
 	stack_trie_destroy(replay->trie);
 	free(replay->stacks);
 	for (uint32_t i = 0; i < replay->thread_count; i++)
@@ -845,6 +868,7 @@ struct walk {
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
 	uint64_t interval;             /* the sampling interval in force */
+	struct task_ledger *tasks;     /* who runs what, for the blocks' and events' tasks */
 };
 
 static void walk_see_time(struct walk *walk, uint64_t time_ns)
@@ -856,7 +880,7 @@ static void walk_see_time(struct walk *walk, uint64_t time_ns)
 /* The table keeps each block's allocation time in time_ns: an EXPAND
  * changes the block's size and stack but not when its life began. */
 static int tell_block(struct walk *walk, const struct replay_block *block, bool freed,
-                      uint64_t freed_ns)
+                      uint64_t freed_ns, uint32_t freed_by_task)
 {
 	struct replay_block_life life = {
 		.address = block->address,
@@ -870,6 +894,8 @@ static int tell_block(struct walk *walk, const struct replay_block *block, bool 
 		.freed = freed,
 		.tag = block->tag,
 		.weight = block->weight,
+		.task = block->task,
+		.freed_by_task = freed_by_task,
 	};
 	return walk->walker->block ? walk->walker->block(walk->walker->context, &life) : 0;
 }
@@ -889,6 +915,8 @@ static int tell_event(struct walk *walk, enum capture_record_type type, uint64_t
 		.usable = block->usable,
 		.stack = block->stack,
 		.weight = block->weight,
+		.task = task_ledger_current(walk->tasks, thread),
+		.owner_task = block->task,
 	};
 	return walk->walker->event(walk->walker->context, &event);
 }
@@ -900,7 +928,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 	if (block_table_remove(walk->live, alloc->address, &old)) {
 		/* The address was handed out again, so the old block was freed
 		 * by now even though its FREE never reached the capture. */
-		result = tell_block(walk, &old, true, alloc->time_ns);
+		result = tell_block(walk, &old, true, alloc->time_ns, old.task);
 		tag_destroy(old.tag);
 		if (result != 0)
 			return result;
@@ -914,6 +942,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 		.thread = alloc->thread,
 		.kind = alloc->kind,
 		.weight = sample_weight(alloc->size, walk->interval),
+		.task = task_ledger_current(walk->tasks, alloc->thread),
 	};
 	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
 	                        alloc->kind == CAPTURE_KIND_RALLOCX;
@@ -931,7 +960,8 @@ static int walk_free(struct walk *walk, const struct capture_free *record)
 	struct replay_block old;
 	if (!block_table_remove(walk->live, record->address, &old))
 		return 0;
-	int result = tell_block(walk, &old, true, record->time_ns);
+	int result = tell_block(walk, &old, true, record->time_ns,
+	                        task_ledger_current(walk->tasks, record->thread));
 	if (old.tag && after_realloc) {
 		struct replay_block *moved = block_table_find(walk->live, walk->realloc_address);
 		if (moved && !moved->tag) {
@@ -1019,6 +1049,10 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 	case CAPTURE_RECORD_SAMPLING:
 		walk->interval = record->u.sampling.interval;
 		return 0;
+	case CAPTURE_RECORD_TASK:
+	case CAPTURE_RECORD_TASK_END:
+	case CAPTURE_RECORD_TASK_SWITCH:
+		return task_ledger_record(walk->tasks, record);
 	default:
 		return 0;
 	}
@@ -1052,7 +1086,7 @@ static int tell_live_blocks(struct walk *walk)
 	qsort(order, count, sizeof(*order), by_allocation);
 	int result = 0;
 	for (size_t i = 0; i < count && result == 0; i++)
-		result = tell_block(walk, order[i], false, walk->end_time_ns);
+		result = tell_block(walk, order[i], false, walk->end_time_ns, 0);
 	free(order);
 	return result;
 }
@@ -1068,6 +1102,9 @@ int replay_walk(const char *path, const struct replay_walker *walker, const char
 		return error;
 	}
 	struct walk walk = { .walker = walker, .stack_count = 1 };
+	error = task_ledger_create(&walk.tasks);
+	if (error < 0)
+		goto out;
 	if (walker->block || walker->event) {
 		walk.live = block_table_create();
 		if (!walk.live) {
@@ -1095,6 +1132,7 @@ out:
 	if (error < 0 && message)
 		*message = strerror(-error);
 	block_table_destroy(walk.live);
+	task_ledger_destroy(walk.tasks);
 	capture_reader_destroy(reader);
 	return error;
 }

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "task_ledger.h"
 
 struct stack_trie;
 struct block_table;
@@ -69,6 +70,7 @@ struct replay_block {
 	uint32_t kind;             /* enum capture_alloc_kind */
 	struct replay_tag *tag;    /* NULL if never tagged */
 	double weight;             /* blocks it stands for: 1 unless sampled (sampling.h) */
+	uint32_t task;             /* the task that allocated it (task_ledger.h); 0: none */
 };
 
 /* One stack of the stack table; index = stack id, 0 = the empty stack.
@@ -164,6 +166,13 @@ struct replay {
 	struct capture_tracking tracking; /* the last one: the backend's counters at the end */
 
 	struct block_table *live;         /* the blocks live at the end */
+
+	/* Tasks (the async backend's captures): index = task id, 0 unused;
+	 * task_count is 0 when the capture has none. */
+	const struct replay_task *tasks;
+	uint32_t task_count;
+	struct task_ledger_problems task_problems;
+	struct task_ledger *task_ledger;  /* owns tasks */
 };
 
 /* Replays the capture at path.  A capture cut short is not an error: it
@@ -223,6 +232,8 @@ struct replay_block_life {
 	const struct replay_tag *tag; /* NULL if never tagged; valid during the visit only */
 	double weight;             /* blocks it stands for: 1 unless sampled; after a resize in
 	                              place, from the new size */
+	uint32_t task;             /* the task that allocated it; 0: none */
+	uint32_t freed_by_task;    /* the task that gave it back; 0: none, or still live */
 };
 
 /* What replay_walk() tells, and to whom.  A NULL callback is not called;
@@ -239,6 +250,8 @@ struct replay_event {
 	uint64_t usable;
 	uint32_t stack;
 	double weight;             /* of the block, after this event (a resize may change it) */
+	uint32_t task;             /* the task that made the event; 0: none */
+	uint32_t owner_task;       /* the task the block belongs to (its allocator's) */
 };
 
 struct replay_walker {

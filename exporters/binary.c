@@ -203,6 +203,11 @@ static int keep_record(const struct capture_record *record, const struct window 
 	case CAPTURE_RECORD_MODULE:
 	case CAPTURE_RECORD_THREAD:
 	case CAPTURE_RECORD_STACK_NODE:
+	/* Kept whatever the window: the events inside it belong to tasks
+	 * that may have begun, or been switched to, before it. */
+	case CAPTURE_RECORD_TASK:
+	case CAPTURE_RECORD_TASK_END:
+	case CAPTURE_RECORD_TASK_SWITCH:
 		return 1;
 	case CAPTURE_RECORD_SAMPLING:
 		totals->interval = record->u.sampling.interval;

@@ -30,6 +30,7 @@ struct stack_frames {
 struct memscope_capture {
 	struct report *report;
 	memscope_summary summary;
+	memscope_task *tasks;          /* [replay->task_count], index = id; 0 unused */
 	struct stack_frames *stacks;   /* [report->replay->stack_count] */
 	struct option *options;
 	size_t option_count;
@@ -43,6 +44,39 @@ static uint64_t sample_interval_of(const struct replay *replay)
 	if (replay->sampled && replay->sample_interval <= 1)
 		return replay->sample_interval_max;
 	return replay->sample_interval;
+}
+
+static memscope_task plugin_task(const struct replay_task *task)
+{
+	return (memscope_task){
+		.version = MEMSCOPE_TASK_VERSION,
+		.id = task->id,
+		.parent = task->parent,
+		.began_on = task->began_on,
+		.origin = task_origin_name(task->origin),
+		.name = task->name ? task->name : "",
+		.key = task->key,
+		.begin_ns = task->begin_ns,
+		.end_ns = task->end_ns,
+		.ended = task->ended,
+		.children = task->children,
+		.threads = task->threads,
+		.thread_count = task->thread_count,
+		.allocations = task->allocations,
+		.allocated_bytes = task->allocated_bytes,
+		.frees = task->frees,
+		.freed_bytes = task->freed_bytes,
+		.freed_by_others = task->freed_by_others,
+		.freed_by_others_bytes = task->freed_by_others_bytes,
+		.freed_of_others = task->freed_of_others,
+		.freed_of_others_bytes = task->freed_of_others_bytes,
+		.live_blocks = task->live_blocks,
+		.live_bytes = task->live_bytes,
+		.peak_bytes = task->peak_bytes,
+		.peak_time_ns = task->peak_time_ns,
+		.end_live_blocks = task->end_live_blocks,
+		.end_live_bytes = task->end_live_bytes,
+	};
 }
 
 int capture_view_open(const char *path, struct memscope_capture **out, const char **message)
@@ -96,7 +130,19 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.misses = replay->tracking.misses,
 		.waits = replay->tracking.waits,
 		.growths = replay->tracking.growths,
+		.tasks = replay->task_count ? replay->task_count - 1 : 0,
 	};
+	if (replay->task_count) {
+		view->tasks = calloc(replay->task_count, sizeof(*view->tasks));
+		if (!view->tasks) {
+			if (message)
+				*message = strerror(ENOMEM);
+			capture_view_close(view);
+			return -ENOMEM;
+		}
+		for (uint32_t id = 1; id < replay->task_count; id++)
+			view->tasks[id] = plugin_task(&replay->tasks[id]);
+	}
 	*out = view;
 	return 0;
 }
@@ -115,6 +161,7 @@ void capture_view_close(struct memscope_capture *view)
 		free(view->options[i].value);
 	}
 	free(view->options);
+	free(view->tasks);
 	report_destroy(view->report);
 	free(view);
 }
@@ -183,7 +230,7 @@ static int tell_block(void *context, const struct replay_block_life *life)
 		.usable = life->usable,
 		.thread = life->thread,
 		.kind = life->kind,
-		.task = 0, /* the capture format records no task per event yet */
+		.task = life->task,
 		.allocated_ns = life->allocated_ns,
 		.freed_ns = life->freed_ns,
 		.freed = life->freed,
@@ -191,6 +238,7 @@ static int tell_block(void *context, const struct replay_block_life *life)
 		/* The replay keeps "" for a type not given; plugins are promised NULL. */
 		.tag_type = tag && tag->type_name[0] ? tag->type_name : NULL,
 		.weight = life->weight,
+		.freed_by_task = life->freed_by_task,
 	};
 	return walk->visit(walk->context, &block);
 }
@@ -234,6 +282,8 @@ static int tell_event(void *context, const struct replay_event *record)
 		             ? report->stack_group[record->stack]
 		             : 0,
 		.weight = record->weight,
+		.task = record->task,
+		.owner_task = record->owner_task,
 	};
 	return walk->visit(walk->context, &event);
 }
@@ -246,6 +296,30 @@ int capture_view_for_each_event(memscope_capture *view, memscope_event_visitor v
 	struct event_walk walk = { view, visit, context };
 	struct replay_walker walker = { .event = tell_event, .context = &walk };
 	return replay_walk(view->report->path, &walker, NULL);
+}
+
+int capture_view_for_each_task(memscope_capture *view, memscope_task_visitor visit,
+                               void *context)
+{
+	if (!view || !visit)
+		return -EINVAL;
+	uint32_t count = view->report->replay->task_count;
+	for (uint32_t id = 1; id < count; id++) {
+		if (view->tasks[id].id != id)
+			continue; /* an id the capture skipped */
+		int result = visit(context, &view->tasks[id]);
+		if (result != 0)
+			return result;
+	}
+	return 0;
+}
+
+const memscope_task *capture_view_task(memscope_capture *view, uint64_t id)
+{
+	if (!view || id == 0 || id >= view->report->replay->task_count ||
+	    view->tasks[id].id != id)
+		return NULL;
+	return &view->tasks[id];
 }
 
 struct sample_walk {

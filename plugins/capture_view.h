@@ -45,5 +45,8 @@ int capture_view_stack_frames(memscope_capture *view, uint32_t stack,
 const char *capture_view_thread_name(memscope_capture *view, uint32_t thread);
 const char *capture_view_kind_name(uint32_t kind);
 const char *capture_view_option(memscope_capture *view, const char *key);
+int capture_view_for_each_task(memscope_capture *view, memscope_task_visitor visit,
+                               void *context);
+const memscope_task *capture_view_task(memscope_capture *view, uint64_t id);
 
 #endif

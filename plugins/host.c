@@ -21,6 +21,14 @@ _Static_assert(offsetof(memscope_block, weight) > offsetof(memscope_block, tag_t
                "a block's weight follows its version 1 fields");
 _Static_assert(offsetof(memscope_event, weight) > offsetof(memscope_event, stack),
                "an event's weight follows its version 1 fields");
+_Static_assert(offsetof(memscope_summary, tasks) > offsetof(memscope_summary, growths),
+               "the summary's version 3 fields follow version 2's");
+_Static_assert(offsetof(memscope_block, freed_by_task) > offsetof(memscope_block, weight),
+               "a block's version 3 fields follow version 2's");
+_Static_assert(offsetof(memscope_event, task) > offsetof(memscope_event, weight),
+               "an event's tasks follow its version 2 fields");
+_Static_assert(offsetof(memscope_host, for_each_task) > offsetof(memscope_host, for_each_event),
+               "the host's version 2 slots follow version 1's");
 
 static const memscope_host host = {
 	.version = MEMSCOPE_HOST_VERSION,
@@ -45,6 +53,8 @@ static const memscope_host host = {
 	.finding_at = results_finding_at,
 	.results_analyzer = results_analyzer,
 	.for_each_event = capture_view_for_each_event,
+	.for_each_task = capture_view_for_each_task,
+	.task = capture_view_task,
 };
 
 const memscope_host *plugin_host(void)

@@ -50,6 +50,24 @@ static const char *thread_name(memscope_capture *capture, uint32_t thread)
 	return thread < capture->thread_count ? capture->thread_names[thread] : "?";
 }
 
+static int for_each_task(memscope_capture *capture, memscope_task_visitor visit, void *context)
+{
+	for (size_t i = 0; i < capture->task_count; i++) {
+		int result = visit(context, &capture->tasks[i]);
+		if (result != 0)
+			return result;
+	}
+	return 0;
+}
+
+static const memscope_task *task(memscope_capture *capture, uint64_t id)
+{
+	for (size_t i = 0; i < capture->task_count; i++)
+		if (capture->tasks[i].id == id)
+			return &capture->tasks[i];
+	return NULL;
+}
+
 static const char *kind_name(uint32_t kind)
 {
 	static const char *const names[] = { "malloc", "calloc", "realloc" };
@@ -137,6 +155,8 @@ static const memscope_host host = {
 	.finding_count = finding_count,
 	.finding_at = finding_at,
 	.results_analyzer = results_analyzer,
+	.for_each_task = for_each_task,
+	.task = task,
 };
 
 const memscope_host *fake_host(void)

@@ -27,6 +27,8 @@ struct memscope_capture {
 	size_t stack_count;
 	const char *const *thread_names;
 	size_t thread_count;
+	const memscope_task *tasks;         /* in order of id; none: no tasks */
+	size_t task_count;
 };
 
 struct memscope_table {

@@ -156,6 +156,19 @@ static bool records_equal(const struct capture_record *got, const struct capture
 		       a->u.tracking.misses == b->u.tracking.misses &&
 		       a->u.tracking.waits == b->u.tracking.waits &&
 		       a->u.tracking.growths == b->u.tracking.growths;
+	case CAPTURE_RECORD_TASK:
+		return a->u.task.time_ns == b->u.task.time_ns && a->u.task.id == b->u.task.id &&
+		       a->u.task.parent == b->u.task.parent && a->u.task.thread == b->u.task.thread &&
+		       a->u.task.origin == b->u.task.origin && a->u.task.key == b->u.task.key &&
+		       same_string(a->u.task.name, b->u.task.name);
+	case CAPTURE_RECORD_TASK_END:
+		return a->u.task_end.time_ns == b->u.task_end.time_ns &&
+		       a->u.task_end.id == b->u.task_end.id &&
+		       a->u.task_end.thread == b->u.task_end.thread;
+	case CAPTURE_RECORD_TASK_SWITCH:
+		return a->u.task_switch.time_ns == b->u.task_switch.time_ns &&
+		       a->u.task_switch.thread == b->u.task_switch.thread &&
+		       a->u.task_switch.task == b->u.task_switch.task;
 	}
 	return false;
 }
@@ -290,6 +303,19 @@ static const struct capture_record every_type[] = {
 	                .jemalloc_mapped = 4000000, .jemalloc_retained = 500000,
 	                .cpu_user_ns = 9000000, .cpu_system_ns = 1000000, .threads = 4,
 	                .io_read_bytes = 4096, .io_write_bytes = UINT64_MAX } },
+	{ .type = CAPTURE_RECORD_TASK,
+	  .u.task = { .time_ns = 5, .id = 1, .parent = 0, .thread = 0,
+	              .origin = CAPTURE_TASK_THREAD, .key = 4242, .name = "main" } },
+	{ .type = CAPTURE_RECORD_TASK,
+	  .u.task = { .time_ns = UINT64_MAX, .id = UINT32_MAX, .parent = UINT32_MAX - 1,
+	              .thread = UINT32_MAX, .origin = CAPTURE_TASK_UCONTEXT, .key = UINT64_MAX,
+	              .name = "" } },
+	{ .type = CAPTURE_RECORD_TASK_SWITCH,
+	  .u.task_switch = { .time_ns = 6, .thread = 0, .task = UINT32_MAX } },
+	{ .type = CAPTURE_RECORD_TASK_SWITCH,
+	  .u.task_switch = { .time_ns = 7, .thread = UINT32_MAX, .task = 0 } },
+	{ .type = CAPTURE_RECORD_TASK_END,
+	  .u.task_end = { .time_ns = 0, .id = UINT32_MAX, .thread = 3 } },
 	{ .type = CAPTURE_RECORD_TRAILER,
 	  .u.trailer = { .time_ns = 20000000, .allocations = 4, .frees = 2,
 	                 .allocated_bytes = 125, .peak_bytes = 124, .peak_time_ns = 3000,
@@ -383,7 +409,7 @@ START_TEST(test_exact_bytes)
 	uint8_t *data = read_file(path, &size);
 
 	/* A payload this small is not worth compressing. */
-	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 1, 0, 0, 0, 0, 0 };
+	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 2, 0, 0, 0, 0, 0 };
 	ck_assert_uint_eq(size, 16 + 5 + sizeof(payload) + 4 + 9);
 	ck_assert_mem_eq(data, header, 16);
 	ck_assert_uint_eq(data[16], CAPTURE_BLOCK_RECORDS);
@@ -857,6 +883,12 @@ START_TEST(test_malformed_records)
 		  { 0x05, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 12 },
 		{ "thread tid over 32 bits",
 		  { 0x03, 0x08, 0x00, 0x80, 0x80, 0x80, 0x80, 0x10, 0x00, 0x00 }, 10 },
+		{ "task id 0", { 0x0d, 0x07, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00 }, 9 },
+		{ "task parent not before it",
+		  { 0x0d, 0x07, 0x00, 0x02, 0x02, 0x00, 0x01, 0x00, 0x00 }, 9 },
+		{ "task end of task 0", { 0x0e, 0x03, 0x00, 0x00, 0x00 }, 5 },
+		{ "task switch thread over 32 bits",
+		  { 0x0f, 0x08, 0x00, 0x80, 0x80, 0x80, 0x80, 0x10, 0x00, 0x00 }, 10 },
 	};
 	char path[64], warning[512];
 	size_t count;

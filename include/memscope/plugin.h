@@ -30,10 +30,18 @@
  * whether the capture was sampled.  Read a field added in a later version
  * through the helpers below, which give what an older host means by
  * leaving it out: weight 1, no sampling, no tracking.
+ *
+ * Tasks (since ABI 1.2): captures of the async backend attribute every
+ * heap event to a task (a coroutine, a request, a thread's own work).
+ * memscope_host_for_each_task() lists them with their figures; a block's
+ * task is the one that allocated it, which its free counts against
+ * whichever task gives it back.  Captures without tasks have none, and
+ * every block's task is 0.
  */
 #ifndef MEMSCOPE_PLUGIN_H
 #define MEMSCOPE_PLUGIN_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +52,8 @@ extern "C" {
 #endif
 
 #define MEMSCOPE_PLUGIN_ABI_MAJOR 1
-#define MEMSCOPE_PLUGIN_ABI_MINOR 1 /* 1: sampling and tracking figures, weights */
+#define MEMSCOPE_PLUGIN_ABI_MINOR 2 /* 1: sampling and tracking figures, weights;
+                                       2: tasks */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -57,7 +66,7 @@ typedef struct memscope_table memscope_table;
 
 /* ---- what a capture holds ------------------------------------------------ */
 
-#define MEMSCOPE_SUMMARY_VERSION 2
+#define MEMSCOPE_SUMMARY_VERSION 3
 
 /* Counts and bytes are weighted: estimates when sample_interval is above 1. */
 typedef struct memscope_summary {
@@ -88,10 +97,12 @@ typedef struct memscope_summary {
 	uint64_t misses;               /* dropped (no room in its buffers) or lost */
 	uint64_t waits;                /* times a thread waited for room */
 	uint64_t growths;              /* times a thread's buffer grew */
+	/* Since version 3. */
+	uint32_t tasks;                /* tasks the capture holds (memscope_host.for_each_task) */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
-#define MEMSCOPE_BLOCK_VERSION 2
+#define MEMSCOPE_BLOCK_VERSION 3
 
 typedef struct memscope_block {
 	uint32_t version;
@@ -101,7 +112,8 @@ typedef struct memscope_block {
 	uint64_t usable;               /* bytes the allocator reserved */
 	uint32_t thread;               /* thread index: memscope_host.thread_name */
 	uint32_t kind;                 /* how it was allocated: memscope_host.kind_name */
-	uint64_t task;                 /* task id, 0 if none */
+	uint64_t task;                 /* the task that allocated it (memscope_task.id), 0 if none;
+	                                  filled since version 3 */
 	uint64_t allocated_ns;
 	uint64_t freed_ns;             /* when freed; the capture's end if not */
 	bool freed;
@@ -110,10 +122,12 @@ typedef struct memscope_block {
 	/* Since version 2: read it with memscope_block_weight(). */
 	double weight;                 /* blocks of its size it stands for: 1 unless sampled,
 	                                  1 / (1 - exp(-size / sample_interval)) when sampled */
+	/* Since version 3. */
+	uint64_t freed_by_task;        /* the task that gave it back; 0 if none or not freed */
 } memscope_block;
 
 /* One heap event, in the order the program made them. */
-#define MEMSCOPE_EVENT_VERSION 2
+#define MEMSCOPE_EVENT_VERSION 3
 
 typedef enum memscope_event_type {
 	MEMSCOPE_EVENT_ALLOC = 1,      /* a block handed out */
@@ -134,6 +148,9 @@ typedef struct memscope_event {
 	/* Since version 2: read it with memscope_event_weight(). */
 	double weight;                 /* the block's, after the event (a resize takes its new
 	                                  size's); for a free, the weight the block had */
+	/* Since version 3: read them with memscope_event_task(). */
+	uint64_t task;                 /* the task that made the event, 0 if none */
+	uint64_t owner_task;           /* the task the block belongs to (its allocator), 0 if none */
 } memscope_event;
 
 /* Below this share of events recorded (successes / attempts), reports
@@ -194,6 +211,63 @@ static inline uint64_t memscope_weighted_count(double weighted)
 	uint64_t whole = (uint64_t)weighted;
 	return weighted - (double)whole >= 0.5 ? whole + 1 : whole;
 }
+
+/* The task that made an event, and the block's owner: 0 from a host
+ * before ABI 1.2. */
+static inline uint64_t memscope_event_task(const memscope_event *event)
+{
+	return event->version >= 3 ? event->task : 0;
+}
+
+static inline uint64_t memscope_event_owner_task(const memscope_event *event)
+{
+	return event->version >= 3 ? event->owner_task : 0;
+}
+
+/* The summary's task count: 0 from a host before ABI 1.2. */
+static inline uint32_t memscope_summary_tasks(const memscope_summary *summary)
+{
+	return summary->version >= 3 ? summary->tasks : 0;
+}
+
+/* One task (since ABI 1.2): a coroutine, a request or a thread's own work,
+ * with what its blocks did.  A block belongs to the task that allocated it;
+ * its free counts against that task whichever task made it (a cross-task
+ * free: freed_by_others here, freed_of_others on the freeing task).  Counts
+ * are exact (the async backend records every event). */
+#define MEMSCOPE_TASK_VERSION 1
+
+typedef struct memscope_task {
+	uint32_t version;
+	uint32_t id;                   /* from 1: what memscope_block.task holds */
+	uint32_t parent;               /* the task current where it began; 0: none */
+	uint32_t began_on;             /* thread index where it began */
+	const char *origin;            /* "thread" (a thread's root task), "annotation"
+	                                  (memscope/task.h) or "ucontext" (a coroutine) */
+	const char *name;              /* "" if none was given */
+	uint64_t key;                  /* the program's id (annotation), the context's
+	                                  address (ucontext), the thread's tid (thread) */
+	uint64_t begin_ns;
+	uint64_t end_ns;               /* when it ended; the capture's end if it did not */
+	bool ended;
+	uint32_t children;             /* tasks whose parent it is */
+	const uint32_t *threads;       /* [thread_count]: thread indices it ran on */
+	size_t thread_count;
+	uint64_t allocations;          /* blocks it allocated */
+	uint64_t allocated_bytes;
+	uint64_t frees;                /* of its blocks, given back by any task */
+	uint64_t freed_bytes;
+	uint64_t freed_by_others;      /* of those, by another task */
+	uint64_t freed_by_others_bytes;
+	uint64_t freed_of_others;      /* blocks of other tasks it gave back */
+	uint64_t freed_of_others_bytes;
+	uint64_t live_blocks;          /* its blocks live at the capture's end: its leaks */
+	uint64_t live_bytes;
+	uint64_t peak_bytes;           /* most of its bytes live at once */
+	uint64_t peak_time_ns;
+	uint64_t end_live_blocks;      /* its blocks live when it ended (0 if it did not) */
+	uint64_t end_live_bytes;
+} memscope_task;
 
 /* One timeline sample (every 10 ms by default). */
 #define MEMSCOPE_SAMPLE_VERSION 1
@@ -259,9 +333,10 @@ typedef enum memscope_severity {
 
 /* ---- the host's API -------------------------------------------------------- */
 
-#define MEMSCOPE_HOST_VERSION 1
+#define MEMSCOPE_HOST_VERSION 2
 
 typedef int (*memscope_block_visitor)(void *context, const memscope_block *block);
+typedef int (*memscope_task_visitor)(void *context, const memscope_task *task);
 typedef int (*memscope_sample_visitor)(void *context, const memscope_sample *sample);
 typedef int (*memscope_event_visitor)(void *context, const memscope_event *event);
 
@@ -329,7 +404,33 @@ typedef struct memscope_host {
 	 * blocks allocated before tracking are left out).  visit returning
 	 * non-zero stops the walk and is returned. */
 	int (*for_each_event)(memscope_capture *capture, memscope_event_visitor visit, void *context);
+
+	/* Since version 2: call them through memscope_host_for_each_task()
+	 * and memscope_host_task(). */
+	/* Every task, in order of id (of beginning). */
+	int (*for_each_task)(memscope_capture *capture, memscope_task_visitor visit, void *context);
+	/* The task of this id, or NULL; valid as long as the capture. */
+	const memscope_task *(*task)(memscope_capture *capture, uint64_t id);
 } memscope_host;
+
+/* Walks the tasks; -ENOTSUP from a host before ABI 1.2. */
+static inline int memscope_host_for_each_task(const memscope_host *host,
+                                              memscope_capture *capture,
+                                              memscope_task_visitor visit, void *context)
+{
+	if (host->version < 2 || host->for_each_task == NULL)
+		return -ENOTSUP;
+	return host->for_each_task(capture, visit, context);
+}
+
+/* The task of id, or NULL (none, or a host before ABI 1.2). */
+static inline const memscope_task *memscope_host_task(const memscope_host *host,
+                                                      memscope_capture *capture, uint64_t id)
+{
+	if (host->version < 2 || host->task == NULL || id == 0)
+		return NULL;
+	return host->task(capture, id);
+}
 
 /* ---- what a plugin provides ------------------------------------------------ */
 

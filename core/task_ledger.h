@@ -1,0 +1,101 @@
+/* task_ledger.h - who each heap event of a capture belongs to, and what
+ * every task did, from the capture's task records (TASK, TASK_END and
+ * TASK_SWITCH, format minor 2, written by the async backend).
+ *
+ * A thread runs one task at a time: the one its last TASK_SWITCH named,
+ * or its root task before any.  A block belongs to the task that allocated
+ * it (its owner) for its whole life: whichever task frees it, the free is
+ * the owner's, and is counted as a cross-task free on both sides.  A
+ * resize in place changes the owner's live bytes and nothing else.
+ *
+ * Memory is a fixed record per task (its name and the threads it ran on
+ * beside it) and two words per thread, never a record per event.  Odd
+ * input is counted, not trusted: a task id out of order, an end or a switch
+ * naming a task that never began.  Errors are negative errno values.
+ */
+#ifndef MEMSCOPE_TASK_LEDGER_H
+#define MEMSCOPE_TASK_LEDGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture.h"
+
+/* One task: what it is, and what its blocks did (exact counts: the async
+ * backend records every event). */
+struct replay_task {
+	uint32_t id;               /* the capture's, dense from 1 */
+	uint32_t parent;           /* 0: none */
+	uint32_t origin;           /* enum capture_task_origin */
+	uint32_t began_on;         /* thread index */
+	uint64_t key;              /* the program's id, the context address, or the tid */
+	char *name;                /* "" when none was given */
+	uint64_t begin_ns;
+	uint64_t end_ns;           /* when it ended; the capture's end while running */
+	bool ended;                /* a TASK_END was read */
+	uint32_t children;         /* tasks whose parent it is */
+	uint32_t *threads;         /* [thread_count]: the threads it ran on, first run first */
+	uint32_t thread_count;
+
+	uint64_t allocations;      /* blocks it allocated */
+	uint64_t allocated_bytes;  /* their requested bytes */
+	uint64_t frees;            /* of its blocks, given back (by any task) */
+	uint64_t freed_bytes;
+	uint64_t freed_by_others;  /* of those frees, made by another task */
+	uint64_t freed_by_others_bytes;
+	uint64_t freed_of_others;  /* blocks of other tasks this task gave back */
+	uint64_t freed_of_others_bytes;
+	uint64_t live_blocks;      /* its blocks live now: at the capture's end, its leaks */
+	uint64_t live_bytes;
+	uint64_t peak_bytes;       /* most of its bytes live at once */
+	uint64_t peak_time_ns;
+	uint64_t end_live_blocks;  /* its blocks live when it ended (0 while running) */
+	uint64_t end_live_bytes;
+};
+
+/* What the ledger found wrong in the task records (true counts). */
+struct task_ledger_problems {
+	uint64_t bad_tasks;        /* TASK records out of order, or repeating an id */
+	uint64_t unknown_tasks;    /* TASK_END or TASK_SWITCH naming a task never begun */
+};
+
+struct task_ledger;
+
+/* Returns 0 or -ENOMEM. */
+int task_ledger_create(struct task_ledger **out);
+
+/* NULL is a no-op. */
+void task_ledger_destroy(struct task_ledger *ledger);
+
+/* Takes in a TASK, TASK_END or TASK_SWITCH record (any other record is
+ * ignored).  Returns 0 or -ENOMEM. */
+int task_ledger_record(struct task_ledger *ledger, const struct capture_record *record);
+
+/* The task thread runs now; 0 when the capture has no tasks for it. */
+uint32_t task_ledger_current(const struct task_ledger *ledger, uint32_t thread);
+
+/* A block of size bytes allocated by task at time_ns. */
+void task_ledger_alloc(struct task_ledger *ledger, uint32_t task, uint64_t size,
+                       uint64_t time_ns);
+
+/* A block of owner's, of size bytes, given back by task by. */
+void task_ledger_free(struct task_ledger *ledger, uint32_t owner, uint32_t by, uint64_t size);
+
+/* A block of owner's resized in place from old_size to size bytes. */
+void task_ledger_resize(struct task_ledger *ledger, uint32_t owner, uint64_t old_size,
+                        uint64_t size, uint64_t time_ns);
+
+/* Ends the tasks still running at the capture's end: their end_ns becomes
+ * end_ns, ended stays false. */
+void task_ledger_finish(struct task_ledger *ledger, uint64_t end_ns);
+
+/* The tasks, index = id (index 0 is unused); count is the highest id + 1,
+ * or 0 when the capture has no tasks. */
+const struct replay_task *task_ledger_tasks(const struct task_ledger *ledger, uint32_t *count);
+
+void task_ledger_problems(const struct task_ledger *ledger, struct task_ledger_problems *out);
+
+/* "thread", "annotation", "ucontext"; "?" for another value. */
+const char *task_origin_name(uint32_t origin);
+
+#endif
