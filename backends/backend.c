@@ -14,10 +14,9 @@ int backend_create(memscope_backend_kind kind, struct backend **out, const char 
 	case MEMSCOPE_BACKEND_LOCKFREE:
 		return lockfree_backend_create(out);
 	case MEMSCOPE_BACKEND_ASYNC:
-		*message = "the async backend is not built yet; use --backend exact or lockfree";
-		return -ENOTSUP;
+		return async_backend_create(out);
 	case MEMSCOPE_BACKEND_HYBRID:
-		*message = "the hybrid backend is not built yet; use --backend exact or lockfree";
+		*message = "the hybrid backend is not built yet; use --backend exact, lockfree or async";
 		return -ENOTSUP;
 	}
 	*message = "unknown backend";
@@ -59,6 +58,14 @@ int backend_on_early(struct backend *backend, const struct heap_event *event, co
 	if (backend == NULL || backend->ops->version < 2 || backend->ops->on_early == NULL)
 		return -ENOTSUP;
 	backend->ops->on_early(backend, event, ips, depth);
+	return 0;
+}
+
+int backend_task_event(struct backend *backend, const struct store_task *task)
+{
+	if (backend == NULL || backend->ops->version < 3 || backend->ops->task_event == NULL)
+		return -ENOTSUP;
+	backend->ops->task_event(backend, task);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include "memscope/memscope.h"
 
 struct event_store;
+struct store_task;
 
 enum heap_event_type {
 	HEAP_EVENT_ALLOC = 1,
@@ -82,9 +83,14 @@ struct backend_ops {
 	 * they are. */
 	void (*on_early)(struct backend *backend, const struct heap_event *event,
 	                 const uint64_t *ips, int depth);
+
+	/* Optional, since version 3: a backend that attributes events to
+	 * tasks.  task_switch (above) then names a key (struct store_task)
+	 * through task_event, which carries begins, ends and switches alike. */
+	void (*task_event)(struct backend *backend, const struct store_task *task);
 };
 
-#define BACKEND_OPS_VERSION 2
+#define BACKEND_OPS_VERSION 3
 
 /* Every backend embeds this first. */
 struct backend {
@@ -101,6 +107,8 @@ void backend_destroy(struct backend *backend);
 int backend_flush(struct backend *backend);
 int backend_stats(struct backend *backend, struct backend_stats *out);
 int backend_task_switch(struct backend *backend, uint64_t task);
+/* Returns -ENOTSUP when the backend records no tasks. */
+int backend_task_event(struct backend *backend, const struct store_task *task);
 /* Returns -ENOTSUP when the backend has no on_early slot. */
 int backend_on_early(struct backend *backend, const struct heap_event *event, const uint64_t *ips,
                      int depth);
@@ -108,5 +116,6 @@ int backend_on_early(struct backend *backend, const struct heap_event *event, co
 /* The backends built so far. */
 int exact_backend_create(struct backend **out);
 int lockfree_backend_create(struct backend **out);
+int async_backend_create(struct backend **out);
 
 #endif

@@ -7,14 +7,19 @@
  *     fragmentation.json     the json exporter: fragmentation results
  *     lifetime.json          blocks by lifetime bucket (written here)
  *     threads.json           blocks, bytes and peak per thread (written here)
+ *     tasks.json             every task and its leaks, when the capture has
+ *                            tasks (written here)
  *
  * The three exporter files are documents of the json exporter's schema
- * ("memscope-report"), each with one analyzer's results; the two others
- * have small schemas of their own, computed from every block through the
- * host table.  All five are described in docs/json-schema.md, "Split
- * layout".  In a sampled capture every block counts as its weight: the
- * two files' blocks and bytes are estimates, and they say so with a
- * "sampling" object, as the json exporter's documents do.
+ * ("memscope-report"), each with one analyzer's results; the others have
+ * small schemas of their own, computed through the host table.  tasks.json
+ * holds the same task objects as the report's "tasks" section, and the
+ * frames of the stacks their leaks name.  All are described in
+ * docs/json-schema.md, "Split layout".  In a sampled capture every block
+ * counts as its weight: lifetime.json's and threads.json's blocks and bytes
+ * are estimates, and they say so with a "sampling" object, as the json
+ * exporter's documents do (tasks come only from the async backend, which
+ * records every event).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,6 +41,7 @@
 #define SPLIT_SUBDIRECTORY "MemoryAnalysis"
 #define LIFETIME_SCHEMA "memscope-lifetime"
 #define THREADS_SCHEMA "memscope-threads"
+#define TASKS_SCHEMA "memscope-tasks"
 #define SPLIT_SCHEMA_VERSION 1
 
 enum { EXIT_USAGE = 2 };
@@ -286,6 +292,215 @@ out:
 	return error;
 }
 
+/* ---- tasks.json -------------------------------------------------------- */
+
+/* What a task leaked from one stack: its blocks still live at the end. */
+struct task_leak {
+	uint64_t task;             /* 0: an empty slot of the table */
+	uint32_t stack;
+	uint64_t blocks;
+	uint64_t bytes;
+};
+
+/* Every task's leaks, one entry per (task, stack), so memory follows the
+ * distinct pairs rather than the blocks: an open-addressing table while
+ * the blocks are walked, then its first count entries sorted by task,
+ * bytes descending and stack, the order the json exporter writes them
+ * in (exporters/json.c keeps the same table). */
+struct task_leaks {
+	struct task_leak *entries;
+	size_t count;
+	size_t capacity;           /* a power of two, or 0 */
+};
+
+/* Where (task, stack) is in the table, or the empty slot it would take. */
+static size_t leak_slot(const struct task_leak *entries, size_t capacity, uint64_t task,
+                        uint32_t stack)
+{
+	uint64_t hash = (task * UINT64_C(0x9e3779b97f4a7c15)) ^ stack;
+	hash ^= hash >> 29;
+	hash *= UINT64_C(0xbf58476d1ce4e5b9);
+	hash ^= hash >> 32;
+	size_t mask = capacity - 1;
+	for (size_t slot = (size_t)hash & mask;; slot = (slot + 1) & mask) {
+		const struct task_leak *entry = &entries[slot];
+		if (entry->task == 0 || (entry->task == task && entry->stack == stack))
+			return slot;
+	}
+}
+
+/* Keeps the table at most half full.  Returns 0 or -ENOMEM. */
+static int leaks_make_room(struct task_leaks *leaks)
+{
+	if (2 * (leaks->count + 1) <= leaks->capacity)
+		return 0;
+	size_t capacity = leaks->capacity ? 2 * leaks->capacity : 256;
+	struct task_leak *entries = calloc(capacity, sizeof *entries);
+	if (entries == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < leaks->capacity; i++) {
+		const struct task_leak *entry = &leaks->entries[i];
+		if (entry->task != 0)
+			entries[leak_slot(entries, capacity, entry->task, entry->stack)] = *entry;
+	}
+	free(leaks->entries);
+	leaks->entries = entries;
+	leaks->capacity = capacity;
+	return 0;
+}
+
+static int count_leak(void *context, const memscope_block *block)
+{
+	struct task_leaks *leaks = context;
+	uint64_t task = block->version >= 3 ? block->task : 0;
+	if (block->freed || task == 0)
+		return 0;
+	if (leaks_make_room(leaks) < 0)
+		return -ENOMEM;
+	struct task_leak *entry =
+	    &leaks->entries[leak_slot(leaks->entries, leaks->capacity, task, block->stack)];
+	if (entry->task == 0) {
+		*entry = (struct task_leak){.task = task, .stack = block->stack};
+		leaks->count++;
+	}
+	entry->blocks++;
+	entry->bytes += block->size;
+	return 0;
+}
+
+static int compare_leaks(const void *left, const void *right)
+{
+	const struct task_leak *a = left, *b = right;
+	if (a->task != b->task)
+		return a->task < b->task ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return (a->stack > b->stack) - (a->stack < b->stack);
+}
+
+/* Packs the used slots to the front and sorts them. */
+static void leaks_settle(struct task_leaks *leaks)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < leaks->capacity; i++)
+		if (leaks->entries[i].task != 0)
+			leaks->entries[kept++] = leaks->entries[i];
+	if (kept > 1)
+		qsort(leaks->entries, kept, sizeof *leaks->entries, compare_leaks);
+}
+
+struct task_file {
+	FILE *out;
+	const struct task_leaks *leaks;
+	size_t next_leak;          /* the first leak not written yet */
+	bool first;
+};
+
+/* One task on one line, with the keys and figures of the json exporter's
+ * "tasks" section. */
+static int put_task(void *context, const memscope_task *task)
+{
+	struct task_file *file = context;
+	FILE *out = file->out;
+	fprintf(out, "%s\n    {\"id\": %" PRIu32 ", \"parent\": %" PRIu32 ", \"name\": ",
+	        file->first ? "" : ",", task->id, task->parent);
+	put_string(out, task->name);
+	fputs(", \"origin\": ", out);
+	put_string(out, task->origin);
+	fprintf(out, ", \"key\": %" PRIu64 ", \"began_on\": %" PRIu32 ", \"threads\": [", task->key,
+	        task->began_on);
+	for (size_t i = 0; task->threads != NULL && i < task->thread_count; i++)
+		fprintf(out, "%s%" PRIu32, i == 0 ? "" : ", ", task->threads[i]);
+	fprintf(out, "], \"begin_ns\": %" PRIu64 ", \"end_ns\": %" PRIu64 ", \"ended\": %s"
+	        ", \"children\": %" PRIu32 ", \"allocations\": %" PRIu64 ", \"allocated_bytes\": %"
+	        PRIu64 ", \"frees\": %" PRIu64 ", \"freed_bytes\": %" PRIu64
+	        ", \"freed_by_others\": %" PRIu64 ", \"freed_by_others_bytes\": %" PRIu64
+	        ", \"freed_of_others\": %" PRIu64 ", \"freed_of_others_bytes\": %" PRIu64
+	        ", \"peak_bytes\": %" PRIu64 ", \"peak_time_ns\": %" PRIu64
+	        ", \"live_at_end_blocks\": %" PRIu64 ", \"live_at_end_bytes\": %" PRIu64
+	        ", \"leaked_blocks\": %" PRIu64 ", \"leaked_bytes\": %" PRIu64 ", \"leaks\": [",
+	        task->begin_ns, task->end_ns, task->ended ? "true" : "false", task->children,
+	        task->allocations, task->allocated_bytes, task->frees, task->freed_bytes,
+	        task->freed_by_others, task->freed_by_others_bytes, task->freed_of_others,
+	        task->freed_of_others_bytes, task->peak_bytes, task->peak_time_ns,
+	        task->end_live_blocks, task->end_live_bytes, task->live_blocks, task->live_bytes);
+	/* Tasks come in id order, and so do the sorted leaks: one cursor
+	 * serves them all, skipping leaks of an id the host does not list. */
+	const struct task_leaks *leaks = file->leaks;
+	size_t next = file->next_leak;
+	while (next < leaks->count && leaks->entries[next].task < task->id)
+		next++;
+	for (size_t first = next; next < leaks->count && leaks->entries[next].task == task->id;
+	     next++) {
+		const struct task_leak *leak = &leaks->entries[next];
+		fprintf(out, "%s{\"stack\": %" PRIu32 ", \"blocks\": %" PRIu64
+		        ", \"bytes\": %" PRIu64 "}", next == first ? "" : ", ", leak->stack,
+		        leak->blocks, leak->bytes);
+	}
+	fputs("]}", out);
+	file->next_leak = next;
+	file->first = false;
+	return 0;
+}
+
+/* "stacks": the frames of the stacks the leaks name, as in the report. */
+static void put_stacks(memscope_capture *capture, const struct exporter_stack_ids *stacks,
+                       FILE *out)
+{
+	fputs(",\n  \"stacks\": {", out);
+	for (size_t i = 0; i < stacks->count; i++) {
+		const memscope_frame *frames;
+		size_t frame_count = exporter_stack_frames(plugin_host(), capture, stacks->ids[i],
+		                                           &frames);
+		fprintf(out, "%s\n    \"%" PRIu32 "\": [", i == 0 ? "" : ",", stacks->ids[i]);
+		for (size_t f = 0; f < frame_count; f++) {
+			fprintf(out, "%s\n      {\"function\": ", f == 0 ? "" : ",");
+			put_string(out, frames[f].function);
+			fputs(", \"file\": ", out);
+			put_string(out, frames[f].file);
+			fprintf(out, ", \"line\": %" PRIu32 ", \"inlined\": %s, \"module\": ",
+			        frames[f].line, frames[f].inlined ? "true" : "false");
+			put_string(out, frames[f].module);
+			fprintf(out, ", \"offset\": %" PRIu64 "}", frames[f].module_offset);
+		}
+		fputs(frame_count == 0 ? "]" : "\n    ]", out);
+	}
+	fputs(stacks->count == 0 ? "}" : "\n  }", out);
+}
+
+static int write_tasks(memscope_capture *capture, const char *capture_path, FILE *out)
+{
+	const memscope_host *host = plugin_host();
+	struct task_leaks leaks = {0};
+	struct exporter_stack_ids stacks = {0};
+	int error = host->for_each_block(capture, count_leak, &leaks);
+	if (error < 0)
+		goto out;
+	leaks_settle(&leaks);
+	for (size_t i = 0; i < leaks.count && error == 0; i++)
+		error = exporter_stack_ids_add(&stacks, leaks.entries[i].stack);
+	if (error < 0)
+		goto out;
+	exporter_stack_ids_settle(&stacks);
+
+	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"schema_version\": %d,\n  \"capture\": ",
+	        TASKS_SCHEMA, SPLIT_SCHEMA_VERSION);
+	put_string(out, capture_path);
+	put_sampling(out, capture);
+	fputs(",\n  \"tasks\": [", out);
+	struct task_file file = {.out = out, .leaks = &leaks, .first = true};
+	error = memscope_host_for_each_task(host, capture, put_task, &file);
+	if (error < 0)
+		goto out;
+	fputs(file.first ? "]" : "\n  ]", out);
+	put_stacks(capture, &stacks, out);
+	fputs("\n}\n", out);
+out:
+	free(leaks.entries);
+	exporter_stack_ids_finish(&stacks);
+	return error;
+}
+
 /* ---- files and directories -------------------------------------------- */
 
 /* Creates directory and the missing ones above it. */
@@ -376,6 +591,12 @@ static int write_threads_file(void *context, FILE *out)
 {
 	const struct split *split = context;
 	return write_threads(split->capture, split->capture_path, out);
+}
+
+static int write_tasks_file(void *context, FILE *out)
+{
+	const struct split *split = context;
+	return write_tasks(split->capture, split->capture_path, out);
 }
 
 /* ---- the command ------------------------------------------------------- */
@@ -473,9 +694,12 @@ int export_split(const char *path, const char *directory, const char *plugin_pat
 		status = write_one(target, "lifetime.json", write_lifetime_file, &split);
 	if (status == 0)
 		status = write_one(target, "threads.json", write_threads_file, &split);
+	bool tasks = memscope_summary_tasks(exporter_summary(plugin_host(), capture)) > 0;
+	if (status == 0 && tasks)
+		status = write_one(target, "tasks.json", write_tasks_file, &split);
 	if (status == 0)
 		fprintf(stderr, WHO ": wrote %s/{memory_analysis,performance,fragmentation,lifetime,"
-		        "threads}.json\n", target);
+		        "threads%s}.json\n", target, tasks ? ",tasks" : "");
 out:
 	for (size_t i = 0; i < CATEGORY_COUNT; i++)
 		results_destroy(results[i]);

@@ -13,6 +13,9 @@
  *   EXPAND: size, usable, old usable, ips[new frames]
  *   TAG:    line | name length << 32, type length, file length, then the
  *           three strings' bytes, padded to whole words
+ *   TASK:   (kind: enum store_task_op; word 3 is the key) origin |
+ *           parent origin << 8 | name length << 16; then for a begin,
+ *           parent key, shown key, the name's bytes padded to whole words
  *   PAD:    (header only) the rest of the ring up to its end is unused
  */
 #include <errno.h>
@@ -36,6 +39,7 @@
 #include "live_map.h"
 #include "sampling.h"
 #include "stack_trie.h"
+#include "task_registry.h"
 
 /* A thread starts with a ring of 512 KiB (but see INLINE_RING_WORDS).  A
  * ring that fills before the consumer catches up is replaced by one twice
@@ -70,6 +74,7 @@ enum entry_type {
 	ENTRY_FREE = HEAP_EVENT_FREE,
 	ENTRY_EXPAND = HEAP_EVENT_EXPAND,
 	ENTRY_TAG = 8,
+	ENTRY_TASK = 9,
 };
 
 enum ring_state {
@@ -169,6 +174,9 @@ struct event_store {
 		double allocations, frees, allocated_bytes;
 		double live_blocks, live_bytes, live_usable_bytes, peak_bytes;
 	} estimate;
+
+	/* Tasks (event_store_record_tasks): NULL when the capture has none. */
+	struct task_registry *tasks;
 };
 
 static uint64_t elapsed_ns(const struct timespec *start)
@@ -530,6 +538,41 @@ int event_store_record_tag(struct event_store *store, uint64_t address, const ch
 	return 0;
 }
 
+int event_store_record_task(struct event_store *store, const struct store_task *task)
+{
+	if (!atomic_load_explicit(&store->accepting, memory_order_relaxed))
+		return -EAGAIN;
+	struct ring *ring = current_ring();
+	if (ring == NULL)
+		return -ENOMEM;
+	bool begin = task->op == STORE_TASK_BEGIN;
+	size_t name_length = begin ? bounded_length(task->name) : 0;
+	uint32_t words = begin ? (uint32_t)(7 + (name_length + 7) / 8) : 5;
+	enum full_ring policy = before_record(store) ? FULL_GIVE_UP : FULL_WAIT;
+	uint64_t end;
+	uint64_t *entry = reserve(store, ring, words, policy, &end);
+	if (entry == NULL)
+		return -EAGAIN;
+	entry[1] = atomic_fetch_add_explicit(&next_sequence, 1, memory_order_relaxed);
+	entry[0] = entry_header(ENTRY_TASK, task->op, 0, 0, words);
+	entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
+	entry[3] = task->key;
+	entry[4] = (task->origin & 0xff) | (uint64_t)(task->parent_origin & 0xff) << 8 |
+	           (uint64_t)name_length << 16;
+	if (begin) {
+		entry[5] = task->parent;
+		entry[6] = task->shown_key;
+		memcpy(&entry[7], task->name, name_length);
+	}
+	atomic_store_explicit(&ring->head, end, memory_order_release);
+	return 0;
+}
+
+int event_store_record_tasks(struct event_store *store)
+{
+	return store->tasks != NULL ? 0 : task_registry_create(&store->tasks);
+}
+
 /* ---- consumer ----------------------------------------------------------- */
 
 static void write_record(struct event_store *store, const struct capture_record *record)
@@ -552,6 +595,24 @@ static void thread_name(uint32_t tid, char *name, size_t size)
 	if (fgets(name, (int)size, file) != NULL)
 		name[strcspn(name, "\n")] = '\0';
 	fclose(file);
+}
+
+/* A thread's root task: what runs on it outside any other task. */
+static void begin_root_task(struct event_store *store, uint32_t thread, uint32_t tid,
+                            const char *name)
+{
+	uint32_t id = task_registry_take_id(store->tasks);
+	if (id == 0 || task_registry_set_root(store->tasks, thread, id) < 0) {
+		store->totals.lost_events++;
+		return;
+	}
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TASK,
+		.u.task = {.time_ns = atomic_load_explicit(&coarse_time, memory_order_relaxed),
+		           .id = id, .parent = 0, .thread = thread, .origin = CAPTURE_TASK_THREAD,
+		           .key = tid, .name = name},
+	};
+	write_record(store, &record);
 }
 
 /* The thread index of the ring's current owner, announcing it on first use. */
@@ -578,6 +639,8 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 		.u.thread = {.index = ring->thread_index, .tid = ring->tid, .name = name},
 	};
 	write_record(store, &record);
+	if (store->tasks != NULL)
+		begin_root_task(store, ring->thread_index, ring->tid, name);
 	return ring->thread_index;
 }
 
@@ -760,6 +823,88 @@ static void consume_tag(struct event_store *store, struct ring *ring, const uint
 	write_record(store, &record);
 }
 
+/* The capture id of the task key names on thread, beginning it when it
+ * is new (a switch to a task never begun); 0 when out of memory. */
+static uint32_t task_id_of(struct event_store *store, uint32_t thread, uint64_t time,
+                           uint64_t key, uint32_t origin, uint64_t parent_key,
+                           uint32_t parent_origin, uint64_t shown_key, const char *name)
+{
+	struct task_registry *tasks = store->tasks;
+	if (key == 0)
+		return task_registry_root(tasks, thread);
+	uint32_t id = task_registry_find(tasks, key, origin);
+	if (id != 0)
+		return id;
+	uint32_t parent = parent_key != 0 ? task_registry_find(tasks, parent_key, parent_origin) : 0;
+	if (parent == 0)
+		parent = task_registry_current(tasks, thread);
+	id = task_registry_add(tasks, key, origin);
+	if (id == 0) {
+		store->totals.lost_events++;
+		return 0;
+	}
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TASK,
+		.u.task = {.time_ns = time, .id = id, .parent = parent, .thread = thread,
+		           .origin = origin, .key = shown_key, .name = name},
+	};
+	write_record(store, &record);
+	return id;
+}
+
+static void end_task(struct event_store *store, uint32_t thread, uint64_t time, uint32_t id,
+                     uint64_t key, uint32_t origin)
+{
+	task_registry_remove(store->tasks, key, origin);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TASK_END,
+		.u.task_end = {.time_ns = time, .id = id, .thread = thread},
+	};
+	write_record(store, &record);
+}
+
+static void consume_task(struct event_store *store, struct ring *ring, const uint64_t *entry,
+                         uint32_t op)
+{
+	if (store->tasks == NULL)
+		return;
+	uint32_t thread = ring_thread(store, ring);
+	uint64_t time = entry[2], key = entry[3];
+	uint32_t origin = entry[4] & 0xff, parent_origin = (entry[4] >> 8) & 0xff;
+	if (op == STORE_TASK_BEGIN) {
+		char name[TAG_STRING_MAX + 1];
+		size_t name_length = (entry[4] >> 16) & 0xffff;
+		memcpy(name, &entry[7], name_length);
+		name[name_length] = '\0';
+		uint32_t running = key != 0 ? task_registry_find(store->tasks, key, origin) : 0;
+		if (running != 0)
+			/* Begun again before it ended: the old one ends here. */
+			end_task(store, thread, time, running, key, origin);
+		if (key != 0)
+			task_id_of(store, thread, time, key, origin, entry[5], parent_origin, entry[6],
+			           name);
+		return;
+	}
+	if (op == STORE_TASK_END) {
+		uint32_t id = key != 0 ? task_registry_find(store->tasks, key, origin) : 0;
+		if (id != 0)
+			end_task(store, thread, time, id, key, origin);
+		return;
+	}
+	uint32_t id = task_id_of(store, thread, time, key, origin, 0, 0, key, "");
+	if (id == 0 || id == task_registry_current(store->tasks, thread))
+		return;
+	if (task_registry_set_current(store->tasks, thread, id) < 0) {
+		store->totals.lost_events++;
+		return;
+	}
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TASK_SWITCH,
+		.u.task_switch = {.time_ns = time, .thread = thread, .task = id},
+	};
+	write_record(store, &record);
+}
+
 static void consume(struct event_store *store, struct ring *ring, const uint64_t *entry,
                     uint32_t stack)
 {
@@ -777,6 +922,9 @@ static void consume(struct event_store *store, struct ring *ring, const uint64_t
 		break;
 	case ENTRY_TAG:
 		consume_tag(store, ring, entry);
+		break;
+	case ENTRY_TASK:
+		consume_task(store, ring, entry, kind);
 		break;
 	}
 }
@@ -1014,6 +1162,7 @@ void event_store_destroy(struct event_store *store)
 		store->write_error = error;
 	stack_trie_destroy(store->stacks);
 	live_map_destroy(store->live);
+	task_registry_destroy(store->tasks);
 	pthread_mutex_destroy(&store->lock);
 	pthread_mutex_destroy(&store->inline_lock);
 	free(store);

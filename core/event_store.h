@@ -54,6 +54,12 @@ int event_store_create(int fd, struct event_store **out);
  * first event, and the totals become estimates. */
 void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed);
 
+/* Before event_store_open: the capture records tasks (the async backend).
+ * Every thread gets a root task when it is first seen, and the entries of
+ * event_store_record_task become TASK, TASK_END and TASK_SWITCH records.
+ * Returns 0 or -ENOMEM. */
+int event_store_record_tasks(struct event_store *store);
+
 /* Starts accepting events: from here on, events carry numbers this store
  * consumes; anything older left in a ring is dropped. */
 void event_store_open(struct event_store *store);
@@ -93,6 +99,35 @@ bool event_store_try_record(struct event_store *store, const struct heap_event *
  * at 255 bytes).  Returns 0 or -EAGAIN when the store is not accepting. */
 int event_store_record_tag(struct event_store *store, uint64_t address, const char *name,
                            const char *type_name, const char *file, uint32_t line);
+
+/* What a thread says about its tasks.  A key names a task in the runtime:
+ * the program's own id (task.h), or a coroutine's serial number, told
+ * apart by origin (enum capture_task_origin); key 0 is the thread's root
+ * task.  The store gives each task a capture id the first time its key
+ * begins or is switched to (a switch to a key never begun begins it, with
+ * no name), and forgets the key when it ends. */
+enum store_task_op {
+	STORE_TASK_BEGIN = 1,
+	STORE_TASK_END,
+	STORE_TASK_SWITCH,           /* the calling thread runs key from here on */
+};
+
+struct store_task {
+	enum store_task_op op;
+	uint64_t key;
+	uint32_t origin;
+	uint64_t parent;             /* begin: the parent's key; 0: the task current on the
+	                                calling thread */
+	uint32_t parent_origin;
+	uint64_t shown_key;          /* begin: the key the capture records (capture_task.key) */
+	const char *name;            /* begin: NULL or a name, cut at 255 bytes */
+};
+
+/* Records a task event of the calling thread, in order with its heap
+ * events.  Waits for room as event_store_record does (a lost switch would
+ * misplace every later event of the thread).  Returns 0, or -EAGAIN when
+ * the store is not accepting, -ENOMEM when the thread has no ring. */
+int event_store_record_task(struct event_store *store, const struct store_task *task);
 
 /* ---- consumers ---------------------------------------------------------- */
 

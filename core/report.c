@@ -785,6 +785,136 @@ static int start_symbolizer(struct report *report)
 	return 0;
 }
 
+/* ---- tasks ----------------------------------------------------------- */
+
+/* What a task is called everywhere: its name; a ucontext coroutine
+ * without one by its function; an unnamed annotation by its id. */
+static char *task_name(struct report *report, const struct replay_task *task)
+{
+	char text[320];
+	if (task->name && task->name[0]) {
+		snprintf(text, sizeof(text), "%s", task->name);
+	} else if (task->origin == CAPTURE_TASK_UCONTEXT) {
+		struct symbol_frame found[INLINE_FRAMES];
+		int count = symbolizer_lookup(report->symbolizer, task->key, false, found,
+		                              INLINE_FRAMES);
+		if (count > 0 && found[count - 1].function)
+			snprintf(text, sizeof(text), "%s", found[count - 1].function);
+		else
+			snprintf(text, sizeof(text), "coroutine 0x%" PRIx64, task->key);
+	} else {
+		snprintf(text, sizeof(text), "task %" PRIu64, task->key);
+	}
+	return strdup(text);
+}
+
+static const struct replay *ranking_replay;
+
+static int compare_task_bytes(const void *left, const void *right)
+{
+	const struct replay_task *a = &ranking_replay->tasks[*(const uint32_t *)left];
+	const struct replay_task *b = &ranking_replay->tasks[*(const uint32_t *)right];
+	if (a->allocated_bytes != b->allocated_bytes)
+		return a->allocated_bytes > b->allocated_bytes ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+struct task_leak_walk {
+	const struct report *report;
+	struct report_task_leak *items;
+	size_t count;
+};
+
+static int visit_task_leak(const struct replay_block *block, void *context)
+{
+	struct task_leak_walk *walk = context;
+	if (block->task == 0)
+		return 0;
+	walk->items[walk->count++] = (struct report_task_leak){
+		.task = block->task,
+		.group = walk->report->stack_group[block->stack],
+		.blocks = 1,
+		.bytes = block->size,
+	};
+	return 0;
+}
+
+static int compare_task_leak_keys(const void *left, const void *right)
+{
+	const struct report_task_leak *a = left, *b = right;
+	if (a->task != b->task)
+		return a->task < b->task ? -1 : 1;
+	return a->group < b->group ? -1 : a->group > b->group;
+}
+
+static int compare_task_leaks(const void *left, const void *right)
+{
+	const struct report_task_leak *a = left, *b = right;
+	if (a->task != b->task)
+		return a->task < b->task ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return a->group < b->group ? -1 : a->group > b->group;
+}
+
+/* Each task's blocks live at the end, by stack group: bounded by the live
+ * blocks, whatever the number of tasks. */
+static int build_task_leaks(struct report *report)
+{
+	size_t live = (size_t)report->replay->totals.live_blocks + 1;
+	struct task_leak_walk walk = {.report = report};
+	walk.items = malloc(live * sizeof(*walk.items));
+	if (!walk.items)
+		return -ENOMEM;
+	replay_foreach_live(report->replay, visit_task_leak, &walk);
+	qsort(walk.items, walk.count, sizeof(*walk.items), compare_task_leak_keys);
+	size_t merged = 0;
+	for (size_t i = 0; i < walk.count; i++) {
+		if (merged > 0 && walk.items[merged - 1].task == walk.items[i].task &&
+		    walk.items[merged - 1].group == walk.items[i].group) {
+			walk.items[merged - 1].blocks++;
+			walk.items[merged - 1].bytes += walk.items[i].bytes;
+		} else {
+			walk.items[merged++] = walk.items[i];
+		}
+	}
+	qsort(walk.items, merged, sizeof(*walk.items), compare_task_leaks);
+	report->task_leaks = walk.items;
+	report->task_leak_count = merged;
+	return 0;
+}
+
+static int build_tasks(struct report *report)
+{
+	const struct replay *replay = report->replay;
+	if (replay->task_count == 0)
+		return 0;
+	report->task_names = calloc(replay->task_count, sizeof(*report->task_names));
+	report->tasks_by_bytes = malloc(replay->task_count * sizeof(*report->tasks_by_bytes));
+	if (!report->task_names || !report->tasks_by_bytes)
+		return -ENOMEM;
+	for (uint32_t id = 1; id < replay->task_count; id++) {
+		if (replay->tasks[id].id != id)
+			continue;
+		report->task_names[id] = task_name(report, &replay->tasks[id]);
+		if (!report->task_names[id])
+			return -ENOMEM;
+		report->tasks_by_bytes[report->task_rank_count++] = id;
+	}
+	ranking_replay = replay;
+	qsort(report->tasks_by_bytes, report->task_rank_count, sizeof(*report->tasks_by_bytes),
+	      compare_task_bytes);
+	return build_task_leaks(report);
+}
+
+const struct report_leak *report_leak_of_group(const struct report *report, uint32_t group)
+{
+	for (size_t i = 0; i < report->leak_count; i++)
+		if (report->leaks[i].stack.id == group)
+			return &report->leaks[i];
+	return NULL;
+}
+
 int report_build(const char *path, const struct report_options *options,
                  struct report **out, const char **message)
 {
@@ -834,6 +964,9 @@ int report_build(const char *path, const struct report_options *options,
 	error = build_rankings(report);
 	if (error < 0)
 		goto fail;
+	error = build_tasks(report);
+	if (error < 0)
+		goto fail;
 	/* Last: the lookups above are what find missing modules. */
 	error = symbolizer_warning_lines(report);
 	if (error < 0)
@@ -874,6 +1007,12 @@ void report_destroy(struct report *report)
 	free_texts(report->warnings, report->warning_count);
 	free(report->stack_group);
 	free(report->group_stats);
+	if (report->task_names)
+		for (uint32_t id = 0; id < report->replay->task_count; id++)
+			free(report->task_names[id]);
+	free(report->task_names);
+	free(report->tasks_by_bytes);
+	free(report->task_leaks);
 	symbolizer_destroy(report->symbolizer);
 	replay_destroy(report->replay);
 	free(report->path);
@@ -1153,12 +1292,131 @@ static void write_sites(FILE *out, const struct report *report, const char *titl
 	}
 }
 
+/* "main (thread)", "worker_b (ucontext)". */
+static void write_task_name(FILE *out, const struct report *report, uint32_t id, int width)
+{
+	char text[400];
+	const struct replay_task *task = &report->replay->tasks[id];
+	snprintf(text, sizeof(text), "%s (%s)", report->task_names[id],
+	         task_origin_name(task->origin));
+	fprintf(out, "%-*s", width, text);
+}
+
+static void write_task_leaks(FILE *out, const struct report *report, uint32_t id)
+{
+	const struct replay_task *task = &report->replay->tasks[id];
+	fprintf(out, "  task %" PRIu32 " ", id);
+	write_task_name(out, report, id, 0);
+	fprintf(out, ": %s in %s left live\n", bytes_text(task->live_bytes).text,
+	        counted(task->live_blocks, "block").text);
+	/* task_leaks is sorted by task: find this one's run. */
+	size_t low = 0, high = report->task_leak_count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (report->task_leaks[middle].task < id)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	size_t shown = 0, limit = report->options.top ? report->options.top : SIZE_MAX;
+	size_t i = low;
+	for (; i < report->task_leak_count && report->task_leaks[i].task == id; i++) {
+		if (shown == limit)
+			break;
+		const struct report_task_leak *leak = &report->task_leaks[i];
+		const struct report_leak *group = report_leak_of_group(report, leak->group);
+		fprintf(out, "    %s in %s  from ", bytes_text(leak->bytes).text,
+		        counted(leak->blocks, "block").text);
+		if (group)
+			write_short_stack(out, report, &group->stack);
+		else
+			fputs("??", out);
+		fputc('\n', out);
+		shown++;
+	}
+	size_t more = 0;
+	for (; i < report->task_leak_count && report->task_leaks[i].task == id; i++)
+		more++;
+	if (more > 0)
+		fprintf(out, "    ... and %s\n", counted(more, "more place").text);
+}
+
+/* The per-task table: the top tasks by bytes allocated, then how many more;
+ * then where the shown tasks' leaks were allocated. */
+static void write_tasks(FILE *out, const struct report *report)
+{
+	const struct replay *replay = report->replay;
+	if (report->task_rank_count == 0)
+		return;
+	size_t shown = kept(report, report->task_rank_count);
+	fprintf(out, "TASKS    %s, by bytes allocated (a block counts against the task that "
+	        "allocated it)\n", counted(report->task_rank_count, "task").text);
+	int name_width = 4;
+	for (size_t i = 0; i < shown; i++) {
+		uint32_t id = report->tasks_by_bytes[i];
+		int width = (int)strlen(report->task_names[id]) +
+		            (int)strlen(task_origin_name(replay->tasks[id].origin)) + 3;
+		name_width = width > name_width ? width : name_width;
+	}
+	if (name_width > 48)
+		name_width = 48;
+	fprintf(out, "  %5s  %-*s %12s %14s %12s %14s %14s %12s %14s %14s  %s\n", "id", name_width,
+	        "task", "allocations", "bytes", "frees", "bytes freed", "peak bytes",
+	        "leaked", "leaked bytes", "freed by other", "threads, lifetime");
+	bool leaks = false;
+	for (size_t i = 0; i < shown; i++) {
+		uint32_t id = report->tasks_by_bytes[i];
+		const struct replay_task *task = &replay->tasks[id];
+		fprintf(out, "  %5" PRIu32 "  ", id);
+		write_task_name(out, report, id, name_width);
+		fprintf(out, " %12s", grouped(task->allocations).text);
+		fprintf(out, " %14s", grouped(task->allocated_bytes).text);
+		fprintf(out, " %12s", grouped(task->frees).text);
+		fprintf(out, " %14s", grouped(task->freed_bytes).text);
+		fprintf(out, " %14s", grouped(task->peak_bytes).text);
+		fprintf(out, " %12s", grouped(task->live_blocks).text);
+		fprintf(out, " %14s", grouped(task->live_bytes).text);
+		fprintf(out, " %14s", grouped(task->freed_by_others_bytes).text);
+		fprintf(out, "  %s on ", counted(task->thread_count, "thread").text);
+		for (uint32_t t = 0; t < task->thread_count && t < 4; t++)
+			fprintf(out, "%s%" PRIu32, t ? "," : "", task->threads[t]);
+		if (task->thread_count > 4)
+			fputs(",...", out);
+		fprintf(out, ", %s", time_text(task->begin_ns).text);
+		fprintf(out, " to %s%s", time_text(task->end_ns).text, task->ended ? "" : " (running)");
+		if (task->parent)
+			fprintf(out, ", child of %" PRIu32, task->parent);
+		fputc('\n', out);
+		leaks |= task->live_blocks > 0;
+	}
+	if (shown < report->task_rank_count)
+		fprintf(out, "  ... and %s (--top shows more)\n",
+		        counted(report->task_rank_count - shown, "more task").text);
+	uint64_t cross = 0, cross_bytes = 0;
+	for (size_t i = 0; i < report->task_rank_count; i++) {
+		const struct replay_task *task = &replay->tasks[report->tasks_by_bytes[i]];
+		cross += task->freed_by_others;
+		cross_bytes += task->freed_by_others_bytes;
+	}
+	fprintf(out, "  cross-task frees: %s, %s freed by a task other than their owner\n",
+	        counted(cross, "block").text, bytes_text(cross_bytes).text);
+	if (!leaks)
+		return;
+	fputs("TASK LEAKS (blocks still live at the end, by task and place)\n", out);
+	for (size_t i = 0; i < shown; i++) {
+		uint32_t id = report->tasks_by_bytes[i];
+		if (replay->tasks[id].live_blocks > 0)
+			write_task_leaks(out, report, id);
+	}
+}
+
 int report_write_text(const struct report *report, FILE *out)
 {
 	write_header(out, report);
 	write_totals(out, report);
 	write_peak(out, report);
 	write_leaks(out, report);
+	write_tasks(out, report);
 	write_sites(out, report, "by calls", report->sites_by_calls, report->sites_by_calls_count);
 	write_sites(out, report, "by bytes", report->sites_by_bytes, report->sites_by_bytes_count);
 	return ferror(out) ? -EIO : 0;

@@ -76,6 +76,14 @@ struct report_site {
 	uint64_t bytes;            /* requested by its allocations */
 };
 
+/* A task's blocks still live at the end, allocated from one stack group. */
+struct report_task_leak {
+	uint32_t task;
+	uint32_t group;            /* a stack_group id: report_leak_of_group() has its stack */
+	uint64_t blocks;
+	uint64_t bytes;
+};
+
 struct report {
 	char *path;
 	const char *program;       /* INFO "program", or NULL */
@@ -111,6 +119,15 @@ struct report {
 	struct replay_stack *group_stats; /* [replay->stack_count]; zero but for groups */
 	struct replay *replay;     /* owned: everything else the capture said */
 	struct symbolizer *symbolizer; /* owned: frame strings live here */
+
+	/* Tasks (replay->tasks), when the capture has them.  Every report and
+	 * exporter calls a task by task_names[id]: its own name, its thread's
+	 * for a root task, its coroutine function's for a ucontext task. */
+	char **task_names;         /* [replay->task_count]; [0] unused */
+	uint32_t *tasks_by_bytes;  /* every task id, allocated bytes descending */
+	size_t task_rank_count;
+	struct report_task_leak *task_leaks; /* by task id, then bytes descending */
+	size_t task_leak_count;
 };
 
 /* Defaults: REPORT_DEFAULT_TOP and REPORT_DEFAULT_DEPTH. */
@@ -126,6 +143,9 @@ int report_build(const char *path, const struct report_options *options,
 
 /* NULL is a no-op. */
 void report_destroy(struct report *report);
+
+/* The leak group of a stack group id (report->leaks), or NULL. */
+const struct report_leak *report_leak_of_group(const struct report *report, uint32_t group);
 
 /* Prints the report as text.  Returns 0 or -EIO. */
 int report_write_text(const struct report *report, FILE *out);

@@ -46,7 +46,9 @@ static uint64_t sample_interval_of(const struct replay *replay)
 	return replay->sample_interval;
 }
 
-static memscope_task plugin_task(const struct replay_task *task)
+/* name: the report's, so that every exporter calls a task what the text
+ * report calls it. */
+static memscope_task plugin_task(const struct replay_task *task, const char *name)
 {
 	return (memscope_task){
 		.version = MEMSCOPE_TASK_VERSION,
@@ -54,7 +56,7 @@ static memscope_task plugin_task(const struct replay_task *task)
 		.parent = task->parent,
 		.began_on = task->began_on,
 		.origin = task_origin_name(task->origin),
-		.name = task->name ? task->name : "",
+		.name = name ? name : "",
 		.key = task->key,
 		.begin_ns = task->begin_ns,
 		.end_ns = task->end_ns,
@@ -141,7 +143,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 			return -ENOMEM;
 		}
 		for (uint32_t id = 1; id < replay->task_count; id++)
-			view->tasks[id] = plugin_task(&replay->tasks[id]);
+			view->tasks[id] = plugin_task(&replay->tasks[id], report->task_names[id]);
 	}
 	*out = view;
 	return 0;

@@ -2,8 +2,10 @@
  * (cli/export_split.c) on a capture written with the capture writer, whose
  * blocks' lifetimes and threads are known: the five files of the layout,
  * lifetime.json and threads.json byte for byte, the three report files
- * each with its one analyzer; and the usage errors.  Argument: the memscope
- * executable (run from the build tree, it finds the build's plugins).
+ * each with its one analyzer; tasks.json byte for byte for a capture with
+ * tasks, and their objects in the report files; and the usage errors.
+ * Argument: the memscope executable (run from the build tree, it finds the
+ * build's plugins).
  *
  * meson (tests/meson.build), for the lead:
  *
@@ -39,13 +41,19 @@ static void add(struct capture_writer *writer, struct capture_record record)
 	ck_assert_int_eq(capture_writer_add(writer, &record), 0);
 }
 
-static void add_alloc(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
-                      uint64_t address, uint64_t size)
+static void add_alloc_from(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
+                           uint64_t address, uint64_t size, uint32_t stack)
 {
 	add(writer, (struct capture_record){
 		.type = CAPTURE_RECORD_ALLOC,
 		.u.alloc = {.time_ns = time_ns, .thread = thread, .kind = CAPTURE_KIND_MALLOC,
-		            .address = address, .size = size, .usable = size, .stack = 1}});
+		            .address = address, .size = size, .usable = size, .stack = stack}});
+}
+
+static void add_alloc(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
+                      uint64_t address, uint64_t size)
+{
+	add_alloc_from(writer, time_ns, thread, address, size, 1);
 }
 
 static void add_free(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
@@ -96,6 +104,79 @@ static void write_capture(const char *path)
 	close(fd);
 }
 
+static void add_task(struct capture_writer *writer, uint64_t time_ns, uint32_t id,
+                     uint32_t parent, uint32_t thread, enum capture_task_origin origin,
+                     uint64_t key, const char *name)
+{
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_TASK,
+		.u.task = {.time_ns = time_ns, .id = id, .parent = parent, .thread = thread,
+		           .origin = origin, .key = key, .name = name}});
+}
+
+static void add_task_end(struct capture_writer *writer, uint64_t time_ns, uint32_t id,
+                         uint32_t thread)
+{
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_TASK_END,
+		.u.task_end = {.time_ns = time_ns, .id = id, .thread = thread}});
+}
+
+/* From here on, thread runs task (0: its root task). */
+static void add_task_switch(struct capture_writer *writer, uint64_t time_ns, uint32_t thread,
+                            uint32_t task)
+{
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_TASK_SWITCH,
+		.u.task_switch = {.time_ns = time_ns, .thread = thread, .task = task}});
+}
+
+/* Three tasks: main's root (1), a request (2) on main that allocates three
+ * blocks from two stacks, and a coroutine (3) on the worker that frees the
+ * request's third block.  The request's first two blocks stay live: its
+ * leaks.  Back in its root task, main allocates and frees one more. */
+static void write_task_capture(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(fd, 0);
+	struct capture_writer *writer;
+	ck_assert_int_eq(capture_writer_create(fd, &writer), 0);
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
+	                                    .u.info = {"program", "./tasks"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
+	                                    .u.info = {"backend", "async"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
+	                                    .u.thread = {.index = 0, .tid = 10, .name = "main"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
+	                                    .u.thread = {.index = 1, .tid = 11, .name = "worker"}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_STACK_NODE,
+	                                    .u.stack_node = {.id = 1, .parent = 0, .ip = 0x1234}});
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_STACK_NODE,
+	                                    .u.stack_node = {.id = 2, .parent = 1, .ip = 0x5678}});
+	add_task(writer, 0, 1, 0, 0, CAPTURE_TASK_THREAD, 10, "main");
+	add_task(writer, 1 * MS, 2, 1, 0, CAPTURE_TASK_ANNOTATION, 42, "request");
+	add_task_switch(writer, 1 * MS, 0, 2);
+	add_alloc_from(writer, 2 * MS, 0, 0xa000, 100, 1);
+	add_alloc_from(writer, 3 * MS, 0, 0xb000, 200, 2);
+	add_alloc_from(writer, 4 * MS, 0, 0xc000, 300, 1);
+	add_task(writer, 5 * MS, 3, 0, 1, CAPTURE_TASK_UCONTEXT, 0x7000, "");
+	add_task_switch(writer, 5 * MS, 1, 3);
+	add_free(writer, 6 * MS, 1, 0xc000);
+	add_task_end(writer, 7 * MS, 3, 1);
+	add_task_switch(writer, 7 * MS, 1, 0);
+	add_task_end(writer, 8 * MS, 2, 0);
+	add_task_switch(writer, 8 * MS, 0, 0);
+	add_alloc_from(writer, 9 * MS, 0, 0xd000, 400, 1);
+	add_free(writer, 10 * MS, 0, 0xd000);
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_TRAILER,
+		.u.trailer = {.time_ns = 20 * MS, .allocations = 4, .frees = 2,
+		              .allocated_bytes = 1000, .peak_bytes = 600, .peak_time_ns = 4 * MS,
+		              .live_blocks = 2, .live_bytes = 300, .events = 6}});
+	ck_assert_int_eq(capture_writer_destroy(writer), 0);
+	close(fd);
+}
+
 /* Runs memscope with arguments (NULL-terminated); returns its exit status,
  * its stderr going to /dev/null. */
 static int run_memscope(const char *const *arguments)
@@ -132,16 +213,23 @@ struct fixture {
 	char layout[192];
 };
 
-static void fixture_init(struct fixture *fixture)
+/* A capture called name.memscope, written by write. */
+static void fixture_init_with(struct fixture *fixture, const char *name,
+                              void (*write)(const char *path))
 {
 	snprintf(fixture->directory, sizeof fixture->directory, "/tmp/memscope-split-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(fixture->directory));
-	snprintf(fixture->capture, sizeof fixture->capture, "%s/lifetimes.memscope",
-	         fixture->directory);
+	snprintf(fixture->capture, sizeof fixture->capture, "%s/%s.memscope", fixture->directory,
+	         name);
 	snprintf(fixture->split, sizeof fixture->split, "%s/out/nested", fixture->directory);
-	snprintf(fixture->layout, sizeof fixture->layout, "%s/MemoryAnalysis/lifetimes",
-	         fixture->split);
-	write_capture(fixture->capture);
+	snprintf(fixture->layout, sizeof fixture->layout, "%s/MemoryAnalysis/%s", fixture->split,
+	         name);
+	write(fixture->capture);
+}
+
+static void fixture_init(struct fixture *fixture)
+{
+	fixture_init_with(fixture, "lifetimes", write_capture);
 }
 
 static void fixture_finish(struct fixture *fixture)
@@ -216,6 +304,93 @@ START_TEST(writes_the_layout)
 			         "'%s'", path);
 			ck_assert_msg(system(command) == 0, "%s does not parse", path);
 		}
+		ck_assert_ptr_null(strstr(text, "\"tasks\""));
+	}
+	/* No tasks in the capture: no tasks.json. */
+	snprintf(path, sizeof path, "%s/tasks.json", fixture.layout);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	fixture_finish(&fixture);
+}
+END_TEST
+
+START_TEST(writes_tasks)
+{
+	struct fixture fixture;
+	fixture_init_with(&fixture, "tasks", write_task_capture);
+	const char *arguments[] = {"memscope", "report", "--format", "json", "--split",
+	                           fixture.split, fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(arguments), 0);
+
+	/* Blocks go with the task that allocated them: the coroutine's free
+	 * of the request's block counts on both sides. */
+	static const char *const task_lines[] = {
+		"{\"id\": 1, \"parent\": 0, \"name\": \"main\", \"origin\": \"thread\", \"key\": 10, "
+		"\"began_on\": 0, \"threads\": [0], \"begin_ns\": 0, \"end_ns\": 20000000, "
+		"\"ended\": false, \"children\": 1, \"allocations\": 1, \"allocated_bytes\": 400, "
+		"\"frees\": 1, \"freed_bytes\": 400, \"freed_by_others\": 0, "
+		"\"freed_by_others_bytes\": 0, \"freed_of_others\": 0, \"freed_of_others_bytes\": 0, "
+		"\"peak_bytes\": 400, \"peak_time_ns\": 9000000, \"live_at_end_blocks\": 0, "
+		"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, \"leaks\": []}",
+		"{\"id\": 2, \"parent\": 1, \"name\": \"request\", \"origin\": \"annotation\", "
+		"\"key\": 42, \"began_on\": 0, \"threads\": [0], \"begin_ns\": 1000000, "
+		"\"end_ns\": 8000000, \"ended\": true, \"children\": 0, \"allocations\": 3, "
+		"\"allocated_bytes\": 600, \"frees\": 1, \"freed_bytes\": 300, "
+		"\"freed_by_others\": 1, \"freed_by_others_bytes\": 300, \"freed_of_others\": 0, "
+		"\"freed_of_others_bytes\": 0, \"peak_bytes\": 600, \"peak_time_ns\": 4000000, "
+		"\"live_at_end_blocks\": 2, \"live_at_end_bytes\": 300, \"leaked_blocks\": 2, "
+		"\"leaked_bytes\": 300, \"leaks\": [{\"stack\": 2, \"blocks\": 1, \"bytes\": 200}, "
+		"{\"stack\": 1, \"blocks\": 1, \"bytes\": 100}]}",
+		"{\"id\": 3, \"parent\": 0, \"name\": \"\", \"origin\": \"ucontext\", \"key\": 28672, "
+		"\"began_on\": 1, \"threads\": [1], \"begin_ns\": 5000000, \"end_ns\": 7000000, "
+		"\"ended\": true, \"children\": 0, \"allocations\": 0, \"allocated_bytes\": 0, "
+		"\"frees\": 0, \"freed_bytes\": 0, \"freed_by_others\": 0, "
+		"\"freed_by_others_bytes\": 0, \"freed_of_others\": 1, \"freed_of_others_bytes\": 300, "
+		"\"peak_bytes\": 0, \"peak_time_ns\": 0, \"live_at_end_blocks\": 0, "
+		"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, \"leaks\": []}",
+	};
+	char path[512], expected[8192];
+	snprintf(path, sizeof path, "%s/tasks.json", fixture.layout);
+	snprintf(expected, sizeof expected,
+	         "{\n"
+	         "  \"schema\": \"memscope-tasks\",\n"
+	         "  \"schema_version\": 1,\n"
+	         "  \"capture\": \"%s\",\n"
+	         "  \"tasks\": [\n"
+	         "    %s,\n"
+	         "    %s,\n"
+	         "    %s\n"
+	         "  ],\n"
+	         "  \"stacks\": {\n"
+	         "    \"1\": [\n"
+	         "      {\"function\": null, \"file\": null, \"line\": 0, \"inlined\": false, \"module\": null, \"offset\": 4660}\n"
+	         "    ],\n"
+	         "    \"2\": [\n"
+	         "      {\"function\": null, \"file\": null, \"line\": 0, \"inlined\": false, \"module\": null, \"offset\": 22136},\n"
+	         "      {\"function\": null, \"file\": null, \"line\": 0, \"inlined\": false, \"module\": null, \"offset\": 4660}\n"
+	         "    ]\n"
+	         "  }\n"
+	         "}\n",
+	         fixture.capture, task_lines[0], task_lines[1], task_lines[2]);
+	ck_assert_str_eq(read_text(path), expected);
+
+	/* The report files carry the same tasks, line for line. */
+	static const char *const reports[] = {"memory_analysis.json", "performance.json",
+	                                      "fragmentation.json"};
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof path, "%s/%s", fixture.layout, reports[i]);
+		const char *text = read_text(path);
+		for (size_t t = 0; t < 3; t++) {
+			char line[2048];
+			snprintf(line, sizeof line, "\n    %s%s\n", task_lines[t], t < 2 ? "," : "");
+			ck_assert_msg(strstr(text, line) != NULL, "%s: no task %zu", reports[i], t + 1);
+		}
+	}
+	if (access("/usr/bin/python3", X_OK) == 0) {
+		char command[768];
+		snprintf(command, sizeof command,
+		         "/usr/bin/python3 -I -c 'import json, sys; json.load(open(sys.argv[1]))' "
+		         "'%s/tasks.json'", fixture.layout);
+		ck_assert_msg(system(command) == 0, "tasks.json does not parse");
 	}
 	fixture_finish(&fixture);
 }
@@ -249,6 +424,7 @@ int main(int argc, char **argv)
 	TCase *tcase = tcase_create("split");
 	tcase_set_timeout(tcase, 60);
 	tcase_add_test(tcase, writes_the_layout);
+	tcase_add_test(tcase, writes_tasks);
 	tcase_add_test(tcase, refuses_split_without_json);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);

@@ -1,9 +1,9 @@
 /* test_exporters.c - the json and svg exporter plugins, loaded from their
  * built .so files (directory in argv[1]) and driven by a fake host over
  * arrays (exporters_fake_host.h): the exact JSON document for a small
- * capture, escaping, determinism, validity by python3's json module and
- * xmllint when they are installed, and the SVG's elements and the live
- * bytes of its stacked sites.
+ * capture, escaping, determinism, the tasks section and their leaks,
+ * validity by python3's json module and xmllint when they are installed,
+ * and the SVG's elements and the live bytes of its stacked sites.
  *
  * For tests/meson.build (the exporters are in exporters/meson.build as
  * json_exporter and svg_exporter):
@@ -535,6 +535,211 @@ START_TEST(test_json_rejects_an_old_host)
 }
 END_TEST
 
+/* ---- json: tasks ---------------------------------------------------------- */
+
+#define TASK_BLOCK(stack_id, bytes, from_ms, until_ms, was_freed, owner, freer)               \
+	{ .version = MEMSCOPE_BLOCK_VERSION, .stack = (stack_id), .address = 0x1000 * (stack_id), \
+	  .size = (bytes), .usable = (bytes), .thread = (owner) == 3 ? 1 : 0,                     \
+	  .allocated_ns = MS(from_ms), .freed_ns = MS(until_ms), .freed = (was_freed),           \
+	  .task = (owner), .freed_by_task = (freer) }
+
+/* The main thread's root task (1) frees its one block itself; the request
+ * (2) allocates three, of which the coroutine (3) frees the first and two
+ * stay live, from stacks 12 and 7: its leaks, the bigger first.  A block
+ * of no task (stack 8) is nobody's leak, and stack 5 is freed, so neither
+ * is among the stacks. */
+static const memscope_block task_blocks[] = {
+	TASK_BLOCK(3, 2048, 5, 25, true, 2, 3),
+	TASK_BLOCK(5, 4096, 0, 40, true, 1, 1),
+	TASK_BLOCK(8, 64, 1, 40, false, 0, 0),
+	TASK_BLOCK(12, 1024, 10, 40, false, 2, 0),
+	TASK_BLOCK(7, 512, 20, 40, false, 2, 0),
+};
+
+static const uint32_t main_threads[] = { 0 };
+static const uint32_t request_threads[] = { 0, 1 };
+static const uint32_t coroutine_threads[] = { 1 };
+
+static const memscope_task tasks[] = {
+	{ .version = MEMSCOPE_TASK_VERSION, .id = 1, .parent = 0, .began_on = 0,
+	  .origin = "thread", .name = "main", .key = 1000, .begin_ns = 0, .end_ns = MS(40),
+	  .ended = false, .children = 1, .threads = main_threads,
+	  .thread_count = COUNT_OF(main_threads), .allocations = 1, .allocated_bytes = 4096,
+	  .frees = 1, .freed_bytes = 4096, .peak_bytes = 4096, .peak_time_ns = 0 },
+	{ .version = MEMSCOPE_TASK_VERSION, .id = 2, .parent = 1, .began_on = 0,
+	  .origin = "annotation", .name = "request \"42\"", .key = 42, .begin_ns = MS(5),
+	  .end_ns = MS(30), .ended = true, .children = 1, .threads = request_threads,
+	  .thread_count = COUNT_OF(request_threads), .allocations = 3, .allocated_bytes = 3584,
+	  .frees = 1, .freed_bytes = 2048, .freed_by_others = 1, .freed_by_others_bytes = 2048,
+	  .live_blocks = 2, .live_bytes = 1536, .peak_bytes = 3584, .peak_time_ns = MS(20),
+	  .end_live_blocks = 2, .end_live_bytes = 1536 },
+	{ .version = MEMSCOPE_TASK_VERSION, .id = 3, .parent = 2, .began_on = 1,
+	  .origin = "ucontext", .name = "", .key = 0x7ffd1000, .begin_ns = MS(15),
+	  .end_ns = MS(35), .ended = true, .children = 0, .threads = coroutine_threads,
+	  .thread_count = COUNT_OF(coroutine_threads), .freed_of_others = 1,
+	  .freed_of_others_bytes = 2048 },
+};
+
+static memscope_capture make_task_capture(void)
+{
+	memscope_capture capture = make_capture();
+	capture.summary.backend = "async";
+	capture.summary.tasks = COUNT_OF(tasks);
+	capture.blocks = task_blocks;
+	capture.block_count = COUNT_OF(task_blocks);
+	capture.tasks = tasks;
+	capture.task_count = COUNT_OF(tasks);
+	return capture;
+}
+
+/* From the stacks to the timeline: the stacks are the leaks' alone (no
+ * results name any), the tasks follow the threads. */
+static const char expected_task_sections[] =
+	"  \"stacks\": {\n"
+	"    \"7\": [\n"
+	"      {\"function\": null, \"file\": null, \"line\": 0, "
+	"\"inlined\": false, \"module\": \"/lib/libc.so.6\", \"offset\": 672},\n"
+	"      {\"function\": \"helper\", \"file\": \"src/h.h\", \"line\": 3, "
+	"\"inlined\": true, \"module\": \"/usr/bin/demo\", \"offset\": 5376},\n"
+	"      {\"function\": \"main\", \"file\": \"src/main.c\", \"line\": 9, "
+	"\"inlined\": false, \"module\": \"/usr/bin/demo\", \"offset\": 4112}\n"
+	"    ],\n"
+	"    \"12\": [\n"
+	"      {\"function\": \"worker\", \"file\": \"src/w.c\", \"line\": 10, "
+	"\"inlined\": false, \"module\": \"/usr/bin/demo\", \"offset\": 8192}\n"
+	"    ]\n"
+	"  },\n"
+	"  \"threads\": {\n"
+	"    \"0\": \"main\",\n"
+	"    \"1\": \"worker \\\"1\\\"\"\n"
+	"  },\n"
+	"  \"tasks\": [\n"
+	"    {\"id\": 1, \"parent\": 0, \"name\": \"main\", \"origin\": \"thread\", "
+	"\"key\": 1000, \"began_on\": 0, \"threads\": [0], \"begin_ns\": 0, "
+	"\"end_ns\": 40000000, \"ended\": false, \"children\": 1, \"allocations\": 1, "
+	"\"allocated_bytes\": 4096, \"frees\": 1, \"freed_bytes\": 4096, "
+	"\"freed_by_others\": 0, \"freed_by_others_bytes\": 0, \"freed_of_others\": 0, "
+	"\"freed_of_others_bytes\": 0, \"peak_bytes\": 4096, \"peak_time_ns\": 0, "
+	"\"live_at_end_blocks\": 0, \"live_at_end_bytes\": 0, \"leaked_blocks\": 0, "
+	"\"leaked_bytes\": 0, \"leaks\": []},\n"
+	"    {\"id\": 2, \"parent\": 1, \"name\": \"request \\\"42\\\"\", "
+	"\"origin\": \"annotation\", \"key\": 42, \"began_on\": 0, \"threads\": [0, 1], "
+	"\"begin_ns\": 5000000, \"end_ns\": 30000000, \"ended\": true, \"children\": 1, "
+	"\"allocations\": 3, \"allocated_bytes\": 3584, \"frees\": 1, \"freed_bytes\": 2048, "
+	"\"freed_by_others\": 1, \"freed_by_others_bytes\": 2048, \"freed_of_others\": 0, "
+	"\"freed_of_others_bytes\": 0, \"peak_bytes\": 3584, \"peak_time_ns\": 20000000, "
+	"\"live_at_end_blocks\": 2, \"live_at_end_bytes\": 1536, \"leaked_blocks\": 2, "
+	"\"leaked_bytes\": 1536, \"leaks\": [{\"stack\": 12, \"blocks\": 1, \"bytes\": 1024}, "
+	"{\"stack\": 7, \"blocks\": 1, \"bytes\": 512}]},\n"
+	"    {\"id\": 3, \"parent\": 2, \"name\": \"\", \"origin\": \"ucontext\", "
+	"\"key\": 2147291136, \"began_on\": 1, \"threads\": [1], \"begin_ns\": 15000000, "
+	"\"end_ns\": 35000000, \"ended\": true, \"children\": 0, \"allocations\": 0, "
+	"\"allocated_bytes\": 0, \"frees\": 0, \"freed_bytes\": 0, \"freed_by_others\": 0, "
+	"\"freed_by_others_bytes\": 0, \"freed_of_others\": 1, \"freed_of_others_bytes\": 2048, "
+	"\"peak_bytes\": 0, \"peak_time_ns\": 0, \"live_at_end_blocks\": 0, "
+	"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, \"leaks\": []}\n"
+	"  ],\n"
+	"  \"timeline\": [\n";
+
+START_TEST(test_json_tasks)
+{
+	memscope_capture capture = make_task_capture();
+	char *text = export_json(&capture, NULL, 0, "tasks.json");
+	const char *sections = strstr(text, "  \"stacks\": {\n");
+	ck_assert_ptr_nonnull(sections);
+	ck_assert(strncmp(sections, expected_task_sections, strlen(expected_task_sections)) == 0);
+	ck_assert_uint_eq(occurrences(text, "\"tasks\""), 1);
+
+	int status = run_with_input(
+	    "/usr/bin/python3",
+	    "/usr/bin/python3 -I -c 'import json, sys\n"
+	    "d = json.load(sys.stdin)\n"
+	    "t = d[\"tasks\"]\n"
+	    "ok = [x[\"id\"] for x in t] == [1, 2, 3] and "
+	    "all(str(l[\"stack\"]) in d[\"stacks\"] for x in t for l in x[\"leaks\"])\n"
+	    "sys.exit(0 if ok else 3)'",
+	    text);
+	if (status >= 0)
+		ck_assert_int_eq(status, 0);
+	free(text);
+}
+END_TEST
+
+/* A stack named by both the results and a task's leaks is listed once. */
+START_TEST(test_json_tasks_share_stacks_with_results)
+{
+	memscope_capture capture = make_task_capture();
+	make_results();
+	char *text = export_json(&capture, all_results, COUNT_OF(all_results), "tasks-all.json");
+	ck_assert_uint_eq(occurrences(text, "    \"7\": [\n"), 1);
+	ck_assert_uint_eq(occurrences(text, "    \"12\": [\n"), 1);
+	ck_assert_ptr_nonnull(strstr(text, "\"leaks\": [{\"stack\": 12, \"blocks\": 1, "
+	                                   "\"bytes\": 1024}, {\"stack\": 7, \"blocks\": 1, "
+	                                   "\"bytes\": 512}]},\n"));
+	free(text);
+}
+END_TEST
+
+/* No tasks, no key: neither in a capture without them, nor from a host
+ * before ABI 1.2, whose summary cannot count them. */
+START_TEST(test_json_without_tasks)
+{
+	memscope_capture capture = make_capture();
+	char *text = export_json(&capture, NULL, 0, "no-tasks.json");
+	ck_assert_ptr_null(strstr(text, "\"tasks\""));
+	free(text);
+
+	capture = make_task_capture();
+	capture.summary.version = 2;
+	text = export_json(&capture, NULL, 0, "old-summary.json");
+	ck_assert_ptr_null(strstr(text, "\"tasks\""));
+	ck_assert_ptr_nonnull(strstr(text, "  \"stacks\": {},\n"));
+	free(text);
+}
+END_TEST
+
+/* 100,000 tasks, each leaking from two stacks (one shared by all): one walk
+ * of the blocks, grouped by task and stack, and the leaks of the last task
+ * are in their place. */
+START_TEST(test_json_many_tasks)
+{
+	enum { TASK_COUNT = 100000 };
+	memscope_task *many = calloc(TASK_COUNT, sizeof(*many));
+	memscope_block *leaked = calloc(3 * (size_t)TASK_COUNT, sizeof(*leaked));
+	ck_assert_ptr_nonnull(many);
+	ck_assert_ptr_nonnull(leaked);
+	for (uint32_t i = 0; i < TASK_COUNT; i++) {
+		uint32_t id = i + 1;
+		many[i] = (memscope_task){ .version = MEMSCOPE_TASK_VERSION, .id = id,
+			                   .parent = id > 1 ? 1 : 0, .origin = "annotation",
+			                   .name = "", .key = id, .threads = main_threads,
+			                   .thread_count = 1, .allocations = 3,
+			                   .allocated_bytes = 3 * 16, .live_blocks = 3,
+			                   .live_bytes = 3 * 16 };
+		for (size_t b = 0; b < 3; b++)
+			leaked[3 * i + b] = (memscope_block){ .version = MEMSCOPE_BLOCK_VERSION,
+				                              .stack = b == 0 ? 3 : 1000 + i,
+				                              .size = 16, .task = id };
+	}
+	memscope_capture capture = make_capture();
+	capture.summary.tasks = TASK_COUNT;
+	capture.tasks = many;
+	capture.task_count = TASK_COUNT;
+	capture.blocks = leaked;
+	capture.block_count = 3 * (size_t)TASK_COUNT;
+	capture.sample_count = 0;
+	char *text = export_json(&capture, NULL, 0, "many-tasks.json");
+	ck_assert_ptr_nonnull(strstr(text, "{\"id\": 100000, \"parent\": 1,"));
+	ck_assert_ptr_nonnull(strstr(text, "\"leaks\": [{\"stack\": 100999, \"blocks\": 2, "
+	                                   "\"bytes\": 32}, {\"stack\": 3, \"blocks\": 1, "
+	                                   "\"bytes\": 16}]}\n  ],\n"));
+	ck_assert_ptr_nonnull(strstr(text, "    \"100999\": []\n  },\n"));
+	free(text);
+	free(leaked);
+	free(many);
+}
+END_TEST
+
 /* ---- svg ------------------------------------------------------------------- */
 
 static void assert_valid_xml(const char *text)
@@ -663,6 +868,10 @@ static Suite *exporters_suite(void)
 	tcase_add_test(json, test_json_empty_capture);
 	tcase_add_test(json, test_json_parses);
 	tcase_add_test(json, test_json_rejects_an_old_host);
+	tcase_add_test(json, test_json_tasks);
+	tcase_add_test(json, test_json_tasks_share_stacks_with_results);
+	tcase_add_test(json, test_json_without_tasks);
+	tcase_add_test(json, test_json_many_tasks);
 	suite_add_tcase(suite, json);
 
 	TCase *svg = tcase_create("svg");

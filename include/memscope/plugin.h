@@ -244,7 +244,9 @@ typedef struct memscope_task {
 	uint32_t began_on;             /* thread index where it began */
 	const char *origin;            /* "thread" (a thread's root task), "annotation"
 	                                  (memscope/task.h) or "ucontext" (a coroutine) */
-	const char *name;              /* "" if none was given */
+	const char *name;              /* what reports call it: the name the program gave, the
+	                                  thread's name (a root task), the coroutine function's
+	                                  (ucontext), or "task ID" */
 	uint64_t key;                  /* the program's id (annotation), the context's
 	                                  address (ucontext), the thread's tid (thread) */
 	uint64_t begin_ns;
