@@ -412,6 +412,10 @@ static int symbolize_stack(struct report *report, uint32_t id, struct report_sta
 			memset(&found[0], 0, sizeof(found[0]));
 			count = 1;
 		}
+		/* The one frame of memscope's a program's stack can hold: the
+		 * trampoline a ucontext coroutine starts in (contexts.h). */
+		if (found[0].module && starts_with(base_name(found[0].module), "libmemscope_preload"))
+			continue;
 		if (stack->frame_count + (size_t)count > capacity) {
 			size_t wanted = capacity ? capacity * 2 : 16;
 			while (wanted < stack->frame_count + (size_t)count)

@@ -356,7 +356,7 @@ END_TEST
 
 START_TEST(backends_not_built_are_refused_before_running)
 {
-	const char *backends[] = { "async", "hybrid" };
+	const char *backends[] = { "hybrid" };
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
 		const char *args[] = { "--backend", backends[i], "sh", "-c", "echo ran", NULL };
 		struct outcome outcome;

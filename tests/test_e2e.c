@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <fcntl.h>
 #include <dirent.h>
@@ -912,6 +913,126 @@ START_TEST(the_libc_preload_loads_no_jemalloc)
 }
 END_TEST
 
+/* ---- tasks (the async backend) --------------------------------------- */
+
+/* The task the report calls name, or NULL. */
+static const struct replay_task *task_named(const struct report *report, const char *name)
+{
+	const struct replay *replay = report->replay;
+	for (uint32_t id = 1; id < replay->task_count; id++)
+		if (report->task_names[id] && strcmp(report->task_names[id], name) == 0)
+			return &replay->tasks[id];
+	return NULL;
+}
+
+static void assert_task(const struct report *report, const char *name, uint32_t origin,
+                        uint64_t allocations, uint64_t bytes, uint64_t frees,
+                        uint64_t freed_bytes, uint64_t leaked_blocks, uint64_t leaked_bytes)
+{
+	const struct replay_task *task = task_named(report, name);
+	ck_assert_msg(task != NULL, "no task %s", name);
+	ck_assert_msg(task->origin == origin && task->allocations == allocations &&
+	                  task->allocated_bytes == bytes && task->frees == frees &&
+	                  task->freed_bytes == freed_bytes && task->live_blocks == leaked_blocks &&
+	                  task->live_bytes == leaked_bytes,
+	              "task %s: origin %u, %" PRIu64 " allocations of %" PRIu64 " bytes, %" PRIu64
+	              " frees of %" PRIu64 ", %" PRIu64 " leaked of %" PRIu64 " bytes",
+	              name, task->origin, task->allocations, task->allocated_bytes, task->frees,
+	              task->freed_bytes, task->live_blocks, task->live_bytes);
+}
+
+/* The text report's per-task table, as a user reads it. */
+static char *text_of(const struct report *report)
+{
+	char *text = NULL;
+	size_t length = 0;
+	FILE *out = open_memstream(&text, &length);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(report_write_text(report, out), 0);
+	fclose(out);
+	return text;
+}
+
+START_TEST(ucontext_coroutines_are_tasks_without_annotations)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/coroutines", programs);
+	struct run run;
+	const char *arguments[] = { "--backend", "async", program, NULL };
+	run_memscope(&run, "coroutines", arguments);
+	assert_exited(&run, 0);
+	ck_assert_str_eq(run.out, "coroutines: done\n");
+
+	struct report *report = build_report(run.output);
+	ck_assert_uint_eq(report->task_rank_count, 4);
+	assert_task(report, "coroutines", CAPTURE_TASK_THREAD, 4, 3 * 65536 + 128, 4,
+	            3 * 65536 + 128, 0, 0);
+	assert_task(report, "worker_frees_all", CAPTURE_TASK_UCONTEXT, 40, 4000, 40, 4000, 0, 0);
+	assert_task(report, "worker_leaks", CAPTURE_TASK_UCONTEXT, 20, 4000, 12, 2400, 8, 1600);
+	assert_task(report, "worker_large", CAPTURE_TASK_UCONTEXT, 1, 1048576, 1, 1048576, 0, 0);
+	const struct replay_task *large = task_named(report, "worker_large");
+	ck_assert_uint_eq(large->peak_bytes, 1048576);
+	ck_assert(large->ended);
+	/* Every coroutine is the scheduler's child, and ended (returned). */
+	const struct replay_task *root = task_named(report, "coroutines");
+	const struct replay_task *leaks = task_named(report, "worker_leaks");
+	ck_assert_uint_eq(leaks->parent, root->id);
+	ck_assert(leaks->ended);
+	ck_assert_uint_eq(leaks->end_live_blocks, 8);
+	ck_assert_uint_eq(root->children, 3);
+	ck_assert_uint_eq(report->task_leak_count, 1);
+	ck_assert_uint_eq(report->task_leaks[0].task, leaks->id);
+	ck_assert_uint_eq(report->task_leaks[0].bytes, 1600);
+
+	char *text = text_of(report);
+	ck_assert_ptr_nonnull(strstr(text, "TASKS    4 tasks"));
+	ck_assert_msg(strstr(text, "worker_leaks (ucontext)               20          4,000"
+	                           "           12          2,400          4,000            8"
+	                           "          1,600              0"),
+	              "%s", text);
+	ck_assert_ptr_nonnull(strstr(text, "task 3 worker_leaks (ucontext): 1,600 bytes (1.6 KiB) "
+	                                   "in 8 blocks left live"));
+	free(text);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+START_TEST(annotated_tasks_nest_hop_threads_and_free_across)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/tasks", programs);
+	struct run run;
+	const char *arguments[] = { "--backend", "async", program, NULL };
+	run_memscope(&run, "tasks", arguments);
+	assert_exited(&run, 0);
+	ck_assert_str_eq(run.out, "tasks: done\n");
+
+	struct report *report = build_report(run.output);
+	assert_task(report, "request", CAPTURE_TASK_ANNOTATION, 3, 670, 2, 370, 1, 300);
+	assert_task(report, "child", CAPTURE_TASK_ANNOTATION, 1, 50, 0, 0, 1, 50);
+	assert_task(report, "hopper", CAPTURE_TASK_ANNOTATION, 2, 3000, 2, 3000, 0, 0);
+	const struct replay_task *request = task_named(report, "request");
+	const struct replay_task *child = task_named(report, "child");
+	const struct replay_task *hopper = task_named(report, "hopper");
+	/* Nesting: child is request's, and what request allocated after
+	 * child's leave (70 bytes) is request's again: its peak is 600. */
+	ck_assert_uint_eq(child->parent, request->id);
+	ck_assert_uint_eq(request->peak_bytes, 600);
+	/* The block request allocated and hopper freed counts against request. */
+	ck_assert_uint_eq(request->freed_by_others, 1);
+	ck_assert_uint_eq(request->freed_by_others_bytes, 70);
+	ck_assert_uint_eq(hopper->freed_of_others, 1);
+	ck_assert_uint_eq(hopper->freed_of_others_bytes, 70);
+	/* Resumed on the worker thread, hopper kept its figures. */
+	ck_assert_uint_eq(hopper->thread_count, 2);
+	ck_assert_uint_eq(hopper->peak_bytes, 3000);
+	ck_assert(request->ended && child->ended && hopper->ended);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -951,6 +1072,8 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, interval_one_equals_the_exact_backend);
 	tcase_add_test(tcase, the_sampler_adds_no_thread_before_the_program_does);
 	tcase_add_test(tcase, the_libc_preload_loads_no_jemalloc);
+	tcase_add_test(tcase, ucontext_coroutines_are_tasks_without_annotations);
+	tcase_add_test(tcase, annotated_tasks_nest_hop_threads_and_free_across);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);

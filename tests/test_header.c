@@ -2,6 +2,7 @@
  * -Werror (see tests/meson.build): it must stand alone and be plain C11.
  * Running it checks what the header promises without a tracker. */
 #include <memscope/memscope.h>
+#include <memscope/task.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +42,16 @@ int main(void)
 	      capture == MEMSCOPE_CAPTURE_INTERPOSE, "parse interpose");
 	check(memscope_capture_parse("ptrace", &capture) == -EINVAL, "refuse an unknown source");
 	memscope_tracker_destroy(NULL);
+	/* task.h finds libmemscope's interface; without a tracker the calls
+	 * do nothing. */
+	const memscope_task_interface *tasks = memscope_task_interface_get();
+	check(tasks != NULL && tasks->version == MEMSCOPE_TASK_INTERFACE_VERSION,
+	      "task.h finds the task interface");
+	check(memscope_task_interface_get() == tasks, "the lookup is kept");
+	memscope_task_begin(1, "idle", 0);
+	memscope_task_enter(1);
+	memscope_task_leave(1);
+	memscope_task_end(1);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "memscope/memscope.h"
+#include "memscope/task.h"
 
 #include "capture.h"
 
@@ -296,6 +297,67 @@ START_TEST(a_version_1_config_gets_the_sampling_defaults)
 }
 END_TEST
 
+/* The async backend in process: what a task.h annotation encloses is the
+ * task's, what follows its leave is the thread's root task's again. */
+START_TEST(async_charges_annotated_tasks)
+{
+	char path[] = "/tmp/memscope-test-tracker-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* Found before tracking: the first lookup is not the program's work. */
+	ck_assert_ptr_nonnull(memscope_task_interface_get());
+
+	memscope_tracker *tracker = memscope_tracker_new(MEMSCOPE_BACKEND_ASYNC);
+	require_tracker(tracker);
+	memscope_task_begin(7, "job", 0);
+	memscope_task_enter(7);
+	void *volatile first = malloc(111);
+	void *volatile second = malloc(111);
+	memscope_task_leave(7);
+	void *volatile outside = malloc(5);
+	memscope_task_end(7);
+	int written = memscope_tracker_write_capture(tracker, path);
+	memscope_tracker_destroy(tracker);
+	ck_assert_int_eq(written, 0);
+
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record record;
+	uint32_t job = 0, current = 0, root = 0, ended = 0;
+	int job_allocations = 0, root_allocations = 0, result;
+	while ((result = capture_reader_next(reader, &record)) == 1) {
+		if (record.type == CAPTURE_RECORD_TASK && strcmp(record.u.task.name, "job") == 0) {
+			job = record.u.task.id;
+			ck_assert_uint_eq(record.u.task.key, 7);
+			ck_assert_uint_eq(record.u.task.origin, CAPTURE_TASK_ANNOTATION);
+			ck_assert_uint_eq(record.u.task.parent, root);
+		} else if (record.type == CAPTURE_RECORD_TASK) {
+			ck_assert_uint_eq(record.u.task.origin, CAPTURE_TASK_THREAD);
+			root = current = record.u.task.id;
+		} else if (record.type == CAPTURE_RECORD_TASK_SWITCH) {
+			current = record.u.task_switch.task;
+		} else if (record.type == CAPTURE_RECORD_TASK_END) {
+			ended = record.u.task_end.id;
+		} else if (record.type == CAPTURE_RECORD_ALLOC && record.u.alloc.size == 111) {
+			job_allocations += current == job;
+		} else if (record.type == CAPTURE_RECORD_ALLOC && record.u.alloc.size == 5) {
+			root_allocations += current == root;
+		}
+	}
+	ck_assert_int_eq(result, 0);
+	ck_assert_uint_ne(job, 0);
+	ck_assert_uint_eq(ended, job);
+	ck_assert_int_eq(job_allocations, 2);
+	ck_assert_int_eq(root_allocations, 1);
+	capture_reader_destroy(reader);
+	unlink(path);
+	free(first);
+	free(second);
+	free(outside);
+}
+END_TEST
+
 START_TEST(refuses_what_it_cannot_do)
 {
 	memscope_tracker *tracker = NULL;
@@ -337,6 +399,7 @@ int main(void)
 	tcase_add_test(tcase, threads_are_counted);
 	tcase_add_test(tcase, tag_and_capture_round_trip);
 	tcase_add_test(tcase, refuses_what_it_cannot_do);
+	tcase_add_test(tcase, async_charges_annotated_tasks);
 	tcase_add_test(tcase, lockfree_interval_one_counts_exactly);
 	tcase_add_test(tcase, lockfree_default_interval_estimates);
 	tcase_add_test(tcase, a_version_1_config_gets_the_sampling_defaults);
