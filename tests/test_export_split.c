@@ -134,7 +134,8 @@ static void add_task_switch(struct capture_writer *writer, uint64_t time_ns, uin
 /* Three tasks: main's root (1), a request (2) on main that allocates three
  * blocks from two stacks, and a coroutine (3) on the worker that frees the
  * request's third block.  The request's first two blocks stay live: its
- * leaks.  Back in its root task, main allocates and frees one more. */
+ * leaks.  Back in its root task, main allocates and frees one more.  Each
+ * task is named, so the reports call it by the capture's name. */
 static void write_task_capture(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -159,7 +160,7 @@ static void write_task_capture(const char *path)
 	add_alloc_from(writer, 2 * MS, 0, 0xa000, 100, 1);
 	add_alloc_from(writer, 3 * MS, 0, 0xb000, 200, 2);
 	add_alloc_from(writer, 4 * MS, 0, 0xc000, 300, 1);
-	add_task(writer, 5 * MS, 3, 0, 1, CAPTURE_TASK_UCONTEXT, 0x7000, "");
+	add_task(writer, 5 * MS, 3, 0, 1, CAPTURE_TASK_UCONTEXT, 0x7000, "fiber");
 	add_task_switch(writer, 5 * MS, 1, 3);
 	add_free(writer, 6 * MS, 1, 0xc000);
 	add_task_end(writer, 7 * MS, 3, 1);
@@ -340,8 +341,8 @@ START_TEST(writes_tasks)
 		"\"live_at_end_blocks\": 2, \"live_at_end_bytes\": 300, \"leaked_blocks\": 2, "
 		"\"leaked_bytes\": 300, \"leaks\": [{\"stack\": 2, \"blocks\": 1, \"bytes\": 200}, "
 		"{\"stack\": 1, \"blocks\": 1, \"bytes\": 100}]}",
-		"{\"id\": 3, \"parent\": 0, \"name\": \"\", \"origin\": \"ucontext\", \"key\": 28672, "
-		"\"began_on\": 1, \"threads\": [1], \"begin_ns\": 5000000, \"end_ns\": 7000000, "
+		"{\"id\": 3, \"parent\": 0, \"name\": \"fiber\", \"origin\": \"ucontext\", "
+		"\"key\": 28672, \"began_on\": 1, \"threads\": [1], \"begin_ns\": 5000000, \"end_ns\": 7000000, "
 		"\"ended\": true, \"children\": 0, \"allocations\": 0, \"allocated_bytes\": 0, "
 		"\"frees\": 0, \"freed_bytes\": 0, \"freed_by_others\": 0, "
 		"\"freed_by_others_bytes\": 0, \"freed_of_others\": 1, \"freed_of_others_bytes\": 300, "
