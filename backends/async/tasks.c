@@ -1,6 +1,7 @@
 /* tasks.c - see tasks.h; also the exported memscope_task_interface_v1. */
 #include "tasks.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
@@ -25,10 +26,25 @@ static __thread struct thread_tasks thread_tasks __attribute__((tls_model("initi
 static _Atomic(struct backend *) sink;
 static _Atomic uint32_t generation = 1;
 
+/* A fork's child has no writer thread to drain what it would send, and
+ * its capture is the parent's: it sends nothing. */
+static void detach_in_child(void)
+{
+	atomic_store(&sink, NULL);
+}
+
+static void watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, detach_in_child);
+}
+
 void tasks_attach(struct backend *backend)
 {
-	if (backend != NULL)
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	if (backend != NULL) {
+		pthread_once(&once, watch_forks);
 		atomic_fetch_add(&generation, 1);
+	}
 	atomic_store(&sink, backend);
 }
 
