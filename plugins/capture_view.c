@@ -30,7 +30,8 @@ struct stack_frames {
 struct memscope_capture {
 	struct report *report;
 	memscope_summary summary;
-	memscope_task *tasks;          /* [replay->task_count], index = id; 0 unused */
+	memscope_task *tasks;          /* [replay->task_count], index = id, made on the first
+	                                  capture_view_task(): for_each_task needs none */
 	struct stack_frames *stacks;   /* [report->replay->stack_count] */
 	struct option *options;
 	size_t option_count;
@@ -134,17 +135,6 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.growths = replay->tracking.growths,
 		.tasks = replay->task_count ? replay->task_count - 1 : 0,
 	};
-	if (replay->task_count) {
-		view->tasks = calloc(replay->task_count, sizeof(*view->tasks));
-		if (!view->tasks) {
-			if (message)
-				*message = strerror(ENOMEM);
-			capture_view_close(view);
-			return -ENOMEM;
-		}
-		for (uint32_t id = 1; id < replay->task_count; id++)
-			view->tasks[id] = plugin_task(&replay->tasks[id], report->task_names[id]);
-	}
 	*out = view;
 	return 0;
 }
@@ -305,11 +295,13 @@ int capture_view_for_each_task(memscope_capture *view, memscope_task_visitor vis
 {
 	if (!view || !visit)
 		return -EINVAL;
-	uint32_t count = view->report->replay->task_count;
-	for (uint32_t id = 1; id < count; id++) {
-		if (view->tasks[id].id != id)
+	const struct report *report = view->report;
+	const struct replay *replay = report->replay;
+	for (uint32_t id = 1; id < replay->task_count; id++) {
+		if (replay->tasks[id].id != id)
 			continue; /* an id the capture skipped */
-		int result = visit(context, &view->tasks[id]);
+		memscope_task task = plugin_task(&replay->tasks[id], report->task_names[id]);
+		int result = visit(context, &task);
 		if (result != 0)
 			return result;
 	}
@@ -318,9 +310,21 @@ int capture_view_for_each_task(memscope_capture *view, memscope_task_visitor vis
 
 const memscope_task *capture_view_task(memscope_capture *view, uint64_t id)
 {
-	if (!view || id == 0 || id >= view->report->replay->task_count ||
-	    view->tasks[id].id != id)
+	if (!view)
 		return NULL;
+	const struct report *report = view->report;
+	const struct replay *replay = report->replay;
+	if (id == 0 || id >= replay->task_count || replay->tasks[id].id != id)
+		return NULL;
+	if (!view->tasks) {
+		view->tasks = calloc(replay->task_count, sizeof(*view->tasks));
+		if (!view->tasks)
+			return NULL;
+		for (uint32_t each = 1; each < replay->task_count; each++)
+			if (replay->tasks[each].id == each)
+				view->tasks[each] = plugin_task(&replay->tasks[each],
+				                                report->task_names[each]);
+	}
 	return &view->tasks[id];
 }
 

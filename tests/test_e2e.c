@@ -998,6 +998,84 @@ START_TEST(ucontext_coroutines_are_tasks_without_annotations)
 }
 END_TEST
 
+/* What plugins see of the same tasks through the real host. */
+struct task_sums {
+	uint64_t tasks;
+	uint64_t allocations;
+	uint64_t leaked_blocks;
+	uint64_t leaks_block_walk;   /* blocks not freed, whose task leaked them */
+	uint64_t owner_bytes_live;   /* +size for allocations, -size for frees, by owner */
+	uint32_t owner;
+	const memscope_task *looked_up;
+};
+
+static int sum_task(void *context, const memscope_task *task)
+{
+	struct task_sums *sums = context;
+	sums->tasks++;
+	sums->allocations += task->allocations;
+	sums->leaked_blocks += task->live_blocks;
+	return 0;
+}
+
+static int sum_block(void *context, const memscope_block *block)
+{
+	struct task_sums *sums = context;
+	if (!block->freed && block->task == sums->owner)
+		sums->leaks_block_walk++;
+	return 0;
+}
+
+static int sum_event(void *context, const memscope_event *event)
+{
+	struct task_sums *sums = context;
+	if (memscope_event_owner_task(event) != sums->owner)
+		return 0;
+	if (event->type == MEMSCOPE_EVENT_ALLOC)
+		sums->owner_bytes_live += event->size;
+	else if (event->type == MEMSCOPE_EVENT_FREE)
+		sums->owner_bytes_live -= event->size;
+	return 0;
+}
+
+START_TEST(plugins_see_the_tasks)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/coroutines", programs);
+	struct run run;
+	const char *arguments[] = { "--backend", "async", program, NULL };
+	run_memscope(&run, "coroutine-plugins", arguments);
+	assert_exited(&run, 0);
+	struct memscope_capture *capture;
+	ck_assert_int_eq(capture_view_open(run.output, &capture, NULL), 0);
+	const memscope_host *host = plugin_host();
+	const memscope_summary *summary = host->summary(capture);
+	ck_assert_uint_eq(memscope_summary_tasks(summary), 4);
+	struct task_sums sums = {0};
+	ck_assert_int_eq(memscope_host_for_each_task(host, capture, sum_task, &sums), 0);
+	ck_assert_uint_eq(sums.tasks, 4);
+	ck_assert_uint_eq(sums.allocations, summary->allocations);
+	ck_assert_uint_eq(sums.leaked_blocks, summary->live_blocks);
+	const memscope_task *leaker = NULL;
+	for (uint64_t id = 1; id <= 4; id++) {
+		const memscope_task *task = memscope_host_task(host, capture, id);
+		ck_assert_ptr_nonnull(task);
+		if (strcmp(task->name, "worker_leaks") == 0)
+			leaker = task;
+	}
+	ck_assert_ptr_nonnull(leaker);
+	ck_assert_str_eq(leaker->origin, "ucontext");
+	ck_assert_ptr_null(memscope_host_task(host, capture, 5));
+	sums.owner = leaker->id;
+	ck_assert_int_eq(host->for_each_block(capture, sum_block, &sums), 0);
+	ck_assert_uint_eq(sums.leaks_block_walk, 8);
+	ck_assert_int_eq(host->for_each_event(capture, sum_event, &sums), 0);
+	ck_assert_uint_eq(sums.owner_bytes_live, 1600);
+	capture_view_close(capture);
+	run_finish(&run);
+}
+END_TEST
+
 START_TEST(annotated_tasks_nest_hop_threads_and_free_across)
 {
 	char program[512];
@@ -1074,6 +1152,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, the_libc_preload_loads_no_jemalloc);
 	tcase_add_test(tcase, ucontext_coroutines_are_tasks_without_annotations);
 	tcase_add_test(tcase, annotated_tasks_nest_hop_threads_and_free_across);
+	tcase_add_test(tcase, plugins_see_the_tasks);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
