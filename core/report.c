@@ -796,7 +796,12 @@ static int start_symbolizer(struct report *report)
 static char *task_name(struct report *report, const struct replay_task *task)
 {
 	char text[320];
-	if (task->name && task->name[0]) {
+	if (task->origin == CAPTURE_TASK_THREAD &&
+	    (!task->name || !task->name[0] || strcmp(task->name, "?") == 0)) {
+		/* A thread that ended before its name was read. */
+		snprintf(text, sizeof(text), "thread %" PRIu32 " (tid %" PRIu64 ")", task->began_on,
+		         task->key);
+	} else if (task->name && task->name[0]) {
 		snprintf(text, sizeof(text), "%s", task->name);
 	} else if (task->origin == CAPTURE_TASK_UCONTEXT) {
 		struct symbol_frame found[INLINE_FRAMES];

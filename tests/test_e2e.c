@@ -1076,6 +1076,44 @@ START_TEST(plugins_see_the_tasks)
 }
 END_TEST
 
+/* A coroutine resumed on another thread is the same task: its figures
+ * follow it, and it ran on both threads. */
+START_TEST(coroutines_keep_their_task_across_threads)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/migrating", programs);
+	struct run run;
+	const char *arguments[] = { "--backend", "async", program, NULL };
+	run_memscope(&run, "migrating", arguments);
+	assert_exited(&run, 0);
+	struct report *report = build_report(run.output);
+	const struct replay *replay = report->replay;
+	int coroutines = 0;
+	uint64_t seen = 0;
+	for (uint32_t id = 1; id < replay->task_count; id++) {
+		const struct replay_task *task = &replay->tasks[id];
+		if (task->origin != CAPTURE_TASK_UCONTEXT)
+			continue;
+		coroutines++;
+		ck_assert_str_eq(report->task_names[id], "coroutine");
+		ck_assert_uint_eq(task->thread_count, 2);
+		ck_assert_uint_ne(task->threads[0], task->threads[1]);
+		/* Coroutine i: i + 1 blocks of 64 bytes, then one of 32. */
+		uint64_t blocks = task->allocations - 1;
+		ck_assert_uint_eq(task->allocated_bytes, blocks * 64 + 32);
+		ck_assert_uint_eq(task->frees, task->allocations);
+		ck_assert_uint_eq(task->live_blocks, 0);
+		ck_assert_uint_eq(task->peak_bytes, blocks * 64);
+		ck_assert(task->ended);
+		seen |= UINT64_C(1) << blocks;
+	}
+	ck_assert_int_eq(coroutines, 4);
+	ck_assert_uint_eq(seen, 0x1e); /* 1, 2, 3 and 4 blocks */
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
 START_TEST(annotated_tasks_nest_hop_threads_and_free_across)
 {
 	char program[512];
@@ -1153,6 +1191,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, ucontext_coroutines_are_tasks_without_annotations);
 	tcase_add_test(tcase, annotated_tasks_nest_hop_threads_and_free_across);
 	tcase_add_test(tcase, plugins_see_the_tasks);
+	tcase_add_test(tcase, coroutines_keep_their_task_across_threads);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
