@@ -294,104 +294,9 @@ out:
 
 /* ---- tasks.json -------------------------------------------------------- */
 
-/* What a task leaked from one stack: its blocks still live at the end. */
-struct task_leak {
-	uint64_t task;             /* 0: an empty slot of the table */
-	uint32_t stack;
-	uint64_t blocks;
-	uint64_t bytes;
-};
-
-/* Every task's leaks, one entry per (task, stack), so memory follows the
- * distinct pairs rather than the blocks: an open-addressing table while
- * the blocks are walked, then its first count entries sorted by task,
- * bytes descending and stack, the order the json exporter writes them
- * in (exporters/json.c keeps the same table). */
-struct task_leaks {
-	struct task_leak *entries;
-	size_t count;
-	size_t capacity;           /* a power of two, or 0 */
-};
-
-/* Where (task, stack) is in the table, or the empty slot it would take. */
-static size_t leak_slot(const struct task_leak *entries, size_t capacity, uint64_t task,
-                        uint32_t stack)
-{
-	uint64_t hash = (task * UINT64_C(0x9e3779b97f4a7c15)) ^ stack;
-	hash ^= hash >> 29;
-	hash *= UINT64_C(0xbf58476d1ce4e5b9);
-	hash ^= hash >> 32;
-	size_t mask = capacity - 1;
-	for (size_t slot = (size_t)hash & mask;; slot = (slot + 1) & mask) {
-		const struct task_leak *entry = &entries[slot];
-		if (entry->task == 0 || (entry->task == task && entry->stack == stack))
-			return slot;
-	}
-}
-
-/* Keeps the table at most half full.  Returns 0 or -ENOMEM. */
-static int leaks_make_room(struct task_leaks *leaks)
-{
-	if (2 * (leaks->count + 1) <= leaks->capacity)
-		return 0;
-	size_t capacity = leaks->capacity ? 2 * leaks->capacity : 256;
-	struct task_leak *entries = calloc(capacity, sizeof *entries);
-	if (entries == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < leaks->capacity; i++) {
-		const struct task_leak *entry = &leaks->entries[i];
-		if (entry->task != 0)
-			entries[leak_slot(entries, capacity, entry->task, entry->stack)] = *entry;
-	}
-	free(leaks->entries);
-	leaks->entries = entries;
-	leaks->capacity = capacity;
-	return 0;
-}
-
-static int count_leak(void *context, const memscope_block *block)
-{
-	struct task_leaks *leaks = context;
-	uint64_t task = block->version >= 3 ? block->task : 0;
-	if (block->freed || task == 0)
-		return 0;
-	if (leaks_make_room(leaks) < 0)
-		return -ENOMEM;
-	struct task_leak *entry =
-	    &leaks->entries[leak_slot(leaks->entries, leaks->capacity, task, block->stack)];
-	if (entry->task == 0) {
-		*entry = (struct task_leak){.task = task, .stack = block->stack};
-		leaks->count++;
-	}
-	entry->blocks++;
-	entry->bytes += block->size;
-	return 0;
-}
-
-static int compare_leaks(const void *left, const void *right)
-{
-	const struct task_leak *a = left, *b = right;
-	if (a->task != b->task)
-		return a->task < b->task ? -1 : 1;
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return (a->stack > b->stack) - (a->stack < b->stack);
-}
-
-/* Packs the used slots to the front and sorts them. */
-static void leaks_settle(struct task_leaks *leaks)
-{
-	size_t kept = 0;
-	for (size_t i = 0; i < leaks->capacity; i++)
-		if (leaks->entries[i].task != 0)
-			leaks->entries[kept++] = leaks->entries[i];
-	if (kept > 1)
-		qsort(leaks->entries, kept, sizeof *leaks->entries, compare_leaks);
-}
-
 struct task_file {
 	FILE *out;
-	const struct task_leaks *leaks;
+	const struct exporter_task_leaks *leaks;
 	size_t next_leak;          /* the first leak not written yet */
 	bool first;
 };
@@ -426,13 +331,13 @@ static int put_task(void *context, const memscope_task *task)
 	        task->end_live_blocks, task->end_live_bytes, task->live_blocks, task->live_bytes);
 	/* Tasks come in id order, and so do the sorted leaks: one cursor
 	 * serves them all, skipping leaks of an id the host does not list. */
-	const struct task_leaks *leaks = file->leaks;
+	const struct exporter_task_leaks *leaks = file->leaks;
 	size_t next = file->next_leak;
 	while (next < leaks->count && leaks->entries[next].task < task->id)
 		next++;
 	for (size_t first = next; next < leaks->count && leaks->entries[next].task == task->id;
 	     next++) {
-		const struct task_leak *leak = &leaks->entries[next];
+		const struct exporter_task_leak *leak = &leaks->entries[next];
 		fprintf(out, "%s{\"stack\": %" PRIu32 ", \"blocks\": %" PRIu64
 		        ", \"bytes\": %" PRIu64 "}", next == first ? "" : ", ", leak->stack,
 		        leak->blocks, leak->bytes);
@@ -471,12 +376,11 @@ static void put_stacks(memscope_capture *capture, const struct exporter_stack_id
 static int write_tasks(memscope_capture *capture, const char *capture_path, FILE *out)
 {
 	const memscope_host *host = plugin_host();
-	struct task_leaks leaks = {0};
+	struct exporter_task_leaks leaks = {0};
 	struct exporter_stack_ids stacks = {0};
-	int error = host->for_each_block(capture, count_leak, &leaks);
+	int error = exporter_task_leaks_collect(&leaks, host, capture);
 	if (error < 0)
 		goto out;
-	leaks_settle(&leaks);
 	for (size_t i = 0; i < leaks.count && error == 0; i++)
 		error = exporter_stack_ids_add(&stacks, leaks.entries[i].stack);
 	if (error < 0)
@@ -496,7 +400,7 @@ static int write_tasks(memscope_capture *capture, const char *capture_path, FILE
 	put_stacks(capture, &stacks, out);
 	fputs("\n}\n", out);
 out:
-	free(leaks.entries);
+	exporter_task_leaks_finish(&leaks);
 	exporter_stack_ids_finish(&stacks);
 	return error;
 }

@@ -198,3 +198,93 @@ const char *exporter_severity_name(memscope_severity severity, const char *unkno
 	}
 	return unknown;
 }
+
+/* ---- tasks' leaks ------------------------------------------------------ */
+
+/* Where (task, stack) is in the table, or the empty slot it would take. */
+static size_t leak_slot(const struct exporter_task_leak *entries, size_t capacity, uint64_t task,
+                        uint32_t stack)
+{
+	uint64_t hash = (task * UINT64_C(0x9e3779b97f4a7c15)) ^ stack;
+	hash ^= hash >> 29;
+	hash *= UINT64_C(0xbf58476d1ce4e5b9);
+	hash ^= hash >> 32;
+	size_t mask = capacity - 1;
+	for (size_t slot = (size_t)hash & mask;; slot = (slot + 1) & mask) {
+		const struct exporter_task_leak *entry = &entries[slot];
+		if (entry->task == 0 || (entry->task == task && entry->stack == stack))
+			return slot;
+	}
+}
+
+/* Keeps the table at most half full.  Returns 0 or -ENOMEM. */
+static int leaks_make_room(struct exporter_task_leaks *leaks)
+{
+	if (2 * (leaks->count + 1) <= leaks->capacity)
+		return 0;
+	size_t capacity = leaks->capacity ? 2 * leaks->capacity : 256;
+	struct exporter_task_leak *entries = calloc(capacity, sizeof(*entries));
+	if (!entries)
+		return -ENOMEM;
+	for (size_t i = 0; i < leaks->capacity; i++) {
+		const struct exporter_task_leak *entry = &leaks->entries[i];
+		if (entry->task != 0)
+			entries[leak_slot(entries, capacity, entry->task, entry->stack)] = *entry;
+	}
+	free(leaks->entries);
+	leaks->entries = entries;
+	leaks->capacity = capacity;
+	return 0;
+}
+
+static int count_leak(void *context, const memscope_block *block)
+{
+	struct exporter_task_leaks *leaks = context;
+	/* The task that allocated a block: 0 from a host before ABI 1.2. */
+	uint64_t task = block->version >= 3 ? block->task : 0;
+	if (block->freed || task == 0)
+		return 0;
+	if (leaks_make_room(leaks) < 0)
+		return -ENOMEM;
+	struct exporter_task_leak *entry =
+	    &leaks->entries[leak_slot(leaks->entries, leaks->capacity, task, block->stack)];
+	if (entry->task == 0) {
+		*entry = (struct exporter_task_leak){ .task = task, .stack = block->stack };
+		leaks->count++;
+	}
+	entry->blocks++;
+	entry->bytes += block->size;
+	return 0;
+}
+
+static int compare_leaks(const void *left, const void *right)
+{
+	const struct exporter_task_leak *a = left, *b = right;
+	if (a->task != b->task)
+		return a->task < b->task ? -1 : 1;
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes ? -1 : 1;
+	return (a->stack > b->stack) - (a->stack < b->stack);
+}
+
+int exporter_task_leaks_collect(struct exporter_task_leaks *leaks, const memscope_host *host,
+                                memscope_capture *capture)
+{
+	int error = host->for_each_block(capture, count_leak, leaks);
+	if (error < 0)
+		return error;
+	/* The used slots to the front, in the order they are written. */
+	size_t kept = 0;
+	for (size_t i = 0; i < leaks->capacity; i++)
+		if (leaks->entries[i].task != 0)
+			leaks->entries[kept++] = leaks->entries[i];
+	if (kept > 1)
+		qsort(leaks->entries, kept, sizeof(*leaks->entries), compare_leaks);
+	return 0;
+}
+
+void exporter_task_leaks_finish(struct exporter_task_leaks *leaks)
+{
+	free(leaks->entries);
+	*leaks = (struct exporter_task_leaks){0};
+}

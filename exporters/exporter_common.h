@@ -83,4 +83,29 @@ const char *exporter_column_type_name(memscope_column_type type);
  * ABI. */
 const char *exporter_severity_name(memscope_severity severity, const char *unknown);
 
+/* What a task leaked from one stack: its blocks still live at the end. */
+struct exporter_task_leak {
+	uint64_t task;             /* 0: an empty slot of the table */
+	uint32_t stack;
+	uint64_t blocks;
+	uint64_t bytes;
+};
+
+/* Every task's leaks, one entry per (task, stack), so memory follows the
+ * distinct pairs rather than the blocks.  Once collected, the first count
+ * entries are sorted by task, then bytes descending, then stack. */
+struct exporter_task_leaks {
+	struct exporter_task_leak *entries;
+	size_t count;
+	size_t capacity;           /* a power of two, or 0 */
+};
+
+/* Fills leaks (zeroed by the caller) in one walk of the capture's blocks.
+ * Returns 0 or a negative errno (what the walk returned, or -ENOMEM). */
+int exporter_task_leaks_collect(struct exporter_task_leaks *leaks, const memscope_host *host,
+                                memscope_capture *capture);
+
+/* Frees the entries.  Zeroed leaks are a no-op. */
+void exporter_task_leaks_finish(struct exporter_task_leaks *leaks);
+
 #endif

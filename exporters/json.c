@@ -178,31 +178,12 @@ static void write_key_bool(struct writer *writer, const char *key, bool value)
 
 /* ---- the document ------------------------------------------------------ */
 
-/* What a task leaked from one stack: its blocks still live at the end. */
-struct task_leak {
-	uint64_t task;             /* 0: an empty slot of the table */
-	uint32_t stack;
-	uint64_t blocks;
-	uint64_t bytes;
-};
-
-/* Every task's leaks, one entry per (task, stack), so memory follows the
- * distinct pairs rather than the blocks.  While the blocks are walked it
- * is an open-addressing table; settled, its first count entries are sorted
- * by task, then bytes descending, then stack, the order they are written
- * in. */
-struct task_leaks {
-	struct task_leak *entries;
-	size_t count;
-	size_t capacity;           /* a power of two, or 0 */
-};
-
 struct export {
 	const memscope_host *host;
 	memscope_capture *capture;
 	struct writer writer;
 	struct exporter_stack_ids stacks;
-	struct task_leaks leaks;   /* settled before the stacks are written */
+	struct exporter_task_leaks leaks; /* collected before the stacks are written */
 	size_t next_leak;          /* the first of leaks not written yet */
 };
 
@@ -432,88 +413,6 @@ static void write_threads(struct export *export)
 
 /* ---- tasks ------------------------------------------------------------ */
 
-/* The task that allocated a block: 0 from a host before ABI 1.2. */
-static uint64_t block_task(const memscope_block *block)
-{
-	return block->version >= 3 ? block->task : 0;
-}
-
-/* Where (task, stack) is in the table, or the empty slot it would take. */
-static size_t leak_slot(const struct task_leak *entries, size_t capacity, uint64_t task,
-                        uint32_t stack)
-{
-	uint64_t hash = (task * UINT64_C(0x9e3779b97f4a7c15)) ^ stack;
-	hash ^= hash >> 29;
-	hash *= UINT64_C(0xbf58476d1ce4e5b9);
-	hash ^= hash >> 32;
-	size_t mask = capacity - 1;
-	for (size_t slot = (size_t)hash & mask;; slot = (slot + 1) & mask) {
-		const struct task_leak *entry = &entries[slot];
-		if (entry->task == 0 || (entry->task == task && entry->stack == stack))
-			return slot;
-	}
-}
-
-/* Keeps the table at most half full.  Returns 0 or -ENOMEM. */
-static int leaks_make_room(struct task_leaks *leaks)
-{
-	if (2 * (leaks->count + 1) <= leaks->capacity)
-		return 0;
-	size_t capacity = leaks->capacity ? 2 * leaks->capacity : 256;
-	struct task_leak *entries = calloc(capacity, sizeof(*entries));
-	if (!entries)
-		return -ENOMEM;
-	for (size_t i = 0; i < leaks->capacity; i++) {
-		const struct task_leak *entry = &leaks->entries[i];
-		if (entry->task != 0)
-			entries[leak_slot(entries, capacity, entry->task, entry->stack)] = *entry;
-	}
-	free(leaks->entries);
-	leaks->entries = entries;
-	leaks->capacity = capacity;
-	return 0;
-}
-
-static int count_leak(void *context, const memscope_block *block)
-{
-	struct task_leaks *leaks = context;
-	uint64_t task = block_task(block);
-	if (block->freed || task == 0)
-		return 0;
-	if (leaks_make_room(leaks) < 0)
-		return -ENOMEM;
-	struct task_leak *entry =
-	    &leaks->entries[leak_slot(leaks->entries, leaks->capacity, task, block->stack)];
-	if (entry->task == 0) {
-		*entry = (struct task_leak){ .task = task, .stack = block->stack };
-		leaks->count++;
-	}
-	entry->blocks++;
-	entry->bytes += block->size;
-	return 0;
-}
-
-static int compare_leaks(const void *left, const void *right)
-{
-	const struct task_leak *a = left, *b = right;
-	if (a->task != b->task)
-		return a->task < b->task ? -1 : 1;
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes ? -1 : 1;
-	return (a->stack > b->stack) - (a->stack < b->stack);
-}
-
-/* Packs the used slots to the front and sorts them. */
-static void leaks_settle(struct task_leaks *leaks)
-{
-	size_t kept = 0;
-	for (size_t i = 0; i < leaks->capacity; i++)
-		if (leaks->entries[i].task != 0)
-			leaks->entries[kept++] = leaks->entries[i];
-	if (kept > 1)
-		qsort(leaks->entries, kept, sizeof(*leaks->entries), compare_leaks);
-}
-
 /* Whether the document has a "tasks" section: the capture says it has
  * tasks (0 from a host before ABI 1.2). */
 static bool has_tasks(struct export *export)
@@ -525,11 +424,10 @@ static bool has_tasks(struct export *export)
  * stacks for the stacks section.  Returns 0 or a negative errno. */
 static int collect_task_leaks(struct export *export)
 {
-	struct task_leaks *leaks = &export->leaks;
-	int error = export->host->for_each_block(export->capture, count_leak, leaks);
+	struct exporter_task_leaks *leaks = &export->leaks;
+	int error = exporter_task_leaks_collect(leaks, export->host, export->capture);
 	if (error < 0)
 		return error;
-	leaks_settle(leaks);
 	for (size_t i = 0; i < leaks->count; i++) {
 		error = exporter_stack_ids_add(&export->stacks, leaks->entries[i].stack);
 		if (error < 0)
@@ -542,7 +440,7 @@ static int write_task(void *context, const memscope_task *task)
 {
 	struct export *export = context;
 	struct writer *writer = &export->writer;
-	const struct task_leaks *leaks = &export->leaks;
+	const struct exporter_task_leaks *leaks = &export->leaks;
 
 	open_container(writer, '{', true);
 	write_key_unsigned(writer, "id", task->id);
@@ -584,7 +482,7 @@ static int write_task(void *context, const memscope_task *task)
 	write_key(writer, "leaks");
 	open_container(writer, '[', true);
 	for (; next < leaks->count && leaks->entries[next].task == task->id; next++) {
-		const struct task_leak *leak = &leaks->entries[next];
+		const struct exporter_task_leak *leak = &leaks->entries[next];
 		open_container(writer, '{', true);
 		write_key_unsigned(writer, "stack", leak->stack);
 		write_key_unsigned(writer, "blocks", leak->blocks);
@@ -704,7 +602,7 @@ static int write_json(const memscope_host *host, memscope_capture *capture,
 
 	exporter_locale_leave(&locale);
 	exporter_stack_ids_finish(&export.stacks);
-	free(export.leaks.entries);
+	exporter_task_leaks_finish(&export.leaks);
 	return exporter_finish_output(out, error);
 }
 
