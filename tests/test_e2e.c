@@ -1114,6 +1114,24 @@ START_TEST(coroutines_keep_their_task_across_threads)
 }
 END_TEST
 
+START_TEST(annotations_win_inside_coroutines)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/annotated_coroutine", programs);
+	struct run run;
+	const char *arguments[] = { "--backend", "async", program, NULL };
+	run_memscope(&run, "annotated_coroutine", arguments);
+	assert_exited(&run, 0);
+	struct report *report = build_report(run.output);
+	ck_assert_uint_eq(report->task_rank_count, 3);
+	assert_task(report, "inner", CAPTURE_TASK_ANNOTATION, 2, 11 + 33, 0, 0, 2, 11 + 33);
+	assert_task(report, "body", CAPTURE_TASK_UCONTEXT, 1, 44, 0, 0, 1, 44);
+	assert_task(report, "annotated_corou", CAPTURE_TASK_THREAD, 1, 22, 0, 0, 1, 22);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
 START_TEST(annotated_tasks_nest_hop_threads_and_free_across)
 {
 	char program[512];
@@ -1191,6 +1209,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, ucontext_coroutines_are_tasks_without_annotations);
 	tcase_add_test(tcase, annotated_tasks_nest_hop_threads_and_free_across);
 	tcase_add_test(tcase, plugins_see_the_tasks);
+	tcase_add_test(tcase, annotations_win_inside_coroutines);
 	tcase_add_test(tcase, coroutines_keep_their_task_across_threads);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
