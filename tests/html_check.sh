@@ -7,11 +7,13 @@
 #
 # usage: tests/html_check.sh BUILD_DIR [CHROMIUM]
 #   e.g. tests/html_check.sh build /usr/bin/chromium
-# Exit 0 when all agree, 1 otherwise, 77 when python3 is missing.
+# Exit 0 when all agree, 1 otherwise, 77 when /usr/bin/python3 is missing
+# (the system's interpreter, not a wrapper script found first on PATH).
 set -eu
 build=${1:-build}
 chromium=${2:-/usr/bin/chromium}
-command -v python3 >/dev/null 2>&1 || { echo "html_check: no python3" >&2; exit 77; }
+python=/usr/bin/python3
+[ -x "$python" ] || { echo "html_check: no $python" >&2; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -22,7 +24,7 @@ test -s "$work/leaky.memscope"
 "$build/cli/memscope" report "$work/leaky.memscope" --format html -o "$work/leaky.html"
 "$build/cli/memscope" report "$work/leaky.memscope" > "$work/leaky.txt"
 
-python3 -I - "$work/leaky.json" "$work/leaky.html" "$work/leaky.txt" <<'PY'
+"$python" -I - "$work/leaky.json" "$work/leaky.html" "$work/leaky.txt" <<'PY'
 import json, re, sys
 report = json.load(open(sys.argv[1]))["capture"]
 page = open(sys.argv[2], encoding="utf-8").read()
