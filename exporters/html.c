@@ -1,6 +1,7 @@
 /* html.c - the "html" exporter: one self-contained HTML page that opens
  * offline from disk: summary cards, memory over time, an allocation flame
- * graph, every analyzer's tables and findings, and a per-thread view.
+ * graph, every analyzer's tables and findings, a per-thread view and, when
+ * the capture has tasks, a per-task one.
  *
  * The page's data travels as one JSON object inside
  * <script type="application/json">; the page's script and style
@@ -16,6 +17,40 @@
  * kept as reals, rounded as they are written), and the page says that its
  * figures are estimates; the backend's tracking counters are shown when the
  * capture has them, with a warning when too many events were dropped.
+ *
+ * A capture with tasks (coroutines, requests, a thread's own work) adds a
+ * "tasks" key, and only then, so a capture without tasks makes the same
+ * island as before.  A task's figures are the host's memscope_task as
+ * given, never recomputed here, so they equal the json exporter's "tasks":
+ *
+ *   "tasks": {
+ *     "columns": ["id", "parent", ..., "leaks"],   names of a row's fields, the json
+ *                                                   exporter's keys for the same figures
+ *     "rows": [[id, parent, name, origin, key, began_on, [thread, ...],
+ *               begin_ns, end_ns, ended, children,
+ *               allocations, allocated_bytes, frees, freed_bytes,
+ *               freed_by_others, freed_by_others_bytes,
+ *               freed_of_others, freed_of_others_bytes,
+ *               peak_bytes, peak_time_ns, live_at_end_blocks, live_at_end_bytes,
+ *               leaked_blocks, leaked_bytes,
+ *               [[stack, blocks, bytes], ...]], ...],
+ *     "series_limit": 50, "series_points": 400,
+ *     "series": [[task, origin_ns, width_ns, [bucket, high, last, ...]], ...] or null
+ *   }
+ *
+ * One row per task in id order; live_at_end_* are memscope_task's
+ * end_live_*, leaked_* its live_* (blocks still live at the capture's end).
+ * A row's last field is its leaks by stack (blocks it allocated that were
+ * never freed, from for_each_block), biggest first; their stacks' frames
+ * are in "stacks".  "series" holds the live bytes of the series_limit
+ * tasks with the highest peaks (ties: lower id), in that order, replayed
+ * from for_each_event (+size on an alloc, -size on a free, the change of
+ * size on a resize, all to the block's owner task): time from origin_ns
+ * (the task's begin) is cut into buckets of width_ns, and each bucket with
+ * an event is three numbers: its index, the highest live bytes after an
+ * event in it, and the live bytes after its last event.  At most
+ * series_points buckets: when events run past them, width_ns doubles and
+ * neighbours merge.  "series" is null when the host gives no events.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +73,12 @@
 #define TIMELINE_MAX_POINTS 6000
 /* Rows of one analyzer table sent to the page (the table's own order). */
 #define TABLE_MAX_ROWS 20000
+/* Tasks' live bytes over time go to the page for the tasks with the
+ * highest peaks only, each at most this many points (an even number: runs
+ * merge in pairs), so the page grows with neither tasks nor events. */
+#define TASK_SERIES_MAX_TASKS 50
+#define TASK_SERIES_MAX_POINTS 400
+_Static_assert(TASK_SERIES_MAX_POINTS % 2 == 0, "series buckets merge in pairs");
 
 enum metric {
 	METRIC_BYTES,        /* requested bytes, all blocks */
@@ -425,6 +466,252 @@ static void flame_finish(struct flame *flame)
 	free(flame->slots);
 }
 
+/* ---- tasks' live bytes over time ---------------------------------------------------- */
+
+/* A run of time in a task's series: the highest live bytes after an event
+ * in it, and the live bytes after its last one. */
+struct task_bucket {
+	uint64_t high;
+	uint64_t last;
+	bool used;
+};
+
+struct task_series {
+	uint32_t task;
+	uint64_t peak_bytes;
+	uint64_t origin;              /* the task's begin: bucket 0 starts there */
+	uint64_t width;               /* ns per bucket */
+	int64_t live;                 /* its blocks' bytes after the events so far */
+	struct task_bucket *buckets;  /* [TASK_SERIES_MAX_POINTS], once the tasks are chosen */
+};
+
+/* A live block of a task with a series, by address: the size a resize
+ * changes from.  Only those tasks' blocks are kept, so the table follows
+ * their live blocks, not the capture's. */
+struct tracked_block {
+	uint64_t address;             /* 0: a free slot */
+	uint64_t size;
+};
+
+struct task_charts {
+	struct task_series *series;   /* [count]: by task id once chosen, by peak to be written */
+	struct task_bucket *buckets;  /* every series' buckets, one allocation */
+	size_t count;
+	size_t worst;                 /* while choosing: the one the next better task replaces */
+	struct tracked_block *blocks; /* open addressing, at most half full */
+	size_t block_count;
+	size_t block_capacity;        /* a power of two, or 0 */
+};
+
+/* Whether task a comes before b in the choice: a higher peak, then a lower id. */
+static bool series_before(uint64_t a_peak, uint32_t a_task, uint64_t b_peak, uint32_t b_task)
+{
+	return a_peak != b_peak ? a_peak > b_peak : a_task < b_task;
+}
+
+/* for_each_task visitor: keeps the TASK_SERIES_MAX_TASKS highest peaks. */
+static int choose_series(void *context, const memscope_task *task)
+{
+	struct task_charts *charts = context;
+	struct task_series *into;
+	if (charts->count < TASK_SERIES_MAX_TASKS) {
+		into = &charts->series[charts->count++];
+	} else {
+		const struct task_series *worst = &charts->series[charts->worst];
+		if (!series_before(task->peak_bytes, task->id, worst->peak_bytes, worst->task))
+			return 0;
+		into = &charts->series[charts->worst];
+	}
+	*into = (struct task_series){ 0 };
+	into->task = task->id;
+	into->peak_bytes = task->peak_bytes;
+	into->origin = task->begin_ns;
+	/* The task's lifetime fills the buckets; events after its end (its
+	 * blocks freed later) widen them. */
+	uint64_t lifetime = task->end_ns > task->begin_ns ? task->end_ns - task->begin_ns : 0;
+	into->width = lifetime / TASK_SERIES_MAX_POINTS + 1;
+	if (charts->count == TASK_SERIES_MAX_TASKS) {
+		charts->worst = 0;
+		for (size_t i = 1; i < charts->count; i++) {
+			const struct task_series *candidate = &charts->series[i];
+			const struct task_series *worst = &charts->series[charts->worst];
+			if (series_before(worst->peak_bytes, worst->task, candidate->peak_bytes,
+			                  candidate->task))
+				charts->worst = i;
+		}
+	}
+	return 0;
+}
+
+static int compare_series_by_task(const void *left, const void *right)
+{
+	const struct task_series *a = left, *b = right;
+	return (a->task > b->task) - (a->task < b->task);
+}
+
+static int compare_series_by_peak(const void *left, const void *right)
+{
+	const struct task_series *a = left, *b = right;
+	if (a->task == b->task)
+		return 0;
+	return series_before(a->peak_bytes, a->task, b->peak_bytes, b->task) ? -1 : 1;
+}
+
+static struct task_series *charts_series(struct task_charts *charts, uint64_t task)
+{
+	if (task == 0 || task > UINT32_MAX)
+		return NULL;
+	struct task_series key = { .task = (uint32_t)task };
+	return bsearch(&key, charts->series, charts->count, sizeof(*charts->series),
+	               compare_series_by_task);
+}
+
+/* Where the probe for address starts. */
+static size_t tracked_home(uint64_t address, size_t mask)
+{
+	return (size_t)((address * UINT64_C(0x9e3779b97f4a7c15)) >> 24) & mask;
+}
+
+static size_t tracked_slot(const struct tracked_block *blocks, size_t capacity, uint64_t address)
+{
+	size_t mask = capacity - 1;
+	size_t slot = tracked_home(address, mask);
+	while (blocks[slot].address != 0 && blocks[slot].address != address)
+		slot = (slot + 1) & mask;
+	return slot;
+}
+
+static int tracked_make_room(struct task_charts *charts)
+{
+	if (2 * (charts->block_count + 1) <= charts->block_capacity)
+		return 0;
+	size_t capacity = charts->block_capacity ? 2 * charts->block_capacity : 1024;
+	struct tracked_block *blocks = calloc(capacity, sizeof(*blocks));
+	if (!blocks)
+		return -ENOMEM;
+	for (size_t i = 0; i < charts->block_capacity; i++)
+		if (charts->blocks[i].address != 0)
+			blocks[tracked_slot(blocks, capacity, charts->blocks[i].address)] =
+			    charts->blocks[i];
+	free(charts->blocks);
+	charts->blocks = blocks;
+	charts->block_capacity = capacity;
+	return 0;
+}
+
+/* The tracked block at address, or NULL. */
+static struct tracked_block *tracked_find(struct task_charts *charts, uint64_t address)
+{
+	if (charts->block_capacity == 0 || address == 0)
+		return NULL;
+	struct tracked_block *block =
+	    &charts->blocks[tracked_slot(charts->blocks, charts->block_capacity, address)];
+	return block->address == address ? block : NULL;
+}
+
+/* Empties a slot and moves later members of its probe run back into the
+ * hole, so lookups never stop short (linear probing has no tombstones). */
+static void tracked_remove(struct task_charts *charts, struct tracked_block *block)
+{
+	size_t mask = charts->block_capacity - 1;
+	size_t hole = (size_t)(block - charts->blocks);
+	for (size_t next = (hole + 1) & mask; charts->blocks[next].address != 0;
+	     next = (next + 1) & mask) {
+		size_t home = tracked_home(charts->blocks[next].address, mask);
+		/* It moves into the hole unless its home lies in (hole, next]. */
+		bool stays = hole <= next ? hole < home && home <= next
+		                          : hole < home || home <= next;
+		if (!stays) {
+			charts->blocks[hole] = charts->blocks[next];
+			hole = next;
+		}
+	}
+	charts->blocks[hole] = (struct tracked_block){ 0 };
+	charts->block_count--;
+}
+
+/* Halves the series' resolution: each pair of buckets becomes one. */
+static void series_merge(struct task_series *series)
+{
+	struct task_bucket *buckets = series->buckets;
+	for (size_t i = 0; i < TASK_SERIES_MAX_POINTS / 2; i++) {
+		struct task_bucket merged = buckets[2 * i];
+		const struct task_bucket *second = &buckets[2 * i + 1];
+		if (second->used) {
+			if (!merged.used || second->high > merged.high)
+				merged.high = second->high;
+			merged.last = second->last;
+			merged.used = true;
+		}
+		buckets[i] = merged;
+	}
+	memset(&buckets[TASK_SERIES_MAX_POINTS / 2], 0,
+	       TASK_SERIES_MAX_POINTS / 2 * sizeof(*buckets));
+	series->width *= 2;
+}
+
+static void series_record(struct task_series *series, uint64_t time_ns)
+{
+	uint64_t offset = time_ns > series->origin ? time_ns - series->origin : 0;
+	while (offset / series->width >= TASK_SERIES_MAX_POINTS)
+		series_merge(series);
+	struct task_bucket *bucket = &series->buckets[offset / series->width];
+	uint64_t live = series->live > 0 ? (uint64_t)series->live : 0;
+	if (!bucket->used || live > bucket->high)
+		bucket->high = live;
+	bucket->last = live;
+	bucket->used = true;
+}
+
+/* for_each_event visitor: a block's bytes count for its owner task from
+ * its allocation to its free, whichever task frees it. */
+static int chart_event(void *context, const memscope_event *event)
+{
+	struct task_charts *charts = context;
+	struct task_series *series = charts_series(charts, memscope_event_owner_task(event));
+	if (!series)
+		return 0;
+	struct tracked_block *block = tracked_find(charts, event->address);
+	switch (event->type) {
+	case MEMSCOPE_EVENT_ALLOC:
+		if (!block && event->address != 0) {
+			if (tracked_make_room(charts) < 0)
+				return -ENOMEM;
+			block = &charts->blocks[tracked_slot(charts->blocks, charts->block_capacity,
+			                                     event->address)];
+			block->address = event->address;
+			charts->block_count++;
+		}
+		if (block)
+			block->size = event->size;
+		series->live += (int64_t)event->size;
+		break;
+	case MEMSCOPE_EVENT_FREE:
+		if (block)
+			tracked_remove(charts, block);
+		series->live -= (int64_t)event->size;
+		break;
+	case MEMSCOPE_EVENT_RESIZE:
+		/* A block whose allocation was not seen has no size to change from. */
+		if (!block)
+			return 0;
+		series->live += (int64_t)event->size - (int64_t)block->size;
+		block->size = event->size;
+		break;
+	default:
+		return 0;
+	}
+	series_record(series, event->time_ns);
+	return 0;
+}
+
+static void charts_finish(struct task_charts *charts)
+{
+	free(charts->series);
+	free(charts->buckets);
+	free(charts->blocks);
+}
+
 /* ---- the data island ------------------------------------------------------------ */
 
 struct export {
@@ -433,8 +720,16 @@ struct export {
 	FILE *out;
 	const memscope_summary *summary;
 	struct totals totals;
-	/* Stack ids the tables name: their frames go into the page. */
+	/* Stack ids the tables and the tasks' leaks name: their frames go
+	 * into the page. */
 	struct exporter_stack_ids named_stacks;
+	/* Tasks: listed when the capture has them and the host can list them. */
+	bool has_tasks;
+	struct exporter_task_leaks task_leaks;
+	size_t next_leak;             /* the first of task_leaks not written yet */
+	size_t task_rows;             /* written so far */
+	struct task_charts charts;
+	bool charted;                 /* the host gave the events the series come from */
 };
 
 static void write_key(FILE *out, const char *key)
@@ -740,6 +1035,151 @@ static int write_timeline(struct export *export)
 	return 0;
 }
 
+/* ---- tasks ----------------------------------------------------------------------- */
+
+/* The fields of a row of "tasks", named as the json exporter's keys. */
+static const char *const task_columns[] = {
+	"id", "parent", "name", "origin", "key", "began_on", "threads", "begin_ns", "end_ns",
+	"ended", "children", "allocations", "allocated_bytes", "frees", "freed_bytes",
+	"freed_by_others", "freed_by_others_bytes", "freed_of_others", "freed_of_others_bytes",
+	"peak_bytes", "peak_time_ns", "live_at_end_blocks", "live_at_end_bytes", "leaked_blocks",
+	"leaked_bytes", "leaks",
+};
+
+/* Before "stacks" is written: chooses the tasks that get a series and
+ * replays their blocks' events, then groups every task's leaks by stack
+ * and names those stacks.  A capture without tasks, or a host that cannot
+ * list them, leaves everything as it was.  Returns 0 or a negative errno. */
+static int collect_tasks(struct export *export)
+{
+	if (memscope_summary_tasks(export->summary) == 0)
+		return 0;
+	struct task_charts *charts = &export->charts;
+	charts->series = calloc(TASK_SERIES_MAX_TASKS, sizeof(*charts->series));
+	if (!charts->series)
+		return -ENOMEM;
+	int error = memscope_host_for_each_task(export->host, export->capture, choose_series,
+	                                        charts);
+	if (error == -ENOTSUP)
+		return 0;
+	if (error != 0)
+		return error < 0 ? error : -EIO;
+	export->has_tasks = true;
+	qsort(charts->series, charts->count, sizeof(*charts->series), compare_series_by_task);
+	charts->buckets = calloc(TASK_SERIES_MAX_TASKS * TASK_SERIES_MAX_POINTS,
+	                         sizeof(*charts->buckets));
+	if (!charts->buckets)
+		return -ENOMEM;
+	for (size_t s = 0; s < charts->count; s++)
+		charts->series[s].buckets = &charts->buckets[s * TASK_SERIES_MAX_POINTS];
+	if (export->host->for_each_event) {
+		error = export->host->for_each_event(export->capture, chart_event, charts);
+		if (error != 0 && error != -ENOTSUP)
+			return error < 0 ? error : -EIO;
+		export->charted = error == 0;
+	}
+	error = exporter_task_leaks_collect(&export->task_leaks, export->host, export->capture);
+	if (error < 0)
+		return error;
+	const struct exporter_task_leaks *leaks = &export->task_leaks;
+	for (size_t i = 0; i < leaks->count; i++)
+		if (exporter_stack_ids_add(&export->named_stacks, leaks->entries[i].stack) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int write_task(void *context, const memscope_task *task)
+{
+	struct export *export = context;
+	FILE *out = export->out;
+	fprintf(out, "%s\n[%" PRIu32 ",%" PRIu32 ",", export->task_rows++ ? "," : "", task->id,
+	        task->parent);
+	json_string(out, task->name);
+	fputc(',', out);
+	json_string(out, task->origin);
+	fprintf(out, ",%" PRIu64 ",%" PRIu32 ",[", task->key, task->began_on);
+	for (size_t i = 0; task->threads && i < task->thread_count; i++)
+		fprintf(out, "%s%" PRIu32, i ? "," : "", task->threads[i]);
+	fprintf(out, "],%" PRIu64 ",%" PRIu64 ",%s,%" PRIu32, task->begin_ns, task->end_ns,
+	        task->ended ? "true" : "false", task->children);
+	const uint64_t figures[] = {
+		task->allocations, task->allocated_bytes, task->frees, task->freed_bytes,
+		task->freed_by_others, task->freed_by_others_bytes, task->freed_of_others,
+		task->freed_of_others_bytes, task->peak_bytes, task->peak_time_ns,
+		task->end_live_blocks, task->end_live_bytes, task->live_blocks, task->live_bytes,
+	};
+	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		fprintf(out, ",%" PRIu64, figures[i]);
+
+	/* Tasks come in id order and so do the collected leaks: one cursor
+	 * serves them all.  Leaks of an id the host does not list are left out. */
+	const struct exporter_task_leaks *leaks = &export->task_leaks;
+	size_t next = export->next_leak;
+	while (next < leaks->count && leaks->entries[next].task < task->id)
+		next++;
+	fputs(",[", out);
+	for (size_t first = next; next < leaks->count && leaks->entries[next].task == task->id;
+	     next++) {
+		const struct exporter_task_leak *leak = &leaks->entries[next];
+		fprintf(out, "%s[%" PRIu32 ",%" PRIu64 ",%" PRIu64 "]", next > first ? "," : "",
+		        leak->stack, leak->blocks, leak->bytes);
+	}
+	fputs("]]", out);
+	export->next_leak = next;
+	return 0;
+}
+
+static void write_series(struct export *export)
+{
+	FILE *out = export->out;
+	struct task_charts *charts = &export->charts;
+	if (!export->charted) {
+		fputs("null", out);
+		return;
+	}
+	qsort(charts->series, charts->count, sizeof(*charts->series), compare_series_by_peak);
+	fputs("[", out);
+	for (size_t s = 0; s < charts->count; s++) {
+		const struct task_series *series = &charts->series[s];
+		fprintf(out, "%s\n[%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",[", s ? "," : "",
+		        series->task, series->origin, series->width);
+		bool first = true;
+		for (size_t b = 0; b < TASK_SERIES_MAX_POINTS; b++) {
+			const struct task_bucket *bucket = &series->buckets[b];
+			if (!bucket->used)
+				continue;
+			fprintf(out, "%s%zu,%" PRIu64 ",%" PRIu64, first ? "" : ",", b,
+			        bucket->high, bucket->last);
+			first = false;
+		}
+		fputs("]]", out);
+	}
+	fputs("]", out);
+}
+
+/* "tasks", laid out as the comment at the top of this file says. */
+static int write_tasks(struct export *export)
+{
+	FILE *out = export->out;
+	if (!export->has_tasks)
+		return 0;
+	fputs(",\n\"tasks\":{\"columns\":[", out);
+	for (size_t c = 0; c < sizeof(task_columns) / sizeof(task_columns[0]); c++) {
+		if (c)
+			fputc(',', out);
+		json_string(out, task_columns[c]);
+	}
+	fputs("],\n\"rows\":[", out);
+	int error = memscope_host_for_each_task(export->host, export->capture, write_task, export);
+	if (error != 0)
+		return error < 0 ? error : -EIO;
+	fprintf(out, "],\n\"series_limit\":%d,\"series_points\":%d,\n\"series\":",
+	        TASK_SERIES_MAX_TASKS, TASK_SERIES_MAX_POINTS);
+	write_series(export);
+	fputs("}", out);
+	return 0;
+}
+
 /* ---- the page ------------------------------------------------------------------ */
 
 static int write_data(struct export *export, const memscope_results *const *results,
@@ -767,9 +1207,15 @@ static int write_data(struct export *export, const memscope_results *const *resu
 	error = write_results(export, results, count);
 	if (error < 0)
 		return error;
+	error = collect_tasks(export);
+	if (error < 0)
+		return error;
 	write_stacks(export);
 	write_threads(export);
 	error = write_timeline(export);
+	if (error < 0)
+		return error;
+	error = write_tasks(export);
 	if (error < 0)
 		return error;
 	fputs("}", out);
@@ -841,6 +1287,8 @@ static int write_html(const memscope_host *host, memscope_capture *capture,
 	exporter_locale_leave(&locale);
 	totals_finish(&export.totals);
 	exporter_stack_ids_finish(&export.named_stacks);
+	exporter_task_leaks_finish(&export.task_leaks);
+	charts_finish(&export.charts);
 	return exporter_finish_output(out, error);
 }
 
@@ -849,7 +1297,7 @@ static const memscope_exporter html_exporter = {
 	.name = "html",
 	.extension = "html",
 	.description = "a self-contained, offline HTML dashboard: summary, memory over time, "
-	               "flame graph, tables, findings, threads",
+	               "flame graph, tables, findings, threads, tasks",
 	.write = write_html,
 };
 

@@ -50,6 +50,16 @@ static const char *thread_name(memscope_capture *capture, uint32_t thread)
 	return thread < capture->thread_count ? capture->thread_names[thread] : "?";
 }
 
+static int for_each_event(memscope_capture *capture, memscope_event_visitor visit, void *context)
+{
+	for (size_t i = 0; i < capture->event_count; i++) {
+		int result = visit(context, &capture->events[i]);
+		if (result != 0)
+			return result;
+	}
+	return 0;
+}
+
 static int for_each_task(memscope_capture *capture, memscope_task_visitor visit, void *context)
 {
 	for (size_t i = 0; i < capture->task_count; i++) {
@@ -155,6 +165,7 @@ static const memscope_host host = {
 	.finding_count = finding_count,
 	.finding_at = finding_at,
 	.results_analyzer = results_analyzer,
+	.for_each_event = for_each_event,
 	.for_each_task = for_each_task,
 	.task = task,
 };

@@ -29,6 +29,8 @@ struct memscope_capture {
 	size_t thread_count;
 	const memscope_task *tasks;         /* in order of id; none: no tasks */
 	size_t task_count;
+	const memscope_event *events;       /* in the order the program made them */
+	size_t event_count;
 };
 
 struct memscope_table {

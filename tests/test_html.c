@@ -26,6 +26,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -288,21 +289,33 @@ static void assert_self_contained(const char *page)
 	ck_assert_ptr_null(strstr(page, " href="));
 }
 
-/* Runs python3 on the page with a script that reads the island as d; the
- * script asserts.  Returns its exit status. */
-static int check_island(const char *page_path, const char *assertions)
+/* Runs python3 on the page with a script that reads the island as d (and,
+ * when other_path is not NULL, that JSON document as j); the script
+ * asserts.  Returns its exit status. */
+static int check_pages(const char *page_path, const char *other_path, const char *assertions)
 {
-	char command[8192];
-	snprintf(command, sizeof(command),
+	size_t size = strlen(assertions) + 2 * 4200 + 1024;
+	char *command = malloc(size);
+	ck_assert_ptr_nonnull(command);
+	snprintf(command, size,
 	         "python3 -I -c '\n"
 	         "import json, re, sys\n"
 	         "page = open(sys.argv[1], encoding=\"utf-8\").read()\n"
 	         "m = re.search(r\"<script type=\\\"application/json\\\" id=\\\"memscope-data\\\">(.*?)</script>\", page, re.S)\n"
 	         "d = json.loads(m.group(1))\n"
+	         "j = json.load(open(sys.argv[2], encoding=\"utf-8\")) if len(sys.argv) > 2 else None\n"
 	         "%s\n"
-	         "' '%s'",
-	         assertions, page_path);
-	return system(command);
+	         "' '%s' %s%s%s",
+	         assertions, page_path, other_path ? "'" : "", other_path ? other_path : "",
+	         other_path ? "'" : "");
+	int status = system(command);
+	free(command);
+	return status;
+}
+
+static int check_island(const char *page_path, const char *assertions)
+{
+	return check_pages(page_path, NULL, assertions);
 }
 
 /* ---- the tests ------------------------------------------------------------------ */
@@ -516,6 +529,581 @@ START_TEST(test_many_stacks_stay_small)
 }
 END_TEST
 
+/* ---- tasks --------------------------------------------------------------------- */
+
+/* Three tasks: main (a thread's root task) began request 7, which began
+ * the coroutine fetch_page on the worker thread.  The coroutine frees a
+ * block of the request's (freed of others / freed by others) and main
+ * frees the coroutine's resized block after the coroutine ended.  Every
+ * figure below follows from the events:
+ *
+ *   task 1 main:       +100 @1, -100 @35, +50 @45       peak 100 @1,   leaks 50
+ *   task 2 request 7:  +1000 @3, +400 @4, +200 @12, -400 @20
+ *                                                        peak 1600 @12, leaks 1000 + 200
+ *   task 3 fetch_page: +64 @6, +2000 @8, resized to 3000 @10, -3000 @25
+ *                                                        peak 3064 @10, leaks 64 */
+static const uint32_t on_main[] = { 0 };
+static const uint32_t on_both[] = { 0, 1 };
+static const uint32_t on_worker[] = { 1 };
+
+static const memscope_task three_tasks[] = {
+	{ .version = MEMSCOPE_TASK_VERSION, .id = 1, .parent = 0, .began_on = 0, .origin = "thread",
+	  .name = "main", .key = 4242, .begin_ns = 0, .end_ns = MS(50), .ended = false,
+	  .children = 1, .threads = on_main, .thread_count = 1, .allocations = 2, .allocated_bytes = 150,
+	  .frees = 1, .freed_bytes = 100, .freed_of_others = 1, .freed_of_others_bytes = 3000,
+	  .live_blocks = 1, .live_bytes = 50, .peak_bytes = 100, .peak_time_ns = MS(1) },
+	{ .version = MEMSCOPE_TASK_VERSION, .id = 2, .parent = 1, .began_on = 0,
+	  .origin = "annotation", .name = "request 7", .key = 7, .begin_ns = MS(2), .end_ns = MS(30), .ended = true,
+	  .children = 1, .threads = on_both, .thread_count = 2, .allocations = 3,
+	  .allocated_bytes = 1600, .frees = 1, .freed_bytes = 400, .freed_by_others = 1,
+	  .freed_by_others_bytes = 400, .live_blocks = 2, .live_bytes = 1200, .peak_bytes = 1600,
+	  .peak_time_ns = MS(12), .end_live_blocks = 2, .end_live_bytes = 1200 },
+	{ .version = MEMSCOPE_TASK_VERSION, .id = 3, .parent = 2, .began_on = 1,
+	  .origin = "ucontext", .name = "fetch_page", .key = 0x7f0000001000u, .begin_ns = MS(5), .end_ns = MS(22),
+	  .ended = true, .threads = on_worker, .thread_count = 1, .allocations = 2,
+	  .allocated_bytes = 2064, .frees = 1, .freed_bytes = 3000, .freed_by_others = 1,
+	  .freed_by_others_bytes = 3000, .freed_of_others = 1, .freed_of_others_bytes = 400,
+	  .live_blocks = 1, .live_bytes = 64, .peak_bytes = 3064, .peak_time_ns = MS(10),
+	  .end_live_blocks = 2, .end_live_bytes = 3064 },
+};
+
+#define EVENT(what, at_ms, on_thread, at, bytes, stack_id, by_task, owner)                 \
+	{ .version = MEMSCOPE_EVENT_VERSION, .type = MEMSCOPE_EVENT_##what,                 \
+	  .time_ns = MS(at_ms), .thread = (on_thread), .address = (at), .size = (bytes),     \
+	  .usable = (bytes), .stack = (stack_id), .weight = 1.0, .task = (by_task),          \
+	  .owner_task = (owner) }
+
+static const memscope_event task_events[] = {
+	EVENT(ALLOC, 1, 0, 0x100, 100, 1, 1, 1),
+	EVENT(ALLOC, 3, 0, 0x200, 1000, 1, 2, 2),
+	EVENT(ALLOC, 4, 0, 0x300, 400, 2, 2, 2),
+	EVENT(ALLOC, 6, 1, 0x400, 64, 3, 3, 3),
+	EVENT(ALLOC, 8, 1, 0x500, 2000, 3, 3, 3),
+	EVENT(RESIZE, 10, 1, 0x500, 3000, 3, 3, 3),
+	EVENT(ALLOC, 12, 1, 0x600, 200, 2, 2, 2),
+	EVENT(FREE, 20, 1, 0x300, 400, 2, 3, 2),
+	EVENT(FREE, 25, 0, 0x500, 3000, 3, 1, 3),
+	EVENT(FREE, 35, 0, 0x100, 100, 1, 1, 1),
+	EVENT(ALLOC, 45, 0, 0x700, 50, 1, 1, 1),
+};
+
+#define TASK_BLOCK(at, stack_id, bytes, on_thread, from_ms, until_ms, was_freed, owner, freer) \
+	{ .version = MEMSCOPE_BLOCK_VERSION, .stack = (stack_id), .address = (at),                \
+	  .size = (bytes), .usable = (bytes), .thread = (on_thread), .task = (owner),             \
+	  .allocated_ns = MS(from_ms), .freed_ns = MS(until_ms), .freed = (was_freed),            \
+	  .weight = 1.0, .freed_by_task = (freer) }
+
+/* In order of their end. */
+static const memscope_block task_blocks[] = {
+	TASK_BLOCK(0x300, 2, 400, 0, 4, 20, true, 2, 3),
+	TASK_BLOCK(0x500, 3, 3000, 1, 8, 25, true, 3, 1),
+	TASK_BLOCK(0x100, 1, 100, 0, 1, 35, true, 1, 1),
+	TASK_BLOCK(0x200, 1, 1000, 0, 3, 50, false, 2, 0),
+	TASK_BLOCK(0x400, 3, 64, 1, 6, 50, false, 3, 0),
+	TASK_BLOCK(0x600, 2, 200, 1, 12, 50, false, 2, 0),
+	TASK_BLOCK(0x700, 1, 50, 0, 45, 50, false, 1, 0),
+};
+
+static const memscope_sample task_samples[] = {
+	{ .version = MEMSCOPE_SAMPLE_VERSION, .time_ns = MS(10), .heap_live_bytes = 4564,
+	  .rss_bytes = 4u << 20, .jemalloc_active = 1u << 20, .jemalloc_resident = 3u << 20 },
+	{ .version = MEMSCOPE_SAMPLE_VERSION, .time_ns = MS(20), .heap_live_bytes = 4364,
+	  .rss_bytes = 5u << 20, .jemalloc_active = 2u << 20, .jemalloc_resident = 3u << 20 },
+	{ .version = MEMSCOPE_SAMPLE_VERSION, .time_ns = MS(50), .heap_live_bytes = 1314,
+	  .rss_bytes = 5u << 20, .jemalloc_active = 1u << 20, .jemalloc_resident = 3u << 20 },
+};
+
+static memscope_capture tasks_capture(void)
+{
+	memscope_capture capture = {
+		.summary = {
+			.version = MEMSCOPE_SUMMARY_VERSION,
+			.path = "/tmp/tasks.memscope",
+			.program = "/usr/bin/served",
+			.backend = "async",
+			.duration_ns = MS(50),
+			.allocations = 7,
+			.reallocations = 1,
+			.frees = 3,
+			.allocated_bytes = 3814,
+			.peak_bytes = 4764,
+			.peak_time_ns = MS(12),
+			.live_blocks = 4,
+			.live_bytes = 1314,
+			.threads = 2,
+			.ended_cleanly = true,
+			.tasks = COUNT_OF(three_tasks),
+		},
+		.blocks = task_blocks,
+		.block_count = COUNT_OF(task_blocks),
+		.samples = task_samples,
+		.sample_count = COUNT_OF(task_samples),
+		.stacks = stacks,
+		.stack_count = COUNT_OF(stacks),
+		.thread_names = thread_names,
+		.thread_count = COUNT_OF(thread_names),
+		.tasks = three_tasks,
+		.task_count = COUNT_OF(three_tasks),
+		.events = task_events,
+		.event_count = COUNT_OF(task_events),
+	};
+	return capture;
+}
+
+/* The fake tasks as a Python list of rows in the island's column order,
+ * leaks left out (they come from the blocks, not the task records). */
+static char *tasks_as_python(const memscope_task *tasks, size_t count)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	ck_assert_ptr_nonnull(out);
+	fputs("[", out);
+	for (size_t i = 0; i < count; i++) {
+		const memscope_task *task = &tasks[i];
+		fprintf(out, "%s[%u, %u, \"%s\", \"%s\", %" PRIu64 ", %u, [", i ? ", " : "",
+		        task->id, task->parent, task->name, task->origin, task->key, task->began_on);
+		for (size_t t = 0; t < task->thread_count; t++)
+			fprintf(out, "%s%u", t ? ", " : "", task->threads[t]);
+		fprintf(out, "], %" PRIu64 ", %" PRIu64 ", %s, %u", task->begin_ns, task->end_ns,
+		        task->ended ? "True" : "False", task->children);
+		const uint64_t figures[] = {
+			task->allocations, task->allocated_bytes, task->frees, task->freed_bytes,
+			task->freed_by_others, task->freed_by_others_bytes, task->freed_of_others,
+			task->freed_of_others_bytes, task->peak_bytes, task->peak_time_ns,
+			task->end_live_blocks, task->end_live_bytes, task->live_blocks,
+			task->live_bytes,
+		};
+		for (size_t f = 0; f < COUNT_OF(figures); f++)
+			fprintf(out, ", %" PRIu64, figures[f]);
+		fputs("]", out);
+	}
+	fputs("]", out);
+	ck_assert_int_eq(fclose(out), 0);
+	return text;
+}
+
+/* The island of a page: from its opening tag to its </script>. */
+static char *island_of(const char *page)
+{
+	static const char open_tag[] = "<script type=\"application/json\" id=\"memscope-data\">";
+	const char *start = strstr(page, open_tag);
+	ck_assert_ptr_nonnull(start);
+	start += strlen(open_tag);
+	const char *end = strstr(start, "</script>");
+	ck_assert_ptr_nonnull(end);
+	return strndup(start, (size_t)(end - start));
+}
+
+/* What every island with tasks must hold whatever the capture: one row
+ * per task with the columns' fields, series for the highest peaks only,
+ * each at most series_points buckets, whose highest value is the task's
+ * peak and whose last is what it leaked (the events replay its blocks). */
+#define TASK_ISLAND_INVARIANTS                                                                   \
+	"t = d[\"tasks\"]\n"                                                                      \
+	"c = {name: i for i, name in enumerate(t[\"columns\"])}\n"                                \
+	"rows = {r[c[\"id\"]]: r for r in t[\"rows\"]}\n"                                          \
+	"assert t[\"series_limit\"] == 50 and t[\"series_points\"] == 400, t\n"                    \
+	"best = sorted(t[\"rows\"], key=lambda r: (-r[c[\"peak_bytes\"]], r[c[\"id\"]]))[:50]\n"  \
+	"assert [s[0] for s in t[\"series\"]] == [r[c[\"id\"]] for r in best]\n"                   \
+	"for task, origin, width, flat in t[\"series\"]:\n"                                       \
+	"    r = rows[task]\n"                                                                    \
+	"    assert origin == r[c[\"begin_ns\"]] and width >= 1, (task, origin, width)\n"        \
+	"    buckets = flat[0::3]\n"                                                              \
+	"    assert len(buckets) <= 400 and buckets == sorted(set(buckets)), (task, buckets)\n"   \
+	"    assert all(0 <= b < 400 for b in buckets), (task, buckets)\n"                         \
+	"    assert max(flat[1::3], default=0) == r[c[\"peak_bytes\"]], (task, flat)\n"            \
+	"    assert (flat[-1] if flat else 0) == r[c[\"leaked_bytes\"]], (task, flat)\n"           \
+	"for r in t[\"rows\"]:\n"                                                                 \
+	"    leaks = r[c[\"leaks\"]]\n"                                                           \
+	"    assert sum(l[2] for l in leaks) == r[c[\"leaked_bytes\"]], r\n"                      \
+	"    assert sum(l[1] for l in leaks) == r[c[\"leaked_blocks\"]], r\n"                      \
+	"    assert all(str(l[0]) in d[\"stacks\"] for l in leaks), (r, sorted(d[\"stacks\"]))\n"
+
+START_TEST(test_tasks_island)
+{
+	if (!have_python()) {
+		fprintf(stderr, "test_html: python3 not found, island not parsed\n");
+		return;
+	}
+	memscope_capture capture = tasks_capture();
+	size_t length = 0;
+	char *page = export_page(&capture, all_results, COUNT_OF(all_results), &length);
+	assert_self_contained(page);
+	char *directory = make_temporary_directory();
+	char path[4200], json_path[4200];
+	snprintf(path, sizeof(path), "%s/tasks.html", directory);
+	write_file(path, page, length);
+
+	/* The json exporter's tasks section, from the same fake host. */
+	struct fake_plugin json;
+	bool have_json = fake_plugin_load(&json, exporters_directory, "json.so", "json") == 0;
+	if (have_json) {
+		char *document = NULL;
+		size_t document_length = 0;
+		ck_assert_int_eq(fake_export(&json, &capture, all_results, COUNT_OF(all_results),
+		                             &document, &document_length), 0);
+		fake_plugin_unload(&json);
+		snprintf(json_path, sizeof(json_path), "%s/tasks.json", directory);
+		write_file(json_path, document, document_length);
+		free(document);
+	} else {
+		fprintf(stderr, "test_html: no json exporter in %s, tasks not compared with it\n",
+		        exporters_directory);
+	}
+
+	char *expected = tasks_as_python(three_tasks, COUNT_OF(three_tasks));
+	size_t size = strlen(expected) + 8192;
+	char *assertions = malloc(size);
+	ck_assert_ptr_nonnull(assertions);
+	snprintf(assertions, size,
+	        TASK_ISLAND_INVARIANTS
+	        "assert t[\"columns\"] == [\"id\", \"parent\", \"name\", \"origin\", \"key\", \"began_on\", \"threads\", \"begin_ns\", \"end_ns\", \"ended\", \"children\", \"allocations\", \"allocated_bytes\", \"frees\", \"freed_bytes\", \"freed_by_others\", \"freed_by_others_bytes\", \"freed_of_others\", \"freed_of_others_bytes\", \"peak_bytes\", \"peak_time_ns\", \"live_at_end_blocks\", \"live_at_end_bytes\", \"leaked_blocks\", \"leaked_bytes\", \"leaks\"], t[\"columns\"]\n"
+	        "expected = %s\n"
+	        "assert [r[:-1] for r in t[\"rows\"]] == expected, (t[\"rows\"], expected)\n"
+	        /* Leaks by stack from the blocks, biggest first. */
+	        "assert [r[-1] for r in t[\"rows\"]] == [[[1, 1, 50]], [[1, 1, 1000], [2, 1, 200]], [[3, 1, 64]]], t[\"rows\"]\n"
+	        /* Replayed from the events, bucket by bucket: fetch_page's last
+	         * event falls past its 400 buckets, which then merge in pairs. */
+	        "assert t[\"series\"] == [\n"
+	        "    [3, 5000000, 85002, [11, 64, 64, 35, 2064, 2064, 58, 3064, 3064, 235, 64, 64]],\n"
+	        "    [2, 2000000, 70001, [14, 1000, 1000, 28, 1400, 1400, 142, 1600, 1600, 257, 1200, 1200]],\n"
+	        "    [1, 0, 125001, [7, 100, 100, 279, 0, 0, 359, 50, 50]]], t[\"series\"]\n"
+	        "assert sorted(d[\"stacks\"]) == [\"1\", \"2\", \"3\"]\n"
+	        /* The same numbers as the json exporter's, key for key. */
+	        "if j is not None:\n"
+	        "    assert [x[\"id\"] for x in j[\"tasks\"]] == [1, 2, 3], j[\"tasks\"]\n"
+	        "    for x in j[\"tasks\"]:\n"
+	        "        r = rows[x[\"id\"]]\n"
+	        "        for name, i in c.items():\n"
+	        "            want = [[l[\"stack\"], l[\"blocks\"], l[\"bytes\"]] for l in x[\"leaks\"]] if name == \"leaks\" else x[name]\n"
+	        "            assert r[i] == want, (x[\"id\"], name, r[i], want)\n",
+	        expected);
+	int status = check_pages(path, have_json ? json_path : NULL, assertions);
+	ck_assert_int_eq(status, 0);
+	free(assertions);
+	free(expected);
+	remove_temporary_directory(directory);
+	free(page);
+}
+END_TEST
+
+/* Tasks only add their key at the end of the island: the same capture
+ * without tasks makes the island before it byte for byte, and so does a
+ * host that counts tasks but cannot list them. */
+START_TEST(test_tasks_only_add_their_key)
+{
+	memscope_capture with = tasks_capture();
+	memscope_capture without = tasks_capture();
+	without.summary.tasks = 0;
+	without.tasks = NULL;
+	without.task_count = 0;
+	size_t length = 0;
+	char *page_with = export_page(&with, all_results, COUNT_OF(all_results), &length);
+	char *page_without = export_page(&without, all_results, COUNT_OF(all_results), &length);
+	char *island_with = island_of(page_with);
+	char *island_without = island_of(page_without);
+	ck_assert_ptr_null(strstr(island_without, "\"tasks\""));
+	size_t common = strlen(island_without) - 1; /* all but its closing brace */
+	ck_assert_uint_gt(strlen(island_with), common);
+	ck_assert_int_eq(strncmp(island_with, island_without, common), 0);
+	ck_assert_int_eq(strncmp(island_with + common, ",\n\"tasks\":{\"columns\":[", 22), 0);
+
+	/* A capture from before tasks has none either. */
+	memscope_capture small = small_capture();
+	char *page_small = export_page(&small, all_results, COUNT_OF(all_results), &length);
+	char *island_small = island_of(page_small);
+	ck_assert_ptr_null(strstr(island_small, "\"tasks\""));
+
+	/* A host that counts tasks but cannot list them: no tasks key. */
+	struct fake_plugin plugin;
+	ck_assert_int_eq(fake_plugin_load(&plugin, exporters_directory, "html.so", "html"), 0);
+	memscope_host old_host = *fake_host();
+	old_host.version = 1;
+	char *page_old = NULL;
+	FILE *out = open_memstream(&page_old, &length);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(plugin.exporter->write(&old_host, &with, all_results,
+	                                        COUNT_OF(all_results), out), 0);
+	ck_assert_int_eq(fclose(out), 0);
+	fake_plugin_unload(&plugin);
+	char *island_old = island_of(page_old);
+	ck_assert_str_eq(island_old, island_without);
+
+	/* A host without events: the tasks, and "series" null. */
+	memscope_capture no_events = tasks_capture();
+	no_events.events = NULL;
+	no_events.event_count = 0;
+	ck_assert_int_eq(fake_plugin_load(&plugin, exporters_directory, "html.so", "html"), 0);
+	memscope_host eventless = *fake_host();
+	eventless.for_each_event = NULL;
+	char *page_eventless = NULL;
+	out = open_memstream(&page_eventless, &length);
+	ck_assert_ptr_nonnull(out);
+	ck_assert_int_eq(plugin.exporter->write(&eventless, &no_events, all_results,
+	                                        COUNT_OF(all_results), out), 0);
+	ck_assert_int_eq(fclose(out), 0);
+	fake_plugin_unload(&plugin);
+	ck_assert_ptr_nonnull(strstr(page_eventless, "\"series\":null}"));
+
+	free(island_old);
+	free(page_old);
+	free(page_eventless);
+	free(island_small);
+	free(page_small);
+	free(island_with);
+	free(island_without);
+	free(page_with);
+	free(page_without);
+}
+END_TEST
+
+/* ---- 100k tasks ------------------------------------------------------------------- */
+
+#define MANY_TASKS 100000
+/* The root task's own blocks: the first 6000 allocated, then 4000 of
+ * them freed, 2000 leaked. */
+#define ROOT_ALLOCATIONS 6000
+#define ROOT_FREES 4000
+
+struct many_tasks {
+	memscope_capture capture;
+	memscope_task *tasks;
+	char (*names)[24];
+	memscope_event *events;
+	memscope_block *blocks;
+	size_t event_count;
+	size_t block_count;
+};
+
+static const uint32_t thread_indices[] = { 0, 1, 2, 3 };
+static const char *const four_thread_names[] = { "main", "worker-1", "worker-2", "worker-3" };
+
+static int compare_events_by_time(const void *left, const void *right)
+{
+	const memscope_event *a = left, *b = right;
+	if (a->time_ns != b->time_ns)
+		return a->time_ns < b->time_ns ? -1 : 1;
+	/* The same instant: an allocation before a free, by address. */
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return (a->address > b->address) - (a->address < b->address);
+}
+
+static int compare_blocks_by_end(const void *left, const void *right)
+{
+	const memscope_block *a = left, *b = right;
+	if (a->freed_ns != b->freed_ns)
+		return a->freed_ns < b->freed_ns ? -1 : 1;
+	return (a->address > b->address) - (a->address < b->address);
+}
+
+/* Adds an event and keeps its owner's figures, as the host would. */
+static void many_tasks_event(struct many_tasks *many, memscope_event_type type, uint64_t time_ns,
+                             uint64_t address, uint64_t size, uint32_t by, uint32_t owner,
+                             int64_t *live)
+{
+	memscope_event *event = &many->events[many->event_count++];
+	*event = (memscope_event){ .version = MEMSCOPE_EVENT_VERSION, .type = type,
+		.time_ns = time_ns, .thread = (owner - 1) % 4, .address = address, .size = size,
+		.usable = size, .stack = owner % 3 + 1, .weight = 1.0, .task = by,
+		.owner_task = owner };
+	memscope_task *task = &many->tasks[owner - 1];
+	if (type == MEMSCOPE_EVENT_ALLOC) {
+		task->allocations++;
+		task->allocated_bytes += size;
+		live[owner - 1] += (int64_t)size;
+		if ((uint64_t)live[owner - 1] > task->peak_bytes) {
+			task->peak_bytes = (uint64_t)live[owner - 1];
+			task->peak_time_ns = time_ns;
+		}
+	} else {
+		task->frees++;
+		task->freed_bytes += size;
+		live[owner - 1] -= (int64_t)size;
+		if (by != owner) {
+			task->freed_by_others++;
+			task->freed_by_others_bytes += size;
+			many->tasks[by - 1].freed_of_others++;
+			many->tasks[by - 1].freed_of_others_bytes += size;
+		}
+	}
+}
+
+/* 100k tasks a millisecond apart, each allocating one block: every third
+ * leaks it, every fifth (of the others) has the next task free it after
+ * it ended; the root task allocates 6000 blocks of its own over the whole
+ * capture and frees 4000.  The figures are counted from the events. */
+static void many_tasks_create(struct many_tasks *many)
+{
+	memset(many, 0, sizeof(*many));
+	size_t events = 2 * MANY_TASKS + ROOT_ALLOCATIONS + ROOT_FREES;
+	many->tasks = calloc(MANY_TASKS, sizeof(*many->tasks));
+	many->names = calloc(MANY_TASKS, sizeof(*many->names));
+	many->events = calloc(events, sizeof(*many->events));
+	many->blocks = calloc(MANY_TASKS + ROOT_ALLOCATIONS, sizeof(*many->blocks));
+	int64_t *live = calloc(MANY_TASKS, sizeof(*live));
+	ck_assert(many->tasks && many->names && many->events && many->blocks && live);
+	const uint64_t duration = (uint64_t)(MANY_TASKS + 10) * MS(1);
+	static const char *const origins[] = { "annotation", "ucontext", "annotation" };
+	for (uint32_t i = 1; i <= MANY_TASKS; i++) {
+		memscope_task *task = &many->tasks[i - 1];
+		if (i == 1)
+			snprintf(many->names[0], sizeof(many->names[0]), "main");
+		else
+			snprintf(many->names[i - 1], sizeof(many->names[i - 1]), "%s %u",
+			         i % 3 == 1 ? "fetch" : "request", i);
+		*task = (memscope_task){ .version = MEMSCOPE_TASK_VERSION, .id = i,
+			.parent = i == 1 ? 0 : i / 2, .began_on = (i - 1) % 4,
+			.origin = i == 1 ? "thread" : origins[i % 3], .name = many->names[i - 1],
+			.key = i, .begin_ns = i == 1 ? 0 : (uint64_t)i * MS(1),
+			.end_ns = i == 1 ? duration : (uint64_t)i * MS(1) + 800000, .ended = i != 1,
+			.children = (i * 2 <= MANY_TASKS) + (i * 2 + 1 <= MANY_TASKS),
+			.threads = &thread_indices[(i - 1) % 4], .thread_count = 1 };
+	}
+	for (uint32_t i = 2; i <= MANY_TASKS; i++) {
+		uint64_t begin = (uint64_t)i * MS(1);
+		uint64_t address = 0x100000u + (uint64_t)i * 0x100;
+		uint64_t size = 16 + i % 1000;
+		many_tasks_event(many, MEMSCOPE_EVENT_ALLOC, begin + 100000, address, size, i, i,
+		                 live);
+		if (i % 3 == 0)
+			continue;
+		if (i % 5 == 0 && i < MANY_TASKS)
+			many_tasks_event(many, MEMSCOPE_EVENT_FREE, begin + 1200000, address, size,
+			                 i + 1, i, live);
+		else
+			many_tasks_event(many, MEMSCOPE_EVENT_FREE, begin + 500000, address, size,
+			                 i, i, live);
+	}
+	for (uint32_t j = 0; j < ROOT_ALLOCATIONS + ROOT_FREES; j++) {
+		uint64_t time_ns = (uint64_t)j * 10000000u + 50000;
+		if (j < ROOT_ALLOCATIONS)
+			many_tasks_event(many, MEMSCOPE_EVENT_ALLOC, time_ns, 0x40000000u + j * 0x40,
+			                 1000, 1, 1, live);
+		else
+			many_tasks_event(many, MEMSCOPE_EVENT_FREE, time_ns,
+			                 0x40000000u + (j - ROOT_ALLOCATIONS) * 0x40, 1000, 1, 1, live);
+	}
+	free(live);
+	qsort(many->events, many->event_count, sizeof(*many->events), compare_events_by_time);
+
+	/* The blocks and the summary from the events in time order.  Each
+	 * address is used once: its block's index is kept by address. */
+	size_t *block_of = calloc(MANY_TASKS + ROOT_ALLOCATIONS, sizeof(*block_of));
+	ck_assert_ptr_nonnull(block_of);
+	uint64_t live_bytes = 0, peak = 0, peak_time = 0, allocated = 0, frees = 0;
+	for (size_t e = 0; e < many->event_count; e++) {
+		const memscope_event *event = &many->events[e];
+		size_t slot = event->address >= 0x40000000u ?
+		                  MANY_TASKS + (size_t)(event->address - 0x40000000u) / 0x40 :
+		                  (size_t)(event->address - 0x100000u) / 0x100;
+		if (event->type == MEMSCOPE_EVENT_ALLOC) {
+			block_of[slot] = many->block_count;
+			many->blocks[many->block_count++] = (memscope_block){
+				.version = MEMSCOPE_BLOCK_VERSION, .stack = event->stack,
+				.address = event->address, .size = event->size, .usable = event->size,
+				.thread = event->thread, .task = event->owner_task,
+				.allocated_ns = event->time_ns, .freed_ns = duration, .weight = 1.0 };
+			allocated += event->size;
+			live_bytes += event->size;
+			if (live_bytes > peak) {
+				peak = live_bytes;
+				peak_time = event->time_ns;
+			}
+		} else {
+			memscope_block *block = &many->blocks[block_of[slot]];
+			ck_assert_uint_eq(block->address, event->address);
+			block->freed = true;
+			block->freed_ns = event->time_ns;
+			block->freed_by_task = event->task;
+			live_bytes -= event->size;
+			frees++;
+		}
+	}
+	for (size_t b = 0; b < many->block_count; b++) {
+		const memscope_block *block = &many->blocks[b];
+		memscope_task *task = &many->tasks[block->task - 1];
+		if (!block->freed) {
+			task->live_blocks++;
+			task->live_bytes += block->size;
+		}
+		if (task->ended && block->allocated_ns <= task->end_ns &&
+		    (!block->freed || block->freed_ns > task->end_ns)) {
+			task->end_live_blocks++;
+			task->end_live_bytes += block->size;
+		}
+	}
+	free(block_of);
+	qsort(many->blocks, many->block_count, sizeof(*many->blocks), compare_blocks_by_end);
+	many->capture = (memscope_capture){
+		.summary = { .version = MEMSCOPE_SUMMARY_VERSION, .path = "tasks.memscope",
+			.program = "many-tasks", .backend = "async", .duration_ns = duration,
+			.allocations = many->block_count, .frees = frees, .allocated_bytes = allocated,
+			.peak_bytes = peak, .peak_time_ns = peak_time,
+			.live_blocks = many->block_count - frees, .live_bytes = live_bytes,
+			.threads = 4, .ended_cleanly = true, .tasks = MANY_TASKS },
+		.blocks = many->blocks,
+		.block_count = many->block_count,
+		.stacks = stacks,
+		.stack_count = COUNT_OF(stacks),
+		.thread_names = four_thread_names,
+		.thread_count = COUNT_OF(four_thread_names),
+		.tasks = many->tasks,
+		.task_count = MANY_TASKS,
+		.events = many->events,
+		.event_count = many->event_count,
+	};
+}
+
+static void many_tasks_destroy(struct many_tasks *many)
+{
+	free(many->tasks);
+	free(many->names);
+	free(many->events);
+	free(many->blocks);
+}
+
+START_TEST(test_many_tasks_stay_bounded)
+{
+	struct many_tasks many;
+	many_tasks_create(&many);
+	size_t length = 0;
+	char *page = export_page(&many.capture, all_results, COUNT_OF(all_results), &length);
+	assert_self_contained(page);
+	fprintf(stderr, "test_html: 100k tasks, %zu events: a page of %zu bytes\n",
+	        many.event_count, length);
+	/* One compact row per task, and 50 series of at most 400 points. */
+	ck_assert_uint_lt(length, 16u << 20);
+	if (have_python()) {
+		char *directory = make_temporary_directory();
+		char path[4200];
+		snprintf(path, sizeof(path), "%s/tasks.html", directory);
+		write_file(path, page, length);
+		char *expected = tasks_as_python(many.tasks, 5);
+		size_t size = strlen(expected) + 4096;
+		char *assertions = malloc(size);
+		ck_assert_ptr_nonnull(assertions);
+		snprintf(assertions, size,
+		        TASK_ISLAND_INVARIANTS
+		        "assert len(t[\"rows\"]) == 100000 and [r[0] for r in t[\"rows\"]] == list(range(1, 100001))\n"
+		        "assert [r[:-1] for r in t[\"rows\"][:5]] == %s\n"
+		        "assert len(t[\"series\"]) == 50 and t[\"series\"][0][0] == 1, t[\"series\"][0][:3]\n"
+		        /* The root task's 10,000 events over the whole capture fill
+		         * its buckets without ever merging them. */
+		        "assert len(t[\"series\"][0][3]) // 3 >= 390, len(t[\"series\"][0][3])\n"
+		        "assert rows[1][c[\"leaks\"]] == [[2, 2000, 2000000]], rows[1][c[\"leaks\"]]\n",
+		        expected);
+		ck_assert_int_eq(check_island(path, assertions), 0);
+		free(assertions);
+		free(expected);
+		remove_temporary_directory(directory);
+	}
+	free(page);
+	many_tasks_destroy(&many);
+}
+END_TEST
+
 /* ---- in a browser ---------------------------------------------------------------- */
 
 #define CHROMIUM_FLAGS "--headless --no-sandbox --disable-gpu --disable-background-networking " \
@@ -525,8 +1113,10 @@ END_TEST
 /* Loads directory/name#selftest headless; asserts the page passed its own
  * test and printed nothing to the console (our page logs nothing, so any
  * CONSOLE line is an uncaught error or a CSP violation), then takes a
- * screenshot beside the page. */
-static void browse(const char *directory, const char *name)
+ * screenshot beside the page, opened at hash ("" for none) in a window of
+ * height pixels: headless screenshots show the top of the page whatever
+ * the page scrolls to, so a panel far down needs a tall window. */
+static void browse(const char *directory, const char *name, const char *hash, int height)
 {
 	char command[8192];
 	snprintf(command, sizeof(command),
@@ -560,9 +1150,9 @@ static void browse(const char *directory, const char *name)
 
 	snprintf(command, sizeof(command),
 	         "cd '%s' && timeout 120 '%s' " CHROMIUM_FLAGS " --user-data-dir='%s/profile' "
-	         "--hide-scrollbars --screenshot='%s/%s.png' --window-size=1280,1600 "
-	         "'file://%s/%s.html' >/dev/null 2>&1",
-	         directory, chromium_path, directory, directory, name, directory, name);
+	         "--hide-scrollbars --screenshot='%s/%s.png' --window-size=1280,%d "
+	         "'file://%s/%s.html%s' >/dev/null 2>&1",
+	         directory, chromium_path, directory, directory, name, height, directory, name, hash);
 	ck_assert_int_eq(system(command), 0);
 	snprintf(path, sizeof(path), "%s/%s.png", directory, name);
 	ck_assert_int_eq(access(path, R_OK), 0);
@@ -582,7 +1172,7 @@ START_TEST(test_browser_small)
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/small.html", directory);
 	write_file(path, page, length);
-	browse(directory, "small");
+	browse(directory, "small", "", 1600);
 	remove_temporary_directory(directory);
 	free(page);
 }
@@ -602,10 +1192,52 @@ START_TEST(test_browser_many_stacks)
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/many.html", directory);
 	write_file(path, page, length);
-	browse(directory, "many");
+	browse(directory, "many", "", 1600);
 	remove_temporary_directory(directory);
 	free(page);
 	many_destroy(&many);
+}
+END_TEST
+
+START_TEST(test_browser_tasks)
+{
+	if (!have_chromium()) {
+		fprintf(stderr, "test_html: %s not found, browser test skipped\n", chromium_path);
+		return;
+	}
+	memscope_capture capture = tasks_capture();
+	size_t length = 0;
+	char *page = export_page(&capture, all_results, COUNT_OF(all_results), &length);
+	char *directory = make_temporary_directory();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/tasks.html", directory);
+	write_file(path, page, length);
+	/* The screenshot opens the coroutine's panel, below the other
+	 * sections: its figures, its chart and its leak. */
+	browse(directory, "tasks", "#task-3", 3200);
+	remove_temporary_directory(directory);
+	free(page);
+}
+END_TEST
+
+START_TEST(test_browser_many_tasks)
+{
+	if (!have_chromium()) {
+		fprintf(stderr, "test_html: %s not found, browser test skipped\n", chromium_path);
+		return;
+	}
+	struct many_tasks many;
+	many_tasks_create(&many);
+	size_t length = 0;
+	char *page = export_page(&many.capture, all_results, COUNT_OF(all_results), &length);
+	char *directory = make_temporary_directory();
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/many-tasks.html", directory);
+	write_file(path, page, length);
+	browse(directory, "many-tasks", "#task-1", 3200);
+	remove_temporary_directory(directory);
+	free(page);
+	many_tasks_destroy(&many);
 }
 END_TEST
 
@@ -616,11 +1248,16 @@ static Suite *html_suite(void)
 	tcase_add_test(page, test_page_is_self_contained);
 	tcase_add_test(page, test_island_parses_and_adds_up);
 	tcase_add_test(page, test_many_stacks_stay_small);
+	tcase_add_test(page, test_tasks_island);
+	tcase_add_test(page, test_tasks_only_add_their_key);
+	tcase_add_test(page, test_many_tasks_stay_bounded);
 	tcase_set_timeout(page, 120);
 	suite_add_tcase(suite, page);
 	TCase *browser = tcase_create("browser");
 	tcase_add_test(browser, test_browser_small);
 	tcase_add_test(browser, test_browser_many_stacks);
+	tcase_add_test(browser, test_browser_tasks);
+	tcase_add_test(browser, test_browser_many_tasks);
 	tcase_set_timeout(browser, 200);
 	suite_add_tcase(suite, browser);
 	return suite;

@@ -16,7 +16,12 @@
  *   stacks    {"id": [[function, file, line, module, offset, inlined]]}, innermost first
  *   threads   [[index, name, blocks, bytes, peak_bytes, leaked_blocks, leaked_bytes]]
  *   timeline  [[time_ns, heap_live, rss, jemalloc_active, jemalloc_resident]]
+ *   tasks     only when the capture has tasks (exporters/html.c describes it):
+ *             {columns: [field names], rows: [[id, parent, name, origin, ...,
+ *               leaks: [[stack, blocks, bytes]]]], series_limit, series_points,
+ *              series: [[task, origin_ns, width_ns, [bucket, high, last, ...]]] or null}
  *
+ * "#task-ID" in the URL opens that task in the task panel.
  * With "#selftest" in the URL the page checks itself after drawing and
  * records the verdict in document.body.dataset.selftest.
  */
@@ -193,9 +198,12 @@
   function drawSummary() {
     const box = section('summary', 'Summary');
     const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
+    /* Its detail is another count: the exact number is its value. */
+    const allocations = card('Allocations', mark + grouped(summary.allocations),
+      summary.reallocations ? mark + grouped(summary.reallocations) + ' resized in place' : '', null);
+    allocations.querySelector('.value').dataset.field = 'allocations';
     const cards = element('div', { class: 'cards' }, [
-      card('Allocations', mark + grouped(summary.allocations),
-        summary.reallocations ? mark + grouped(summary.reallocations) + ' resized in place' : '', 'allocations'),
+      allocations,
       card('Frees', mark + grouped(summary.frees), '', 'frees'),
       card('Bytes allocated', mark + bytesText(summary.allocated_bytes),
         mark + grouped(summary.allocated_bytes) + ' bytes', 'allocated_bytes'),
@@ -554,30 +562,56 @@
 
   /* ---- tables ----------------------------------------------------------------- */
 
-  /* A sortable, filterable table of typed columns; rows with a stack open
-   * it in the side panel. */
+  /* A sortable, filterable table of typed columns, shown a page of rows at
+   * a time; rows with a stack open it in the side panel, or call
+   * options.onSelect(row, index).  A column is [name, title, type], or an
+   * object {name, title, type, index, text, sortValue, search} that reads
+   * row[index] and may show text(row) and sort by sortValue(row); text
+   * columns and those with search are what the filter looks in.  Options:
+   * caption, id (of the table's box), sort {column, ascending}, onSelect,
+   * rowKey(row) (the row's data-key), fields (cells carry data-field).
+   * Returns {show(index)}: turns to the row's page and selects it. */
   function drawTable(parent, table, options) {
-    const columns = table.columns.map(column => ({ name: column[0], title: column[1], type: column[2] }));
+    options = options || {};
+    const columns = table.columns.map((column, c) => Array.isArray(column) ?
+      { name: column[0], title: column[1], type: column[2], index: c } :
+      Object.assign({ index: c }, column));
     const stackColumn = columns.findIndex(column => column.type === 'stack');
     const numeric = type => type === 'bytes' || type === 'count' || type === 'time' || type === 'ratio';
+    const cellText = (column, row) => column.text ? column.text(row) : valueText(column.type, row[column.index]);
     const wrap = element('div', { class: 'table-wrap' });
+    if (options.id) wrap.id = options.id;
     const filter = element('input', { class: 'filter', type: 'search', placeholder: 'filter rows' });
     const note = element('span', { class: 'note' });
+    const previous = element('button', { class: 'pager', text: '\u2039 previous' });
+    const next = element('button', { class: 'pager', text: 'next \u203a' });
     parent.appendChild(element('h3', { text: table.title || table.name }));
-    parent.appendChild(element('div', { class: 'toolbar' }, [filter, note]));
+    parent.appendChild(element('div', { class: 'toolbar' }, [filter, note, previous, next]));
     parent.appendChild(wrap);
-    if (options && options.caption) parent.appendChild(element('p', { class: 'note', text: options.caption }));
+    if (options.caption) parent.appendChild(element('p', { class: 'note', text: options.caption }));
 
-    const searchText = table.rows.map(row => columns.map((column, c) =>
-      column.type === 'text' ? String(row[c] || '') :
-        column.type === 'stack' ? (data.stacks[row[c]] || []).map(frameName).join(' ') : '').join(' ').toLowerCase());
-    let sortColumn = -1, ascending = false;
+    /* What the filter looks in, made when it is first used: a table of
+     * 100k rows costs nothing until then. */
+    let searchText = null;
+    function searchable() {
+      if (!searchText) {
+        searchText = table.rows.map(row => columns.map(column =>
+          column.type === 'text' || column.search ? String(cellText(column, row) || '') :
+            column.type === 'stack' ? (data.stacks[row[column.index]] || []).map(frameName).join(' ') : '')
+          .join(' ').toLowerCase());
+      }
+      return searchText;
+    }
+    let sortColumn = options.sort ? options.sort.column : -1;
+    let ascending = options.sort ? Boolean(options.sort.ascending) : false;
+    let page = 0;
     const headRow = element('tr');
     columns.forEach((column, c) => {
       const th = element('th', { text: column.title || column.name, class: numeric(column.type) ? 'num' : '' });
       th.addEventListener('click', () => {
         ascending = sortColumn === c ? !ascending : !numeric(column.type);
         sortColumn = c;
+        page = 0;
         render();
       });
       headRow.appendChild(th);
@@ -585,59 +619,119 @@
     const body = element('tbody');
     wrap.appendChild(element('table', {}, [element('thead', {}, [headRow]), body]));
     let selected = null;
+    let selectedIndex = -1;
+    let order = [];
 
-    function render() {
+    function select(tr, index) {
+      if (selected) selected.classList.remove('selected');
+      selected = tr;
+      selectedIndex = index;
+      if (tr) tr.classList.add('selected');
+      const row = table.rows[index];
+      if (options.onSelect) {
+        options.onSelect(row, index);
+        return;
+      }
+      showStack(row[columns[stackColumn].index], (table.title || table.name) + ': ' +
+        columns.filter(column => column.type !== 'stack' && column.type !== 'text')
+          .map(column => (column.title || column.name) + ' ' + cellText(column, row))
+          .join(', '));
+    }
+
+    function sortOrder() {
       const words = filter.value.trim().toLowerCase();
-      let order = table.rows.map((row, index) => index);
-      if (words) order = order.filter(index => searchText[index].includes(words));
+      order = table.rows.map((row, index) => index);
+      if (words) {
+        const text = searchable();
+        order = order.filter(index => text[index].includes(words));
+      }
       if (sortColumn >= 0) {
-        const type = columns[sortColumn].type;
-        const key = index => {
-          const value = table.rows[index][sortColumn];
-          return type === 'stack' ? stackLabel(value) : value === null ? '' : value;
-        };
+        const column = columns[sortColumn];
+        /* One key per row, not one per comparison. */
+        const keys = new Array(table.rows.length);
+        for (const index of order) {
+          const row = table.rows[index];
+          const value = column.sortValue ? column.sortValue(row) : row[column.index];
+          keys[index] = column.type === 'stack' ? stackLabel(value) : value === null ? '' : value;
+        }
         order.sort((a, b) => {
-          const left = key(a), right = key(b);
+          const left = keys[a], right = keys[b];
           const compared = left < right ? -1 : left > right ? 1 : 0;
           return ascending ? compared : -compared;
         });
       }
+      return words;
+    }
+
+    function render() {
+      const words = sortOrder();
       headRow.childNodes.forEach((th, c) => {
         th.classList.toggle('sorted-up', c === sortColumn && ascending);
         th.classList.toggle('sorted-down', c === sortColumn && !ascending);
       });
+      const pages = Math.max(1, Math.ceil(order.length / TABLE_ROWS_SHOWN));
+      page = Math.min(page, pages - 1);
+      const start = page * TABLE_ROWS_SHOWN;
+      const shown = order.slice(start, start + TABLE_ROWS_SHOWN);
       const fragment = document.createDocumentFragment();
-      for (const index of order.slice(0, TABLE_ROWS_SHOWN)) {
+      selected = null;
+      for (const index of shown) {
         const row = table.rows[index];
         const tr = element('tr');
-        columns.forEach((column, c) => {
-          const td = element('td', { text: valueText(column.type, row[c]),
+        if (options.rowKey) tr.dataset.key = options.rowKey(row);
+        columns.forEach(column => {
+          const td = element('td', { text: cellText(column, row),
             class: numeric(column.type) ? 'num' : column.type === 'stack' ? 'stack' : '' });
-          if (column.type === 'bytes' && row[c] !== null) td.title = grouped(row[c]) + ' bytes';
+          const value = row[column.index];
+          if (column.type === 'bytes' && value !== null && value !== undefined) td.title = grouped(value) + ' bytes';
+          if (options.fields) td.dataset.field = column.name;
           tr.appendChild(td);
         });
-        if (stackColumn >= 0) {
+        if (stackColumn >= 0 || options.onSelect) {
           tr.classList.add('clickable');
-          tr.addEventListener('click', () => {
-            if (selected) selected.classList.remove('selected');
-            selected = tr;
-            tr.classList.add('selected');
-            showStack(row[stackColumn], (table.title || table.name) + ': ' +
-              columns.filter(column => column.type !== 'stack' && column.type !== 'text')
-                .map(column => (column.title || column.name) + ' ' + valueText(column.type, row[columns.indexOf(column)]))
-                .join(', '));
-          });
+          tr.addEventListener('click', () => select(tr, index));
+        }
+        if (index === selectedIndex) {
+          selected = tr;
+          tr.classList.add('selected');
         }
         fragment.appendChild(tr);
       }
       body.replaceChildren(fragment);
       const total = table.total_rows || table.rows.length;
-      note.textContent = 'showing ' + Math.min(order.length, TABLE_ROWS_SHOWN) + ' of ' +
-        grouped(order.length) + (words ? ' matching' : '') + ' rows' +
-        (total > table.rows.length ? ' (the report holds the first ' + grouped(table.rows.length) + ' of ' + grouped(total) + ')' : '');
+      const held = total > table.rows.length ?
+        ' (the report holds the first ' + grouped(table.rows.length) + ' of ' + grouped(total) + ')' : '';
+      if (pages > 1) {
+        note.textContent = 'rows ' + grouped(start + 1) + '\u2013' + grouped(start + shown.length) + ' of ' +
+          grouped(order.length) + (words ? ' matching' : '') + held;
+      } else {
+        note.textContent = 'showing ' + shown.length + ' of ' + grouped(order.length) +
+          (words ? ' matching' : '') + ' rows' + held;
+      }
+      previous.style.display = next.style.display = pages > 1 ? '' : 'none';
+      previous.disabled = page === 0;
+      next.disabled = page >= pages - 1;
     }
-    filter.addEventListener('input', render);
+    filter.addEventListener('input', () => { page = 0; render(); });
+    previous.addEventListener('click', () => { page--; render(); });
+    next.addEventListener('click', () => { page++; render(); });
     render();
+
+    return {
+      show(index) {
+        let at = order.indexOf(index);
+        if (at < 0) {
+          filter.value = '';
+          sortOrder();
+          at = order.indexOf(index);
+        }
+        if (at < 0) return;
+        page = Math.floor(at / TABLE_ROWS_SHOWN);
+        selectedIndex = index;
+        render();
+        select(selected, index);
+      },
+    };
   }
 
   const ANALYZER_TITLES = {
@@ -672,6 +766,228 @@
     });
   }
 
+  /* ---- tasks ------------------------------------------------------------------ */
+
+  const tasks = data.tasks || null;
+  /* A row's fields by name, as the island's tasks.columns lists them. */
+  const TASK = {};
+  if (tasks) tasks.columns.forEach((name, index) => { TASK[name] = index; });
+  let taskTable = null;
+  const taskRowOf = new Map();
+  const seriesOf = new Map();
+
+  function taskName(row) {
+    return row[TASK.name] || 'task ' + row[TASK.id];
+  }
+
+  function threadName(index) {
+    const thread = data.threads && data.threads[index];
+    return thread && thread[0] === index ? thread[1] : 'thread ' + index;
+  }
+
+  /* The program's own name for the task: a thread's tid, a coroutine's
+   * context address, an annotation's id. */
+  function keyText(row) {
+    const key = row[TASK.key];
+    if (!key) return '';
+    if (row[TASK.origin] === 'ucontext') return 'context 0x' + key.toString(16);
+    return (row[TASK.origin] === 'thread' ? 'tid ' : 'id ') + key;
+  }
+
+  function lifetimeText(row) {
+    const begin = timeText(row[TASK.begin_ns]);
+    if (!row[TASK.ended]) return begin + ' \u2192 still running';
+    const end = timeText(row[TASK.end_ns]);
+    /* A short task's ends round alike: say how long it ran. */
+    return begin + ' \u2192 ' + end + (end === begin ? ' (' + timeText(row[TASK.end_ns] - row[TASK.begin_ns]) + ')' : '');
+  }
+
+  /* A task's live bytes: a step line through its buckets, each drawn from
+   * its highest value down to its last, on an axis from the task's begin
+   * to its end, or later when its blocks outlive it. */
+  function drawTaskChart(parent, row, series) {
+    const [, origin, width, flat] = series;
+    const begin = row[TASK.begin_ns];
+    let end = Math.max(row[TASK.end_ns], begin + 1);
+    let top = 1;
+    for (let i = 0; i < flat.length; i += 3) {
+      end = Math.max(end, origin + (flat[i] + 1) * width);
+      top = Math.max(top, flat[i + 1]);
+    }
+    if (row[TASK.leaked_bytes] > 0) end = Math.max(end, summary.duration_ns);
+    const svg = svgElement('svg', { class: 'chart task-chart' });
+    parent.appendChild(svg);
+    const height = 170;
+    const margin = { left: 78, right: 34, top: 16, bottom: 24 };
+    const plotWidth = Math.max(svg.clientWidth || 900, 300);
+    svg.setAttribute('viewBox', '0 0 ' + plotWidth + ' ' + height);
+    const step = byteStep(top, 3);
+    top = Math.ceil(top / step) * step;
+    const plotBottom = height - margin.bottom;
+    const xOf = t => margin.left + (Math.min(t, end) - begin) / (end - begin) * (plotWidth - margin.left - margin.right);
+    const yOf = value => plotBottom - value / top * (plotBottom - margin.top);
+    for (let value = 0; value <= top; value += step) {
+      const y = yOf(value);
+      svg.appendChild(svgElement('line', { class: 'grid', x1: margin.left, x2: plotWidth - margin.right, y1: y, y2: y }));
+      const label = svgElement('text', { x: margin.left - 6, y: y + 4, 'text-anchor': 'end' });
+      label.textContent = bytesText(value);
+      svg.appendChild(label);
+    }
+    const timeStep = niceStep(end - begin, Math.max(2, Math.floor(plotWidth / 130)));
+    for (let t = Math.ceil(begin / timeStep) * timeStep; t <= end; t += timeStep) {
+      const label = svgElement('text', { x: xOf(t), y: height - 6, 'text-anchor': 'middle' });
+      label.textContent = timeText(t);
+      svg.appendChild(label);
+    }
+    svg.appendChild(svgElement('line', { class: 'axis', x1: margin.left, x2: plotWidth - margin.right, y1: plotBottom, y2: plotBottom }));
+    const points = [[begin, 0]];
+    let level = 0;
+    for (let i = 0; i < flat.length; i += 3) {
+      const from = Math.max(origin + flat[i] * width, begin);
+      points.push([from, level], [from, flat[i + 1]], [Math.min(from + width, end), flat[i + 2]]);
+      level = flat[i + 2];
+    }
+    points.push([end, level]);
+    const text = points.map(([t, value]) => xOf(t).toFixed(1) + ',' + yOf(value).toFixed(1));
+    svg.appendChild(svgElement('polygon', { class: 'area',
+      points: xOf(begin).toFixed(1) + ',' + plotBottom + ' ' + text.join(' ') + ' ' + xOf(end).toFixed(1) + ',' + plotBottom }));
+    svg.appendChild(svgElement('polyline', { class: 'series', points: text.join(' '), fill: 'none',
+      stroke: 'var(--heap)', 'stroke-width': 1.6 }));
+    if (row[TASK.ended] && row[TASK.end_ns] < end) {
+      const x = xOf(row[TASK.end_ns]);
+      svg.appendChild(svgElement('line', { class: 'ended', x1: x, x2: x, y1: margin.top, y2: plotBottom }));
+      const label = svgElement('text', { x: x + 4, y: plotBottom - 6 });
+      label.textContent = 'task ended';
+      svg.appendChild(label);
+    }
+    if (row[TASK.peak_bytes] > 0) {
+      const x = xOf(row[TASK.peak_time_ns]);
+      svg.appendChild(svgElement('line', { class: 'peak', x1: x, x2: x, y1: margin.top, y2: plotBottom }));
+      const label = svgElement('text', { x: x + 4, y: margin.top - 4 });
+      label.textContent = 'peak ' + bytesText(row[TASK.peak_bytes]) + ' at ' + timeText(row[TASK.peak_time_ns]);
+      svg.appendChild(label);
+    }
+    svg.dataset.points = flat.length / 3;
+    svg.addEventListener('mousemove', event => {
+      const box = svg.getBoundingClientRect();
+      const x = (event.clientX - box.left) * (plotWidth / box.width);
+      const t = begin + (x - margin.left) / (plotWidth - margin.left - margin.right) * (end - begin);
+      let found = -1;
+      for (let i = 0; i < flat.length; i += 3) if (origin + flat[i] * width <= t) found = i;
+      if (found < 0) {
+        showTooltip(event, timeText(Math.max(t, begin)) + '\nnothing live yet');
+        return;
+      }
+      const from = origin + flat[found] * width;
+      showTooltip(event, timeText(from) + ' \u2013 ' + timeText(from + width) + '\nhighest ' +
+        bytesText(flat[found + 1]) + ', then ' + bytesText(flat[found + 2]) + ' live');
+    });
+    svg.addEventListener('mouseleave', hideTooltip);
+  }
+
+  const taskDetail = element('div', { id: 'task-detail' });
+
+  function showTask(row) {
+    const id = row[TASK.id];
+    const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
+    const parentIndex = taskRowOf.get(row[TASK.parent]);
+    const parentNode = element('span', {});
+    if (parentIndex !== undefined) {
+      const parentRow = tasks.rows[parentIndex];
+      const link = element('button', { class: 'link', text: taskName(parentRow) + ' (task ' + parentRow[TASK.id] + ')' });
+      link.addEventListener('click', () => taskTable.show(parentIndex));
+      parentNode.append('child of ', link, '; ');
+    }
+    const threads = row[TASK.threads].map(threadName).join(', ') || 'none';
+    const facts = element('p', { class: 'note facts' }, [
+      document.createTextNode(row[TASK.origin] + ' task, '), parentNode,
+      document.createTextNode('began on ' + threadName(row[TASK.began_on]) + ', ran on ' + threads + '; ' +
+        lifetimeText(row) + '; ' + counted(row[TASK.children], 'child task') +
+        (row[TASK.key] ? '; ' + keyText(row) : '')),
+    ]);
+    const cards = element('div', { class: 'cards' }, [
+      card('Allocations', grouped(row[TASK.allocations]), bytesText(row[TASK.allocated_bytes]), null),
+      card('Frees', grouped(row[TASK.frees]), bytesText(row[TASK.freed_bytes]), null),
+      card('Freed by others', grouped(row[TASK.freed_by_others]), bytesText(row[TASK.freed_by_others_bytes]) +
+        ' of its blocks, freed by other tasks', null),
+      card('Freed of others', grouped(row[TASK.freed_of_others]), bytesText(row[TASK.freed_of_others_bytes]) +
+        ' of other tasks\' blocks', null),
+      card('Peak', bytesText(row[TASK.peak_bytes]), grouped(row[TASK.peak_bytes]) + ' bytes at ' +
+        timeText(row[TASK.peak_time_ns]), null),
+      row[TASK.ended] ? card('Live when it ended', bytesText(row[TASK.live_at_end_bytes]),
+        counted(row[TASK.live_at_end_blocks], 'block'), null) : null,
+      card(leakedLabel, bytesText(row[TASK.leaked_bytes]), counted(row[TASK.leaked_blocks], 'block'),
+        null, summary.ended_cleanly && row[TASK.leaked_bytes] > 0),
+    ]);
+    const chartBox = element('div', { class: 'task-chart-box' }, [element('h3', { text: 'Its blocks\' live bytes over time' })]);
+    const leakBox = element('div', { class: 'task-leaks' });
+    taskDetail.replaceChildren(element('h3', { class: 'task-title', text: taskName(row) + ' (task ' + id + ')' }),
+      facts, cards, chartBox, leakBox);
+    taskDetail.dataset.task = id;
+
+    const series = seriesOf.get(id);
+    if (series) {
+      drawTaskChart(chartBox, row, series);
+    } else {
+      chartBox.appendChild(element('p', { class: 'note no-series', text: tasks.series === null ?
+        'No chart: the capture gives no heap events to replay.' :
+        'No chart: the page keeps live bytes over time for the ' + tasks.series_limit +
+        ' tasks with the highest peaks, and this one (peak ' + bytesText(row[TASK.peak_bytes]) + ') is not among them.' }));
+    }
+    const leaks = row[TASK.leaks];
+    if (leaks.length === 0) {
+      leakBox.appendChild(element('h3', { text: leakedLabel + ' by stack' }));
+      leakBox.appendChild(element('p', { class: 'note no-leaks', text: summary.ended_cleanly ?
+        'No leaks: every block this task allocated was freed.' : 'None of its blocks was live at the end.' }));
+    } else {
+      drawTable(leakBox, {
+        name: 'task_leaks', title: leakedLabel + ' by stack: blocks this task allocated that were never freed',
+        columns: [['stack', 'Allocated at', 'stack'], ['blocks', 'Blocks', 'count'], ['bytes', 'Bytes', 'bytes']],
+        rows: leaks,
+      });
+    }
+  }
+
+  function drawTasks() {
+    if (!tasks) return;
+    tasks.rows.forEach((row, index) => taskRowOf.set(row[TASK.id], index));
+    for (const series of tasks.series || []) seriesOf.set(series[0], series);
+    const box = section('tasks', 'Tasks');
+    const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
+    const field = (name, title, type, extra) => Object.assign({ name: name, title: title, type: type, index: TASK[name] }, extra || {});
+    const columns = [
+      field('name', 'Task', 'text', { text: taskName }),
+      field('origin', 'Origin', 'text'),
+      field('id', 'ID / parent', 'count', { search: true,
+        text: row => row[TASK.id] + ' / ' + (row[TASK.parent] ? row[TASK.parent] : '\u2014') }),
+      field('threads', 'Threads', 'text', { text: row => row[TASK.threads].map(threadName).join(', '),
+        sortValue: row => row[TASK.threads].length }),
+      field('allocations', 'Allocations', 'count'),
+      field('allocated_bytes', 'Allocated', 'bytes'),
+      field('frees', 'Frees', 'count'),
+      field('freed_bytes', 'Freed', 'bytes'),
+      field('freed_by_others_bytes', 'Freed by others', 'bytes'),
+      field('freed_of_others_bytes', 'Freed of others', 'bytes'),
+      field('peak_bytes', 'Peak', 'bytes'),
+      field('leaked_blocks', leakedLabel + ' blocks', 'count'),
+      field('leaked_bytes', leakedLabel + ' bytes', 'bytes'),
+      field('begin_ns', 'Lifetime', 'time', { text: lifetimeText }),
+    ];
+    box.appendChild(element('p', { class: 'note', text: counted(tasks.rows.length, 'task') +
+      '. A block belongs to the task that allocated it: its free counts against that task whichever task ' +
+      'makes it (freed by others on the owner, freed of others on the one that freed it). Click a task ' +
+      'for its leaks by stack and its live bytes over time.' }));
+    taskTable = drawTable(box, { name: 'tasks', title: 'Tasks by peak bytes', columns: columns, rows: tasks.rows }, {
+      id: 'task-list',
+      sort: { column: columns.findIndex(column => column.name === 'peak_bytes'), ascending: false },
+      rowKey: row => row[TASK.id],
+      fields: true,
+      onSelect: showTask,
+    });
+    taskDetail.replaceChildren(element('p', { class: 'note', text: 'Click a task above to see its leaks by stack and its live bytes over time.' }));
+    box.appendChild(taskDetail);
+  }
+
   /* ---- the page ------------------------------------------------------------------ */
 
   const app = document.getElementById('app');
@@ -692,8 +1008,119 @@
   drawFlame();
   drawResults();
   drawThreads();
+  drawTasks();
+  /* "#task-ID" opens that task's panel. */
+  const wanted = /^#task-(\d+)$/.exec(location.hash);
+  if (wanted && taskRowOf.has(Number(wanted[1]))) {
+    taskTable.show(taskRowOf.get(Number(wanted[1])));
+    document.getElementById('tasks').scrollIntoView();
+  }
 
   /* ---- self-test -------------------------------------------------------------------- */
+
+  /* The task panel: its rows show the island's numbers, sorting and paging
+   * work, and clicking a task shows its leaks by stack and its chart. */
+  function selfTestTasks() {
+    const box = document.getElementById('tasks');
+    if (!tasks) return box ? 'a task panel on a capture without tasks' : null;
+    if (!box) return 'no task panel';
+    const rows = () => Array.from(document.querySelectorAll('#task-list tbody tr'));
+    const shown = rows();
+    if (shown.length !== Math.min(tasks.rows.length, TABLE_ROWS_SHOWN))
+      return 'the task table shows ' + shown.length + ' rows of ' + tasks.rows.length;
+    /* Sorted by peak, then id: the order the series were chosen in. */
+    for (let i = 1; i < shown.length; i++) {
+      const before = tasks.rows[taskRowOf.get(Number(shown[i - 1].dataset.key))];
+      const after = tasks.rows[taskRowOf.get(Number(shown[i].dataset.key))];
+      if (before[TASK.peak_bytes] < after[TASK.peak_bytes]) return 'the task table is not sorted by peak';
+    }
+    if (tasks.series && tasks.series.length > 0 && Number(shown[0].dataset.key) !== tasks.series[0][0])
+      return 'the first task is ' + shown[0].dataset.key + ', the highest peak is ' + tasks.series[0][0];
+    for (const tr of shown.slice(0, 50)) {
+      const row = tasks.rows[taskRowOf.get(Number(tr.dataset.key))];
+      for (const td of tr.querySelectorAll('[data-field]')) {
+        const name = td.dataset.field;
+        const expected = row[TASK[name]];
+        if (name === 'name' && td.textContent !== taskName(row)) return 'task ' + row[TASK.id] + ' is called ' + td.textContent;
+        if (name === 'id' && td.textContent !== expected + ' / ' + (row[TASK.parent] || '\u2014'))
+          return 'task ' + expected + ' shows its id and parent as ' + td.textContent;
+        if (typeof expected !== 'number' || name === 'id' || name === 'begin_ns') continue;
+        const shownValue = Number((td.title || td.textContent).split(' ')[0].replace(/,/g, ''));
+        if (shownValue !== expected) return 'task ' + row[TASK.id] + ' shows ' + name + ' ' + shownValue + ', data has ' + expected;
+      }
+    }
+
+    /* Click the first task with leaks and a chart, else the first. */
+    const pick = shown.find(tr => {
+      const row = tasks.rows[taskRowOf.get(Number(tr.dataset.key))];
+      return row[TASK.leaks].length > 0 && seriesOf.has(row[TASK.id]);
+    }) || shown[0];
+    const row = tasks.rows[taskRowOf.get(Number(pick.dataset.key))];
+    pick.click();
+    if (!pick.classList.contains('selected')) return 'the clicked task is not marked';
+    if (taskDetail.dataset.task !== String(row[TASK.id])) return 'clicking task ' + row[TASK.id] + ' did not show it';
+    const title = taskDetail.querySelector('.task-title');
+    if (!title || !title.textContent.startsWith(taskName(row))) return 'the task panel is titled ' + (title ? title.textContent : 'nothing');
+    const leakRows = taskDetail.querySelectorAll('tbody tr');
+    const leaks = row[TASK.leaks];
+    if (leakRows.length !== Math.min(leaks.length, TABLE_ROWS_SHOWN))
+      return 'task ' + row[TASK.id] + ' shows ' + leakRows.length + ' leak stacks of ' + leaks.length;
+    if (leaks.length > 0) {
+      const cell = leakRows[0].querySelector('td.stack');
+      if (!cell || cell.textContent !== stackLabel(leaks[0][0]))
+        return 'the first leak stack shows ' + (cell ? cell.textContent : 'nothing') + ', expected ' + stackLabel(leaks[0][0]);
+      leakRows[0].click();
+      const frames = data.stacks[leaks[0][0]] || [];
+      const first = panel.querySelector('.function');
+      if (!document.body.classList.contains('panel-open')) return 'a leak stack did not open the stack panel';
+      if (frames.length > 0 && (!first || !first.textContent.startsWith(frameName(frames[0]))))
+        return 'the leak stack panel shows ' + (first ? first.textContent : 'nothing');
+    } else if (!taskDetail.querySelector('.no-leaks')) {
+      return 'a task without leaks does not say so';
+    }
+    const chart = taskDetail.querySelector('svg.task-chart');
+    if (seriesOf.has(row[TASK.id])) {
+      const line = chart && chart.querySelector('polyline');
+      if (!line || line.getAttribute('points').split(' ').length < 2) return 'task ' + row[TASK.id] + ' has no chart line';
+      if (Number(chart.dataset.points) !== seriesOf.get(row[TASK.id])[3].length / 3) return 'the task chart lost points';
+    } else if (chart || !taskDetail.querySelector('.no-series')) {
+      return 'task ' + row[TASK.id] + ' has no series but its panel does not say so';
+    }
+    /* A task outside the charted ones says why it has no chart. */
+    const uncharted = shown.find(tr => !seriesOf.has(Number(tr.dataset.key)));
+    if (uncharted) {
+      uncharted.click();
+      const why = taskDetail.querySelector('.no-series');
+      if (!why || (tasks.series && !why.textContent.includes(String(tasks.series_limit))))
+        return 'task ' + uncharted.dataset.key + ' has no chart and does not say why';
+    }
+
+    /* Sort by leaked bytes, page on, filter by a name. */
+    const header = Array.from(box.querySelectorAll('#task-list th')).find(th => th.textContent.endsWith(' bytes') &&
+      th.textContent.startsWith(summary.ended_cleanly ? 'Leaked' : 'Live at end'));
+    header.click();
+    const most = Math.max.apply(null, tasks.rows.map(r => r[TASK.leaked_bytes]));
+    const top = tasks.rows[taskRowOf.get(Number(rows()[0].dataset.key))];
+    if (top[TASK.leaked_bytes] !== most) return 'sorting by leaked bytes put ' + top[TASK.leaked_bytes] + ' first, not ' + most;
+    const toolbar = box.querySelector('.toolbar');
+    const next = toolbar.querySelectorAll('button.pager')[1];
+    if (tasks.rows.length > TABLE_ROWS_SHOWN) {
+      const firstKey = rows()[0].dataset.key;
+      next.click();
+      if (rows()[0].dataset.key === firstKey || !toolbar.querySelector('.note').textContent.startsWith('rows ' + grouped(TABLE_ROWS_SHOWN + 1)))
+        return 'the next page of tasks did not show';
+    } else if (next.style.display !== 'none') {
+      return 'a pager on one page of tasks';
+    }
+    const last = tasks.rows[tasks.rows.length - 1];
+    const filter = toolbar.querySelector('input.filter');
+    filter.value = taskName(last);
+    filter.dispatchEvent(new Event('input'));
+    if (!rows().some(tr => tr.dataset.key === String(last[TASK.id]))) return 'filtering by "' + taskName(last) + '" did not find it';
+    filter.value = '';
+    filter.dispatchEvent(new Event('input'));
+    return null;
+  }
 
   function selfTest() {
     for (const node of document.querySelectorAll('#summary [data-field]')) {
@@ -737,6 +1164,8 @@
       if (frames.length > 0 && (!first || !first.textContent.startsWith(frameName(frames[0]))))
         return 'stack panel shows ' + (first ? first.textContent : 'nothing') + ', expected ' + frameName(frames[0]);
     }
+    const taskVerdict = selfTestTasks();
+    if (taskVerdict) return taskVerdict;
     /* Zoom the chart by dragging over its middle, then reset it. */
     const chart = document.querySelector('#chart svg');
     if (chart) {
