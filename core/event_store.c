@@ -936,7 +936,9 @@ static void consume(struct event_store *store, struct ring *ring, const uint64_t
 static uint64_t prefetch_entry(struct event_store *store, struct ring *ring, uint64_t position)
 {
 	const uint64_t *entry = &ring->words[position & ring->mask];
-	if ((entry[0] & 0xff) != ENTRY_PAD)
+	uint32_t type = entry[0] & 0xff;
+	/* A task event's word 3 is a key, not an address. */
+	if (type != ENTRY_PAD && type != ENTRY_TASK)
 		live_map_prefetch(store->live, entry[3]);
 	return position + entry_words(entry[0]);
 }
