@@ -297,7 +297,6 @@ out:
 struct task_file {
 	FILE *out;
 	const struct exporter_task_leaks *leaks;
-	size_t next_leak;          /* the first leak not written yet */
 	bool first;
 };
 
@@ -329,21 +328,14 @@ static int put_task(void *context, const memscope_task *task)
 	        task->freed_by_others, task->freed_by_others_bytes, task->freed_of_others,
 	        task->freed_of_others_bytes, task->peak_bytes, task->peak_time_ns,
 	        task->end_live_blocks, task->end_live_bytes, task->live_blocks, task->live_bytes);
-	/* Tasks come in id order, and so do the sorted leaks: one cursor
-	 * serves them all, skipping leaks of an id the host does not list. */
-	const struct exporter_task_leaks *leaks = file->leaks;
-	size_t next = file->next_leak;
-	while (next < leaks->count && leaks->entries[next].task < task->id)
-		next++;
-	for (size_t first = next; next < leaks->count && leaks->entries[next].task == task->id;
-	     next++) {
-		const struct exporter_task_leak *leak = &leaks->entries[next];
+	/* Leaks of an id the host does not list are skipped. */
+	size_t count;
+	const struct exporter_task_leak *leaks = exporter_task_leaks_of(file->leaks, task->id, &count);
+	for (size_t i = 0; i < count; i++)
 		fprintf(out, "%s{\"stack\": %" PRIu32 ", \"blocks\": %" PRIu64
-		        ", \"bytes\": %" PRIu64 "}", next == first ? "" : ", ", leak->stack,
-		        leak->blocks, leak->bytes);
-	}
+		        ", \"bytes\": %" PRIu64 "}", i ? ", " : "", leaks[i].stack, leaks[i].blocks,
+		        leaks[i].bytes);
 	fputs("]}", out);
-	file->next_leak = next;
 	file->first = false;
 	return 0;
 }

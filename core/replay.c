@@ -592,8 +592,10 @@ static int first_pass(struct replay *replay, struct capture_reader *reader,
 	int more;
 	for (uint64_t records = 1; (more = capture_reader_next(reader, &record)) > 0; records++) {
 		error = apply(&pass, &record);
-		if (error < 0)
-			return error;
+		if (error == 0)
+			error = task_ledger_status(replay->task_ledger);
+		if (error != 0)
+			return error < 0 ? error : -ECANCELED;
 		if (records % PROGRESS_RECORDS == 0)
 			tell_progress(progress, "reading", reader);
 	}
@@ -730,6 +732,13 @@ int replay_create(const char *path, struct replay **out, const char **message)
 int replay_create_with_progress(const char *path, const struct replay_progress *progress,
                                 struct replay **out, const char **message)
 {
+	return replay_create_with_tasks(path, progress, NULL, out, message);
+}
+
+int replay_create_with_tasks(const char *path, const struct replay_progress *progress,
+                             const struct task_ledger_sink *tasks, struct replay **out,
+                             const char **message)
+{
 	struct capture_reader *reader = NULL;
 	const char *reason = NULL;
 	int error = capture_reader_open(path, &reader, &reason);
@@ -753,7 +762,7 @@ int replay_create_with_progress(const char *path, const struct replay_progress *
 	error = stack_trie_create(&replay->trie);
 	if (error < 0)
 		goto fail;
-	error = task_ledger_create(&replay->task_ledger);
+	error = task_ledger_create(tasks, &replay->task_ledger);
 	if (error < 0)
 		goto fail;
 
@@ -767,8 +776,13 @@ int replay_create_with_progress(const char *path, const struct replay_progress *
 
 	if (replay->has_trailer && replay->trailer.time_ns > replay->totals.end_time_ns)
 		replay->totals.end_time_ns = replay->trailer.time_ns;
-	task_ledger_finish(replay->task_ledger, replay->totals.end_time_ns);
-	replay->tasks = task_ledger_tasks(replay->task_ledger, &replay->task_count);
+	error = task_ledger_finish(replay->task_ledger, replay->totals.end_time_ns);
+	if (error != 0) {
+		error = error < 0 ? error : -ECANCELED;
+		goto fail;
+	}
+	replay->task_count = task_ledger_begun(replay->task_ledger);
+	task_ledger_held(replay->task_ledger, &replay->tasks_most_held);
 	task_ledger_problems(replay->task_ledger, &replay->task_problems);
 	if (progress && progress->report)
 		progress->report(progress->context, NULL, capture_reader_size(reader),
@@ -928,6 +942,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 	if (block_table_remove(walk->live, alloc->address, &old)) {
 		/* The address was handed out again, so the old block was freed
 		 * by now even though its FREE never reached the capture. */
+		task_ledger_free(walk->tasks, old.task, old.task, old.size);
 		result = tell_block(walk, &old, true, alloc->time_ns, old.task);
 		tag_destroy(old.tag);
 		if (result != 0)
@@ -948,7 +963,10 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 	                        alloc->kind == CAPTURE_KIND_RALLOCX;
 	walk->realloc_thread = alloc->thread;
 	walk->realloc_address = alloc->address;
-	return block_table_insert(walk->live, &block);
+	int error = block_table_insert(walk->live, &block);
+	if (error == 0)
+		task_ledger_alloc(walk->tasks, block.task, block.size, alloc->time_ns);
+	return error;
 }
 
 static int walk_free(struct walk *walk, const struct capture_free *record)
@@ -960,8 +978,9 @@ static int walk_free(struct walk *walk, const struct capture_free *record)
 	struct replay_block old;
 	if (!block_table_remove(walk->live, record->address, &old))
 		return 0;
-	int result = tell_block(walk, &old, true, record->time_ns,
-	                        task_ledger_current(walk->tasks, record->thread));
+	uint32_t by = task_ledger_current(walk->tasks, record->thread);
+	task_ledger_free(walk->tasks, old.task, by, old.size);
+	int result = tell_block(walk, &old, true, record->time_ns, by);
 	if (old.tag && after_realloc) {
 		struct replay_block *moved = block_table_find(walk->live, walk->realloc_address);
 		if (moved && !moved->tag) {
@@ -979,6 +998,7 @@ static void walk_expand(struct walk *walk, const struct capture_expand *expand)
 	struct replay_block *block = block_table_find(walk->live, expand->address);
 	if (!block)
 		return;
+	task_ledger_resize(walk->tasks, block->task, block->size, expand->size, expand->time_ns);
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->stack = expand->stack < walk->stack_count ? expand->stack : 0;
@@ -1049,13 +1069,27 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 	case CAPTURE_RECORD_SAMPLING:
 		walk->interval = record->u.sampling.interval;
 		return 0;
+	case CAPTURE_RECORD_TRACKING:
+		walk_see_time(walk, record->u.tracking.time_ns);
+		return 0;
 	case CAPTURE_RECORD_TASK:
+		walk_see_time(walk, record->u.task.time_ns);
+		return task_ledger_record(walk->tasks, record);
 	case CAPTURE_RECORD_TASK_END:
+		walk_see_time(walk, record->u.task_end.time_ns);
+		return task_ledger_record(walk->tasks, record);
 	case CAPTURE_RECORD_TASK_SWITCH:
+		walk_see_time(walk, record->u.task_switch.time_ns);
 		return task_ledger_record(walk->tasks, record);
 	default:
 		return 0;
 	}
+}
+
+static int tell_task(void *context, const struct replay_task *task)
+{
+	const struct replay_walker *walker = context;
+	return walker->task(walker->context, task);
 }
 
 static int by_allocation(const void *a, const void *b)
@@ -1102,10 +1136,13 @@ int replay_walk(const char *path, const struct replay_walker *walker, const char
 		return error;
 	}
 	struct walk walk = { .walker = walker, .stack_count = 1 };
-	error = task_ledger_create(&walk.tasks);
+	/* The cast drops const only for the sink's context, read-only there. */
+	struct task_ledger_sink sink = { tell_task, (void *)walker };
+	error = task_ledger_create(walker->task ? &sink : NULL, &walk.tasks);
 	if (error < 0)
 		goto out;
-	if (walker->block || walker->event) {
+	/* A task's figures need its blocks: whether they are live. */
+	if (walker->block || walker->event || walker->task) {
 		walk.live = block_table_create();
 		if (!walk.live) {
 			error = -ENOMEM;
@@ -1117,6 +1154,8 @@ int replay_walk(const char *path, const struct replay_walker *walker, const char
 	int more;
 	while ((more = capture_reader_next(reader, &record)) > 0) {
 		error = walk_record(&walk, &record);
+		if (error == 0)
+			error = task_ledger_status(walk.tasks);
 		if (error != 0)
 			goto out;
 	}
@@ -1128,6 +1167,8 @@ int replay_walk(const char *path, const struct replay_walker *walker, const char
 	}
 	if (walk.live && walker->block)
 		error = tell_live_blocks(&walk);
+	if (error == 0)
+		error = task_ledger_finish(walk.tasks, walk.end_time_ns);
 out:
 	if (error < 0 && message)
 		*message = strerror(-error);

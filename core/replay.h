@@ -167,12 +167,12 @@ struct replay {
 
 	struct block_table *live;         /* the blocks live at the end */
 
-	/* Tasks (the async backend's captures): index = task id, 0 unused;
-	 * task_count is 0 when the capture has none. */
-	const struct replay_task *tasks;
-	uint32_t task_count;
+	/* Tasks (the async backend's captures): each is told to the sink given
+	 * to replay_create_with_tasks() once finished, and not kept here. */
+	uint32_t task_count;           /* tasks begun; 0 when the capture has none */
+	uint32_t tasks_most_held;      /* the most running or owning live blocks at once */
 	struct task_ledger_problems task_problems;
-	struct task_ledger *task_ledger;  /* owns tasks */
+	struct task_ledger *task_ledger;
 };
 
 /* Replays the capture at path.  A capture cut short is not an error: it
@@ -193,6 +193,14 @@ struct replay_progress {
 /* replay_create(), reporting progress to progress (NULL: none). */
 int replay_create_with_progress(const char *path, const struct replay_progress *progress,
                                 struct replay **out, const char **message);
+
+/* replay_create_with_progress(), telling tasks (NULL: nobody) of every
+ * task with its figures once they are final (task_ledger.h): when it has
+ * ended with none of its blocks live, or at the end, in id order, for the
+ * rest.  The sink's first nonzero value fails the replay with it. */
+int replay_create_with_tasks(const char *path, const struct replay_progress *progress,
+                             const struct task_ledger_sink *tasks, struct replay **out,
+                             const char **message);
 
 /* NULL is a no-op. */
 void replay_destroy(struct replay *replay);
@@ -264,6 +272,10 @@ struct replay_walker {
 	int (*event)(void *context, const struct replay_event *event);
 	/* Each SAMPLE record, in file order. */
 	int (*sample)(void *context, const struct capture_sample *sample);
+	/* Each task with its final figures, as replay_create_with_tasks()
+	 * tells them: in the order they finish, then the rest in id order;
+	 * valid during the call only. */
+	int (*task)(void *context, const struct replay_task *task);
 	void *context;
 };
 

@@ -30,6 +30,7 @@ void report_options_init(struct report_options *options)
 	options->top = REPORT_DEFAULT_TOP;
 	options->depth = REPORT_DEFAULT_DEPTH;
 	options->progress = NULL;
+	options->tasks_walked = false;
 }
 
 /* ---- numbers as people read them ------------------------------------- */
@@ -791,41 +792,203 @@ static int start_symbolizer(struct report *report)
 
 /* ---- tasks ----------------------------------------------------------- */
 
-/* What a task is called everywhere: its name; a ucontext coroutine
- * without one by its function; an unnamed annotation by its id. */
-static char *task_name(struct report *report, const struct replay_task *task)
+void report_task_label(const struct report *report, const struct replay_task *task, char *text,
+                       size_t size)
 {
-	char text[320];
 	if (task->origin == CAPTURE_TASK_THREAD &&
 	    (!task->name || !task->name[0] || strcmp(task->name, "?") == 0)) {
 		/* A thread that ended before its name was read. */
-		snprintf(text, sizeof(text), "thread %" PRIu32 " (tid %" PRIu64 ")", task->began_on,
+		snprintf(text, size, "thread %" PRIu32 " (tid %" PRIu64 ")", task->began_on,
 		         task->key);
 	} else if (task->name && task->name[0]) {
-		snprintf(text, sizeof(text), "%s", task->name);
+		snprintf(text, size, "%s", task->name);
 	} else if (task->origin == CAPTURE_TASK_UCONTEXT) {
 		struct symbol_frame found[INLINE_FRAMES];
 		int count = symbolizer_lookup(report->symbolizer, task->key, false, found,
 		                              INLINE_FRAMES);
 		if (count > 0 && found[count - 1].function)
-			snprintf(text, sizeof(text), "%s", found[count - 1].function);
+			snprintf(text, size, "%s", found[count - 1].function);
 		else
-			snprintf(text, sizeof(text), "coroutine 0x%" PRIx64, task->key);
+			snprintf(text, size, "coroutine 0x%" PRIx64, task->key);
 	} else {
-		snprintf(text, sizeof(text), "task %" PRIu64, task->key);
+		snprintf(text, size, "task %" PRIu64, task->key);
 	}
-	return strdup(text);
 }
 
-static const struct replay *ranking_replay;
-
-static int compare_task_bytes(const void *left, const void *right)
+/* Whether task a ranks before b: more bytes allocated, then a lower id. */
+static bool ranks_before(const struct replay_task *a, const struct replay_task *b)
 {
-	const struct replay_task *a = &ranking_replay->tasks[*(const uint32_t *)left];
-	const struct replay_task *b = &ranking_replay->tasks[*(const uint32_t *)right];
 	if (a->allocated_bytes != b->allocated_bytes)
-		return a->allocated_bytes > b->allocated_bytes ? -1 : 1;
-	return a->id < b->id ? -1 : a->id > b->id;
+		return a->allocated_bytes > b->allocated_bytes;
+	return a->id < b->id;
+}
+
+/* The tasks kept while the replay tells them: those with live blocks at
+ * the end, and a heap of the best-ranked others, its worst at [0]. */
+struct task_keeper {
+	struct report *report;
+	struct report_task *leaky;
+	size_t leaky_count, leaky_capacity;
+	struct report_task *best;
+	size_t best_count, best_limit; /* best_limit 0: keep all */
+	size_t best_capacity;
+};
+
+static int copy_task(struct report_task *into, const struct replay_task *task)
+{
+	*into = (struct report_task){ .task = *task };
+	into->task.name = strdup(task->name ? task->name : "");
+	into->task.threads = NULL;
+	if (task->thread_count) {
+		into->task.threads = malloc(task->thread_count * sizeof(*task->threads));
+		if (into->task.threads)
+			memcpy(into->task.threads, task->threads,
+			       task->thread_count * sizeof(*task->threads));
+	}
+	if (!into->task.name || (task->thread_count && !into->task.threads)) {
+		free(into->task.name);
+		free(into->task.threads);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_task(struct report_task *task)
+{
+	free(task->task.name);
+	free(task->task.threads);
+	free(task->label);
+}
+
+static int append_task(struct report_task **array, size_t *count, size_t *capacity,
+                       const struct replay_task *task)
+{
+	if (*count == *capacity) {
+		size_t grown = *capacity ? *capacity * 2 : 16;
+		struct report_task *larger = realloc(*array, grown * sizeof(*larger));
+		if (!larger)
+			return -ENOMEM;
+		*array = larger;
+		*capacity = grown;
+	}
+	int error = copy_task(&(*array)[*count], task);
+	if (error == 0)
+		(*count)++;
+	return error;
+}
+
+/* Restores the heap below index: each parent ranks after its children. */
+static void sift_down(struct report_task *heap, size_t count, size_t index)
+{
+	for (;;) {
+		size_t worst = index, left = 2 * index + 1, right = left + 1;
+		if (left < count && ranks_before(&heap[worst].task, &heap[left].task))
+			worst = left;
+		if (right < count && ranks_before(&heap[worst].task, &heap[right].task))
+			worst = right;
+		if (worst == index)
+			return;
+		struct report_task swap = heap[index];
+		heap[index] = heap[worst];
+		heap[worst] = swap;
+		index = worst;
+	}
+}
+
+static void sift_up(struct report_task *heap, size_t index)
+{
+	while (index > 0) {
+		size_t parent = (index - 1) / 2;
+		if (!ranks_before(&heap[parent].task, &heap[index].task))
+			return;
+		struct report_task swap = heap[index];
+		heap[index] = heap[parent];
+		heap[parent] = swap;
+		index = parent;
+	}
+}
+
+static int keep_task(void *context, const struct replay_task *task)
+{
+	struct task_keeper *keeper = context;
+	keeper->report->task_cross_blocks += task->freed_by_others;
+	keeper->report->task_cross_bytes += task->freed_by_others_bytes;
+	if (keeper->report->options.tasks_walked)
+		return 0;
+	if (task->live_blocks > 0)
+		return append_task(&keeper->leaky, &keeper->leaky_count, &keeper->leaky_capacity,
+		                   task);
+	if (keeper->best_limit == 0 || keeper->best_count < keeper->best_limit) {
+		int error = append_task(&keeper->best, &keeper->best_count, &keeper->best_capacity,
+		                        task);
+		if (error == 0 && keeper->best_limit != 0)
+			sift_up(keeper->best, keeper->best_count - 1);
+		return error;
+	}
+	if (!ranks_before(task, &keeper->best[0].task))
+		return 0;
+	struct report_task replacement;
+	int error = copy_task(&replacement, task);
+	if (error < 0)
+		return error;
+	free_task(&keeper->best[0]);
+	keeper->best[0] = replacement;
+	sift_down(keeper->best, keeper->best_count, 0);
+	return 0;
+}
+
+static void keeper_finish(struct task_keeper *keeper)
+{
+	for (size_t i = 0; i < keeper->leaky_count; i++)
+		free_task(&keeper->leaky[i]);
+	for (size_t i = 0; i < keeper->best_count; i++)
+		free_task(&keeper->best[i]);
+	free(keeper->leaky);
+	free(keeper->best);
+	*keeper = (struct task_keeper){ 0 };
+}
+
+static int compare_kept(const void *left, const void *right)
+{
+	const struct report_task *a = left, *b = right;
+	return ranks_before(&a->task, &b->task) ? -1 : ranks_before(&b->task, &a->task);
+}
+
+/* The kept tasks as one ranking, each with its label.  The top of all
+ * tasks is among them: the heap holds the best without live blocks, and
+ * every task with some is there. */
+static int gather_tasks(struct report *report, struct task_keeper *keeper)
+{
+	size_t count = keeper->leaky_count + keeper->best_count;
+	if (count == 0)
+		return 0;
+	report->tasks = malloc(count * sizeof(*report->tasks));
+	if (!report->tasks)
+		return -ENOMEM;
+	memcpy(report->tasks, keeper->leaky, keeper->leaky_count * sizeof(*report->tasks));
+	memcpy(report->tasks + keeper->leaky_count, keeper->best,
+	       keeper->best_count * sizeof(*report->tasks));
+	free(keeper->leaky);
+	free(keeper->best);
+	*keeper = (struct task_keeper){ 0 };
+	report->task_kept = count;
+	qsort(report->tasks, count, sizeof(*report->tasks), compare_kept);
+	for (size_t i = 0; i < count; i++) {
+		char text[320];
+		report_task_label(report, &report->tasks[i].task, text, sizeof(text));
+		report->tasks[i].label = strdup(text);
+		if (!report->tasks[i].label)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+const struct report_task *report_task_of(const struct report *report, uint32_t id)
+{
+	for (size_t i = 0; i < report->task_kept; i++)
+		if (report->tasks[i].task.id == id)
+			return &report->tasks[i];
+	return NULL;
 }
 
 struct task_leak_walk {
@@ -893,27 +1056,13 @@ static int build_task_leaks(struct report *report)
 	return 0;
 }
 
-static int build_tasks(struct report *report)
+static int build_tasks(struct report *report, struct task_keeper *keeper)
 {
-	const struct replay *replay = report->replay;
-	if (replay->task_count == 0)
+	report->task_total = report->replay->task_count;
+	if (report->task_total == 0)
 		return 0;
-	report->task_names = calloc(replay->task_count, sizeof(*report->task_names));
-	report->tasks_by_bytes = malloc(replay->task_count * sizeof(*report->tasks_by_bytes));
-	if (!report->task_names || !report->tasks_by_bytes)
-		return -ENOMEM;
-	for (uint32_t id = 1; id < replay->task_count; id++) {
-		if (replay->tasks[id].id != id)
-			continue;
-		report->task_names[id] = task_name(report, &replay->tasks[id]);
-		if (!report->task_names[id])
-			return -ENOMEM;
-		report->tasks_by_bytes[report->task_rank_count++] = id;
-	}
-	ranking_replay = replay;
-	qsort(report->tasks_by_bytes, report->task_rank_count, sizeof(*report->tasks_by_bytes),
-	      compare_task_bytes);
-	return build_task_leaks(report);
+	int error = gather_tasks(report, keeper);
+	return error < 0 ? error : build_task_leaks(report);
 }
 
 const struct report_leak *report_leak_of_group(const struct report *report, uint32_t group)
@@ -938,9 +1087,12 @@ int report_build(const char *path, const struct report_options *options,
 	else
 		report_options_init(&report->options);
 
-	int error = replay_create_with_progress(path, report->options.progress, &report->replay,
-	                                        message);
+	struct task_keeper keeper = { .report = report, .best_limit = report->options.top };
+	struct task_ledger_sink tasks = { keep_task, &keeper };
+	int error = replay_create_with_tasks(path, report->options.progress, &tasks,
+	                                     &report->replay, message);
 	if (error < 0) {
+		keeper_finish(&keeper);
 		report_destroy(report);
 		return error;
 	}
@@ -973,7 +1125,7 @@ int report_build(const char *path, const struct report_options *options,
 	error = build_rankings(report);
 	if (error < 0)
 		goto fail;
-	error = build_tasks(report);
+	error = build_tasks(report, &keeper);
 	if (error < 0)
 		goto fail;
 	/* Last: the lookups above are what find missing modules. */
@@ -986,6 +1138,7 @@ int report_build(const char *path, const struct report_options *options,
 fail:
 	if (message)
 		*message = strerror(-error);
+	keeper_finish(&keeper);
 	report_destroy(report);
 	return error;
 }
@@ -1016,11 +1169,9 @@ void report_destroy(struct report *report)
 	free_texts(report->warnings, report->warning_count);
 	free(report->stack_group);
 	free(report->group_stats);
-	if (report->task_names)
-		for (uint32_t id = 0; id < report->replay->task_count; id++)
-			free(report->task_names[id]);
-	free(report->task_names);
-	free(report->tasks_by_bytes);
+	for (size_t i = 0; i < report->task_kept; i++)
+		free_task(&report->tasks[i]);
+	free(report->tasks);
 	free(report->task_leaks);
 	symbolizer_destroy(report->symbolizer);
 	replay_destroy(report->replay);
@@ -1302,34 +1453,33 @@ static void write_sites(FILE *out, const struct report *report, const char *titl
 }
 
 /* "main (thread)", "worker_b (ucontext)". */
-static void write_task_name(FILE *out, const struct report *report, uint32_t id, int width)
+static void write_task_name(FILE *out, const struct report_task *task, int width)
 {
 	char text[400];
-	const struct replay_task *task = &report->replay->tasks[id];
-	snprintf(text, sizeof(text), "%s (%s)", report->task_names[id],
-	         task_origin_name(task->origin));
+	snprintf(text, sizeof(text), "%s (%s)", task->label, task_origin_name(task->task.origin));
 	fprintf(out, "%-*s", width, text);
 }
 
-static void write_task_leaks(FILE *out, const struct report *report, uint32_t id)
+static void write_task_leaks(FILE *out, const struct report *report,
+                             const struct report_task *kept_task)
 {
-	const struct replay_task *task = &report->replay->tasks[id];
-	fprintf(out, "  task %" PRIu32 " ", id);
-	write_task_name(out, report, id, 0);
+	const struct replay_task *task = &kept_task->task;
+	fprintf(out, "  task %" PRIu32 " ", task->id);
+	write_task_name(out, kept_task, 0);
 	fprintf(out, ": %s in %s left live\n", bytes_text(task->live_bytes).text,
 	        counted(task->live_blocks, "block").text);
 	/* task_leaks is sorted by task: find this one's run. */
 	size_t low = 0, high = report->task_leak_count;
 	while (low < high) {
 		size_t middle = low + (high - low) / 2;
-		if (report->task_leaks[middle].task < id)
+		if (report->task_leaks[middle].task < task->id)
 			low = middle + 1;
 		else
 			high = middle;
 	}
 	size_t shown = 0, limit = report->options.top ? report->options.top : SIZE_MAX;
 	size_t i = low;
-	for (; i < report->task_leak_count && report->task_leaks[i].task == id; i++) {
+	for (; i < report->task_leak_count && report->task_leaks[i].task == task->id; i++) {
 		if (shown == limit)
 			break;
 		const struct report_task_leak *leak = &report->task_leaks[i];
@@ -1344,27 +1494,65 @@ static void write_task_leaks(FILE *out, const struct report *report, uint32_t id
 		shown++;
 	}
 	size_t more = 0;
-	for (; i < report->task_leak_count && report->task_leaks[i].task == id; i++)
+	for (; i < report->task_leak_count && report->task_leaks[i].task == task->id; i++)
 		more++;
 	if (more > 0)
 		fprintf(out, "    ... and %s\n", counted(more, "more place").text);
 }
 
+static int compare_leaked(const void *left, const void *right)
+{
+	const struct replay_task *a = &(*(const struct report_task *const *)left)->task;
+	const struct replay_task *b = &(*(const struct report_task *const *)right)->task;
+	if (a->live_bytes != b->live_bytes)
+		return a->live_bytes > b->live_bytes ? -1 : 1;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* The tasks that left blocks live, most bytes first (the report keeps
+ * every one), each with where its leaks were allocated. */
+static void write_tasks_leaks(FILE *out, const struct report *report)
+{
+	size_t count = 0;
+	for (size_t i = 0; i < report->task_kept; i++)
+		count += report->tasks[i].task.live_blocks > 0;
+	if (count == 0)
+		return;
+	const struct report_task **leaky = malloc(count * sizeof(*leaky));
+	if (!leaky) {
+		fputs("TASK LEAKS (not listed: out of memory)\n", out);
+		return;
+	}
+	count = 0;
+	for (size_t i = 0; i < report->task_kept; i++)
+		if (report->tasks[i].task.live_blocks > 0)
+			leaky[count++] = &report->tasks[i];
+	qsort(leaky, count, sizeof(*leaky), compare_leaked);
+	fprintf(out, "TASK LEAKS (blocks still live at the end, by task and place): %s\n",
+	        counted(count, "task").text);
+	size_t shown = kept(report, count);
+	for (size_t i = 0; i < shown; i++)
+		write_task_leaks(out, report, leaky[i]);
+	if (shown < count)
+		fprintf(out, "  ... and %s with leaks (--top shows more)\n",
+		        counted(count - shown, "more task").text);
+	free(leaky);
+}
+
 /* The per-task table: the top tasks by bytes allocated, then how many more;
- * then where the shown tasks' leaks were allocated. */
+ * then the tasks that leaked, and where their leaks were allocated. */
 static void write_tasks(FILE *out, const struct report *report)
 {
-	const struct replay *replay = report->replay;
-	if (report->task_rank_count == 0)
+	if (report->task_total == 0)
 		return;
-	size_t shown = kept(report, report->task_rank_count);
+	size_t shown = kept(report, report->task_kept);
 	fprintf(out, "TASKS    %s, by bytes allocated (a block counts against the task that "
-	        "allocated it)\n", counted(report->task_rank_count, "task").text);
+	        "allocated it)\n", counted(report->task_total, "task").text);
 	int name_width = 4;
 	for (size_t i = 0; i < shown; i++) {
-		uint32_t id = report->tasks_by_bytes[i];
-		int width = (int)strlen(report->task_names[id]) +
-		            (int)strlen(task_origin_name(replay->tasks[id].origin)) + 3;
+		const struct report_task *task = &report->tasks[i];
+		int width = (int)strlen(task->label) +
+		            (int)strlen(task_origin_name(task->task.origin)) + 3;
 		name_width = width > name_width ? width : name_width;
 	}
 	if (name_width > 48)
@@ -1372,12 +1560,10 @@ static void write_tasks(FILE *out, const struct report *report)
 	fprintf(out, "  %5s  %-*s %12s %14s %12s %14s %14s %12s %14s %14s  %s\n", "id", name_width,
 	        "task", "allocations", "bytes", "frees", "bytes freed", "peak bytes",
 	        "leaked", "leaked bytes", "freed by other", "threads, lifetime");
-	bool leaks = false;
 	for (size_t i = 0; i < shown; i++) {
-		uint32_t id = report->tasks_by_bytes[i];
-		const struct replay_task *task = &replay->tasks[id];
-		fprintf(out, "  %5" PRIu32 "  ", id);
-		write_task_name(out, report, id, name_width);
+		const struct replay_task *task = &report->tasks[i].task;
+		fprintf(out, "  %5" PRIu32 "  ", task->id);
+		write_task_name(out, &report->tasks[i], name_width);
 		fprintf(out, " %12s", grouped(task->allocations).text);
 		fprintf(out, " %14s", grouped(task->allocated_bytes).text);
 		fprintf(out, " %12s", grouped(task->frees).text);
@@ -1396,27 +1582,14 @@ static void write_tasks(FILE *out, const struct report *report)
 		if (task->parent)
 			fprintf(out, ", child of %" PRIu32, task->parent);
 		fputc('\n', out);
-		leaks |= task->live_blocks > 0;
 	}
-	if (shown < report->task_rank_count)
+	if (shown < report->task_total)
 		fprintf(out, "  ... and %s (--top shows more)\n",
-		        counted(report->task_rank_count - shown, "more task").text);
-	uint64_t cross = 0, cross_bytes = 0;
-	for (size_t i = 0; i < report->task_rank_count; i++) {
-		const struct replay_task *task = &replay->tasks[report->tasks_by_bytes[i]];
-		cross += task->freed_by_others;
-		cross_bytes += task->freed_by_others_bytes;
-	}
+		        counted(report->task_total - shown, "more task").text);
 	fprintf(out, "  cross-task frees: %s, %s freed by a task other than their owner\n",
-	        counted(cross, "block").text, bytes_text(cross_bytes).text);
-	if (!leaks)
-		return;
-	fputs("TASK LEAKS (blocks still live at the end, by task and place)\n", out);
-	for (size_t i = 0; i < shown; i++) {
-		uint32_t id = report->tasks_by_bytes[i];
-		if (replay->tasks[id].live_blocks > 0)
-			write_task_leaks(out, report, id);
-	}
+	        counted(report->task_cross_blocks, "block").text,
+	        bytes_text(report->task_cross_bytes).text);
+	write_tasks_leaks(out, report);
 }
 
 int report_write_text(const struct report *report, FILE *out)

@@ -30,6 +30,7 @@ struct report_options {
 	uint32_t top;              /* peak stacks and sites kept, leak groups printed; 0: all */
 	uint32_t depth;            /* frames printed per stack; 0: all */
 	const struct replay_progress *progress; /* told how a long read goes; NULL: nobody */
+	bool tasks_walked;         /* keep no task: the caller walks them (replay_walk) */
 };
 
 /* One source-level frame of a stack.  Strings belong to the report. */
@@ -76,6 +77,12 @@ struct report_site {
 	uint64_t bytes;            /* requested by its allocations */
 };
 
+/* A task the report keeps, and what every report and exporter calls it. */
+struct report_task {
+	struct replay_task task;   /* name and threads: the report's copies */
+	char *label;               /* report_task_label() */
+};
+
 /* A task's blocks still live at the end, allocated from one stack group. */
 struct report_task_leak {
 	uint32_t task;
@@ -120,12 +127,16 @@ struct report {
 	struct replay *replay;     /* owned: everything else the capture said */
 	struct symbolizer *symbolizer; /* owned: frame strings live here */
 
-	/* Tasks (replay->tasks), when the capture has them.  Every report and
-	 * exporter calls a task by task_names[id]: its own name, its thread's
-	 * for a root task, its coroutine function's for a ucontext task. */
-	char **task_names;         /* [replay->task_count]; [0] unused */
-	uint32_t *tasks_by_bytes;  /* every task id, allocated bytes descending */
-	size_t task_rank_count;
+	/* Tasks, when the capture has them.  The report keeps only those it
+	 * can print: the options.top with the most bytes allocated (every one
+	 * with top 0) and each with blocks live at the end; the others are
+	 * counted as they finish, so memory follows the tasks live at once,
+	 * not those that ended (task_ledger.h). */
+	struct report_task *tasks; /* allocated bytes descending, then id */
+	size_t task_kept;
+	uint64_t task_total;       /* tasks begun */
+	uint64_t task_cross_blocks; /* freed by a task other than their owner */
+	uint64_t task_cross_bytes;
 	struct report_task_leak *task_leaks; /* by task id, then bytes descending */
 	size_t task_leak_count;
 };
@@ -143,6 +154,15 @@ int report_build(const char *path, const struct report_options *options,
 
 /* NULL is a no-op. */
 void report_destroy(struct report *report);
+
+/* What task is called everywhere, into text (always terminated): its name;
+ * a root task without one by its thread; a ucontext coroutine without one
+ * by its function; an unnamed annotation by its id. */
+void report_task_label(const struct report *report, const struct replay_task *task, char *text,
+                       size_t size);
+
+/* The task of id the report keeps, or NULL. */
+const struct report_task *report_task_of(const struct report *report, uint32_t id);
 
 /* The leak group of a stack group id (report->leaks), or NULL. */
 const struct report_leak *report_leak_of_group(const struct report *report, uint32_t group);

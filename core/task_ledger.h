@@ -8,10 +8,15 @@
  * the owner's, and is counted as a cross-task free on both sides.  A
  * resize in place changes the owner's live bytes and nothing else.
  *
- * Memory is a fixed record per task (its name and the threads it ran on
- * beside it) and two words per thread, never a record per event.  Odd
- * input is counted, not trusted: a task id out of order, an end or a switch
- * naming a task that never began.  Errors are negative errno values.
+ * A task is finished once it has ended, none of its blocks is live and no
+ * thread runs it (a root task needs no switch away: its thread is gone).
+ * Its figures cannot change after that, so the ledger tells its sink and
+ * forgets it: memory is a record per task still running or still owning
+ * a live block, and two words per thread, never a record per ended task
+ * or per event.  task_ledger_finish() tells the rest.  Odd input is
+ * counted, not trusted: a task id out of order, an end or a switch naming
+ * a task that never began or is already finished.  Errors are negative
+ * errno values.
  */
 #ifndef MEMSCOPE_TASK_LEDGER_H
 #define MEMSCOPE_TASK_LEDGER_H
@@ -33,7 +38,7 @@ struct replay_task {
 	uint64_t begin_ns;
 	uint64_t end_ns;           /* when it ended; the capture's end while running */
 	bool ended;                /* a TASK_END was read */
-	uint32_t children;         /* tasks whose parent it is */
+	uint32_t children;         /* tasks whose parent it is, begun before it finished */
 	uint32_t *threads;         /* [thread_count]: the threads it ran on, first run first */
 	uint32_t thread_count;
 
@@ -51,18 +56,30 @@ struct replay_task {
 	uint64_t peak_time_ns;
 	uint64_t end_live_blocks;  /* its blocks live when it ended (0 while running) */
 	uint64_t end_live_bytes;
+	uint32_t running;          /* threads running it now (not kept for a root task) */
+};
+
+/* Told each task once, when it is finished, and at task_ledger_finish()
+ * every task left, in id order.  task is valid during the call only.  A
+ * nonzero return is kept (the first one) and returned by
+ * task_ledger_status() and task_ledger_finish(); nothing more is told. */
+struct task_ledger_sink {
+	int (*finished)(void *context, const struct replay_task *task);
+	void *context;
 };
 
 /* What the ledger found wrong in the task records (true counts). */
 struct task_ledger_problems {
 	uint64_t bad_tasks;        /* TASK records out of order, or repeating an id */
-	uint64_t unknown_tasks;    /* TASK_END or TASK_SWITCH naming a task never begun */
+	uint64_t unknown_tasks;    /* TASK_END or TASK_SWITCH naming a task never begun,
+	                              or one already finished */
 };
 
 struct task_ledger;
 
-/* Returns 0 or -ENOMEM. */
-int task_ledger_create(struct task_ledger **out);
+/* sink NULL: tasks are only followed (who runs what), nobody is told.
+ * Returns 0 or -ENOMEM. */
+int task_ledger_create(const struct task_ledger_sink *sink, struct task_ledger **out);
 
 /* NULL is a no-op. */
 void task_ledger_destroy(struct task_ledger *ledger);
@@ -85,13 +102,22 @@ void task_ledger_free(struct task_ledger *ledger, uint32_t owner, uint32_t by, u
 void task_ledger_resize(struct task_ledger *ledger, uint32_t owner, uint64_t old_size,
                         uint64_t size, uint64_t time_ns);
 
-/* Ends the tasks still running at the capture's end: their end_ns becomes
- * end_ns, ended stays false. */
-void task_ledger_finish(struct task_ledger *ledger, uint64_t end_ns);
+/* At the capture's end: tells the sink of every task not finished yet, in
+ * id order (those still running get end_ns as their end, ended stays
+ * false; live_blocks are their leaks), and forgets them.  Returns 0, the
+ * sink's first nonzero value, or -ENOMEM. */
+int task_ledger_finish(struct task_ledger *ledger, uint64_t end_ns);
 
-/* The tasks, index = id (index 0 is unused); count is the highest id + 1,
- * or 0 when the capture has no tasks. */
-const struct replay_task *task_ledger_tasks(const struct task_ledger *ledger, uint32_t *count);
+/* 0, or the first nonzero value the sink returned, or -ENOMEM: once it is
+ * not 0, stop feeding the ledger. */
+int task_ledger_status(const struct task_ledger *ledger);
+
+/* Tasks begun: 0 when the capture has no tasks. */
+uint32_t task_ledger_begun(const struct task_ledger *ledger);
+
+/* Tasks held now: running, or owning a live block.  The most held at
+ * once, in *most (NULL: not wanted). */
+uint32_t task_ledger_held(const struct task_ledger *ledger, uint32_t *most);
 
 void task_ledger_problems(const struct task_ledger *ledger, struct task_ledger_problems *out);
 

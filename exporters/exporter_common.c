@@ -283,6 +283,24 @@ int exporter_task_leaks_collect(struct exporter_task_leaks *leaks, const memscop
 	return 0;
 }
 
+const struct exporter_task_leak *exporter_task_leaks_of(const struct exporter_task_leaks *leaks,
+                                                         uint64_t task, size_t *count)
+{
+	size_t low = 0, high = leaks->count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (leaks->entries[middle].task < task)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	size_t end = low;
+	while (end < leaks->count && leaks->entries[end].task == task)
+		end++;
+	*count = end - low;
+	return *count ? &leaks->entries[low] : NULL;
+}
+
 void exporter_task_leaks_finish(struct exporter_task_leaks *leaks)
 {
 	free(leaks->entries);

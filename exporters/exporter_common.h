@@ -105,6 +105,12 @@ struct exporter_task_leaks {
 int exporter_task_leaks_collect(struct exporter_task_leaks *leaks, const memscope_host *host,
                                 memscope_capture *capture);
 
+/* The collected leaks of task: *count entries from the one returned
+ * (bytes descending); NULL with *count 0 when it leaked nothing.  Tasks
+ * come from the host in any order. */
+const struct exporter_task_leak *exporter_task_leaks_of(const struct exporter_task_leaks *leaks,
+                                                         uint64_t task, size_t *count);
+
 /* Frees the entries.  Zeroed leaks are a no-op. */
 void exporter_task_leaks_finish(struct exporter_task_leaks *leaks);
 

@@ -38,7 +38,8 @@
  *     "series": [[task, origin_ns, width_ns, [bucket, high, last, ...]], ...] or null
  *   }
  *
- * One row per task in id order; live_at_end_* are memscope_task's
+ * One row per task, in the order the host tells them (as they finish:
+ * the page finds rows by id); live_at_end_* are memscope_task's
  * end_live_*, leaked_* its live_* (blocks still live at the capture's end).
  * A row's last field is its leaks by stack (blocks it allocated that were
  * never freed, from for_each_block), biggest first; their stacks' frames
@@ -726,7 +727,6 @@ struct export {
 	/* Tasks: listed when the capture has them and the host can list them. */
 	bool has_tasks;
 	struct exporter_task_leaks task_leaks;
-	size_t next_leak;             /* the first of task_leaks not written yet */
 	size_t task_rows;             /* written so far */
 	struct task_charts charts;
 	bool charted;                 /* the host gave the events the series come from */
@@ -1111,21 +1111,15 @@ static int write_task(void *context, const memscope_task *task)
 	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
 		fprintf(out, ",%" PRIu64, figures[i]);
 
-	/* Tasks come in id order and so do the collected leaks: one cursor
-	 * serves them all.  Leaks of an id the host does not list are left out. */
-	const struct exporter_task_leaks *leaks = &export->task_leaks;
-	size_t next = export->next_leak;
-	while (next < leaks->count && leaks->entries[next].task < task->id)
-		next++;
+	/* Leaks of an id the host does not list are left out. */
+	size_t count;
+	const struct exporter_task_leak *leaks =
+	    exporter_task_leaks_of(&export->task_leaks, task->id, &count);
 	fputs(",[", out);
-	for (size_t first = next; next < leaks->count && leaks->entries[next].task == task->id;
-	     next++) {
-		const struct exporter_task_leak *leak = &leaks->entries[next];
-		fprintf(out, "%s[%" PRIu32 ",%" PRIu64 ",%" PRIu64 "]", next > first ? "," : "",
-		        leak->stack, leak->blocks, leak->bytes);
-	}
+	for (size_t i = 0; i < count; i++)
+		fprintf(out, "%s[%" PRIu32 ",%" PRIu64 ",%" PRIu64 "]", i ? "," : "", leaks[i].stack,
+		        leaks[i].blocks, leaks[i].bytes);
 	fputs("]]", out);
-	export->next_leak = next;
 	return 0;
 }
 

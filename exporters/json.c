@@ -184,7 +184,6 @@ struct export {
 	struct writer writer;
 	struct exporter_stack_ids stacks;
 	struct exporter_task_leaks leaks; /* collected before the stacks are written */
-	size_t next_leak;          /* the first of leaks not written yet */
 };
 
 static void write_summary(struct export *export)
@@ -473,16 +472,13 @@ static int write_task(void *context, const memscope_task *task)
 	write_key_unsigned(writer, "leaked_blocks", task->live_blocks);
 	write_key_unsigned(writer, "leaked_bytes", task->live_bytes);
 
-	/* Tasks come in id order, and so do the settled leaks: one cursor
-	 * serves them all.  Leaks of an id the host does not list are
-	 * skipped. */
-	size_t next = export->next_leak;
-	while (next < leaks->count && leaks->entries[next].task < task->id)
-		next++;
+	/* Leaks of an id the host does not list are skipped. */
+	size_t count;
+	const struct exporter_task_leak *found = exporter_task_leaks_of(leaks, task->id, &count);
 	write_key(writer, "leaks");
 	open_container(writer, '[', true);
-	for (; next < leaks->count && leaks->entries[next].task == task->id; next++) {
-		const struct exporter_task_leak *leak = &leaks->entries[next];
+	for (size_t i = 0; i < count; i++) {
+		const struct exporter_task_leak *leak = &found[i];
 		open_container(writer, '{', true);
 		write_key_unsigned(writer, "stack", leak->stack);
 		write_key_unsigned(writer, "blocks", leak->blocks);
@@ -491,11 +487,11 @@ static int write_task(void *context, const memscope_task *task)
 	}
 	close_container(writer, ']');
 	close_container(writer, '}');
-	export->next_leak = next;
 	return 0;
 }
 
-/* "tasks": one object per task, in id order, each on one line. */
+/* "tasks": one object per task, in the order the host tells them (as
+ * they finish), each on one line. */
 static int write_tasks(struct export *export)
 {
 	struct writer *writer = &export->writer;

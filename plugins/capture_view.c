@@ -30,8 +30,9 @@ struct stack_frames {
 struct memscope_capture {
 	struct report *report;
 	memscope_summary summary;
-	memscope_task *tasks;          /* [replay->task_count], index = id, made on the first
+	memscope_task *tasks;          /* [task_count] by id, made on the first
 	                                  capture_view_task(): for_each_task needs none */
+	uint32_t task_count;
 	struct stack_frames *stacks;   /* [report->replay->stack_count] */
 	struct option *options;
 	size_t option_count;
@@ -93,6 +94,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 	struct report_options options;
 	report_options_init(&options);
 	options.top = 0; /* everything: a plugin decides what matters */
+	options.tasks_walked = true; /* for_each_task streams them */
 	int error = report_build(path, &options, &view->report, message);
 	if (error < 0) {
 		free(view);
@@ -133,7 +135,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.misses = replay->tracking.misses,
 		.waits = replay->tracking.waits,
 		.growths = replay->tracking.growths,
-		.tasks = replay->task_count ? replay->task_count - 1 : 0,
+		.tasks = replay->task_count,
 	};
 	*out = view;
 	return 0;
@@ -153,6 +155,10 @@ void capture_view_close(struct memscope_capture *view)
 		free(view->options[i].value);
 	}
 	free(view->options);
+	for (uint32_t i = 0; i < view->task_count; i++) {
+		free((char *)view->tasks[i].name);
+		free((uint32_t *)view->tasks[i].threads);
+	}
 	free(view->tasks);
 	report_destroy(view->report);
 	free(view);
@@ -290,42 +296,89 @@ int capture_view_for_each_event(memscope_capture *view, memscope_event_visitor v
 	return replay_walk(view->report->path, &walker, NULL);
 }
 
+struct task_walk {
+	memscope_capture *view;
+	memscope_task_visitor visit;
+	void *context;
+};
+
+static int tell_task(void *context, const struct replay_task *task)
+{
+	struct task_walk *walk = context;
+	char label[320];
+	report_task_label(walk->view->report, task, label, sizeof(label));
+	memscope_task told = plugin_task(task, label);
+	return walk->visit(walk->context, &told);
+}
+
+/* A walk of the capture: tasks are told as they finish, so a capture of a
+ * million short tasks needs memory only for those running at once. */
 int capture_view_for_each_task(memscope_capture *view, memscope_task_visitor visit,
                                void *context)
 {
 	if (!view || !visit)
 		return -EINVAL;
-	const struct report *report = view->report;
-	const struct replay *replay = report->replay;
-	for (uint32_t id = 1; id < replay->task_count; id++) {
-		if (replay->tasks[id].id != id)
-			continue; /* an id the capture skipped */
-		memscope_task task = plugin_task(&replay->tasks[id], report->task_names[id]);
-		int result = visit(context, &task);
-		if (result != 0)
-			return result;
+	if (view->report->replay->task_count == 0)
+		return 0;
+	struct task_walk walk = { view, visit, context };
+	struct replay_walker walker = { .task = tell_task, .context = &walk };
+	return replay_walk(view->report->path, &walker, NULL);
+}
+
+/* for_each_task visitor: a copy of every task, for lookups by id. */
+static int copy_task(void *context, const memscope_task *task)
+{
+	memscope_capture *view = context;
+	memscope_task *copy = &view->tasks[view->task_count];
+	*copy = *task;
+	copy->name = strdup(task->name);
+	uint32_t *threads = malloc((task->thread_count ? task->thread_count : 1) * sizeof(*threads));
+	if (!copy->name || !threads) {
+		free((char *)copy->name);
+		free(threads);
+		return -ENOMEM;
 	}
+	memcpy(threads, task->threads, task->thread_count * sizeof(*threads));
+	copy->threads = threads;
+	view->task_count++;
 	return 0;
 }
 
+static int compare_task_ids(const void *left, const void *right)
+{
+	const memscope_task *a = left, *b = right;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Random access needs every task at hand: the first lookup copies them
+ * all (memory per task, unlike for_each_task). */
 const memscope_task *capture_view_task(memscope_capture *view, uint64_t id)
 {
-	if (!view)
+	if (!view || id == 0)
 		return NULL;
-	const struct report *report = view->report;
-	const struct replay *replay = report->replay;
-	if (id == 0 || id >= replay->task_count || replay->tasks[id].id != id)
+	uint32_t count = view->report->replay->task_count;
+	if (count == 0)
 		return NULL;
 	if (!view->tasks) {
-		view->tasks = calloc(replay->task_count, sizeof(*view->tasks));
+		view->tasks = calloc(count, sizeof(*view->tasks));
 		if (!view->tasks)
 			return NULL;
-		for (uint32_t each = 1; each < replay->task_count; each++)
-			if (replay->tasks[each].id == each)
-				view->tasks[each] = plugin_task(&replay->tasks[each],
-				                                report->task_names[each]);
+		if (capture_view_for_each_task(view, copy_task, view) != 0 ||
+		    view->task_count != count) {
+			for (uint32_t i = 0; i < view->task_count; i++) {
+				free((char *)view->tasks[i].name);
+				free((uint32_t *)view->tasks[i].threads);
+			}
+			free(view->tasks);
+			view->tasks = NULL;
+			view->task_count = 0;
+			return NULL;
+		}
+		qsort(view->tasks, count, sizeof(*view->tasks), compare_task_ids);
 	}
-	return &view->tasks[id];
+	memscope_task key = { .id = id };
+	return bsearch(&key, view->tasks, view->task_count, sizeof(*view->tasks),
+	               compare_task_ids);
 }
 
 struct sample_walk {

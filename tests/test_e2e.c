@@ -918,10 +918,9 @@ END_TEST
 /* The task the report calls name, or NULL. */
 static const struct replay_task *task_named(const struct report *report, const char *name)
 {
-	const struct replay *replay = report->replay;
-	for (uint32_t id = 1; id < replay->task_count; id++)
-		if (report->task_names[id] && strcmp(report->task_names[id], name) == 0)
-			return &replay->tasks[id];
+	for (size_t i = 0; i < report->task_kept; i++)
+		if (strcmp(report->tasks[i].label, name) == 0)
+			return &report->tasks[i].task;
 	return NULL;
 }
 
@@ -964,7 +963,7 @@ START_TEST(ucontext_coroutines_are_tasks_without_annotations)
 	ck_assert_str_eq(run.out, "coroutines: done\n");
 
 	struct report *report = build_report(run.output);
-	ck_assert_uint_eq(report->task_rank_count, 4);
+	ck_assert_uint_eq(report->task_total, 4);
 	assert_task(report, "coroutines", CAPTURE_TASK_THREAD, 4, 3 * 65536 + 128, 4,
 	            3 * 65536 + 128, 0, 0);
 	assert_task(report, "worker_frees_all", CAPTURE_TASK_UCONTEXT, 40, 4000, 40, 4000, 0, 0);
@@ -1090,12 +1089,13 @@ START_TEST(coroutines_keep_their_task_across_threads)
 	const struct replay *replay = report->replay;
 	int coroutines = 0;
 	uint64_t seen = 0;
-	for (uint32_t id = 1; id < replay->task_count; id++) {
-		const struct replay_task *task = &replay->tasks[id];
+	ck_assert_uint_eq(report->task_kept, replay->task_count);
+	for (size_t i = 0; i < report->task_kept; i++) {
+		const struct replay_task *task = &report->tasks[i].task;
 		if (task->origin != CAPTURE_TASK_UCONTEXT)
 			continue;
 		coroutines++;
-		ck_assert_str_eq(report->task_names[id], "coroutine");
+		ck_assert_str_eq(report->tasks[i].label, "coroutine");
 		ck_assert_uint_eq(task->thread_count, 2);
 		ck_assert_uint_ne(task->threads[0], task->threads[1]);
 		/* Coroutine i: i + 1 blocks of 64 bytes, then one of 32. */
@@ -1123,7 +1123,7 @@ START_TEST(annotations_win_inside_coroutines)
 	run_memscope(&run, "annotated_coroutine", arguments);
 	assert_exited(&run, 0);
 	struct report *report = build_report(run.output);
-	ck_assert_uint_eq(report->task_rank_count, 3);
+	ck_assert_uint_eq(report->task_total, 3);
 	assert_task(report, "inner", CAPTURE_TASK_ANNOTATION, 2, 11 + 33, 0, 0, 2, 11 + 33);
 	assert_task(report, "body", CAPTURE_TASK_UCONTEXT, 1, 44, 0, 0, 1, 44);
 	assert_task(report, "annotated_corou", CAPTURE_TASK_THREAD, 1, 22, 0, 0, 1, 22);
@@ -1163,6 +1163,84 @@ START_TEST(annotated_tasks_nest_hop_threads_and_free_across)
 	ck_assert_uint_eq(hopper->peak_bytes, 3000);
 	ck_assert(request->ended && child->ended && hopper->ended);
 	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
+/* 20,000 short tasks, 100 begun at once: the reader holds the tasks live
+ * at once, not those that ended, and still gets every figure exact. */
+struct many_sums {
+	uint64_t tasks, allocations, allocated_bytes, frees, leaked_blocks, leaked_bytes;
+};
+
+static int sum_many(void *context, const memscope_task *task)
+{
+	struct many_sums *sums = context;
+	sums->tasks++;
+	sums->allocations += task->allocations;
+	sums->allocated_bytes += task->allocated_bytes;
+	sums->frees += task->frees;
+	sums->leaked_blocks += task->live_blocks;
+	sums->leaked_bytes += task->live_bytes;
+	return 0;
+}
+
+START_TEST(many_short_tasks_hold_only_the_live_ones)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/many_tasks", programs);
+	struct run run;
+	const char *arguments[] = { "--backend", "async", program, "20000", "100", NULL };
+	run_memscope(&run, "many_tasks", arguments);
+	assert_exited(&run, 0);
+
+	/* Task n: 64 + n % 5 bytes and 32; every 1,000th leaks its 64. */
+	uint64_t bytes = 0;
+	for (uint64_t n = 1; n <= 20000; n++)
+		bytes += 64 + n % 5 + 32;
+	struct report_options options;
+	report_options_init(&options);
+	options.top = 10;
+	struct report *report = NULL;
+	ck_assert_int_eq(report_build(run.output, &options, &report, NULL), 0);
+	const struct replay *replay = report->replay;
+	ck_assert_uint_eq(report->task_total, 20001);
+	/* 100 running, up to 20 ended owning a leak, and the root. */
+	ck_assert_uint_le(replay->tasks_most_held, 100 + 20 + 2);
+	ck_assert_uint_eq(report->task_kept, 10 + 20);
+	uint64_t leaked = 0;
+	for (size_t i = 0; i < report->task_kept; i++)
+		if (report->tasks[i].task.live_blocks > 0) {
+			ck_assert_uint_eq(report->tasks[i].task.live_bytes, 64);
+			ck_assert_uint_eq((report->tasks[i].task.id - 1) % 1000, 0);
+			leaked++;
+		}
+	ck_assert_uint_eq(leaked, 20);
+	/* The top: 3 * 4,000 tasks allocate the most (n % 5 == 4), lowest ids first. */
+	ck_assert_uint_eq(report->tasks[0].task.allocated_bytes, 64 + 4 + 32);
+	ck_assert_uint_eq(report->tasks[0].task.id, 4 + 1);
+	char *text = text_of(report);
+	ck_assert_ptr_nonnull(strstr(text, "TASKS    20,001 tasks"));
+	ck_assert_ptr_nonnull(strstr(text, "... and 19,991 more tasks"));
+	ck_assert_ptr_nonnull(strstr(text, "TASK LEAKS (blocks still live at the end, by task and "
+	                                   "place): 20 tasks"));
+	ck_assert_ptr_nonnull(strstr(text, "... and 10 more tasks with leaks"));
+	free(text);
+	report_destroy(report);
+
+	/* Plugins get every task, streamed, with the same sums. */
+	struct memscope_capture *capture;
+	ck_assert_int_eq(capture_view_open(run.output, &capture, NULL), 0);
+	const memscope_host *host = plugin_host();
+	struct many_sums sums = {0};
+	ck_assert_int_eq(memscope_host_for_each_task(host, capture, sum_many, &sums), 0);
+	ck_assert_uint_eq(sums.tasks, 20001);
+	ck_assert_uint_eq(sums.allocations, 40000);
+	ck_assert_uint_eq(sums.allocated_bytes, bytes);
+	ck_assert_uint_eq(sums.frees, 40000 - 20);
+	ck_assert_uint_eq(sums.leaked_blocks, 20);
+	ck_assert_uint_eq(sums.leaked_bytes, 20 * 64);
+	capture_view_close(capture);
 	run_finish(&run);
 }
 END_TEST
@@ -1211,6 +1289,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, plugins_see_the_tasks);
 	tcase_add_test(tcase, annotations_win_inside_coroutines);
 	tcase_add_test(tcase, coroutines_keep_their_task_across_threads);
+	tcase_add_test(tcase, many_short_tasks_hold_only_the_live_ones);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);

@@ -409,9 +409,12 @@ typedef struct memscope_host {
 
 	/* Since version 2: call them through memscope_host_for_each_task()
 	 * and memscope_host_task(). */
-	/* Every task, in order of id (of beginning). */
+	/* Every task, in the order they finish (ended, none of its blocks
+	 * live), then the rest (running, or owning blocks live at the end) in
+	 * order of id.  Streamed: the task is valid during the call only. */
 	int (*for_each_task)(memscope_capture *capture, memscope_task_visitor visit, void *context);
-	/* The task of this id, or NULL; valid as long as the capture. */
+	/* The task of this id, or NULL; valid as long as the capture.  The
+	 * first call copies every task (memory per task). */
 	const memscope_task *(*task)(memscope_capture *capture, uint64_t id);
 } memscope_host;
 
