@@ -48,19 +48,7 @@ print("html_check: summary, flame totals and threads agree with memscope report"
 PY
 
 if [ -x "$chromium" ]; then
-	"$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run \
-		--user-data-dir="$work/profile" --enable-logging=stderr --v=0 \
-		--virtual-time-budget=5000 --dump-dom "file://$work/leaky.html#selftest" \
-		>"$work/dom.html" 2>"$work/chromium.log"
-	grep -q 'data-selftest="pass"' "$work/dom.html" || {
-		echo "html_check: self-test: $(grep -o 'data-selftest="[^"]*"' "$work/dom.html")" >&2
-		exit 1
-	}
-	if grep -E 'CONSOLE|Refused to|Content Security Policy' "$work/chromium.log" >&2; then
-		echo "html_check: the browser reported the lines above" >&2
-		exit 1
-	fi
+	sh "$(dirname "$0")/page_selftest.sh" "$chromium" "$work/leaky.html" "$work" html_check
 	echo "html_check: the page passes its self-test in chromium"
 
 	# The SVG chart of the same capture renders in the browser too: an

@@ -87,19 +87,7 @@ print("tasks_check: %d tasks agree in the text report, the json report and the h
 PY
 
 if [ -x "$chromium" ]; then
-	"$chromium" --headless --no-sandbox --disable-gpu --disable-background-networking \
-		--disable-component-update --disable-sync --no-first-run \
-		--user-data-dir="$work/profile" --enable-logging=stderr --v=0 \
-		--virtual-time-budget=5000 --dump-dom "file://$work/co.html#selftest" \
-		>"$work/dom.html" 2>"$work/chromium.log"
-	grep -q 'data-selftest="pass"' "$work/dom.html" || {
-		echo "tasks_check: self-test: $(grep -o 'data-selftest="[^"]*"' "$work/dom.html")" >&2
-		exit 1
-	}
-	if grep -E 'CONSOLE|Refused to|Content Security Policy' "$work/chromium.log" >&2; then
-		echo "tasks_check: the browser reported the lines above" >&2
-		exit 1
-	fi
+	sh "$(dirname "$0")/page_selftest.sh" "$chromium" "$work/co.html" "$work" tasks_check
 	echo "tasks_check: the page with its task panel passes its self-test in chromium"
 else
 	echo "tasks_check: $chromium not found, browser check skipped"
