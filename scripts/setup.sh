@@ -18,7 +18,7 @@ esac
 cd "$(dirname "$0")/.."
 
 packages=(meson ninja-build pkg-config gcc libc6-dev libjemalloc-dev libunwind-dev
-          libdw-dev libelf-dev libzstd-dev check)
+          libdw-dev libelf-dev libzstd-dev check libuv1-dev)
 if [ "$mode" = test ]; then
 	# valgrind and g++ for end-to-end cases, python3 and xmllint to check the
 	# JSON and SVG exporters' output, chromium to load the HTML report.
