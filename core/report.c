@@ -1557,9 +1557,11 @@ static void write_tasks(FILE *out, const struct report *report)
 	}
 	if (name_width > 48)
 		name_width = 48;
-	fprintf(out, "  %5s  %-*s %12s %14s %12s %14s %14s %12s %14s %14s  %s\n", "id", name_width,
-	        "task", "allocations", "bytes", "frees", "bytes freed", "peak bytes",
-	        "leaked", "leaked bytes", "freed by other", "threads, lifetime");
+	/* The last two: bytes of this task's blocks another task freed, and
+	 * bytes of other tasks' blocks this one freed. */
+	fprintf(out, "  %5s  %-*s %12s %14s %12s %14s %14s %12s %14s %14s %14s  %s\n", "id",
+	        name_width, "task", "allocations", "bytes", "frees", "bytes freed", "peak bytes",
+	        "leaked", "leaked bytes", "freed by other", "freed others'", "threads, lifetime");
 	for (size_t i = 0; i < shown; i++) {
 		const struct replay_task *task = &report->tasks[i].task;
 		fprintf(out, "  %5" PRIu32 "  ", task->id);
@@ -1572,6 +1574,7 @@ static void write_tasks(FILE *out, const struct report *report)
 		fprintf(out, " %12s", grouped(task->live_blocks).text);
 		fprintf(out, " %14s", grouped(task->live_bytes).text);
 		fprintf(out, " %14s", grouped(task->freed_by_others_bytes).text);
+		fprintf(out, " %14s", grouped(task->freed_of_others_bytes).text);
 		fprintf(out, "  %s on ", counted(task->thread_count, "thread").text);
 		for (uint32_t t = 0; t < task->thread_count && t < 4; t++)
 			fprintf(out, "%s%" PRIu32, t ? "," : "", task->threads[t]);

@@ -27,8 +27,8 @@ test "$(cat "$work/stdout")" = "coroutines: done"
 "$python" -I - "$work/co.txt" "$work/co.json" "$work/co.html" <<'PY'
 import json, re, sys
 
-# The text table: id, name (origin), then eight grouped numbers.
-row = re.compile(r"^\s+(\d+)\s+(.+?) \((thread|annotation|ucontext)\)" + r"\s+([\d,]+)" * 8)
+# The text table: id, name (origin), then nine grouped numbers.
+row = re.compile(r"^\s+(\d+)\s+(.+?) \((thread|annotation|ucontext)\)" + r"\s+([\d,]+)" * 9)
 text = {}
 in_table = False
 for line in open(sys.argv[1]):
@@ -44,7 +44,8 @@ for line in open(sys.argv[1]):
             name=match.group(2), origin=match.group(3),
             allocations=numbers[0], allocated_bytes=numbers[1], frees=numbers[2],
             freed_bytes=numbers[3], peak_bytes=numbers[4], leaked_blocks=numbers[5],
-            leaked_bytes=numbers[6], freed_by_others_bytes=numbers[7])
+            leaked_bytes=numbers[6], freed_by_others_bytes=numbers[7],
+            freed_of_others_bytes=numbers[8])
 
 tasks = {task["id"]: task for task in json.load(open(sys.argv[2]))["tasks"]}
 assert sorted(text) == sorted(tasks), (sorted(text), sorted(tasks))

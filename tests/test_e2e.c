@@ -987,7 +987,7 @@ START_TEST(ucontext_coroutines_are_tasks_without_annotations)
 	ck_assert_ptr_nonnull(strstr(text, "TASKS    4 tasks"));
 	ck_assert_msg(strstr(text, "worker_leaks (ucontext)               20          4,000"
 	                           "           12          2,400          4,000            8"
-	                           "          1,600              0"),
+	                           "          1,600              0              0"),
 	              "%s", text);
 	ck_assert_ptr_nonnull(strstr(text, "task 3 worker_leaks (ucontext): 1,600 bytes (1.6 KiB) "
 	                                   "in 8 blocks left live"));
