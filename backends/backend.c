@@ -76,4 +76,5 @@ void backend_stats_from_store(const struct store_totals *totals, struct backend_
 	out->attempts = out->successes + out->misses;
 	out->waits = totals->producer_waits;
 	out->growths = totals->ring_growths;
+	out->task_changes = totals->task_changes;
 }

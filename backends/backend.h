@@ -51,6 +51,7 @@ struct backend_stats {
 	uint64_t misses;            /* dropped or lost */
 	uint64_t waits;             /* times a thread waited for room */
 	uint64_t growths;           /* times a thread's buffer grew */
+	uint64_t task_changes;      /* task entries recorded besides the events (async) */
 };
 
 struct store_totals;

@@ -209,6 +209,8 @@ struct capture_tracking {
 	uint64_t misses;           /* dropped: no room left in the thread's buffers, or lost */
 	uint64_t waits;            /* times a thread waited for room (the exact backend waits) */
 	uint64_t growths;          /* times a thread's buffer was grown because it was full */
+	uint64_t task_changes;     /* since minor 2: task entries recorded besides the events
+	                              (their waits are in waits); 0 from older writers */
 };
 
 /* Tasks (minor 2, written by the async backend).  Task ids are dense, from

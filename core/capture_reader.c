@@ -705,6 +705,8 @@ static void decode_tracking(struct parser *parser, struct capture_tracking *trac
 	tracking->misses = get_varint(parser);
 	tracking->waits = get_varint(parser);
 	tracking->growths = get_varint(parser);
+	if (parser->p < parser->end) /* minor 2 */
+		tracking->task_changes = get_varint(parser);
 }
 
 static void decode_task(struct parser *parser, struct capture_task *task)

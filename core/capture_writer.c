@@ -574,7 +574,7 @@ static int add_sampling(struct capture_writer *writer, const struct capture_samp
 
 static int add_tracking(struct capture_writer *writer, const struct capture_tracking *tracking)
 {
-	int err = reserve_framed(writer, 6 * VARINT_MAX_BYTES);
+	int err = reserve_framed(writer, 7 * VARINT_MAX_BYTES);
 	if (err < 0)
 		return err;
 	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_TRACKING);
@@ -584,6 +584,7 @@ static int add_tracking(struct capture_writer *writer, const struct capture_trac
 	p += varint_encode(p, tracking->misses);
 	p += varint_encode(p, tracking->waits);
 	p += varint_encode(p, tracking->growths);
+	p += varint_encode(p, tracking->task_changes);
 	end_framed(writer, p);
 	return 0;
 }

@@ -866,6 +866,7 @@ static void end_task(struct event_store *store, uint32_t thread, uint64_t time, 
 static void consume_task(struct event_store *store, struct ring *ring, const uint64_t *entry,
                          uint32_t op)
 {
+	store->totals.task_changes++;
 	if (store->tasks == NULL)
 		return;
 	uint32_t thread = ring_thread(store, ring);

@@ -41,6 +41,8 @@ struct store_totals {
 	uint64_t producer_waits;      /* times a thread waited for room in its ring */
 	uint64_t dropped_events;      /* events try_record found no room for */
 	uint64_t ring_growths;        /* rings replaced by larger ones because they were full */
+	uint64_t task_changes;        /* task entries (begins, enters, leaves, ends, switches)
+	                                 taken from the rings: they wait for room as events do */
 	uint64_t sample_interval;     /* event_store_set_sampling's; 0: every event.  When above
 	                                 1, allocations..peak_bytes are rounded estimates */
 };

@@ -203,6 +203,14 @@ static double rate_of(uint64_t count, const struct capture_tracking *tracking)
 	return tracking->attempts ? (double)count / (double)tracking->attempts : 0.0;
 }
 
+/* Waits per entry the threads put in their buffers: events, and the task
+ * changes of the async backend, which wait for room as events do. */
+static double contention_of(const struct capture_tracking *tracking)
+{
+	uint64_t entries = tracking->attempts + tracking->task_changes;
+	return entries ? (double)tracking->waits / (double)entries : 0.0;
+}
+
 /* A share as a percentage cut, not rounded, to one decimal: 99.96% of the
  * events is not shown as all of them. */
 static double percent_down(double share)
@@ -220,7 +228,7 @@ static void tracking_text(char *out, size_t size, const struct capture_tracking 
 	         counted(tracking->attempts, "event").text, grouped(tracking->successes).text,
 	         grouped(tracking->misses).text, percent_down(completeness_of(tracking)),
 	         100.0 * rate_of(tracking->misses, tracking),
-	         100.0 * rate_of(tracking->waits, tracking), counted(tracking->waits, "wait").text,
+	         100.0 * contention_of(tracking), counted(tracking->waits, "wait").text,
 	         counted(tracking->growths, "buffer growth").text);
 }
 

@@ -129,6 +129,7 @@ static struct capture_record tracking_record(memscope_tracker *tracker)
 			.misses = stats.misses,
 			.waits = stats.waits,
 			.growths = stats.growths,
+			.task_changes = stats.task_changes,
 		},
 	};
 }
@@ -603,7 +604,9 @@ static void fill_tracking_stats(memscope_tracker *tracker, memscope_tracking_sta
 	if (counts.attempts != 0) {
 		stats->completeness = (double)counts.successes / (double)counts.attempts;
 		stats->drop_rate = (double)counts.misses / (double)counts.attempts;
-		stats->contention_rate = (double)counts.waits / (double)counts.attempts;
+		/* Task entries wait for room as events do. */
+		stats->contention_rate =
+		    (double)counts.waits / (double)(counts.attempts + counts.task_changes);
 	}
 }
 

@@ -155,7 +155,8 @@ static bool records_equal(const struct capture_record *got, const struct capture
 		       a->u.tracking.successes == b->u.tracking.successes &&
 		       a->u.tracking.misses == b->u.tracking.misses &&
 		       a->u.tracking.waits == b->u.tracking.waits &&
-		       a->u.tracking.growths == b->u.tracking.growths;
+		       a->u.tracking.growths == b->u.tracking.growths &&
+		       a->u.tracking.task_changes == b->u.tracking.task_changes;
 	case CAPTURE_RECORD_TASK:
 		return a->u.task.time_ns == b->u.task.time_ns && a->u.task.id == b->u.task.id &&
 		       a->u.task.parent == b->u.task.parent && a->u.task.thread == b->u.task.thread &&
@@ -316,6 +317,10 @@ static const struct capture_record every_type[] = {
 	  .u.task_switch = { .time_ns = 7, .thread = UINT32_MAX, .task = 0 } },
 	{ .type = CAPTURE_RECORD_TASK_END,
 	  .u.task_end = { .time_ns = 0, .id = UINT32_MAX, .thread = 3 } },
+	{ .type = CAPTURE_RECORD_TRACKING,
+	  .u.tracking = { .time_ns = 19000000, .attempts = UINT64_MAX, .successes = 7,
+	                  .misses = UINT64_MAX - 7, .waits = 3, .growths = 1,
+	                  .task_changes = UINT64_MAX } },
 	{ .type = CAPTURE_RECORD_TRAILER,
 	  .u.trailer = { .time_ns = 20000000, .allocations = 4, .frees = 2,
 	                 .allocated_bytes = 125, .peak_bytes = 124, .peak_time_ns = 3000,
@@ -826,6 +831,7 @@ START_TEST(test_unknown_records_are_skipped)
 		0x03, 0x08, 0x01, 0xac, 0x02, 0x02, 'i', 'o', 0x85, 0x01, /* thread + 1 field */
 		0x00, 0x00,                                      /* type 0, empty */
 		0x05, 0xe8, 0x07, 0x00, 0x1f, 0x08, 0x00, 0x00,  /* alloc, deltas */
+		0x0c, 0x06, 0x01, 0x0a, 0x09, 0x01, 0x02, 0x00,  /* minor 1's tracking: no task_changes */
 	};
 	const struct capture_record expected[] = {
 		{ .type = CAPTURE_RECORD_ALLOC,
@@ -835,6 +841,9 @@ START_TEST(test_unknown_records_are_skipped)
 		{ .type = CAPTURE_RECORD_ALLOC,
 		  .u.alloc = { .time_ns = 1500, .thread = 0, .kind = CAPTURE_KIND_MALLOC,
 		               .address = 0xff0, .size = 8, .usable = 8, .stack = 7 } },
+		{ .type = CAPTURE_RECORD_TRACKING,
+		  .u.tracking = { .time_ns = 1, .attempts = 10, .successes = 9, .misses = 1,
+		                  .waits = 2, .growths = 0, .task_changes = 0 } },
 	};
 	uint8_t file[256];
 	size_t length = 0;
@@ -845,15 +854,15 @@ START_TEST(test_unknown_records_are_skipped)
 	length += put_block(file + length, CAPTURE_BLOCK_END, NULL, 0);
 	close(temp_file(path, sizeof(path)));
 	write_file(path, file, length);
-	ck_assert_int_eq(read_expecting(path, expected, 3, &count, warning, sizeof(warning)), 0);
-	ck_assert_uint_eq(count, 3);
+	ck_assert_int_eq(read_expecting(path, expected, 4, &count, warning, sizeof(warning)), 0);
+	ck_assert_uint_eq(count, 4);
 	ck_assert_str_eq(warning, "");
 
 	/* Anything after the end block is not part of the capture. */
 	length += put_block(file + length, CAPTURE_BLOCK_RECORDS, payload, sizeof(payload));
 	write_file(path, file, length);
-	ck_assert_int_eq(read_expecting(path, expected, 3, &count, warning, sizeof(warning)), 0);
-	ck_assert_uint_eq(count, 3);
+	ck_assert_int_eq(read_expecting(path, expected, 4, &count, warning, sizeof(warning)), 0);
+	ck_assert_uint_eq(count, 4);
 	unlink(path);
 }
 END_TEST

@@ -99,7 +99,7 @@ typedef struct memscope_tracking_stats {
 	uint64_t buffer_growths;        /* times a thread's buffer grew because it was full */
 	double completeness;            /* successes / attempts; 1 when nothing was attempted */
 	double drop_rate;               /* misses / attempts */
-	double contention_rate;         /* waits / attempts */
+	double contention_rate;         /* waits / (attempts + task changes recorded) */
 	uint64_t sample_interval;       /* mean bytes between samples; 0: every event is seen */
 } memscope_tracking_stats;
 
