@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,8 @@ enum ring_state {
 struct ring {
 	/* Set once per owner; read by the consumer for every entry. */
 	uint32_t tid;
+	char first_name[16];          /* the thread's name when it took the ring: the
+	                                 consumer's if the thread is gone before it looks */
 	uint32_t generation;          /* bumped by every new owner before it publishes */
 	_Atomic(struct ring *) next;  /* registry link, set once */
 	_Atomic int state;
@@ -243,6 +246,11 @@ static struct ring *acquire_ring(void)
 	if (ring == NULL)
 		return NULL;
 	ring->tid = (uint32_t)syscall(SYS_gettid);
+	/* Once per thread, like the tid: /proc has no name for a thread that
+	 * ended before the consumer read it. */
+	if (prctl(PR_GET_NAME, ring->first_name) != 0)
+		ring->first_name[0] = '\0';
+	ring->first_name[sizeof(ring->first_name) - 1] = '\0';
 	ring->generation++;
 	ring->grown_from = NULL;
 	ring->previous_depth = 0;
@@ -263,6 +271,7 @@ static struct ring *grow_ring(struct event_store *store, struct ring *full)
 	if (ring == NULL)
 		return NULL;
 	ring->tid = full->tid;
+	memcpy(ring->first_name, full->first_name, sizeof(ring->first_name));
 	ring->generation = 1;
 	/* The consumer gives the new ring the thread index of the old one. */
 	ring->grown_from = full;
@@ -584,11 +593,13 @@ static void write_record(struct event_store *store, const struct capture_record 
 		store->write_error = error;
 }
 
-static void thread_name(uint32_t tid, char *name, size_t size)
+/* The thread's name now (it may have renamed itself since its first
+ * event), or the one it had then if it has ended. */
+static void thread_name(const struct ring *ring, char *name, size_t size)
 {
 	char path[64];
-	snprintf(path, sizeof path, "/proc/self/task/%u/comm", tid);
-	snprintf(name, size, "?");
+	snprintf(path, sizeof path, "/proc/self/task/%u/comm", ring->tid);
+	snprintf(name, size, "%s", ring->first_name[0] ? ring->first_name : "?");
 	FILE *file = fopen(path, "re");
 	if (file == NULL)
 		return;
@@ -630,7 +641,7 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 		return ring->thread_index;
 	}
 	char name[32];
-	thread_name(ring->tid, name, sizeof name);
+	thread_name(ring, name, sizeof name);
 	ring->thread_index = store->thread_count++;
 	ring->seen_generation = ring->generation;
 	ring->announced = true;

@@ -1167,6 +1167,45 @@ START_TEST(annotated_tasks_nest_hop_threads_and_free_across)
 }
 END_TEST
 
+/* Threads that end right after their first allocation keep the names
+ * they gave themselves, in the THREAD records and, under async, in their
+ * root tasks. */
+START_TEST(short_threads_keep_their_names)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/named_threads", programs);
+	static const char *const backends[] = {"exact", "async"};
+	for (int b = 0; b < 2; b++) {
+		struct run run;
+		const char *arguments[] = { "--backend", backends[b], program, NULL };
+		run_memscope(&run, "named_threads", arguments);
+		assert_exited(&run, 0);
+		struct report *report = build_report(run.output);
+		const struct replay *replay = report->replay;
+		unsigned seen = 0;
+		for (uint32_t i = 0; i < replay->thread_count; i++) {
+			const char *name = replay->threads[i].name;
+			unsigned worker;
+			if (name && sscanf(name, "worker-%u", &worker) == 1 && worker < 8)
+				seen |= 1u << worker;
+		}
+		ck_assert_msg(seen == 0xff, "%s: workers named: %#x", backends[b], seen);
+		if (b == 1) {
+			unsigned roots = 0;
+			for (size_t i = 0; i < report->task_kept; i++) {
+				unsigned worker;
+				if (report->tasks[i].task.origin == CAPTURE_TASK_THREAD &&
+				    sscanf(report->tasks[i].label, "worker-%u", &worker) == 1)
+					roots++;
+			}
+			ck_assert_uint_eq(roots, 8);
+		}
+		report_destroy(report);
+		run_finish(&run);
+	}
+}
+END_TEST
+
 /* 20,000 short tasks, 100 begun at once: the reader holds the tasks live
  * at once, not those that ended, and still gets every figure exact. */
 struct many_sums {
@@ -1290,6 +1329,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, annotations_win_inside_coroutines);
 	tcase_add_test(tcase, coroutines_keep_their_task_across_threads);
 	tcase_add_test(tcase, many_short_tasks_hold_only_the_live_ones);
+	tcase_add_test(tcase, short_threads_keep_their_names);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
