@@ -973,9 +973,11 @@ static int gather_tasks(struct report *report, struct task_keeper *keeper)
 	report->tasks = malloc(count * sizeof(*report->tasks));
 	if (!report->tasks)
 		return -ENOMEM;
-	memcpy(report->tasks, keeper->leaky, keeper->leaky_count * sizeof(*report->tasks));
-	memcpy(report->tasks + keeper->leaky_count, keeper->best,
-	       keeper->best_count * sizeof(*report->tasks));
+	if (keeper->leaky_count)
+		memcpy(report->tasks, keeper->leaky, keeper->leaky_count * sizeof(*report->tasks));
+	if (keeper->best_count)
+		memcpy(report->tasks + keeper->leaky_count, keeper->best,
+		       keeper->best_count * sizeof(*report->tasks));
 	free(keeper->leaky);
 	free(keeper->best);
 	*keeper = (struct task_keeper){ 0 };

@@ -338,7 +338,8 @@ static int copy_task(void *context, const memscope_task *task)
 		free(threads);
 		return -ENOMEM;
 	}
-	memcpy(threads, task->threads, task->thread_count * sizeof(*threads));
+	if (task->thread_count)
+		memcpy(threads, task->threads, task->thread_count * sizeof(*threads));
 	copy->threads = threads;
 	view->task_count++;
 	return 0;

@@ -861,6 +861,8 @@ static Suite *exporters_suite(void)
 {
 	Suite *suite = suite_create("exporters");
 	TCase *json = tcase_create("json");
+	/* 100,000 tasks under the sanitizers, on a loaded machine. */
+	tcase_set_timeout(json, 60);
 	tcase_add_test(json, test_json_plugin_describes_itself);
 	tcase_add_test(json, test_json_golden);
 	tcase_add_test(json, test_json_is_deterministic);

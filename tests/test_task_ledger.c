@@ -27,7 +27,8 @@ static int tell(void *context, const struct replay_task *task)
 		told->tasks[i] = *task;
 		snprintf(told->names[i], sizeof(told->names[i]), "%s", task->name);
 		ck_assert_uint_le(task->thread_count, 4);
-		memcpy(told->threads[i], task->threads, task->thread_count * sizeof(uint32_t));
+		if (task->thread_count)
+			memcpy(told->threads[i], task->threads, task->thread_count * sizeof(uint32_t));
 	}
 	return told->stop_at != 0 && (int)told->total == told->stop_at ? 7 : 0;
 }
