@@ -109,6 +109,7 @@ struct ring {
 	uint32_t seen_generation;
 	uint32_t thread_index;
 	bool announced;
+	uint64_t last_time;           /* of the last entry consumed: when the thread was last seen */
 	uint32_t path_depth;          /* the previous stack, as trie nodes by level */
 	uint32_t path[MAX_FRAMES + 1];
 
@@ -608,9 +609,10 @@ static void thread_name(const struct ring *ring, char *name, size_t size)
 	fclose(file);
 }
 
-/* A thread's root task: what runs on it outside any other task. */
+/* A thread's root task: what runs on it outside any other task, from its
+ * first event (time_ns). */
 static void begin_root_task(struct event_store *store, uint32_t thread, uint32_t tid,
-                            const char *name)
+                            const char *name, uint64_t time_ns)
 {
 	uint32_t id = task_registry_take_id(store->tasks);
 	if (id == 0 || task_registry_set_root(store->tasks, thread, id) < 0) {
@@ -619,7 +621,7 @@ static void begin_root_task(struct event_store *store, uint32_t thread, uint32_t
 	}
 	struct capture_record record = {
 		.type = CAPTURE_RECORD_TASK,
-		.u.task = {.time_ns = atomic_load_explicit(&coarse_time, memory_order_relaxed),
+		.u.task = {.time_ns = time_ns,
 		           .id = id, .parent = 0, .thread = thread, .origin = CAPTURE_TASK_THREAD,
 		           .key = tid, .name = name},
 	};
@@ -651,7 +653,7 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 	};
 	write_record(store, &record);
 	if (store->tasks != NULL)
-		begin_root_task(store, ring->thread_index, ring->tid, name);
+		begin_root_task(store, ring->thread_index, ring->tid, name, ring->last_time);
 	return ring->thread_index;
 }
 
@@ -922,6 +924,7 @@ static void consume(struct event_store *store, struct ring *ring, const uint64_t
 {
 	uint32_t type = entry[0] & 0xff;
 	uint32_t kind = (entry[0] >> 8) & 0xff;
+	ring->last_time = entry[2];
 	switch (type) {
 	case ENTRY_ALLOC:
 		consume_alloc(store, ring, entry, kind, stack);
@@ -1260,6 +1263,23 @@ void event_store_forget_rings_after_fork(void)
 			atomic_store(&ring->state, RING_FREE);
 }
 
+/* The thread of a drained ring has ended: so has its root task, at its
+ * last event (the kernel does not say when it exited). */
+static void end_root_task(struct event_store *store, struct ring *ring)
+{
+	if (store->tasks == NULL || !ring->announced || ring->seen_generation != ring->generation)
+		return;
+	uint32_t root = task_registry_root(store->tasks, ring->thread_index);
+	if (root == 0)
+		return;
+	task_registry_set_root(store->tasks, ring->thread_index, 0);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_TASK_END,
+		.u.task_end = {.time_ns = ring->last_time, .id = root, .thread = ring->thread_index},
+	};
+	write_record(store, &record);
+}
+
 void event_store_reap(struct event_store *store)
 {
 	pid_t pid = getpid();
@@ -1280,8 +1300,10 @@ void event_store_reap(struct event_store *store)
 		}
 		/* An owner the kernel no longer knows has ended: its ring, drained,
 		 * can serve the next new thread. */
-		if (syscall(SYS_tgkill, pid, ring->tid, 0) == -1 && errno == ESRCH)
+		if (syscall(SYS_tgkill, pid, ring->tid, 0) == -1 && errno == ESRCH) {
+			end_root_task(store, ring);
 			atomic_store(&ring->state, RING_FREE);
+		}
 	}
 	pthread_mutex_unlock(&store->lock);
 	guard_lower();

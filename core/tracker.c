@@ -646,6 +646,8 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 	tracker->source->disable();
 	stop_writing(tracker);
 	event_store_close(tracker->store);
+	/* Threads that ended since the last pass: their root tasks end. */
+	event_store_reap(tracker->store);
 	tracker->source->uninstall();
 	running = NULL;
 

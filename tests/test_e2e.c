@@ -1169,7 +1169,7 @@ END_TEST
 
 /* Threads that end right after their first allocation keep the names
  * they gave themselves, in the THREAD records and, under async, in their
- * root tasks. */
+ * root tasks, which end with them. */
 START_TEST(short_threads_keep_their_names)
 {
 	char program[512];
@@ -1194,9 +1194,14 @@ START_TEST(short_threads_keep_their_names)
 			unsigned roots = 0;
 			for (size_t i = 0; i < report->task_kept; i++) {
 				unsigned worker;
-				if (report->tasks[i].task.origin == CAPTURE_TASK_THREAD &&
-				    sscanf(report->tasks[i].label, "worker-%u", &worker) == 1)
+				const struct replay_task *task = &report->tasks[i].task;
+				if (task->origin == CAPTURE_TASK_THREAD &&
+				    sscanf(report->tasks[i].label, "worker-%u", &worker) == 1) {
+					/* Ended with its thread, at its last event. */
+					ck_assert(task->ended);
+					ck_assert_uint_ge(task->end_ns, task->begin_ns);
 					roots++;
+				}
 			}
 			ck_assert_uint_eq(roots, 8);
 		}
