@@ -58,7 +58,7 @@ static int lockfree_open(struct backend *backend, const memscope_config *config,
 	lockfree->depth = (int)config->stack_depth;
 	sampler_start(lockfree->interval, config->sample_seed);
 	/* Interval 1 records every allocation, each a block of its own. */
-	event_store_set_sampling(store, lockfree->interval, sampler_seed());
+	event_store_set_sampling(store, lockfree->interval, sampler_seed(), 0);
 	return 0;
 }
 

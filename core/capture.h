@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #define CAPTURE_FORMAT_MAJOR 1
-#define CAPTURE_FORMAT_MINOR 2
+#define CAPTURE_FORMAT_MINOR 3
 #define CAPTURE_MAX_BUILD_ID 64
 #define CAPTURE_MAX_SEGMENTS 16
 
@@ -198,6 +198,8 @@ struct capture_sampling {
 	uint64_t time_ns;
 	uint64_t interval;         /* mean bytes between samples; 0 or 1: every allocation */
 	uint64_t seed;             /* of the samplers' random numbers */
+	uint64_t exact_above;      /* since minor 3: blocks of at least this many requested
+	                              bytes are all recorded, weight 1; 0: none */
 };
 
 /* The backend's own counters, cumulative since the capture started: written
@@ -209,7 +211,7 @@ struct capture_tracking {
 	uint64_t misses;           /* dropped: no room left in the thread's buffers, or lost */
 	uint64_t waits;            /* times a thread waited for room (the exact backend waits) */
 	uint64_t growths;          /* times a thread's buffer was grown because it was full */
-	uint64_t task_changes;     /* since minor 2: task entries recorded besides the events
+	uint64_t task_changes;     /* since minor 3: task entries recorded besides the events
 	                              (their waits are in waits); 0 from older writers */
 };
 

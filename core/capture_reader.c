@@ -695,6 +695,8 @@ static void decode_sampling(struct parser *parser, struct capture_sampling *samp
 	sampling->time_ns = get_varint(parser);
 	sampling->interval = get_varint(parser);
 	sampling->seed = get_varint(parser);
+	if (parser->p < parser->end) /* minor 3 */
+		sampling->exact_above = get_varint(parser);
 }
 
 static void decode_tracking(struct parser *parser, struct capture_tracking *tracking)
@@ -705,7 +707,7 @@ static void decode_tracking(struct parser *parser, struct capture_tracking *trac
 	tracking->misses = get_varint(parser);
 	tracking->waits = get_varint(parser);
 	tracking->growths = get_varint(parser);
-	if (parser->p < parser->end) /* minor 2 */
+	if (parser->p < parser->end) /* minor 3 */
 		tracking->task_changes = get_varint(parser);
 }
 

@@ -561,13 +561,14 @@ static int add_trailer(struct capture_writer *writer, const struct capture_trail
 
 static int add_sampling(struct capture_writer *writer, const struct capture_sampling *sampling)
 {
-	int err = reserve_framed(writer, 3 * VARINT_MAX_BYTES);
+	int err = reserve_framed(writer, 4 * VARINT_MAX_BYTES);
 	if (err < 0)
 		return err;
 	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_SAMPLING);
 	p += varint_encode(p, sampling->time_ns);
 	p += varint_encode(p, sampling->interval);
 	p += varint_encode(p, sampling->seed);
+	p += varint_encode(p, sampling->exact_above);
 	end_framed(writer, p);
 	return 0;
 }

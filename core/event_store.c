@@ -173,6 +173,7 @@ struct event_store {
 	/* Sampling (event_store_set_sampling): the totals are then estimates,
 	 * kept here unrounded; store_totals gets them rounded. */
 	uint64_t sample_interval;     /* 0: every event */
+	uint64_t exact_above;         /* hybrid: every block of at least this size; 0: none */
 	uint64_t sample_seed;
 	struct {
 		double allocations, frees, allocated_bytes;
@@ -694,6 +695,13 @@ static uint32_t follow_stack(struct event_store *store, struct ring *ring, uint6
 	return node;
 }
 
+/* What a recorded block of size bytes stands for (sampling.h). */
+static double store_weight(const struct event_store *store, uint64_t size)
+{
+	struct sampling_rule rule = { store->sample_interval, store->exact_above };
+	return sampling_rule_weight(&rule, size);
+}
+
 /* The estimate moves with every live block that comes or goes, weighted
  * by what its size says it stands for (sample_weight: 1 when every event
  * is recorded), negative for one that goes.  The callers have the weight
@@ -727,7 +735,7 @@ static void add_live(struct event_store *store, uint64_t address, uint64_t size,
 		store->totals.live_usable_bytes -= replaced;
 		store->totals.live_blocks--;
 		store->totals.lost_events++;
-		estimate_live(store, -sample_weight(replaced, store->sample_interval), replaced, replaced,
+		estimate_live(store, -store_weight(store, replaced), replaced, replaced,
 		              time);
 	}
 	store->totals.live_blocks++;
@@ -754,7 +762,7 @@ static void consume_alloc(struct event_store *store, struct ring *ring, const ui
 	store->totals.allocations++;
 	store->totals.allocated_bytes += entry[4];
 	store->totals.events++;
-	double weight = sample_weight(entry[4], store->sample_interval);
+	double weight = store_weight(store, entry[4]);
 	store->estimate.allocations += weight;
 	store->estimate.allocated_bytes += weight * (double)entry[4];
 	add_live(store, entry[3], entry[4], entry[5], entry[2], weight);
@@ -780,7 +788,7 @@ static void consume_free(struct event_store *store, struct ring *ring, const uin
 	store->totals.live_blocks--;
 	store->totals.live_bytes -= size;
 	store->totals.live_usable_bytes -= entry[4];
-	double weight = sample_weight(size, store->sample_interval);
+	double weight = store_weight(store, size);
 	store->estimate.frees += weight;
 	estimate_live(store, -weight, size, entry[4], entry[2]);
 }
@@ -803,7 +811,7 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 	write_record(store, &record);
 	store->totals.live_bytes += entry[4] - *size;
 	store->totals.live_usable_bytes += entry[5] - entry[6];
-	estimate_live(store, -sample_weight(*size, store->sample_interval), *size, entry[6], entry[2]);
+	estimate_live(store, -store_weight(store, *size), *size, entry[6], entry[2]);
 	*size = entry[4];
 	store->totals.reallocations++;
 	store->totals.events++;
@@ -812,7 +820,7 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 		if (store->sample_interval <= 1)
 			store->totals.peak_time_ns = entry[2];
 	}
-	estimate_live(store, sample_weight(entry[4], store->sample_interval), entry[4], entry[5],
+	estimate_live(store, store_weight(store, entry[4]), entry[4], entry[5],
 	              entry[2]);
 }
 
@@ -1142,17 +1150,19 @@ void event_store_open(struct event_store *store)
 		struct capture_record record = {
 			.type = CAPTURE_RECORD_SAMPLING,
 			.u.sampling = {.time_ns = 0, .interval = store->sample_interval,
-			               .seed = store->sample_seed},
+			               .seed = store->sample_seed, .exact_above = store->exact_above},
 		};
 		write_record(store, &record);
 	}
 	atomic_store(&store->accepting, true);
 }
 
-void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed)
+void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed,
+                              uint64_t exact_above)
 {
 	store->sample_interval = interval;
 	store->sample_seed = seed;
+	store->exact_above = exact_above;
 }
 
 void event_store_close(struct event_store *store)

@@ -52,9 +52,11 @@ struct store_totals {
 int event_store_create(int fd, struct event_store **out);
 
 /* Before event_store_open: the events will be samples, picked with this
- * mean interval in bytes (sampling.h).  The capture says so before its
- * first event, and the totals become estimates. */
-void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed);
+ * mean interval in bytes (sampling.h), but for the blocks of at least
+ * exact_above bytes (0: none), which are all recorded.  The capture says
+ * so before its first event, and the totals become estimates. */
+void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed,
+                              uint64_t exact_above);
 
 /* Before event_store_open: the capture records tasks (the async backend).
  * Every thread gets a root task when it is first seen, and the entries of

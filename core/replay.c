@@ -214,7 +214,7 @@ struct pass {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
-	uint64_t interval;         /* the sampling interval in force; 0 or 1: every allocation */
+	struct sampling_rule rule; /* the SAMPLING record in force; zero: every allocation */
 };
 
 static void see_time(struct replay *replay, uint64_t time_ns)
@@ -276,8 +276,9 @@ static void on_sampling(struct pass *pass, const struct capture_sampling *record
 {
 	struct replay *replay = pass->replay;
 	see_time(replay, record->time_ns);
-	pass->interval = record->interval;
+	pass->rule = (struct sampling_rule){ record->interval, record->exact_above };
 	replay->sample_interval = record->interval;
+	replay->exact_above = record->exact_above;
 	if (record->interval <= 1)
 		return;
 	if (!replay->sampled || record->interval < replay->sample_interval_min)
@@ -315,7 +316,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 {
 	struct replay *replay = pass->replay;
 	struct replay_totals *totals = &replay->totals;
-	double weight = sample_weight(alloc->size, pass->interval);
+	double weight = sampling_rule_weight(&pass->rule, alloc->size);
 	double bytes = weight * (double)alloc->size;
 	totals->events++;
 	totals->alloc_records++;
@@ -420,7 +421,7 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 	block->stack = resolve_stack(replay, expand->stack);
 	block->thread = expand->thread;
 	block->kind = expand->kind;
-	block->weight = sample_weight(expand->size, pass->interval);
+	block->weight = sampling_rule_weight(&pass->rule, expand->size);
 	count_live(replay, block, 1.0);
 
 	totals->weighted.expands += block->weight;
@@ -616,7 +617,8 @@ static uint32_t known_stack(const struct replay *replay, uint32_t stack)
 static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
                           struct block_table *live, const struct replay_progress *progress)
 {
-	uint64_t events = 0, interval = 0;
+	uint64_t events = 0;
+	struct sampling_rule rule = { 0 };
 	struct capture_record record;
 	for (uint64_t records = 1;
 	     events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0;
@@ -625,14 +627,15 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			tell_progress(progress, "finding who held the peak", reader);
 		struct replay_block old;
 		if (record.type == CAPTURE_RECORD_SAMPLING) {
-			interval = record.u.sampling.interval;
+			rule = (struct sampling_rule){ record.u.sampling.interval,
+			                               record.u.sampling.exact_above };
 		} else if (record.type == CAPTURE_RECORD_ALLOC) {
 			const struct capture_alloc *alloc = &record.u.alloc;
 			struct replay_block block = {
 				.address = alloc->address,
 				.size = alloc->size,
 				.stack = known_stack(replay, alloc->stack),
-				.weight = sample_weight(alloc->size, interval),
+				.weight = sampling_rule_weight(&rule, alloc->size),
 			};
 			events++;
 			block_table_remove(live, alloc->address, &old);
@@ -649,7 +652,7 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			if (block) {
 				block->size = expand->size;
 				block->stack = known_stack(replay, expand->stack);
-				block->weight = sample_weight(expand->size, interval);
+				block->weight = sampling_rule_weight(&rule, expand->size);
 			}
 		}
 	}
@@ -881,7 +884,7 @@ struct walk {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
-	uint64_t interval;             /* the sampling interval in force */
+	struct sampling_rule rule;     /* the SAMPLING record in force */
 	struct task_ledger *tasks;     /* who runs what, for the blocks' and events' tasks */
 };
 
@@ -956,7 +959,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 		.stack = alloc->stack < walk->stack_count ? alloc->stack : 0,
 		.thread = alloc->thread,
 		.kind = alloc->kind,
-		.weight = sample_weight(alloc->size, walk->interval),
+		.weight = sampling_rule_weight(&walk->rule, alloc->size),
 		.task = task_ledger_current(walk->tasks, alloc->thread),
 	};
 	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
@@ -1002,7 +1005,7 @@ static void walk_expand(struct walk *walk, const struct capture_expand *expand)
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->stack = expand->stack < walk->stack_count ? expand->stack : 0;
-	block->weight = sample_weight(expand->size, walk->interval);
+	block->weight = sampling_rule_weight(&walk->rule, expand->size);
 }
 
 static int walk_tag(struct walk *walk, const struct capture_tag *record)
@@ -1067,7 +1070,8 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 		walk_see_time(walk, record->u.trailer.time_ns);
 		return 0;
 	case CAPTURE_RECORD_SAMPLING:
-		walk->interval = record->u.sampling.interval;
+		walk->rule = (struct sampling_rule){ record->u.sampling.interval,
+		                                     record->u.sampling.exact_above };
 		return 0;
 	case CAPTURE_RECORD_TRACKING:
 		walk_see_time(walk, record->u.tracking.time_ns);

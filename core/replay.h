@@ -159,6 +159,8 @@ struct replay {
 	bool sampled;                  /* an interval above 1 was in force: figures are estimates */
 	uint64_t sample_interval;      /* the interval in force at the end (the last SAMPLING
 	                                  record's); 0: none, every allocation recorded */
+	uint64_t exact_above;          /* hybrid: blocks of at least this many bytes are all
+	                                  recorded (weight 1); 0: none */
 	uint64_t sample_interval_min;  /* the smallest and largest intervals above 1 in force */
 	uint64_t sample_interval_max;  /* (they differ when the backend changed its rate) */
 

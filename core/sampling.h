@@ -39,6 +39,22 @@ static inline double sample_weight(uint64_t size, uint64_t interval)
 	return 1.0 / -expm1(-x);
 }
 
+/* What a capture's last SAMPLING record said: the interval small blocks
+ * were picked at and, for the hybrid backend, the size from which every
+ * block is recorded. */
+struct sampling_rule {
+	uint64_t interval;         /* 0 or 1: every allocation */
+	uint64_t exact_above;      /* 0: none */
+};
+
+/* What a recorded block of size bytes stands for under rule. */
+static inline double sampling_rule_weight(const struct sampling_rule *rule, uint64_t size)
+{
+	if (rule->exact_above != 0 && size >= rule->exact_above)
+		return 1.0;
+	return sample_weight(size, rule->interval);
+}
+
 /* A sum of weights as a whole count, for the figures readers show:
  * rounded to the nearest (half away from zero), 0 for anything not above
  * 0 (what rounding error leaves of an empty set), UINT64_MAX past the

@@ -414,7 +414,7 @@ START_TEST(test_exact_bytes)
 	uint8_t *data = read_file(path, &size);
 
 	/* A payload this small is not worth compressing. */
-	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 2, 0, 0, 0, 0, 0 };
+	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 3, 0, 0, 0, 0, 0 };
 	ck_assert_uint_eq(size, 16 + 5 + sizeof(payload) + 4 + 9);
 	ck_assert_mem_eq(data, header, 16);
 	ck_assert_uint_eq(data[16], CAPTURE_BLOCK_RECORDS);

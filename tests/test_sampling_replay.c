@@ -244,6 +244,72 @@ START_TEST(test_interval_change_and_resize)
 }
 END_TEST
 
+/* The hybrid backend's rule: blocks at or above exact_above weigh 1, the
+ * others their weight at the interval, in the first pass, the peak's
+ * second pass and the walk alike; a resize across the threshold moves a
+ * block from one population to the other. */
+struct weights_seen {
+	double alloc_weights[4];
+	int allocs;
+};
+
+static int see_weights(void *context, const struct replay_event *event)
+{
+	struct weights_seen *seen = context;
+	if (event->type == CAPTURE_RECORD_ALLOC && seen->allocs < 4)
+		seen->alloc_weights[seen->allocs++] = event->weight;
+	return 0;
+}
+
+START_TEST(test_exact_above_weighs_one)
+{
+	enum { SMALL = 0x1000, AT = 0x2000, LARGE = 0x3000, GROWN = 0x4000 };
+	struct capture_builder builder;
+	builder_start(&builder);
+	builder_thread(&builder, 0, "main");
+	builder_stack(&builder, 1, 0x401000);
+	struct capture_record sampling = {
+		.type = CAPTURE_RECORD_SAMPLING,
+		.u.sampling = {.time_ns = 1 * MS, .interval = 1000, .seed = 7, .exact_above = 4600},
+	};
+	builder_add(&builder, &sampling);
+	builder_alloc(&builder, 2 * MS, 0, SMALL, 4599, 1);
+	builder_alloc(&builder, 3 * MS, 0, AT, 4600, 1);
+	builder_alloc(&builder, 4 * MS, 0, LARGE, 100000, 1);
+	builder_alloc(&builder, 5 * MS, 0, GROWN, 100, 1);
+	builder_expand(&builder, 6 * MS, 0, GROWN, 5000, 1);
+	builder_free(&builder, 7 * MS, 0, LARGE);
+	builder_finish(&builder);
+
+	double small = fixture_weight(4599, 1000), grown_before = fixture_weight(100, 1000);
+	struct replay *replay = replay_of(builder.path);
+	ck_assert_uint_eq(replay->exact_above, 4600);
+	const struct replay_totals *totals = &replay->totals;
+	ck_assert_uint_eq(totals->allocations, (uint64_t)llround(small + 1 + 1 + grown_before));
+	ck_assert_uint_eq(totals->allocated_bytes,
+	                  (uint64_t)llround(4599 * small + 4600 + 100000 + 100 * grown_before));
+	ck_assert_uint_eq(totals->frees, 1);
+	fixture_assert_weight(replay_find_live(replay, SMALL)->weight, small);
+	fixture_assert_weight(replay_find_live(replay, AT)->weight, 1.0);
+	fixture_assert_weight(replay_find_live(replay, GROWN)->weight, 1.0);
+	/* Live: the small one's estimate, the one at the threshold, the grown one. */
+	ck_assert_uint_eq(totals->live_bytes, (uint64_t)llround(4599 * small + 4600 + 5000));
+	/* The peak: after the resize, before the large block's free. */
+	ck_assert_uint_eq(totals->peak_bytes, (uint64_t)llround(4599 * small + 4600 + 100000 + 5000));
+	replay_destroy(replay);
+
+	struct weights_seen seen = {0};
+	struct replay_walker walker = {.event = see_weights, .context = &seen};
+	ck_assert_int_eq(replay_walk(builder.path, &walker, NULL), 0);
+	ck_assert_int_eq(seen.allocs, 4);
+	fixture_assert_weight(seen.alloc_weights[0], small);
+	fixture_assert_weight(seen.alloc_weights[1], 1.0);
+	fixture_assert_weight(seen.alloc_weights[2], 1.0);
+	fixture_assert_weight(seen.alloc_weights[3], grown_before);
+	unlink(builder.path);
+}
+END_TEST
+
 /* A capture without SAMPLING records weighs every block 1: nothing is
  * called an estimate. */
 START_TEST(test_exact_capture_is_not_estimated)
@@ -582,6 +648,7 @@ int main(void)
 	tcase_add_test(replay, test_replay_estimates);
 	tcase_add_test(replay, test_walk_weights);
 	tcase_add_test(replay, test_interval_change_and_resize);
+	tcase_add_test(replay, test_exact_above_weighs_one);
 	tcase_add_test(replay, test_exact_capture_is_not_estimated);
 	suite_add_tcase(suite, replay);
 	TCase *report = tcase_create("report");
