@@ -16,8 +16,7 @@ int backend_create(memscope_backend_kind kind, struct backend **out, const char 
 	case MEMSCOPE_BACKEND_ASYNC:
 		return async_backend_create(out);
 	case MEMSCOPE_BACKEND_HYBRID:
-		*message = "the hybrid backend is not built yet; use --backend exact, lockfree or async";
-		return -ENOTSUP;
+		return hybrid_backend_create(out);
 	}
 	*message = "unknown backend";
 	return -EINVAL;

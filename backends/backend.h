@@ -118,5 +118,6 @@ int backend_on_early(struct backend *backend, const struct heap_event *event, co
 int exact_backend_create(struct backend **out);
 int lockfree_backend_create(struct backend **out);
 int async_backend_create(struct backend **out);
+int hybrid_backend_create(struct backend **out);
 
 #endif

@@ -5,7 +5,8 @@
 
 #include "sampler.h"
 
-struct sampler_shared sampler_shared;
+/* Until a sampler starts, no size is picked for itself. */
+struct sampler_shared sampler_shared = {.exact_above = UINT64_MAX};
 
 /* splitmix64: seeds each thread's generator from (seed, thread number). */
 static uint64_t mix(uint64_t value)
@@ -54,16 +55,19 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		thread->random = mix(sampler_shared.seed ^ mix(number)) | 1;
 		thread->epoch = epoch;
 		thread->countdown = draw_countdown(thread);
-		if (bytes < thread->countdown) {
-			thread->countdown -= bytes;
-			return false;
-		}
+	}
+	/* Recorded whatever the countdown, which it leaves as it is. */
+	if (bytes >= sampler_shared.exact_above)
+		return true;
+	if (bytes < thread->countdown) {
+		thread->countdown -= bytes;
+		return false;
 	}
 	thread->countdown = draw_countdown(thread);
 	return true;
 }
 
-void sampler_start(uint64_t interval, uint64_t seed)
+void sampler_start(uint64_t interval, uint64_t seed, uint64_t exact_above)
 {
 	if (seed == 0) {
 		struct timespec now;
@@ -74,6 +78,7 @@ void sampler_start(uint64_t interval, uint64_t seed)
 	}
 	sampler_shared.interval = interval;
 	sampler_shared.seed = seed;
+	sampler_shared.exact_above = exact_above != 0 ? exact_above : UINT64_MAX;
 	atomic_store_explicit(&sampler_shared.threads, 0, memory_order_relaxed);
 	/* Interval and seed are published by the epoch: a thread that sees
 	 * the new epoch in the slow path (acquire) sees them too. */

@@ -13,6 +13,11 @@
  * read-mostly line: no lock, no syscall, no allocation, no shared write.
  * Drawing a countdown (once per picked allocation) costs a log().
  *
+ * The hybrid backend also names a size from which every allocation is
+ * picked (exact_above): those do not count against the countdown, so the
+ * small blocks' sampling is the same as with no threshold, and their
+ * weights stay those of the interval.
+ *
  * One sampler per process: the sampling backend starts it when it opens and
  * stops it when it closes.  While it runs, the capture sources hand the
  * backend only the allocations sampler_pick() picks (see backend.h).
@@ -33,14 +38,16 @@ struct sampler_shared {
 	_Atomic uint32_t epoch;     /* bumped at every start: old countdowns are void */
 	uint64_t interval;          /* mean bytes between points; <= 1: every allocation */
 	uint64_t seed;
+	uint64_t exact_above;       /* picked whatever the countdown; UINT64_MAX: none */
 	_Atomic uint64_t threads;   /* threads seeded in this epoch */
 };
 
 extern MEMSCOPE_HIDDEN struct sampler_shared sampler_shared;
 
 /* Starts sampling with this mean interval in bytes (<= 1: every allocation)
- * and seed (0: one drawn from the clock and the process id). */
-void sampler_start(uint64_t interval, uint64_t seed);
+ * and seed (0: one drawn from the clock and the process id); allocations of
+ * exact_above bytes or more are all picked (UINT64_MAX: none are). */
+void sampler_start(uint64_t interval, uint64_t seed, uint64_t exact_above);
 
 /* Stops sampling. */
 void sampler_stop(void);
@@ -56,13 +63,14 @@ static inline bool sampler_running(void)
 }
 
 /* Whether an allocation of size bytes is picked.  Counts it against the
- * calling thread's countdown either way. */
+ * calling thread's countdown either way, unless it is at or above
+ * exact_above. */
 static inline bool sampler_pick(size_t size)
 {
 	struct memscope_thread *thread = &memscope_thread;
 	uint64_t bytes = size != 0 ? size : 1;
 	if (__builtin_expect(
-		    bytes < thread->countdown &&
+		    bytes < thread->countdown && bytes < sampler_shared.exact_above &&
 		    thread->epoch == atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed),
 		    1)) {
 		thread->countdown -= bytes;

@@ -98,6 +98,7 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_CAPTURE);
 	unsetenv(MEMSCOPE_ENV_SAMPLE_INTERVAL);
 	unsetenv(MEMSCOPE_ENV_SAMPLE_SEED);
+	unsetenv(MEMSCOPE_ENV_EXACT_ABOVE);
 	unsetenv(MEMSCOPE_ENV_ALLOCATOR);
 }
 
@@ -175,6 +176,7 @@ static void start_tracing(void)
 	config.sample_interval = parse_number(MEMSCOPE_ENV_SAMPLE_INTERVAL, config.sample_interval,
 	                                      UINT64_MAX);
 	config.sample_seed = parse_number(MEMSCOPE_ENV_SAMPLE_SEED, 0, UINT64_MAX);
+	config.exact_above = parse_number(MEMSCOPE_ENV_EXACT_ABOVE, 0, UINT64_MAX);
 	char *path = is_root ? strdup(output) : child_output_path(output);
 	if (!following)
 		forget_environment();

@@ -30,5 +30,7 @@
 #define MEMSCOPE_ENV_SAMPLE_INTERVAL "MEMSCOPE_SAMPLE_INTERVAL"
 /* The seed of its sampler (decimal); unset: a new one each run. */
 #define MEMSCOPE_ENV_SAMPLE_SEED "MEMSCOPE_SAMPLE_SEED"
+/* The hybrid backend's threshold in bytes (decimal); unset: its default. */
+#define MEMSCOPE_ENV_EXACT_ABOVE "MEMSCOPE_EXACT_ABOVE"
 
 #endif

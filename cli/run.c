@@ -62,6 +62,7 @@ struct run_options {
 	long stack_depth;
 	long timeline_ms;
 	uint64_t sample_interval;	/* bytes, or 0 for the backend's default */
+	uint64_t exact_above;		/* hybrid: bytes, or 0 for the default */
 	const char *sample_seed;	/* as given (checked), or NULL */
 	int program_index;	/* where the program's own argv starts */
 };
@@ -120,11 +121,14 @@ static void print_usage(FILE *out)
 		"Options end at PROGRAM: everything after it is PROGRAM's own.\n"
 		"  --backend NAME     exact (default): every event; lockfree: sampled, for\n"
 		"                     production; async: every event, charged to its task\n"
-		"                     (ucontext coroutines, memscope/task.h); hybrid is\n"
-		"                     not built yet\n"
-		"  --sample-interval BYTES  lockfree: mean bytes allocated between samples,\n"
-		"                     e.g. 4096, 64K, 1M (default 512K); 1 = every allocation\n"
-		"  --sample-seed N    lockfree: seed of the sampler, to repeat a run's choices\n"
+		"                     (ucontext coroutines, memscope/task.h); hybrid: large\n"
+		"                     blocks exact, small ones sampled, charged to tasks\n"
+		"  --sample-interval BYTES  lockfree, hybrid: mean bytes allocated between\n"
+		"                     samples, e.g. 4096, 64K, 1M (default 512K); 1 = every\n"
+		"                     allocation\n"
+		"  --sample-seed N    lockfree, hybrid: seed of the sampler, to repeat a run\n"
+		"  --exact-above BYTES  hybrid: record every block of this size or more\n"
+		"                     (default 4.6 sample intervals: 2.4M at 512K)\n"
 		"  --allocator NAME   what the program allocates from: libc (the lockfree\n"
 		"                     default: the C library's malloc, as without memscope)\n"
 		"                     or jemalloc (the exact default, and --capture hooks)\n"
@@ -203,6 +207,7 @@ enum {
 	OPTION_CAPTURE,
 	OPTION_SAMPLE_INTERVAL,
 	OPTION_SAMPLE_SEED,
+	OPTION_EXACT_ABOVE,
 	OPTION_ALLOCATOR,
 };
 
@@ -215,6 +220,7 @@ static const struct option long_options[] = {
 	{ "timeline-ms", required_argument, NULL, OPTION_TIMELINE_MS },
 	{ "sample-interval", required_argument, NULL, OPTION_SAMPLE_INTERVAL },
 	{ "sample-seed", required_argument, NULL, OPTION_SAMPLE_SEED },
+	{ "exact-above", required_argument, NULL, OPTION_EXACT_ABOVE },
 	{ "allocator", required_argument, NULL, OPTION_ALLOCATOR },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -260,13 +266,6 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 					"exact, lockfree, async and hybrid\n", optarg);
 				return -EINVAL;
 			}
-			if (backend == MEMSCOPE_BACKEND_HYBRID) {
-				/* Said before the program runs, not after it ran
-				 * untraced. */
-				fprintf(stderr, "memscope: the %s backend is not built yet; use "
-					"--backend exact, lockfree or async\n", optarg);
-				return -EINVAL;
-			}
 			options->backend = optarg;
 			break;
 		case OPTION_CAPTURE:
@@ -305,6 +304,13 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			}
 			break;
 		}
+		case OPTION_EXACT_ABOVE:
+			if (parse_bytes(optarg, &options->exact_above) < 0 || options->exact_above == 0) {
+				fprintf(stderr, "memscope: --exact-above takes a number of bytes of 1 "
+					"or more, such as 64K or 4M, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case OPTION_SAMPLE_SEED: {
 			char *end;
 			errno = 0;
@@ -344,18 +350,23 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			return -EINVAL;
 		}
 	}
-	if ((options->sample_interval != 0 || options->sample_seed != NULL) &&
-	    strcmp(options->backend, "lockfree") != 0) {
+	bool samples = strcmp(options->backend, "lockfree") == 0 ||
+	               strcmp(options->backend, "hybrid") == 0;
+	if ((options->sample_interval != 0 || options->sample_seed != NULL) && !samples) {
 		fprintf(stderr, "memscope: --sample-interval and --sample-seed apply to the lockfree "
-			"backend; add --backend lockfree\n");
+			"and hybrid backends; add --backend lockfree or --backend hybrid\n");
+		return -EINVAL;
+	}
+	if (options->exact_above != 0 && strcmp(options->backend, "hybrid") != 0) {
+		fprintf(stderr, "memscope: --exact-above applies to the hybrid backend; add "
+			"--backend hybrid\n");
 		return -EINVAL;
 	}
 	bool hooks = options->capture != NULL && strcmp(options->capture, "hooks") == 0;
 	if (options->allocator == NULL)
 		/* Sampling is for production: the program keeps the allocator it
 		 * runs with.  Every event, and jemalloc's hooks, need jemalloc. */
-		options->allocator = strcmp(options->backend, "lockfree") == 0 && !hooks ? "libc"
-		                                                                          : "jemalloc";
+		options->allocator = samples && !hooks ? "libc" : "jemalloc";
 	if (hooks && strcmp(options->allocator, "libc") == 0) {
 		fprintf(stderr, "memscope: --capture hooks are jemalloc's, so the program must "
 			"allocate from it: use --allocator jemalloc, or the interpose capture\n");
@@ -875,6 +886,12 @@ static int set_child_environment(const struct launch *launch)
 		failed |= setenv(MEMSCOPE_ENV_SAMPLE_SEED, options->sample_seed, 1);
 	else
 		failed |= unsetenv(MEMSCOPE_ENV_SAMPLE_SEED);
+	if (options->exact_above != 0) {
+		snprintf(number, sizeof(number), "%llu", (unsigned long long)options->exact_above);
+		failed |= setenv(MEMSCOPE_ENV_EXACT_ABOVE, number, 1);
+	} else {
+		failed |= unsetenv(MEMSCOPE_ENV_EXACT_ABOVE);
+	}
 	/* Unset rather than "0": a value left in the user's environment must
 	 * not turn following on. */
 	if (options->follow_fork)

@@ -410,6 +410,8 @@ static int copy_config(const memscope_config *config, memscope_config *out)
 	memscope_config_init(out);
 	if (config->version == 1)
 		memcpy(out, config, offsetof(memscope_config, sample_interval));
+	else if (config->version == 2)
+		memcpy(out, config, offsetof(memscope_config, exact_above));
 	else if (config->version == MEMSCOPE_CONFIG_VERSION)
 		*out = *config;
 	else

@@ -354,15 +354,24 @@ START_TEST(unknown_backend_lists_valid_ones)
 }
 END_TEST
 
-START_TEST(backends_not_built_are_refused_before_running)
+/* --exact-above is the hybrid backend's, and takes a size. */
+START_TEST(bad_threshold_options_are_refused_before_running)
 {
-	const char *backends[] = { "hybrid" };
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
-		const char *args[] = { "--backend", backends[i], "sh", "-c", "echo ran", NULL };
-		struct outcome outcome;
+	const char *elsewhere[] = { "--backend", "lockfree", "--exact-above", "1M", "sh", "-c",
+	                            "echo ran", NULL };
+	struct outcome outcome;
+	run_memscope(elsewhere, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "--exact-above applies to the hybrid backend");
+	ck_assert_str_eq(outcome.out, "");
+	outcome_finish(&outcome);
+	const char *values[] = { "0", "-1", "4Q", "" };
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		const char *args[] = { "--backend", "hybrid", "--exact-above", values[i], "sh", "-c",
+		                       "echo ran", NULL };
 		run_memscope(args, NULL, &outcome);
 		assert_exit(&outcome, 2);
-		assert_stderr_has(&outcome, "not built yet");
+		assert_stderr_has(&outcome, "--exact-above takes a number of bytes");
 		ck_assert_str_eq(outcome.out, "");
 		outcome_finish(&outcome);
 	}
@@ -584,7 +593,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(refusals, unwritable_output_refused_before_running);
 	tcase_add_test(refusals, help_mentions_backend);
 	tcase_add_test(refusals, unknown_backend_lists_valid_ones);
-	tcase_add_test(refusals, backends_not_built_are_refused_before_running);
+	tcase_add_test(refusals, bad_threshold_options_are_refused_before_running);
 	tcase_add_test(refusals, bad_sampling_options_are_refused_before_running);
 	tcase_add_test(refusals, unknown_option_points_to_help);
 	suite_add_tcase(suite, refusals);

@@ -32,7 +32,7 @@ START_TEST(picks_follow_the_poisson_probability)
 	const uint64_t interval = 4096, calls = 4000000;
 	const size_t sizes[] = {1, 64, 1000, 4096, 40000};
 	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-		sampler_start(interval, 12345 + k);
+		sampler_start(interval, 12345 + k, 0);
 		uint64_t picked = 0;
 		for (uint64_t i = 0; i < calls; i++)
 			picked += sampler_pick(sizes[k]);
@@ -54,7 +54,7 @@ END_TEST
 
 START_TEST(interval_one_picks_every_allocation)
 {
-	sampler_start(1, 7);
+	sampler_start(1, 7, 0);
 	for (int i = 0; i < 100000; i++)
 		ck_assert(sampler_pick((size_t)(i % 5)));
 	ck_assert(sample_weight(0, 1) == 1.0 && sample_weight(12345, 1) == 1.0);
@@ -65,7 +65,7 @@ END_TEST
 
 static uint64_t pick_pattern(uint64_t seed)
 {
-	sampler_start(512, seed);
+	sampler_start(512, seed, 0);
 	uint64_t pattern = 0;
 	for (int i = 0; i < 64 * 8; i++)
 		if (sampler_pick(64))
@@ -85,11 +85,42 @@ END_TEST
  * long interval still picks the very next allocation. */
 START_TEST(a_new_start_voids_old_countdowns)
 {
-	sampler_start(UINT64_C(1) << 40, 5);
+	sampler_start(UINT64_C(1) << 40, 5, 0);
 	ck_assert(!sampler_pick(8));
-	sampler_start(1, 5);
+	sampler_start(1, 5, 0);
 	ck_assert(sampler_pick(8));
 	sampler_stop();
+}
+END_TEST
+
+/* The hybrid backend's threshold: every allocation at or above it is
+ * picked, and leaves the countdown alone, so the small ones are picked
+ * exactly as they would be without the large ones in between. */
+START_TEST(exact_above_picks_all_and_leaves_the_countdown)
+{
+	uint64_t alone[64] = {0}, mixed[64] = {0};
+	sampler_start(4096, 77, 0);
+	for (int i = 0; i < 64 * 64; i++)
+		alone[i / 64] = alone[i / 64] * 2 + sampler_pick(100);
+	sampler_stop();
+	sampler_start(4096, 77, 10000);
+	for (int i = 0; i < 64 * 64; i++) {
+		ck_assert(sampler_pick(10000));
+		ck_assert(sampler_pick(1 << 20));
+		mixed[i / 64] = mixed[i / 64] * 2 + sampler_pick(100);
+		if (i % 7 == 0)
+			ck_assert(sampler_pick(10001));
+	}
+	sampler_stop();
+	ck_assert_mem_eq(alone, mixed, sizeof(alone));
+	/* 9,999 bytes is below it: sampled (picked with p = 1 - e^-2.4). */
+	sampler_start(4096, 78, 10000);
+	int picked = 0;
+	for (int i = 0; i < 10000; i++)
+		picked += sampler_pick(9999);
+	sampler_stop();
+	ck_assert_int_lt(picked, 10000);
+	ck_assert_int_gt(picked, 8500);
 }
 END_TEST
 
@@ -421,6 +452,7 @@ static Suite *lockfree_suite(void)
 	tcase_add_test(sampler, interval_one_picks_every_allocation);
 	tcase_add_test(sampler, a_seed_repeats_its_picks);
 	tcase_add_test(sampler, a_new_start_voids_old_countdowns);
+	tcase_add_test(sampler, exact_above_picks_all_and_leaves_the_countdown);
 	tcase_add_test(sampler, weights_match_the_formula);
 	suite_add_tcase(suite, sampler);
 	TCase *set = tcase_create("sampled_set");

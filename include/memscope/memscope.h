@@ -57,14 +57,18 @@ typedef struct memscope_config {
 	                                   in an anonymous file until write_capture */
 	const char *program_name;       /* recorded in the capture; NULL: the process's name */
 	memscope_capture_kind capture;
-	/* Since version 2; read by the lockfree backend only. */
+	/* Since version 2; read by the lockfree and hybrid backends. */
 	uint64_t sample_interval;       /* mean bytes between samples (default 512 KiB);
 	                                   1: every allocation */
 	uint64_t sample_seed;           /* of the sampler's random numbers; 0: a new one each run */
+	/* Since version 3; read by the hybrid backend only. */
+	uint64_t exact_above;           /* blocks of this many requested bytes or more are all
+	                                   recorded; 0: ln(100) x sample_interval (99% sure) */
 } memscope_config;
 
-/* Version 1 (without the sampling fields) is still accepted. */
-#define MEMSCOPE_CONFIG_VERSION 2
+/* Versions 1 (without the sampling fields) and 2 (without exact_above) are
+ * still accepted. */
+#define MEMSCOPE_CONFIG_VERSION 3
 #define MEMSCOPE_MAX_STACK_DEPTH 128
 
 /* Totals since the tracker started. */
