@@ -329,7 +329,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 		/* The FREE of the old block was lost; the address was reused. */
 		totals->allocs_over_live++;
 		forget_block(replay, &old);
-		task_ledger_free(replay->task_ledger, old.task, old.task, old.size);
+		task_ledger_free(replay->task_ledger, old.task, old.task, old.size, old.weight);
 		tag_destroy(old.tag);
 	}
 
@@ -353,7 +353,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 	stack->weighted.allocated_bytes += bytes;
 	count_live(replay, &block, 1.0);
 	count_thread(replay, alloc->thread, weight, bytes);
-	task_ledger_alloc(replay->task_ledger, block.task, block.size, alloc->time_ns);
+	task_ledger_alloc(replay->task_ledger, block.task, block.size, block.weight, alloc->time_ns);
 	check_peak(replay, alloc->time_ns);
 
 	pass->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
@@ -383,7 +383,8 @@ static void on_free(struct pass *pass, const struct capture_free *record)
 	replay->totals.weighted.frees += old.weight;
 	forget_block(replay, &old);
 	task_ledger_free(replay->task_ledger, old.task,
-	                 task_ledger_current(replay->task_ledger, record->thread), old.size);
+	                 task_ledger_current(replay->task_ledger, record->thread), old.size,
+	                 old.weight);
 
 	if (old.tag && after_realloc) {
 		struct replay_block *moved = block_table_find(replay->live, pass->realloc_address);
@@ -413,15 +414,16 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 	 * it, exactly as a moved block belongs to its new ALLOC; sampled, it
 	 * stands for the blocks of its new size. */
 	forget_block(replay, block);
-	task_ledger_resize(replay->task_ledger, block->task, block->size, expand->size,
-	                   expand->time_ns);
+	double weight = sampling_rule_weight(&pass->rule, expand->size);
+	task_ledger_resize(replay->task_ledger, block->task, block->size, block->weight,
+	                   expand->size, weight, expand->time_ns);
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->time_ns = expand->time_ns;
 	block->stack = resolve_stack(replay, expand->stack);
 	block->thread = expand->thread;
 	block->kind = expand->kind;
-	block->weight = sampling_rule_weight(&pass->rule, expand->size);
+	block->weight = weight;
 	count_live(replay, block, 1.0);
 
 	totals->weighted.expands += block->weight;
@@ -945,7 +947,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 	if (block_table_remove(walk->live, alloc->address, &old)) {
 		/* The address was handed out again, so the old block was freed
 		 * by now even though its FREE never reached the capture. */
-		task_ledger_free(walk->tasks, old.task, old.task, old.size);
+		task_ledger_free(walk->tasks, old.task, old.task, old.size, old.weight);
 		result = tell_block(walk, &old, true, alloc->time_ns, old.task);
 		tag_destroy(old.tag);
 		if (result != 0)
@@ -968,7 +970,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 	walk->realloc_address = alloc->address;
 	int error = block_table_insert(walk->live, &block);
 	if (error == 0)
-		task_ledger_alloc(walk->tasks, block.task, block.size, alloc->time_ns);
+		task_ledger_alloc(walk->tasks, block.task, block.size, block.weight, alloc->time_ns);
 	return error;
 }
 
@@ -982,7 +984,7 @@ static int walk_free(struct walk *walk, const struct capture_free *record)
 	if (!block_table_remove(walk->live, record->address, &old))
 		return 0;
 	uint32_t by = task_ledger_current(walk->tasks, record->thread);
-	task_ledger_free(walk->tasks, old.task, by, old.size);
+	task_ledger_free(walk->tasks, old.task, by, old.size, old.weight);
 	int result = tell_block(walk, &old, true, record->time_ns, by);
 	if (old.tag && after_realloc) {
 		struct replay_block *moved = block_table_find(walk->live, walk->realloc_address);
@@ -1001,11 +1003,13 @@ static void walk_expand(struct walk *walk, const struct capture_expand *expand)
 	struct replay_block *block = block_table_find(walk->live, expand->address);
 	if (!block)
 		return;
-	task_ledger_resize(walk->tasks, block->task, block->size, expand->size, expand->time_ns);
+	double weight = sampling_rule_weight(&walk->rule, expand->size);
+	task_ledger_resize(walk->tasks, block->task, block->size, block->weight, expand->size, weight,
+	                   expand->time_ns);
 	block->size = expand->size;
 	block->usable = expand->usable;
 	block->stack = expand->stack < walk->stack_count ? expand->stack : 0;
-	block->weight = sampling_rule_weight(&walk->rule, expand->size);
+	block->weight = weight;
 }
 
 static int walk_tag(struct walk *walk, const struct capture_tag *record)

@@ -1313,6 +1313,10 @@ static void write_sampling(FILE *out, const struct report *report)
 		        "recorded)\n",
 		        text, counted(replay->totals.alloc_records, "allocation").text,
 		        counted(replay->totals.free_records, "free").text);
+		if (replay->exact_above > 1)
+			fprintf(out, "EXACT    every block of %s or more was recorded (the hybrid "
+			        "backend's threshold): those count exactly, inside the estimates\n",
+			        bytes_text(replay->exact_above).text);
 	}
 	if (replay->has_tracking) {
 		tracking_text(text, sizeof(text), &replay->tracking);
@@ -1557,7 +1561,8 @@ static void write_tasks(FILE *out, const struct report *report)
 		return;
 	size_t shown = kept(report, report->task_kept);
 	fprintf(out, "TASKS    %s, by bytes allocated (a block counts against the task that "
-	        "allocated it)\n", counted(report->task_total, "task").text);
+	        "allocated it)%s\n", counted(report->task_total, "task").text,
+	        report->replay->sampled ? "; figures are estimates, as above" : "");
 	int name_width = 4;
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_task *task = &report->tasks[i];

@@ -7,8 +7,11 @@
 #include "task_ledger.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sampling.h"
 
 /* Ids and thread indices are dense; one far beyond what was seen is
  * corrupt input, and must not make us allocate gigabytes. */
@@ -178,9 +181,29 @@ static struct replay_task *hold(struct task_ledger *ledger, uint32_t id)
 	return task;
 }
 
+/* The counts from the weighted sums: exact when every weight is 1. */
+static void settle(struct replay_task *task)
+{
+	const struct replay_task_weighted *sums = &task->weighted;
+	task->allocations = sample_count(sums->allocations);
+	task->allocated_bytes = sample_count(sums->allocated_bytes);
+	task->frees = sample_count(sums->frees);
+	task->freed_bytes = sample_count(sums->freed_bytes);
+	task->freed_by_others = sample_count(sums->freed_by_others);
+	task->freed_by_others_bytes = sample_count(sums->freed_by_others_bytes);
+	task->freed_of_others = sample_count(sums->freed_of_others);
+	task->freed_of_others_bytes = sample_count(sums->freed_of_others_bytes);
+	task->live_blocks = task->live_records ? sample_count(sums->live_blocks) : 0;
+	task->live_bytes = task->live_records ? sample_count(sums->live_bytes) : 0;
+	task->peak_bytes = sample_count(sums->peak_bytes);
+	task->end_live_blocks = sample_count(sums->end_live_blocks);
+	task->end_live_bytes = sample_count(sums->end_live_bytes);
+}
+
 /* Tells the sink of task and forgets it. */
 static void release(struct task_ledger *ledger, struct replay_task *task)
 {
+	settle(task);
 	if (ledger->status == 0 && ledger->sink.finished)
 		ledger->status = ledger->sink.finished(ledger->sink.context, task);
 	index_remove(ledger, task->id);
@@ -192,7 +215,7 @@ static void release(struct task_ledger *ledger, struct replay_task *task)
 /* Releases task if nothing can change its figures any more. */
 static void release_if_finished(struct task_ledger *ledger, struct replay_task *task)
 {
-	if (task->ended && task->live_blocks == 0 &&
+	if (task->ended && task->live_records == 0 &&
 	    (task->running == 0 || task->origin == CAPTURE_TASK_THREAD))
 		release(ledger, task);
 }
@@ -284,8 +307,8 @@ static void on_task_end(struct task_ledger *ledger, const struct capture_task_en
 	}
 	task->ended = true;
 	task->end_ns = record->time_ns;
-	task->end_live_blocks = task->live_blocks;
-	task->end_live_bytes = task->live_bytes;
+	task->weighted.end_live_blocks = task->weighted.live_blocks;
+	task->weighted.end_live_bytes = task->weighted.live_bytes;
 	release_if_finished(ledger, task);
 }
 
@@ -335,50 +358,58 @@ uint32_t task_ledger_current(const struct task_ledger *ledger, uint32_t thread)
 	return state->current ? state->current : state->root;
 }
 
-void task_ledger_alloc(struct task_ledger *ledger, uint32_t task_id, uint64_t size,
+void task_ledger_alloc(struct task_ledger *ledger, uint32_t task_id, uint64_t size, double weight,
                        uint64_t time_ns)
 {
 	struct replay_task *task = task_at(ledger, task_id);
 	if (!task)
 		return;
-	task->allocations++;
-	task->allocated_bytes += size;
-	task->live_blocks++;
-	task->live_bytes += size;
-	if (task->live_bytes > task->peak_bytes) {
-		task->peak_bytes = task->live_bytes;
+	struct replay_task_weighted *sums = &task->weighted;
+	task->live_records++;
+	sums->allocations += weight;
+	sums->allocated_bytes += weight * (double)size;
+	sums->live_blocks += weight;
+	sums->live_bytes += weight * (double)size;
+	if (sums->live_bytes > sums->peak_bytes) {
+		sums->peak_bytes = sums->live_bytes;
 		task->peak_time_ns = time_ns;
 	}
 }
 
-void task_ledger_free(struct task_ledger *ledger, uint32_t owner_id, uint32_t by, uint64_t size)
+void task_ledger_free(struct task_ledger *ledger, uint32_t owner_id, uint32_t by, uint64_t size,
+                      double weight)
 {
 	struct replay_task *owner = task_at(ledger, owner_id);
 	if (!owner)
 		return;
-	owner->frees++;
-	owner->freed_bytes += size;
-	owner->live_blocks--;
-	owner->live_bytes -= size;
+	struct replay_task_weighted *sums = &owner->weighted;
+	double bytes = weight * (double)size;
+	owner->live_records--;
+	sums->frees += weight;
+	sums->freed_bytes += bytes;
+	sums->live_blocks -= weight;
+	sums->live_bytes -= bytes;
 	struct replay_task *freer = by != owner_id ? task_at(ledger, by) : NULL;
 	if (freer) {
-		owner->freed_by_others++;
-		owner->freed_by_others_bytes += size;
-		freer->freed_of_others++;
-		freer->freed_of_others_bytes += size;
+		sums->freed_by_others += weight;
+		sums->freed_by_others_bytes += bytes;
+		freer->weighted.freed_of_others += weight;
+		freer->weighted.freed_of_others_bytes += bytes;
 	}
 	release_if_finished(ledger, owner);
 }
 
 void task_ledger_resize(struct task_ledger *ledger, uint32_t owner_id, uint64_t old_size,
-                        uint64_t size, uint64_t time_ns)
+                        double old_weight, uint64_t size, double weight, uint64_t time_ns)
 {
 	struct replay_task *owner = task_at(ledger, owner_id);
 	if (!owner)
 		return;
-	owner->live_bytes += size - old_size;
-	if (owner->live_bytes > owner->peak_bytes) {
-		owner->peak_bytes = owner->live_bytes;
+	struct replay_task_weighted *sums = &owner->weighted;
+	sums->live_blocks += weight - old_weight;
+	sums->live_bytes += weight * (double)size - old_weight * (double)old_size;
+	if (sums->live_bytes > sums->peak_bytes) {
+		sums->peak_bytes = sums->live_bytes;
 		owner->peak_time_ns = time_ns;
 	}
 }

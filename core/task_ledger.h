@@ -26,8 +26,17 @@
 
 #include "capture.h"
 
-/* One task: what it is, and what its blocks did (exact counts: the async
- * backend records every event). */
+/* What a task's blocks did, as sums of their weights (core/sampling.h):
+ * the counts themselves when every event is recorded (async), estimates
+ * when the small blocks are sampled (hybrid). */
+struct replay_task_weighted {
+	double allocations, allocated_bytes, frees, freed_bytes;
+	double freed_by_others, freed_by_others_bytes, freed_of_others, freed_of_others_bytes;
+	double live_blocks, live_bytes, peak_bytes, end_live_blocks, end_live_bytes;
+};
+
+/* One task: what it is, and what its blocks did: the counts below are the
+ * weighted sums rounded (exact when every event is recorded). */
 struct replay_task {
 	uint32_t id;               /* the capture's, dense from 1 */
 	uint32_t parent;           /* 0: none */
@@ -57,6 +66,8 @@ struct replay_task {
 	uint64_t end_live_blocks;  /* its blocks live when it ended (0 while running) */
 	uint64_t end_live_bytes;
 	uint32_t running;          /* threads running it now (not kept for a root task) */
+	uint64_t live_records;     /* its blocks in the capture live now, unweighted */
+	struct replay_task_weighted weighted;
 };
 
 /* Told each task once, when it is finished, and at task_ledger_finish()
@@ -91,16 +102,19 @@ int task_ledger_record(struct task_ledger *ledger, const struct capture_record *
 /* The task thread runs now; 0 when the capture has no tasks for it. */
 uint32_t task_ledger_current(const struct task_ledger *ledger, uint32_t thread);
 
-/* A block of size bytes allocated by task at time_ns. */
-void task_ledger_alloc(struct task_ledger *ledger, uint32_t task, uint64_t size,
+/* A block of size bytes allocated by task at time_ns, standing for weight
+ * blocks (1 unless sampled). */
+void task_ledger_alloc(struct task_ledger *ledger, uint32_t task, uint64_t size, double weight,
                        uint64_t time_ns);
 
-/* A block of owner's, of size bytes, given back by task by. */
-void task_ledger_free(struct task_ledger *ledger, uint32_t owner, uint32_t by, uint64_t size);
+/* A block of owner's, of size bytes and weight, given back by task by. */
+void task_ledger_free(struct task_ledger *ledger, uint32_t owner, uint32_t by, uint64_t size,
+                      double weight);
 
-/* A block of owner's resized in place from old_size to size bytes. */
+/* A block of owner's resized in place from old_size bytes (old_weight) to
+ * size bytes (weight). */
 void task_ledger_resize(struct task_ledger *ledger, uint32_t owner, uint64_t old_size,
-                        uint64_t size, uint64_t time_ns);
+                        double old_weight, uint64_t size, double weight, uint64_t time_ns);
 
 /* At the capture's end: tells the sink of every task not finished yet, in
  * id order (those still running get end_ns as their end, ended stays

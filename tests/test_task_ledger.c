@@ -81,9 +81,9 @@ START_TEST(short_tasks_are_told_as_they_end)
 		begin(ledger, id, id, 1, 0, CAPTURE_TASK_ANNOTATION, "job");
 		run(ledger, id, 0, id);
 		for (int i = 0; i < 3; i++)
-			task_ledger_alloc(ledger, id, 100 + id % 7, id);
+			task_ledger_alloc(ledger, id, 100 + id % 7, 1.0, id);
 		for (int i = 0; i < 3; i++)
-			task_ledger_free(ledger, id, id, 100 + id % 7);
+			task_ledger_free(ledger, id, id, 100 + id % 7, 1.0);
 		end(ledger, id + 1, id, 0);
 		ck_assert_uint_eq(told.total, id - 2); /* still current: held */
 		run(ledger, id + 1, 0, 0);
@@ -123,13 +123,13 @@ START_TEST(a_task_with_live_blocks_waits_for_them)
 	begin(ledger, 1, 2, 1, 0, CAPTURE_TASK_UCONTEXT, "producer");
 	begin(ledger, 1, 3, 1, 0, CAPTURE_TASK_UCONTEXT, "consumer");
 	run(ledger, 2, 0, 2);
-	task_ledger_alloc(ledger, 2, 64, 2);
-	task_ledger_alloc(ledger, 2, 32, 2);
-	task_ledger_free(ledger, 2, 2, 32);
+	task_ledger_alloc(ledger, 2, 64, 1.0, 2);
+	task_ledger_alloc(ledger, 2, 32, 1.0, 2);
+	task_ledger_free(ledger, 2, 2, 32, 1.0);
 	end(ledger, 3, 2, 0);
 	run(ledger, 3, 0, 3);
 	ck_assert_uint_eq(told.total, 0);
-	task_ledger_free(ledger, 2, 3, 64);
+	task_ledger_free(ledger, 2, 3, 64, 1.0);
 	ck_assert_uint_eq(told.total, 1);
 	const struct replay_task *producer = &told.tasks[0];
 	ck_assert_uint_eq(producer->id, 2);
@@ -170,7 +170,7 @@ START_TEST(finish_tells_the_rest_in_id_order)
 	run(ledger, 2, 1, 3);
 	end(ledger, 3, 3, 0);
 	run(ledger, 4, 0, 4);
-	task_ledger_alloc(ledger, 4, 10, 4);
+	task_ledger_alloc(ledger, 4, 10, 1.0, 4);
 	end(ledger, 5, 4, 0);
 	run(ledger, 5, 0, 0);
 	ck_assert_uint_eq(told.total, 0); /* 3 runs on thread 1, 4 owns a block */
@@ -218,6 +218,37 @@ START_TEST(odd_records_are_counted_and_a_stop_is_kept)
 }
 END_TEST
 
+/* Sampled blocks count by their weights: a task's figures are the sums,
+ * rounded, and it is finished when its last recorded block is freed. */
+START_TEST(weights_make_the_figures)
+{
+	struct told told;
+	struct task_ledger *ledger = ledger_for(&told);
+	begin(ledger, 0, 1, 0, 0, CAPTURE_TASK_THREAD, "main");
+	begin(ledger, 1, 2, 1, 0, CAPTURE_TASK_ANNOTATION, "sampled");
+	run(ledger, 1, 0, 2);
+	task_ledger_alloc(ledger, 2, 100, 1.5, 1);
+	task_ledger_alloc(ledger, 2, 200, 2.5, 1);
+	end(ledger, 2, 2, 0);
+	run(ledger, 2, 0, 0);
+	task_ledger_free(ledger, 2, 1, 100, 1.5);
+	ck_assert_uint_eq(told.total, 0);
+	ck_assert_int_eq(task_ledger_finish(ledger, 3), 0);
+	const struct replay_task *task = &told.tasks[1];
+	ck_assert_uint_eq(task->id, 2);
+	ck_assert_uint_eq(task->allocations, 4);
+	ck_assert_uint_eq(task->allocated_bytes, 650);
+	ck_assert_uint_eq(task->frees, 2);
+	ck_assert_uint_eq(task->freed_by_others_bytes, 150);
+	ck_assert_uint_eq(task->live_blocks, 3);
+	ck_assert_uint_eq(task->live_bytes, 500);
+	ck_assert_uint_eq(task->peak_bytes, 650);
+	ck_assert_uint_eq(task->end_live_bytes, 650);
+	ck_assert_uint_eq(told.tasks[0].freed_of_others_bytes, 150);
+	task_ledger_destroy(ledger);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("task_ledger");
@@ -226,6 +257,7 @@ int main(void)
 	tcase_add_test(tcase, a_task_with_live_blocks_waits_for_them);
 	tcase_add_test(tcase, finish_tells_the_rest_in_id_order);
 	tcase_add_test(tcase, odd_records_are_counted_and_a_stop_is_kept);
+	tcase_add_test(tcase, weights_make_the_figures);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
