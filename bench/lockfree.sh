@@ -16,6 +16,9 @@
 #               measured here too, for reference.
 #   python3     python3 running bench/python_workload.py, PYTHONMALLOC=malloc
 #   sqlite3     sqlite3 running bench/sqlite_workload.sql on :memory:
+# memscope hybrid (its defaults: the same interval, every block from 2.4 MB
+# on recorded, tasks) is timed beside it, and hybrid/lockfree is the cost of
+# the threshold and the tasks.
 # memscope lockfree runs the program on the C library's malloc (its default,
 # --allocator libc); it is also measured on jemalloc (--allocator jemalloc),
 # next to plain jemalloc (LD_PRELOAD), so that what is jemalloc's and what
@@ -87,6 +90,7 @@ workload() {
 	command[lockfree]="env $environment $memscope -q --backend lockfree -o $work/$name.lockfree.memscope $program"
 	command[lockfree_jemalloc]="env $environment $memscope -q --backend lockfree --allocator jemalloc -o $work/$name.lockfree_jemalloc.memscope $program"
 	command[exact]="env $environment $memscope -q --backend exact -o $work/$name.exact.memscope $program"
+	command[hybrid]="env $environment $memscope -q --backend hybrid -o $work/$name.hybrid.memscope $program"
 }
 
 # median WORKLOAD VARIANT [cpu]: the median seconds of the variant's runs,
@@ -134,7 +138,7 @@ rows=()
 # measure NAME TARGET WITH_EXACT: checks the outputs, then times the variants.
 measure() {
 	local name=$1 target=$2 with_exact=$3 variant
-	local measured=(untracked jemalloc jemalloc_prof lockfree lockfree_jemalloc)
+	local measured=(untracked jemalloc jemalloc_prof lockfree lockfree_jemalloc hybrid)
 	[ "$with_exact" = yes ] && measured+=(exact)
 
 	echo "lockfree: $name: checking outputs ..." >&2
@@ -196,6 +200,7 @@ measure() {
 	done
 
 	local base jem prof lockfree lockfree_jem exact=- lockfree_cpu lockfree_prof lockfree_jem_jem
+	local hybrid hybrid_lockfree
 	base=$(median "$name" untracked)
 	jem=$(ratio "$name" jemalloc)
 	prof=$(ratio "$name" jemalloc_prof)
@@ -205,15 +210,18 @@ measure() {
 	lockfree_cpu=$(ratio_of "$pairs" "$name.pair" lockfree untracked cpu)
 	lockfree_prof=$(ratio "$name" lockfree jemalloc_prof)
 	lockfree_jem_jem=$(ratio "$name" lockfree_jemalloc jemalloc)
+	hybrid=$(ratio "$name" hybrid)
+	hybrid_lockfree=$(ratio "$name" hybrid lockfree)
 	rows+=("$(awk -v name="$name" -v base="$base" -v jem="$jem" -v prof="$prof" \
 		-v lockfree="$lockfree" -v exact="$exact" -v target="$target" -v same="$same" \
 		-v lockfree_jem="$lockfree_jem" -v lockfree_cpu="$lockfree_cpu" \
-		-v lockfree_prof="$lockfree_prof" -v lockfree_jem_jem="$lockfree_jem_jem" 'BEGIN {
-		printf "%s|%.3f s|%.2fx|%.2fx|%.2fx|<= %.2fx: %s|%.2fx|%.2fx|%.2fx|%.2fx|%s|%s\n",
+		-v lockfree_prof="$lockfree_prof" -v lockfree_jem_jem="$lockfree_jem_jem" \
+		-v hybrid="$hybrid" -v hybrid_lockfree="$hybrid_lockfree" 'BEGIN {
+		printf "%s|%.3f s|%.2fx|%.2fx|%.2fx|<= %.2fx: %s|%.2fx|%.2fx|%.2fx|%.2fx|%s|%.2fx|%.2fx|%s\n",
 			name, base, jem, prof, lockfree, target,
 			(lockfree <= target ? "met" : "MISSED"),
 			lockfree_cpu, lockfree_prof, lockfree_jem, lockfree_jem_jem,
-			(exact == "-" ? "-" : sprintf("%.2fx", exact)), same
+			(exact == "-" ? "-" : sprintf("%.2fx", exact)), hybrid, hybrid_lockfree, same
 	}')")
 }
 
@@ -231,7 +239,7 @@ echo "(untracked: the median of $runs runs; each ratio: the median over $runs ro
 echo " commands' times in the same round, memscope lockfree's and its CPU time over $pairs rounds"
 echo " of the two commands alone, back to back; $(nproc) cores; single runs vary by up to 40% here):"
 {
-	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/prof|lockfree on jemalloc|that/jemalloc|memscope exact|stdout+status same"
+	echo "workload|untracked|jemalloc|jemalloc prof 512K|memscope lockfree|target|lockfree CPU time|lockfree/prof|lockfree on jemalloc|that/jemalloc|memscope exact|memscope hybrid|hybrid/lockfree|stdout+status same"
 	printf '%s\n' "${rows[@]}"
 } | awk -F'|' -f "$here/columns.awk"
 echo "(memscope lockfree: on the C library's malloc, its default; jemalloc: the program on plain"
@@ -240,7 +248,9 @@ echo " profiler at the same interval; lockfree/prof: below 1.00x, memscope lockf
 echo " jemalloc's profiler; lockfree on jemalloc: --allocator jemalloc, and that/jemalloc what"
 echo " memscope adds to jemalloc alone; lockfree CPU time: user +"
 echo " system time of the lockfree run, memscope's writer thread included, against the untracked"
-echo " run's: less sensitive than wall-clock time to other work on the machine)"
+echo " run's: less sensitive than wall-clock time to other work on the machine; memscope hybrid:"
+echo " --backend hybrid at its defaults, on the C library's malloc, and hybrid/lockfree the two"
+echo " times in the same round)"
 echo "(load average before: $load_before, after: $(cut -d" " -f1-3 /proc/loadavg); other work on the machine skews the timings)"
 for note in "${notes[@]+"${notes[@]}"}"; do
 	echo "note: $note"
