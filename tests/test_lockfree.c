@@ -6,6 +6,7 @@
  * must find no race in any of it. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "capture.h"
 #include "event_store.h"
 #include "guard.h"
 #include "sampled_set.h"
@@ -312,14 +314,20 @@ static void *drain_until_stopped(void *argument)
 	return NULL;
 }
 
-START_TEST(backend_matches_every_sampled_free_across_threads)
+/* Four threads allocate 100,000 blocks each (16 to 2,015 bytes) and free
+ * them, through a sampling backend with a consumer draining meanwhile:
+ * every sampled block's free is matched, nothing is dropped, and the count
+ * is estimated within 5%.  Under the hybrid backend (exact_above not 0)
+ * every block from the threshold on is in the capture, exactly. */
+static void run_sampling_backend(memscope_backend_kind kind, uint64_t exact_above)
 {
 	int fd;
 	struct event_store *store = open_store(&fd);
 	struct backend *backend;
-	ck_assert_int_eq(backend_create(MEMSCOPE_BACKEND_LOCKFREE, &backend, &(const char *){NULL}), 0);
+	ck_assert_int_eq(backend_create(kind, &backend, &(const char *){NULL}), 0);
 	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
-	                          .sample_interval = 2048, .sample_seed = 42};
+	                          .sample_interval = 2048, .sample_seed = 42,
+	                          .exact_above = exact_above};
 	ck_assert_int_eq(backend->ops->open(backend, &config, store), 0);
 	event_store_open(store);
 
@@ -361,7 +369,34 @@ START_TEST(backend_matches_every_sampled_free_across_threads)
 	ck_assert_uint_eq(stats.waits, 0);
 	backend_destroy(backend);
 	event_store_destroy(store);
+
+	if (exact_above != 0) {
+		uint64_t expected = 0, recorded = 0;
+		for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++)
+			expected += 16 + (i * 37) % 2000 >= exact_above;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		struct capture_reader *reader;
+		ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+		struct capture_record record;
+		while (capture_reader_next(reader, &record) == 1)
+			recorded += record.type == CAPTURE_RECORD_ALLOC &&
+			            record.u.alloc.size >= exact_above;
+		capture_reader_destroy(reader);
+		ck_assert_uint_eq(recorded, BACKEND_THREADS * expected);
+	}
 	close(fd);
+}
+
+START_TEST(backend_matches_every_sampled_free_across_threads)
+{
+	run_sampling_backend(MEMSCOPE_BACKEND_LOCKFREE, 0);
+}
+END_TEST
+
+START_TEST(hybrid_records_every_large_block_across_threads)
+{
+	run_sampling_backend(MEMSCOPE_BACKEND_HYBRID, 1500);
 }
 END_TEST
 
@@ -465,6 +500,7 @@ static Suite *lockfree_suite(void)
 	TCase *backend = tcase_create("backend");
 	tcase_set_timeout(backend, 120);
 	tcase_add_test(backend, backend_matches_every_sampled_free_across_threads);
+	tcase_add_test(backend, hybrid_records_every_large_block_across_threads);
 	tcase_add_test(backend, full_rings_grow_then_drop_without_waiting);
 	tcase_add_test(backend, a_dropped_allocation_makes_its_free_a_miss);
 	suite_add_tcase(suite, backend);
