@@ -265,6 +265,10 @@ static void count_live(struct replay *replay, const struct replay_block *block, 
 	totals->live_usable_bytes += blocks * (double)block->usable;
 	stack->live_blocks += blocks;
 	stack->live_bytes += bytes;
+	if (block->weight > 1.0) {
+		struct replay_stack *counts = &replay->stacks[block->stack];
+		counts->live_sampled = sign > 0 ? counts->live_sampled + 1 : counts->live_sampled - 1;
+	}
 }
 
 static void forget_block(struct replay *replay, const struct replay_block *block)
@@ -349,6 +353,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 		return error;
 
 	struct replay_stack *stack = &replay->stacks[block.stack];
+	stack->sampled_records += weight > 1.0;
 	stack->weighted.allocations += weight;
 	stack->weighted.allocated_bytes += bytes;
 	count_live(replay, &block, 1.0);
@@ -428,6 +433,7 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 
 	totals->weighted.expands += block->weight;
 	replay->stacks[block->stack].weighted.expands += block->weight;
+	replay->stacks[block->stack].sampled_records += block->weight > 1.0;
 	check_peak(replay, expand->time_ns);
 }
 
@@ -684,6 +690,7 @@ static int second_pass(struct replay *replay, struct capture_reader *reader,
 		struct replay_weighted *stack = &replay->stacks[block->stack].weighted;
 		stack->peak_blocks += block->weight;
 		stack->peak_bytes += block->weight * (double)block->size;
+		replay->stacks[block->stack].peak_sampled += block->weight > 1.0;
 	}
 out:
 	block_table_destroy(live);

@@ -84,6 +84,12 @@ struct replay_stack {
 	uint64_t peak_blocks;      /* live at the peak */
 	uint64_t peak_bytes;
 	struct replay_weighted weighted; /* the same, unrounded: sum these, then round */
+	/* Records of blocks that stand for more than themselves (weight above
+	 * 1): with none, the figures above are exact even in a sampled
+	 * capture (the hybrid backend's blocks above its threshold). */
+	uint64_t sampled_records;  /* ALLOC and EXPAND records */
+	uint64_t live_sampled;     /* of the blocks live at the end */
+	uint64_t peak_sampled;     /* of the blocks live at the peak */
 };
 
 struct replay_thread {

@@ -546,6 +546,10 @@ static int group_stacks(struct report *report)
 		sum->live_bytes += numbers->weighted.live_bytes;
 		sum->peak_blocks += numbers->weighted.peak_blocks;
 		sum->peak_bytes += numbers->weighted.peak_bytes;
+		struct replay_stack *counts = &report->group_stats[group];
+		counts->sampled_records += numbers->sampled_records;
+		counts->live_sampled += numbers->live_sampled;
+		counts->peak_sampled += numbers->peak_sampled;
 	}
 	for (uint32_t id = 0; id < count; id++)
 		replay_stack_settle(&report->group_stats[id]);
@@ -645,6 +649,7 @@ static int build_leaks(struct report *report)
 			continue;
 		struct report_leak *leak = &report->leaks[report->leak_count++];
 		leak->stack.id = id;
+		leak->estimated = report->group_stats[id].live_sampled > 0;
 		leak->first_time_ns = UINT64_MAX;
 		builder.group_of[id] = (uint32_t)report->leak_count;
 	}
@@ -728,6 +733,7 @@ static int build_peak_stacks(struct report *report, struct ranked *ranked)
 		struct report_peak_stack *peak = &report->peak_stacks[report->peak_stack_count++];
 		peak->blocks = ranked[i].count;
 		peak->bytes = ranked[i].bytes;
+		peak->estimated = report->group_stats[ranked[i].id].peak_sampled > 0;
 		int error = symbolize_stack(report, ranked[i].id, &peak->stack);
 		if (error < 0)
 			return error;
@@ -759,6 +765,7 @@ static int build_sites(struct report *report, struct ranked *ranked,
 		site->allocations = stack->allocations;
 		site->expands = stack->expands;
 		site->bytes = stack->allocated_bytes;
+		site->estimated = stack->sampled_records > 0;
 		int error = symbolize_stack(report, ranked[i].id, &site->stack);
 		if (error < 0)
 			return error;
@@ -1015,8 +1022,9 @@ static int visit_task_leak(const struct replay_block *block, void *context)
 	walk->items[walk->count++] = (struct report_task_leak){
 		.task = block->task,
 		.group = walk->report->stack_group[block->stack],
-		.blocks = 1,
-		.bytes = block->size,
+		.estimated = block->weight > 1.0,
+		.weighted_blocks = block->weight,
+		.weighted_bytes = block->weight * (double)block->size,
 	};
 	return 0;
 }
@@ -1054,11 +1062,17 @@ static int build_task_leaks(struct report *report)
 	for (size_t i = 0; i < walk.count; i++) {
 		if (merged > 0 && walk.items[merged - 1].task == walk.items[i].task &&
 		    walk.items[merged - 1].group == walk.items[i].group) {
-			walk.items[merged - 1].blocks++;
-			walk.items[merged - 1].bytes += walk.items[i].bytes;
+			struct report_task_leak *into = &walk.items[merged - 1];
+			into->weighted_blocks += walk.items[i].weighted_blocks;
+			into->weighted_bytes += walk.items[i].weighted_bytes;
+			into->estimated |= walk.items[i].estimated;
 		} else {
 			walk.items[merged++] = walk.items[i];
 		}
+	}
+	for (size_t i = 0; i < merged; i++) {
+		walk.items[i].blocks = sample_count(walk.items[i].weighted_blocks);
+		walk.items[i].bytes = sample_count(walk.items[i].weighted_bytes);
 	}
 	qsort(walk.items, merged, sizeof(*walk.items), compare_task_leaks);
 	report->task_leaks = walk.items;
@@ -1372,16 +1386,18 @@ static void write_peak(FILE *out, const struct report *report)
 	int bytes_width = 0, blocks_width = 0;
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
-		int width = (int)strlen(estimated(bytes_text(peak->bytes), estimate).text);
+		bool marked = estimate && peak->estimated;
+		int width = (int)strlen(estimated(bytes_text(peak->bytes), marked).text);
 		bytes_width = width > bytes_width ? width : bytes_width;
-		width = (int)strlen(estimated(counted(peak->blocks, "block"), estimate).text);
+		width = (int)strlen(estimated(counted(peak->blocks, "block"), marked).text);
 		blocks_width = width > blocks_width ? width : blocks_width;
 	}
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
+		bool marked = estimate && peak->estimated;
 		fprintf(out, "           %*s in %-*s  from ", bytes_width,
-		        estimated(bytes_text(peak->bytes), estimate).text, blocks_width,
-		        estimated(counted(peak->blocks, "block"), estimate).text);
+		        estimated(bytes_text(peak->bytes), marked).text, blocks_width,
+		        estimated(counted(peak->blocks, "block"), marked).text);
 		write_short_stack(out, report, &peak->stack);
 		fputc('\n', out);
 	}
@@ -1389,7 +1405,7 @@ static void write_peak(FILE *out, const struct report *report)
 
 static void write_leak(FILE *out, const struct report *report, const struct report_leak *leak)
 {
-	bool estimate = estimates(report);
+	bool estimate = estimates(report) && leak->estimated;
 	fprintf(out, "  %s in %s  allocated by ", estimated(bytes_text(leak->bytes), estimate).text,
 	        estimated(counted(leak->blocks, "block"), estimate).text);
 	const struct report_frame *leaking = report_leaking_frame(&leak->stack);
@@ -1448,20 +1464,22 @@ static void write_sites(FILE *out, const struct report *report, const char *titl
 	bool estimate = estimates(report);
 	int calls_width = 0, bytes_width = 0;
 	for (size_t i = 0; i < count; i++) {
-		int width = (int)strlen(estimated(counted(sites[i].calls, "call"), estimate).text);
+		bool marked = estimate && sites[i].estimated;
+		int width = (int)strlen(estimated(counted(sites[i].calls, "call"), marked).text);
 		calls_width = width > calls_width ? width : calls_width;
-		width = (int)strlen(estimated(bytes_text(sites[i].bytes), estimate).text);
+		width = (int)strlen(estimated(bytes_text(sites[i].bytes), marked).text);
 		bytes_width = width > bytes_width ? width : bytes_width;
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct report_site *site = &sites[i];
+		bool marked = estimate && site->estimated;
 		fprintf(out, "  %*s  %*s  ", calls_width,
-		        estimated(counted(site->calls, "call"), estimate).text, bytes_width,
-		        estimated(bytes_text(site->bytes), estimate).text);
+		        estimated(counted(site->calls, "call"), marked).text, bytes_width,
+		        estimated(bytes_text(site->bytes), marked).text);
 		write_short_stack(out, report, &site->stack);
 		if (site->expands > 0)
 			fprintf(out, "  (%s in place)",
-			        estimated(grouped_text(site->expands), estimate).text);
+			        estimated(grouped_text(site->expands), marked).text);
 		fputc('\n', out);
 	}
 }
@@ -1478,10 +1496,6 @@ static void write_task_leaks(FILE *out, const struct report *report,
                              const struct report_task *kept_task)
 {
 	const struct replay_task *task = &kept_task->task;
-	fprintf(out, "  task %" PRIu32 " ", task->id);
-	write_task_name(out, kept_task, 0);
-	fprintf(out, ": %s in %s left live\n", bytes_text(task->live_bytes).text,
-	        counted(task->live_blocks, "block").text);
 	/* task_leaks is sorted by task: find this one's run. */
 	size_t low = 0, high = report->task_leak_count;
 	while (low < high) {
@@ -1491,6 +1505,14 @@ static void write_task_leaks(FILE *out, const struct report *report,
 		else
 			high = middle;
 	}
+	bool marked = false;
+	for (size_t j = low; j < report->task_leak_count && report->task_leaks[j].task == task->id;
+	     j++)
+		marked |= report->task_leaks[j].estimated;
+	fprintf(out, "  task %" PRIu32 " ", task->id);
+	write_task_name(out, kept_task, 0);
+	fprintf(out, ": %s in %s left live\n", estimated(bytes_text(task->live_bytes), marked).text,
+	        estimated(counted(task->live_blocks, "block"), marked).text);
 	size_t shown = 0, limit = report->options.top ? report->options.top : SIZE_MAX;
 	size_t i = low;
 	for (; i < report->task_leak_count && report->task_leaks[i].task == task->id; i++) {
@@ -1498,8 +1520,8 @@ static void write_task_leaks(FILE *out, const struct report *report,
 			break;
 		const struct report_task_leak *leak = &report->task_leaks[i];
 		const struct report_leak *group = report_leak_of_group(report, leak->group);
-		fprintf(out, "    %s in %s  from ", bytes_text(leak->bytes).text,
-		        counted(leak->blocks, "block").text);
+		fprintf(out, "    %s in %s  from ", estimated(bytes_text(leak->bytes), leak->estimated).text,
+		        estimated(counted(leak->blocks, "block"), leak->estimated).text);
 		if (group)
 			write_short_stack(out, report, &group->stack);
 		else

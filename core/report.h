@@ -55,6 +55,7 @@ struct report_peak_stack {
 	struct report_stack stack;
 	uint64_t blocks;
 	uint64_t bytes;
+	bool estimated;            /* some of them stand for more than themselves (sampled) */
 };
 
 /* Blocks still live at the end, allocated from one stack. */
@@ -66,6 +67,7 @@ struct report_leak {
 	uint64_t last_time_ns;
 	const struct replay_tag **tags; /* the tagged ones' tags */
 	size_t tag_count;
+	bool estimated;            /* some of them stand for more than themselves (sampled) */
 };
 
 /* A stack that allocated. */
@@ -75,6 +77,7 @@ struct report_site {
 	uint64_t allocations;
 	uint64_t expands;
 	uint64_t bytes;            /* requested by its allocations */
+	bool estimated;            /* some were sampled: the figures are estimates */
 };
 
 /* A task the report keeps, and what every report and exporter calls it. */
@@ -87,8 +90,11 @@ struct report_task {
 struct report_task_leak {
 	uint32_t task;
 	uint32_t group;            /* a stack_group id: report_leak_of_group() has its stack */
-	uint64_t blocks;
+	uint64_t blocks;           /* weighted, rounded: estimates when estimated */
 	uint64_t bytes;
+	bool estimated;            /* some of the blocks were sampled */
+	double weighted_blocks;
+	double weighted_bytes;
 };
 
 struct report {

@@ -252,8 +252,9 @@ static int count_leak(void *context, const memscope_block *block)
 		*entry = (struct exporter_task_leak){ .task = task, .stack = block->stack };
 		leaks->count++;
 	}
-	entry->blocks++;
-	entry->bytes += block->size;
+	double weight = memscope_block_weight(block);
+	entry->weighted_blocks += weight;
+	entry->weighted_bytes += weight * (double)block->size;
 	return 0;
 }
 
@@ -275,9 +276,14 @@ int exporter_task_leaks_collect(struct exporter_task_leaks *leaks, const memscop
 		return error;
 	/* The used slots to the front, in the order they are written. */
 	size_t kept = 0;
-	for (size_t i = 0; i < leaks->capacity; i++)
-		if (leaks->entries[i].task != 0)
-			leaks->entries[kept++] = leaks->entries[i];
+	for (size_t i = 0; i < leaks->capacity; i++) {
+		struct exporter_task_leak *entry = &leaks->entries[i];
+		if (entry->task == 0)
+			continue;
+		entry->blocks = memscope_weighted_count(entry->weighted_blocks);
+		entry->bytes = memscope_weighted_count(entry->weighted_bytes);
+		leaks->entries[kept++] = *entry;
+	}
 	if (kept > 1)
 		qsort(leaks->entries, kept, sizeof(*leaks->entries), compare_leaks);
 	return 0;

@@ -87,8 +87,10 @@ const char *exporter_severity_name(memscope_severity severity, const char *unkno
 struct exporter_task_leak {
 	uint64_t task;             /* 0: an empty slot of the table */
 	uint32_t stack;
-	uint64_t blocks;
+	uint64_t blocks;           /* the sums of weights below, rounded (exact unless sampled) */
 	uint64_t bytes;
+	double weighted_blocks;
+	double weighted_bytes;
 };
 
 /* Every task's leaks, one entry per (task, stack), so memory follows the

@@ -915,6 +915,8 @@ END_TEST
 
 /* ---- the hybrid backend ------------------------------------------------ */
 
+static char *text_of(const struct report *report);
+
 /* Calls and bytes of the sites whose innermost frame is function. */
 static void site_of(const struct report *report, const char *function, uint64_t *calls,
                     uint64_t *bytes)
@@ -966,6 +968,31 @@ START_TEST(hybrid_large_blocks_are_exact)
 		site_of(report, "small_blocks", &calls, &bytes);
 		small_calls += (double)calls;
 		small_bytes += (double)bytes;
+		/* Marked as estimates: the small blocks' figures, not the large ones'. */
+		for (size_t i = 0; i < report->sites_by_bytes_count; i++) {
+			const struct report_site *site = &report->sites_by_bytes[i];
+			const struct report_frame *frame = report_leaking_frame(&site->stack);
+			if (frame && frame->function && strcmp(frame->function, "large_blocks") == 0)
+				ck_assert(!site->estimated);
+			if (frame && frame->function && strcmp(frame->function, "small_blocks") == 0)
+				ck_assert(site->estimated);
+		}
+		for (size_t i = 0; i < report->leak_count; i++) {
+			const struct report_frame *frame = report_leaking_frame(&report->leaks[i].stack);
+			if (frame && frame->function && strcmp(frame->function, "large_blocks") == 0)
+				ck_assert(!report->leaks[i].estimated);
+		}
+		if (seed == 1) {
+			/* The line of the 40 large blocks' site, printed without ~. */
+			char *text = text_of(report);
+			const char *site = strstr(text, "40 calls   24,000,000 bytes (22.9 MiB)  large_blocks");
+			ck_assert_msg(site != NULL, "%s", text);
+			const char *line = site;
+			while (line > text && line[-1] != '\n')
+				line--;
+			ck_assert_msg(memchr(line, '~', (size_t)(site - line)) == NULL, "%s", text);
+			free(text);
+		}
 		report_destroy(report);
 		run_finish(&run);
 	}
