@@ -71,9 +71,32 @@ static void lockfree_close(struct backend *backend)
 
 /* Records a picked allocation; its address joins the sampled set first, so
  * a free on another thread right after can find it. */
+/* A sampled pick weighs by the interval its countdown was drawn at: when
+ * that is not the one the store last heard from this thread, it is told
+ * first, in the thread's own ring, so that readers weigh this event and
+ * the thread's next ones by it.  Blocks from the threshold on weigh 1
+ * whatever the interval.  Returns false when the store had no room: the
+ * event must then not be recorded either (its weight would be wrong). */
+static bool tell_interval(struct sampling_backend *sampling, const struct heap_event *event)
+{
+	if (sampling->exact_above != 0 && event->size >= sampling->exact_above)
+		return true;
+	struct memscope_thread *thread = &memscope_thread;
+	uint64_t picked = sampler_picked_interval();
+	uint64_t told = thread->told_interval != 0 ? thread->told_interval : sampling->interval;
+	if (picked == 0 || picked == told)
+		return true;
+	if (!event_store_try_record_interval(sampling->store, picked))
+		return false;
+	thread->told_interval = picked;
+	return true;
+}
+
 static void record_alloc(struct sampling_backend *sampling, const struct heap_event *event,
                          const uint64_t *ips, int depth)
 {
+	if (!tell_interval(sampling, event))
+		return;
 	if (!sampled_set_add(event->address)) {
 		atomic_fetch_add_explicit(&sampling->set_full, 1, memory_order_relaxed);
 		return;

@@ -32,7 +32,8 @@ static uint64_t next_random(struct memscope_thread *thread)
  * interval, so that "countdown <= bytes" happens exactly when X < bytes. */
 static uint64_t draw_countdown(struct memscope_thread *thread)
 {
-	uint64_t interval = sampler_shared.interval;
+	uint64_t interval = atomic_load_explicit(&sampler_shared.interval, memory_order_relaxed);
+	thread->drawn_interval = interval;
 	if (interval <= 1)
 		return 0;
 	/* A uniform in (0, 1]: 53 random bits, plus one so it is never 0. */
@@ -54,6 +55,7 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		                                            memory_order_relaxed);
 		thread->random = mix(sampler_shared.seed ^ mix(number)) | 1;
 		thread->epoch = epoch;
+		thread->told_interval = 0;
 		thread->countdown = draw_countdown(thread);
 	}
 	/* Recorded whatever the countdown, which it leaves as it is. */
@@ -63,6 +65,7 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		thread->countdown -= bytes;
 		return false;
 	}
+	thread->picked_interval = thread->drawn_interval;
 	thread->countdown = draw_countdown(thread);
 	return true;
 }
@@ -76,7 +79,7 @@ void sampler_start(uint64_t interval, uint64_t seed, uint64_t exact_above)
 		if (seed == 0)
 			seed = 1;
 	}
-	sampler_shared.interval = interval;
+	atomic_store_explicit(&sampler_shared.interval, interval, memory_order_relaxed);
 	sampler_shared.seed = seed;
 	sampler_shared.exact_above = exact_above != 0 ? exact_above : UINT64_MAX;
 	atomic_store_explicit(&sampler_shared.threads, 0, memory_order_relaxed);
@@ -84,6 +87,11 @@ void sampler_start(uint64_t interval, uint64_t seed, uint64_t exact_above)
 	 * the new epoch in the slow path (acquire) sees them too. */
 	atomic_fetch_add_explicit(&sampler_shared.epoch, 1, memory_order_release);
 	atomic_store_explicit(&sampler_shared.running, true, memory_order_release);
+}
+
+void sampler_set_interval(uint64_t interval)
+{
+	atomic_store_explicit(&sampler_shared.interval, interval, memory_order_relaxed);
 }
 
 void sampler_stop(void)

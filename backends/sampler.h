@@ -36,7 +36,9 @@
 struct sampler_shared {
 	_Alignas(64) atomic_bool running;
 	_Atomic uint32_t epoch;     /* bumped at every start: old countdowns are void */
-	uint64_t interval;          /* mean bytes between points; <= 1: every allocation */
+	_Atomic uint64_t interval;  /* mean bytes between points; <= 1: every allocation.
+	                               Changed while running (sampler_set_interval): a
+	                               countdown keeps the interval it was drawn at */
 	uint64_t seed;
 	uint64_t exact_above;       /* picked whatever the countdown; UINT64_MAX: none */
 	_Atomic uint64_t threads;   /* threads seeded in this epoch */
@@ -51,6 +53,18 @@ void sampler_start(uint64_t interval, uint64_t seed, uint64_t exact_above);
 
 /* Stops sampling. */
 void sampler_stop(void);
+
+/* Moves the interval while running: each thread's next countdown is drawn
+ * at it; the one under way ends at the interval it was drawn at, so every
+ * pick has one interval, the one sampler_picked_interval() names. */
+void sampler_set_interval(uint64_t interval);
+
+/* The interval the calling thread's last pick was drawn at: what a sampled
+ * block it picked stands for (sampling.h). */
+static inline uint64_t sampler_picked_interval(void)
+{
+	return memscope_thread.picked_interval;
+}
 
 /* The seed in use (the one drawn, when 0 was asked for). */
 uint64_t sampler_seed(void);

@@ -69,6 +69,7 @@ enum capture_record_type {
 	CAPTURE_RECORD_TASK,       /* (minor 2) a task begins */
 	CAPTURE_RECORD_TASK_END,   /* (minor 2) a task ends */
 	CAPTURE_RECORD_TASK_SWITCH,/* (minor 2) a thread runs another task from here on */
+	CAPTURE_RECORD_THREAD_SAMPLING, /* (minor 3) a thread's sampling interval from here on */
 };
 
 /* Where a task came from (capture_task.origin). */
@@ -243,6 +244,15 @@ struct capture_task_switch {
 	uint32_t task;             /* what the thread runs from here on; 0: its root task */
 };
 
+/* (minor 3) A sampling backend whose interval moves: the thread's sampled
+ * ALLOC and EXPAND records from here on were picked at this interval, not
+ * the last SAMPLING record's (which still names the threshold). */
+struct capture_thread_sampling {
+	uint64_t time_ns;
+	uint32_t thread;
+	uint64_t interval;
+};
+
 struct capture_record {
 	enum capture_record_type type;
 	union {
@@ -261,6 +271,7 @@ struct capture_record {
 		struct capture_task task;
 		struct capture_task_end task_end;
 		struct capture_task_switch task_switch;
+		struct capture_thread_sampling thread_sampling;
 	} u;
 };
 

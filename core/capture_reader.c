@@ -747,6 +747,13 @@ static void decode_task_switch(struct parser *parser, struct capture_task_switch
 	to->task = get_u32(parser);
 }
 
+static void decode_thread_sampling(struct parser *parser, struct capture_thread_sampling *sampling)
+{
+	sampling->time_ns = get_varint(parser);
+	sampling->thread = get_u32(parser);
+	sampling->interval = get_varint(parser);
+}
+
 /* Decodes the record at the cursor into *record.  Returns 1, 0 for a record
  * of a type this reader does not know (skipped), or -EBADMSG. */
 static int decode_record(struct capture_reader *reader, struct capture_record *record)
@@ -817,6 +824,9 @@ static int decode_record(struct capture_reader *reader, struct capture_record *r
 			break;
 		case CAPTURE_RECORD_TASK_SWITCH:
 			decode_task_switch(&parser, &record->u.task_switch);
+			break;
+		case CAPTURE_RECORD_THREAD_SAMPLING:
+			decode_thread_sampling(&parser, &record->u.thread_sampling);
 			break;
 		default:
 			known = 0;

@@ -640,6 +640,20 @@ static int add_task_switch(struct capture_writer *writer, const struct capture_t
 	return 0;
 }
 
+static int add_thread_sampling(struct capture_writer *writer,
+                               const struct capture_thread_sampling *sampling)
+{
+	int err = reserve_framed(writer, 3 * VARINT_MAX_BYTES);
+	if (err < 0)
+		return err;
+	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_THREAD_SAMPLING);
+	p += varint_encode(p, sampling->time_ns);
+	p += varint_encode(p, sampling->thread);
+	p += varint_encode(p, sampling->interval);
+	end_framed(writer, p);
+	return 0;
+}
+
 void capture_writer_compress_fast(struct capture_writer *writer, bool fast)
 {
 	if (writer->compressor != NULL)
@@ -685,6 +699,8 @@ int capture_writer_add(struct capture_writer *writer, const struct capture_recor
 		return add_task_end(writer, &record->u.task_end);
 	case CAPTURE_RECORD_TASK_SWITCH:
 		return add_task_switch(writer, &record->u.task_switch);
+	case CAPTURE_RECORD_THREAD_SAMPLING:
+		return add_thread_sampling(writer, &record->u.thread_sampling);
 	}
 	return -EINVAL;
 }

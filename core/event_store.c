@@ -68,6 +68,9 @@
 /* "shared" value of an entry whose difference was computed against a
  * previous store's stack (a store opened meanwhile): its stack is unknown. */
 #define SHARED_UNKNOWN 0xffffu
+/* Distinct sampling intervals one capture's live blocks may carry (a
+ * backend whose interval moves keeps to a grid of them). */
+#define STORE_INTERVALS 1024
 
 enum entry_type {
 	ENTRY_PAD = 0,
@@ -76,6 +79,7 @@ enum entry_type {
 	ENTRY_EXPAND = HEAP_EVENT_EXPAND,
 	ENTRY_TAG = 8,
 	ENTRY_TASK = 9,
+	ENTRY_INTERVAL = 10,          /* word 3: the thread's sampling interval from here on */
 };
 
 enum ring_state {
@@ -110,6 +114,7 @@ struct ring {
 	uint32_t thread_index;
 	bool announced;
 	uint64_t last_time;           /* of the last entry consumed: when the thread was last seen */
+	uint64_t interval;            /* its sampled events' interval; 0: the store's */
 	uint32_t path_depth;          /* the previous stack, as trie nodes by level */
 	uint32_t path[MAX_FRAMES + 1];
 
@@ -174,6 +179,8 @@ struct event_store {
 	 * kept here unrounded; store_totals gets them rounded. */
 	uint64_t sample_interval;     /* 0: every event */
 	uint64_t exact_above;         /* hybrid: every block of at least this size; 0: none */
+	uint64_t intervals[STORE_INTERVALS]; /* the intervals threads sampled at; [0] unused */
+	uint32_t interval_count;
 	uint64_t sample_seed;
 	struct {
 		double allocations, frees, allocated_bytes;
@@ -487,6 +494,29 @@ static bool before_record(struct event_store *store)
 	return true;
 }
 
+bool event_store_try_record_interval(struct event_store *store, uint64_t interval)
+{
+	before_record(store);
+	struct ring *ring = current_ring();
+	if (ring == NULL)
+		return false;
+	uint64_t end;
+	uint64_t *entry = reserve(store, ring, 4, FULL_GIVE_UP, &end);
+	if (entry == NULL && atomic_load_explicit(&store->accepting, memory_order_relaxed) &&
+	    (ring = grow_ring(store, ring)) != NULL)
+		entry = reserve(store, ring, 4, FULL_GIVE_UP, &end);
+	if (entry == NULL) {
+		atomic_fetch_add_explicit(&store->dropped_events, 1, memory_order_relaxed);
+		return false;
+	}
+	entry[1] = atomic_fetch_add(&next_sequence, 1);
+	entry[0] = entry_header(ENTRY_INTERVAL, 0, 0, 0, 4);
+	entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
+	entry[3] = interval;
+	atomic_store_explicit(&ring->head, end, memory_order_release);
+	return true;
+}
+
 bool event_store_try_record(struct event_store *store, const struct heap_event *event,
                             const uint64_t *ips, int depth)
 {
@@ -639,12 +669,14 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 	    origin->seen_generation == ring->grown_from_generation) {
 		/* The same thread, in the larger ring that replaced its full one. */
 		ring->thread_index = origin->thread_index;
+		ring->interval = origin->interval;
 		ring->seen_generation = ring->generation;
 		ring->announced = true;
 		return ring->thread_index;
 	}
 	char name[32];
 	thread_name(ring, name, sizeof name);
+	ring->interval = 0;
 	ring->thread_index = store->thread_count++;
 	ring->seen_generation = ring->generation;
 	ring->announced = true;
@@ -695,11 +727,58 @@ static uint32_t follow_stack(struct event_store *store, struct ring *ring, uint6
 	return node;
 }
 
-/* What a recorded block of size bytes stands for (sampling.h). */
-static double store_weight(const struct event_store *store, uint64_t size)
+/* The live map keeps a block's requested size in its low bits and, above
+ * them, which interval it was sampled at (an index in store->intervals; 0
+ * the store's own), so that its free takes away what its allocation
+ * added, whatever the interval is by then. */
+#define LIVE_SIZE_BITS 48
+#define LIVE_SIZE_MASK ((UINT64_C(1) << LIVE_SIZE_BITS) - 1)
+
+static uint64_t live_size(uint64_t value)
 {
-	struct sampling_rule rule = { store->sample_interval, store->exact_above };
+	return value & LIVE_SIZE_MASK;
+}
+
+/* The interval a sampled event of ring stands for. */
+static uint64_t ring_interval(const struct event_store *store, const struct ring *ring)
+{
+	return ring->interval != 0 ? ring->interval : store->sample_interval;
+}
+
+/* The index of interval in store->intervals, added if new; 0 (the store's
+ * own) when the table is full. */
+static uint64_t interval_index(struct event_store *store, uint64_t interval)
+{
+	if (interval == store->sample_interval)
+		return 0;
+	for (uint32_t i = 1; i < store->interval_count; i++)
+		if (store->intervals[i] == interval)
+			return i;
+	if (store->interval_count == STORE_INTERVALS)
+		return 0;
+	store->intervals[store->interval_count] = interval;
+	return store->interval_count++;
+}
+
+static uint64_t live_value(struct event_store *store, uint64_t size, uint64_t interval)
+{
+	uint64_t bounded = size < LIVE_SIZE_MASK ? size : LIVE_SIZE_MASK;
+	return bounded | interval_index(store, interval) << LIVE_SIZE_BITS;
+}
+
+/* What a recorded block of size bytes, sampled at interval, stands for. */
+static double weight_at(const struct event_store *store, uint64_t interval, uint64_t size)
+{
+	struct sampling_rule rule = { interval, store->exact_above };
 	return sampling_rule_weight(&rule, size);
+}
+
+/* What the block a live-map value describes stands for. */
+static double live_weight(const struct event_store *store, uint64_t value)
+{
+	uint64_t index = value >> LIVE_SIZE_BITS;
+	uint64_t interval = index != 0 ? store->intervals[index] : store->sample_interval;
+	return weight_at(store, interval, live_size(value));
 }
 
 /* The estimate moves with every live block that comes or goes, weighted
@@ -720,10 +799,10 @@ static void estimate_live(struct event_store *store, double signed_weight, uint6
 }
 
 static void add_live(struct event_store *store, uint64_t address, uint64_t size, uint64_t usable,
-                     uint64_t time, double weight)
+                     uint64_t time, uint64_t interval, double weight)
 {
-	uint64_t replaced;
-	int existed = live_map_put(store->live, address, size, &replaced);
+	uint64_t value;
+	int existed = live_map_put(store->live, address, live_value(store, size, interval), &value);
 	if (existed < 0) {
 		store->totals.lost_events++;
 		return;
@@ -731,12 +810,12 @@ static void add_live(struct event_store *store, uint64_t address, uint64_t size,
 	if (existed) {
 		/* A free we never saw: don't let its bytes count twice (its usable
 		 * size is not kept; its requested size stands in). */
+		uint64_t replaced = live_size(value);
 		store->totals.live_bytes -= replaced;
 		store->totals.live_usable_bytes -= replaced;
 		store->totals.live_blocks--;
 		store->totals.lost_events++;
-		estimate_live(store, -store_weight(store, replaced), replaced, replaced,
-		              time);
+		estimate_live(store, -live_weight(store, value), replaced, replaced, time);
 	}
 	store->totals.live_blocks++;
 	store->totals.live_bytes += size;
@@ -762,21 +841,23 @@ static void consume_alloc(struct event_store *store, struct ring *ring, const ui
 	store->totals.allocations++;
 	store->totals.allocated_bytes += entry[4];
 	store->totals.events++;
-	double weight = store_weight(store, entry[4]);
+	uint64_t interval = ring_interval(store, ring);
+	double weight = weight_at(store, interval, entry[4]);
 	store->estimate.allocations += weight;
 	store->estimate.allocated_bytes += weight * (double)entry[4];
-	add_live(store, entry[3], entry[4], entry[5], entry[2], weight);
+	add_live(store, entry[3], entry[4], entry[5], entry[2], interval, weight);
 }
 
 static void consume_free(struct event_store *store, struct ring *ring, const uint64_t *entry,
                          uint32_t kind)
 {
-	uint64_t size;
-	if (!live_map_remove(store->live, entry[3], &size)) {
+	uint64_t value;
+	if (!live_map_remove(store->live, entry[3], &value)) {
 		/* Allocated before tracking began: nothing to match it with. */
 		store->totals.untracked_frees++;
 		return;
 	}
+	uint64_t size = live_size(value);
 	uint32_t thread = ring_thread(store, ring);
 	struct capture_record record = {
 		.type = CAPTURE_RECORD_FREE,
@@ -788,7 +869,7 @@ static void consume_free(struct event_store *store, struct ring *ring, const uin
 	store->totals.live_blocks--;
 	store->totals.live_bytes -= size;
 	store->totals.live_usable_bytes -= entry[4];
-	double weight = store_weight(store, size);
+	double weight = live_weight(store, value);
 	store->estimate.frees += weight;
 	estimate_live(store, -weight, size, entry[4], entry[2]);
 }
@@ -796,8 +877,8 @@ static void consume_free(struct event_store *store, struct ring *ring, const uin
 static void consume_expand(struct event_store *store, struct ring *ring, const uint64_t *entry,
                            uint32_t kind, uint32_t stack)
 {
-	uint64_t *size = live_map_find(store->live, entry[3]);
-	if (size == NULL) {
+	uint64_t *value = live_map_find(store->live, entry[3]);
+	if (value == NULL) {
 		/* Resizing a block from before tracking: from here on it is ours. */
 		consume_alloc(store, ring, entry, kind, stack);
 		return;
@@ -809,10 +890,12 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 		             .size = entry[4], .old_usable = entry[6], .usable = entry[5], .stack = stack},
 	};
 	write_record(store, &record);
-	store->totals.live_bytes += entry[4] - *size;
+	uint64_t old_size = live_size(*value);
+	store->totals.live_bytes += entry[4] - old_size;
 	store->totals.live_usable_bytes += entry[5] - entry[6];
-	estimate_live(store, -store_weight(store, *size), *size, entry[6], entry[2]);
-	*size = entry[4];
+	estimate_live(store, -live_weight(store, *value), old_size, entry[6], entry[2]);
+	uint64_t interval = ring_interval(store, ring);
+	*value = live_value(store, entry[4], interval);
 	store->totals.reallocations++;
 	store->totals.events++;
 	if (store->totals.live_bytes > store->totals.peak_bytes) {
@@ -820,8 +903,7 @@ static void consume_expand(struct event_store *store, struct ring *ring, const u
 		if (store->sample_interval <= 1)
 			store->totals.peak_time_ns = entry[2];
 	}
-	estimate_live(store, store_weight(store, entry[4]), entry[4], entry[5],
-	              entry[2]);
+	estimate_live(store, weight_at(store, interval, entry[4]), entry[4], entry[5], entry[2]);
 }
 
 static void consume_tag(struct event_store *store, struct ring *ring, const uint64_t *entry)
@@ -927,6 +1009,19 @@ static void consume_task(struct event_store *store, struct ring *ring, const uin
 	write_record(store, &record);
 }
 
+/* The thread's sampled events from here on stand for blocks at this
+ * interval: the capture says so for readers. */
+static void consume_interval(struct event_store *store, struct ring *ring, const uint64_t *entry)
+{
+	uint32_t thread = ring_thread(store, ring);
+	ring->interval = entry[3];
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_THREAD_SAMPLING,
+		.u.thread_sampling = {.time_ns = entry[2], .thread = thread, .interval = entry[3]},
+	};
+	write_record(store, &record);
+}
+
 static void consume(struct event_store *store, struct ring *ring, const uint64_t *entry,
                     uint32_t stack)
 {
@@ -949,6 +1044,9 @@ static void consume(struct event_store *store, struct ring *ring, const uint64_t
 	case ENTRY_TASK:
 		consume_task(store, ring, entry, kind);
 		break;
+	case ENTRY_INTERVAL:
+		consume_interval(store, ring, entry);
+		break;
 	}
 }
 
@@ -960,8 +1058,8 @@ static uint64_t prefetch_entry(struct event_store *store, struct ring *ring, uin
 {
 	const uint64_t *entry = &ring->words[position & ring->mask];
 	uint32_t type = entry[0] & 0xff;
-	/* A task event's word 3 is a key, not an address. */
-	if (type != ENTRY_PAD && type != ENTRY_TASK)
+	/* A task event's word 3 is a key, an interval entry's a size. */
+	if (type != ENTRY_PAD && type != ENTRY_TASK && type != ENTRY_INTERVAL)
 		live_map_prefetch(store->live, entry[3]);
 	return position + entry_words(entry[0]);
 }
@@ -1113,6 +1211,7 @@ int event_store_create(int fd, struct event_store **out)
 	struct event_store *store = calloc(1, sizeof *store);
 	if (store == NULL)
 		goto out;
+	store->interval_count = 1;
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->inline_lock, NULL);
 	if (stack_trie_create(&store->stacks) < 0 || live_map_create(&store->live) < 0)

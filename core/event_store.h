@@ -94,6 +94,12 @@ void event_store_destroy(struct event_store *store);
 void event_store_record(struct event_store *store, const struct heap_event *event,
                         const uint64_t *ips, int depth);
 
+/* A sampling backend whose interval moves: from here on, the calling
+ * thread's sampled events were picked at interval (until the next call).
+ * Never waits; returns whether it was recorded (if not, record no sampled
+ * event: its weight would be wrong). */
+bool event_store_try_record_interval(struct event_store *store, uint64_t interval);
+
 /* The same, but never waits: past the bound, the event is dropped and
  * counted (store_totals.dropped_events).  Returns whether it was recorded. */
 bool event_store_try_record(struct event_store *store, const struct heap_event *event,

@@ -30,6 +30,9 @@ struct memscope_thread {
 	};
 	uint64_t countdown;           /* bytes to the next sample point */
 	uint64_t random;              /* the sampler's generator state */
+	uint64_t drawn_interval;      /* the interval countdown was drawn at */
+	uint64_t picked_interval;     /* the interval of the last pick's countdown */
+	uint64_t told_interval;       /* the last one sent to the store; 0: the first */
 };
 
 /* initial-exec: reaching this variable must never allocate (a dynamic TLS

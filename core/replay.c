@@ -203,6 +203,53 @@ static int reserve(void **array, size_t *capacity, size_t count, size_t size)
 
 /* ---- the first pass -------------------------------------------------- */
 
+/* How a sampled block weighs: by the SAMPLING record in force (its interval
+ * and threshold), and for a thread that has one, the interval its last
+ * THREAD_SAMPLING record named (a backend whose interval moves). */
+struct weigher {
+	struct sampling_rule rule;     /* zero: every allocation, weight 1 */
+	uint64_t *intervals;           /* [count], by thread index; 0: the rule's */
+	uint32_t count;
+};
+
+/* Thread indices are dense: one far beyond is corrupt input, weighed by
+ * the rule rather than given gigabytes. */
+#define WEIGHER_MAX_THREADS (1u << 20)
+
+/* Takes in a THREAD_SAMPLING record.  Returns 0 or -ENOMEM. */
+static int weigher_thread(struct weigher *weigher, const struct capture_thread_sampling *record)
+{
+	if (record->thread >= WEIGHER_MAX_THREADS)
+		return 0;
+	if (record->thread >= weigher->count) {
+		uint32_t count = record->thread + 1;
+		uint64_t *grown = realloc(weigher->intervals, count * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		memset(grown + weigher->count, 0, (count - weigher->count) * sizeof(*grown));
+		weigher->intervals = grown;
+		weigher->count = count;
+	}
+	weigher->intervals[record->thread] = record->interval;
+	return 0;
+}
+
+/* What a recorded block of size bytes, of thread's, stands for. */
+static double weigher_weight(const struct weigher *weigher, uint32_t thread, uint64_t size)
+{
+	if (thread < weigher->count && weigher->intervals[thread] != 0) {
+		struct sampling_rule rule = { weigher->intervals[thread], weigher->rule.exact_above };
+		return sampling_rule_weight(&rule, size);
+	}
+	return sampling_rule_weight(&weigher->rule, size);
+}
+
+static void weigher_finish(struct weigher *weigher)
+{
+	free(weigher->intervals);
+	*weigher = (struct weigher){ 0 };
+}
+
 struct pass {
 	struct replay *replay;
 	size_t stack_capacity;
@@ -214,7 +261,7 @@ struct pass {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
-	struct sampling_rule rule; /* the SAMPLING record in force; zero: every allocation */
+	struct weigher weigher;
 };
 
 static void see_time(struct replay *replay, uint64_t time_ns)
@@ -280,7 +327,7 @@ static void on_sampling(struct pass *pass, const struct capture_sampling *record
 {
 	struct replay *replay = pass->replay;
 	see_time(replay, record->time_ns);
-	pass->rule = (struct sampling_rule){ record->interval, record->exact_above };
+	pass->weigher.rule = (struct sampling_rule){ record->interval, record->exact_above };
 	replay->sample_interval = record->interval;
 	replay->exact_above = record->exact_above;
 	if (record->interval <= 1)
@@ -290,6 +337,22 @@ static void on_sampling(struct pass *pass, const struct capture_sampling *record
 	if (record->interval > replay->sample_interval_max)
 		replay->sample_interval_max = record->interval;
 	replay->sampled = true;
+}
+
+/* A thread's interval moved: the report gives the range and the count. */
+static int on_thread_sampling(struct pass *pass, const struct capture_thread_sampling *record)
+{
+	struct replay *replay = pass->replay;
+	see_time(replay, record->time_ns);
+	replay->interval_changes++;
+	if (record->interval > 1) {
+		if (!replay->sampled || record->interval < replay->sample_interval_min)
+			replay->sample_interval_min = record->interval;
+		if (record->interval > replay->sample_interval_max)
+			replay->sample_interval_max = record->interval;
+		replay->sampled = true;
+	}
+	return weigher_thread(&pass->weigher, record);
 }
 
 static int on_stack_node(struct pass *pass, const struct capture_stack_node *node)
@@ -320,7 +383,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 {
 	struct replay *replay = pass->replay;
 	struct replay_totals *totals = &replay->totals;
-	double weight = sampling_rule_weight(&pass->rule, alloc->size);
+	double weight = weigher_weight(&pass->weigher, alloc->thread, alloc->size);
 	double bytes = weight * (double)alloc->size;
 	totals->events++;
 	totals->alloc_records++;
@@ -419,7 +482,7 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 	 * it, exactly as a moved block belongs to its new ALLOC; sampled, it
 	 * stands for the blocks of its new size. */
 	forget_block(replay, block);
-	double weight = sampling_rule_weight(&pass->rule, expand->size);
+	double weight = weigher_weight(&pass->weigher, expand->thread, expand->size);
 	task_ledger_resize(replay->task_ledger, block->task, block->size, block->weight,
 	                   expand->size, weight, expand->time_ns);
 	block->size = expand->size;
@@ -549,6 +612,8 @@ static int apply(struct pass *pass, const struct capture_record *record)
 	case CAPTURE_RECORD_SAMPLING:
 		on_sampling(pass, &record->u.sampling);
 		return 0;
+	case CAPTURE_RECORD_THREAD_SAMPLING:
+		return on_thread_sampling(pass, &record->u.thread_sampling);
 	case CAPTURE_RECORD_TRACKING:
 		see_time(replay, record->u.tracking.time_ns);
 		replay->has_tracking = true;
@@ -586,12 +651,12 @@ static void tell_progress(const struct replay_progress *progress, const char *st
 		                 capture_reader_size(reader));
 }
 
-static int first_pass(struct replay *replay, struct capture_reader *reader,
-                      const struct replay_progress *progress)
+static int read_records(struct pass *pass, struct capture_reader *reader,
+                        const struct replay_progress *progress)
 {
-	struct pass pass = { .replay = replay };
+	struct replay *replay = pass->replay;
 	/* Stack 0, the empty stack, exists before any STACK_NODE. */
-	int error = reserve((void **)&replay->stacks, &pass.stack_capacity, 1,
+	int error = reserve((void **)&replay->stacks, &pass->stack_capacity, 1,
 	                    sizeof(*replay->stacks));
 	if (error < 0)
 		return error;
@@ -600,7 +665,7 @@ static int first_pass(struct replay *replay, struct capture_reader *reader,
 	struct capture_record record;
 	int more;
 	for (uint64_t records = 1; (more = capture_reader_next(reader, &record)) > 0; records++) {
-		error = apply(&pass, &record);
+		error = apply(pass, &record);
 		if (error == 0)
 			error = task_ledger_status(replay->task_ledger);
 		if (error != 0)
@@ -615,6 +680,15 @@ static int first_pass(struct replay *replay, struct capture_reader *reader,
 	return 0;
 }
 
+static int first_pass(struct replay *replay, struct capture_reader *reader,
+                      const struct replay_progress *progress)
+{
+	struct pass pass = { .replay = replay };
+	int error = read_records(&pass, reader, progress);
+	weigher_finish(&pass.weigher);
+	return error;
+}
+
 /* ---- the second pass: who held the peak ------------------------------ */
 
 static uint32_t known_stack(const struct replay *replay, uint32_t stack)
@@ -626,7 +700,7 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
                           struct block_table *live, const struct replay_progress *progress)
 {
 	uint64_t events = 0;
-	struct sampling_rule rule = { 0 };
+	struct weigher weigher = { 0 };
 	struct capture_record record;
 	for (uint64_t records = 1;
 	     events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0;
@@ -635,15 +709,18 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			tell_progress(progress, "finding who held the peak", reader);
 		struct replay_block old;
 		if (record.type == CAPTURE_RECORD_SAMPLING) {
-			rule = (struct sampling_rule){ record.u.sampling.interval,
-			                               record.u.sampling.exact_above };
+			weigher.rule = (struct sampling_rule){ record.u.sampling.interval,
+			                                       record.u.sampling.exact_above };
+		} else if (record.type == CAPTURE_RECORD_THREAD_SAMPLING) {
+			if (weigher_thread(&weigher, &record.u.thread_sampling) < 0)
+				break; /* partial peak stacks, as after a read error */
 		} else if (record.type == CAPTURE_RECORD_ALLOC) {
 			const struct capture_alloc *alloc = &record.u.alloc;
 			struct replay_block block = {
 				.address = alloc->address,
 				.size = alloc->size,
 				.stack = known_stack(replay, alloc->stack),
-				.weight = sampling_rule_weight(&rule, alloc->size),
+				.weight = weigher_weight(&weigher, alloc->thread, alloc->size),
 			};
 			events++;
 			block_table_remove(live, alloc->address, &old);
@@ -660,10 +737,11 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			if (block) {
 				block->size = expand->size;
 				block->stack = known_stack(replay, expand->stack);
-				block->weight = sampling_rule_weight(&rule, expand->size);
+				block->weight = weigher_weight(&weigher, expand->thread, expand->size);
 			}
 		}
 	}
+	weigher_finish(&weigher);
 	/* The first pass read this far; a failure now is the disk's, and
 	 * leaves the peak's stacks partial rather than the report empty. */
 	return 0;
@@ -893,7 +971,7 @@ struct walk {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
-	struct sampling_rule rule;     /* the SAMPLING record in force */
+	struct weigher weigher;        /* the SAMPLING and THREAD_SAMPLING records in force */
 	struct task_ledger *tasks;     /* who runs what, for the blocks' and events' tasks */
 };
 
@@ -968,7 +1046,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 		.stack = alloc->stack < walk->stack_count ? alloc->stack : 0,
 		.thread = alloc->thread,
 		.kind = alloc->kind,
-		.weight = sampling_rule_weight(&walk->rule, alloc->size),
+		.weight = weigher_weight(&walk->weigher, alloc->thread, alloc->size),
 		.task = task_ledger_current(walk->tasks, alloc->thread),
 	};
 	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
@@ -1010,7 +1088,7 @@ static void walk_expand(struct walk *walk, const struct capture_expand *expand)
 	struct replay_block *block = block_table_find(walk->live, expand->address);
 	if (!block)
 		return;
-	double weight = sampling_rule_weight(&walk->rule, expand->size);
+	double weight = weigher_weight(&walk->weigher, expand->thread, expand->size);
 	task_ledger_resize(walk->tasks, block->task, block->size, block->weight, expand->size, weight,
 	                   expand->time_ns);
 	block->size = expand->size;
@@ -1081,9 +1159,11 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 		walk_see_time(walk, record->u.trailer.time_ns);
 		return 0;
 	case CAPTURE_RECORD_SAMPLING:
-		walk->rule = (struct sampling_rule){ record->u.sampling.interval,
-		                                     record->u.sampling.exact_above };
+		walk->weigher.rule = (struct sampling_rule){ record->u.sampling.interval,
+		                                             record->u.sampling.exact_above };
 		return 0;
+	case CAPTURE_RECORD_THREAD_SAMPLING:
+		return weigher_thread(&walk->weigher, &record->u.thread_sampling);
 	case CAPTURE_RECORD_TRACKING:
 		walk_see_time(walk, record->u.tracking.time_ns);
 		return 0;
@@ -1189,6 +1269,7 @@ out:
 		*message = strerror(-error);
 	block_table_destroy(walk.live);
 	task_ledger_destroy(walk.tasks);
+	weigher_finish(&walk.weigher);
 	capture_reader_destroy(reader);
 	return error;
 }

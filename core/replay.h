@@ -167,6 +167,7 @@ struct replay {
 	                                  record's); 0: none, every allocation recorded */
 	uint64_t exact_above;          /* hybrid: blocks of at least this many bytes are all
 	                                  recorded (weight 1); 0: none */
+	uint64_t interval_changes;     /* THREAD_SAMPLING records: a thread's interval moved */
 	uint64_t sample_interval_min;  /* the smallest and largest intervals above 1 in force */
 	uint64_t sample_interval_max;  /* (they differ when the backend changed its rate) */
 

@@ -21,9 +21,9 @@
  * lost_events the source's (which events were lost is not known, so a
  * window cannot split them).
  *
- * A sampled capture stays one: every SAMPLING record is kept, whatever its
- * time, since it says how the events after it were picked, so each block
- * keeps its weight (core/sampling.h), and the new trailer's figures are
+ * A sampled capture stays one: every SAMPLING and THREAD_SAMPLING record is
+ * kept, whatever its time, since it says how the events after it were
+ * picked, so each block keeps its weight (core/sampling.h), and the new trailer's figures are
  * weighted estimates with the sampling interval in force at the end, as a
  * sampling backend writes them.  TRACKING records are kept inside the
  * window, except that the source's last one (the backend's counters over
@@ -60,7 +60,10 @@ struct totals {
 	double live_blocks;
 	double live_bytes;
 	double peak_bytes;
-	uint64_t interval;         /* the sampling interval in force */
+	uint64_t interval;         /* the sampling interval in force (the SAMPLING record's) */
+	uint64_t exact_above;      /* and its threshold: blocks from it on weigh 1; 0: none */
+	uint64_t *thread_intervals; /* [thread_count]: THREAD_SAMPLING's, 0 for none */
+	uint32_t thread_count;
 	/* The interval each kept sampled block was allocated under, by
 	 * address: its weight when it goes.  Made at the first sampled block,
 	 * so a capture of every event never needs it. */
@@ -119,18 +122,49 @@ static double weight_of(struct totals *totals, uint64_t address, uint64_t size, 
 	return sample_weight(size, interval);
 }
 
-/* Records the interval in force as the one the block at address was
- * picked under.  Returns 0 or -ENOMEM. */
-static int note_interval(struct totals *totals, uint64_t address)
+/* The interval a block of size bytes, of thread's, was picked at: 1 at
+ * or above the threshold (recorded, weight 1). */
+static uint64_t interval_of(const struct totals *totals, uint32_t thread, uint64_t size)
 {
-	if (totals->interval <= 1) {
+	if (totals->exact_above != 0 && size >= totals->exact_above)
+		return 1;
+	if (thread < totals->thread_count && totals->thread_intervals[thread] != 0)
+		return totals->thread_intervals[thread];
+	return totals->interval;
+}
+
+/* A THREAD_SAMPLING record: the thread's interval from here on.  Returns 1
+ * (kept) or -ENOMEM. */
+static int note_thread_interval(struct totals *totals, const struct capture_thread_sampling *record)
+{
+	if (record->thread >= (1u << 20))
+		return 1; /* corrupt: weighed by the SAMPLING record's interval */
+	if (record->thread >= totals->thread_count) {
+		uint32_t count = record->thread + 1;
+		uint64_t *grown = realloc(totals->thread_intervals, count * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		for (uint32_t i = totals->thread_count; i < count; i++)
+			grown[i] = 0;
+		totals->thread_intervals = grown;
+		totals->thread_count = count;
+	}
+	totals->thread_intervals[record->thread] = record->interval;
+	return 1;
+}
+
+/* Records interval as the one the block at address was picked under.
+ * Returns 0 or -ENOMEM. */
+static int note_interval(struct totals *totals, uint64_t address, uint64_t interval)
+{
+	if (interval <= 1) {
 		if (totals->intervals)
 			live_map_remove(totals->intervals, address, NULL);
 		return 0;
 	}
 	if (!totals->intervals && live_map_create(&totals->intervals) < 0)
 		return -ENOMEM;
-	return live_map_put(totals->intervals, address, totals->interval, NULL) < 0 ? -ENOMEM : 0;
+	return live_map_put(totals->intervals, address, interval, NULL) < 0 ? -ENOMEM : 0;
 }
 
 /* What a block of weight and size adds to the live set (sign 1) or takes
@@ -151,9 +185,10 @@ static int keep_alloc(const struct capture_alloc *alloc, struct live_map *live,
 	/* A free the source did not have: count the block once. */
 	if (existed)
 		count_live(totals, weight_of(totals, alloc->address, replaced, true), replaced, -1.0);
-	if (note_interval(totals, alloc->address) < 0)
+	uint64_t interval = interval_of(totals, alloc->thread, alloc->size);
+	if (note_interval(totals, alloc->address, interval) < 0)
 		return -ENOMEM;
-	double weight = sample_weight(alloc->size, totals->interval);
+	double weight = sample_weight(alloc->size, interval);
 	totals->allocations += weight;
 	totals->allocated_bytes += weight * (double)alloc->size;
 	totals->trailer.events++;
@@ -166,10 +201,11 @@ static int keep_expand(const struct capture_expand *expand, uint64_t *size,
                        struct totals *totals)
 {
 	count_live(totals, weight_of(totals, expand->address, *size, true), *size, -1.0);
-	if (note_interval(totals, expand->address) < 0)
+	uint64_t interval = interval_of(totals, expand->thread, expand->size);
+	if (note_interval(totals, expand->address, interval) < 0)
 		return -ENOMEM;
 	*size = expand->size;
-	count_live(totals, sample_weight(expand->size, totals->interval), expand->size, 1.0);
+	count_live(totals, sample_weight(expand->size, interval), expand->size, 1.0);
 	totals->trailer.events++;
 	note_peak(totals, expand->time_ns);
 	return 1;
@@ -211,7 +247,10 @@ static int keep_record(const struct capture_record *record, const struct window 
 		return 1;
 	case CAPTURE_RECORD_SAMPLING:
 		totals->interval = record->u.sampling.interval;
+		totals->exact_above = record->u.sampling.exact_above;
 		return 1;
+	case CAPTURE_RECORD_THREAD_SAMPLING:
+		return note_thread_interval(totals, &record->u.thread_sampling);
 	case CAPTURE_RECORD_TRACKING:
 		return 0; /* held back: see hold_tracking */
 	case CAPTURE_RECORD_TRAILER:
@@ -335,6 +374,7 @@ static int repack(const char *path, const struct window *window, struct capture_
 	error = finish(&totals, window, writer);
 out:
 	live_map_destroy(totals.intervals);
+	free(totals.thread_intervals);
 	live_map_destroy(live);
 	capture_reader_destroy(reader);
 	return error;

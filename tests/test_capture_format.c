@@ -148,7 +148,12 @@ static bool records_equal(const struct capture_record *got, const struct capture
 	case CAPTURE_RECORD_SAMPLING:
 		return a->u.sampling.time_ns == b->u.sampling.time_ns &&
 		       a->u.sampling.interval == b->u.sampling.interval &&
-		       a->u.sampling.seed == b->u.sampling.seed;
+		       a->u.sampling.seed == b->u.sampling.seed &&
+		       a->u.sampling.exact_above == b->u.sampling.exact_above;
+	case CAPTURE_RECORD_THREAD_SAMPLING:
+		return a->u.thread_sampling.time_ns == b->u.thread_sampling.time_ns &&
+		       a->u.thread_sampling.thread == b->u.thread_sampling.thread &&
+		       a->u.thread_sampling.interval == b->u.thread_sampling.interval;
 	case CAPTURE_RECORD_TRACKING:
 		return a->u.tracking.time_ns == b->u.tracking.time_ns &&
 		       a->u.tracking.attempts == b->u.tracking.attempts &&
@@ -317,6 +322,10 @@ static const struct capture_record every_type[] = {
 	  .u.task_switch = { .time_ns = 7, .thread = UINT32_MAX, .task = 0 } },
 	{ .type = CAPTURE_RECORD_TASK_END,
 	  .u.task_end = { .time_ns = 0, .id = UINT32_MAX, .thread = 3 } },
+	{ .type = CAPTURE_RECORD_THREAD_SAMPLING,
+	  .u.thread_sampling = { .time_ns = 18000000, .thread = UINT32_MAX, .interval = UINT64_MAX } },
+	{ .type = CAPTURE_RECORD_THREAD_SAMPLING,
+	  .u.thread_sampling = { .time_ns = 0, .thread = 0, .interval = 65536 } },
 	{ .type = CAPTURE_RECORD_TRACKING,
 	  .u.tracking = { .time_ns = 19000000, .attempts = UINT64_MAX, .successes = 7,
 	                  .misses = UINT64_MAX - 7, .waits = 3, .growths = 1,

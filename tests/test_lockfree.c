@@ -400,6 +400,94 @@ START_TEST(hybrid_records_every_large_block_across_threads)
 }
 END_TEST
 
+/* The interval moves while four threads allocate (2,048 bytes, then 8,192
+ * from halfway): each thread tells the store before its first pick at the
+ * new interval, so every block keeps the weight it was picked with.  The
+ * estimate of the count stays within 5%, the live set is back to nothing
+ * once all is freed (frees take away what the allocations added), and the
+ * capture has one THREAD_SAMPLING record a thread. */
+static pthread_barrier_t halfway;
+
+static void *allocate_across_a_change(void *argument)
+{
+	struct worker *worker = argument;
+	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
+		if (i == BACKEND_BLOCKS / 2) {
+			if (pthread_barrier_wait(&halfway) == PTHREAD_BARRIER_SERIAL_THREAD)
+				sampler_set_interval(8192);
+			pthread_barrier_wait(&halfway);
+		}
+		size_t size = 16 + (i * 37) % 2000;
+		struct heap_event event = {.type = HEAP_EVENT_ALLOC, .address = worker->base + i * 16,
+		                           .size = size, .usable = size};
+		if (sampler_pick(size))
+			worker->backend->ops->on_alloc(worker->backend, &event);
+	}
+	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
+		struct heap_event event = {.type = HEAP_EVENT_FREE, .address = worker->base + i * 16};
+		if (sampled_set_may_contain(event.address))
+			worker->backend->ops->on_free(worker->backend, &event);
+	}
+	return NULL;
+}
+
+START_TEST(blocks_keep_the_interval_they_were_picked_at)
+{
+	int fd;
+	struct event_store *store = open_store(&fd);
+	struct backend *backend;
+	ck_assert_int_eq(backend_create(MEMSCOPE_BACKEND_HYBRID, &backend, &(const char *){NULL}), 0);
+	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
+	                          .sample_interval = 2048, .sample_seed = 43,
+	                          .exact_above = 1 << 20};
+	ck_assert_int_eq(backend->ops->open(backend, &config, store), 0);
+	event_store_open(store);
+	pthread_barrier_init(&halfway, NULL, BACKEND_THREADS);
+	struct drainer drainer = {.store = store};
+	pthread_t consumer;
+	pthread_create(&consumer, NULL, drain_until_stopped, &drainer);
+	struct worker workers[BACKEND_THREADS];
+	pthread_t threads[BACKEND_THREADS];
+	for (int t = 0; t < BACKEND_THREADS; t++) {
+		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36};
+		pthread_create(&threads[t], NULL, allocate_across_a_change, &workers[t]);
+	}
+	for (int t = 0; t < BACKEND_THREADS; t++)
+		pthread_join(threads[t], NULL);
+	atomic_store(&drainer.stop, true);
+	pthread_join(consumer, NULL);
+	pthread_barrier_destroy(&halfway);
+	event_store_close(store);
+
+	struct store_totals totals;
+	event_store_totals(store, &totals);
+	ck_assert_uint_eq(totals.dropped_events, 0);
+	ck_assert_uint_eq(totals.live_blocks, 0);
+	ck_assert_uint_eq(totals.live_bytes, 0);
+	double blocks = BACKEND_THREADS * (double)BACKEND_BLOCKS;
+	ck_assert_msg(fabs((double)totals.allocations - blocks) < 0.05 * blocks,
+	              "%llu blocks estimated of %.0f", (unsigned long long)totals.allocations, blocks);
+	ck_assert_uint_eq(totals.frees, totals.allocations);
+	backend_destroy(backend);
+	event_store_destroy(store);
+
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record record;
+	int changes = 0;
+	while (capture_reader_next(reader, &record) == 1)
+		if (record.type == CAPTURE_RECORD_THREAD_SAMPLING) {
+			ck_assert_uint_eq(record.u.thread_sampling.interval, 8192);
+			changes++;
+		}
+	capture_reader_destroy(reader);
+	ck_assert_int_eq(changes, BACKEND_THREADS);
+	close(fd);
+}
+END_TEST
+
 /* Nobody drains: the thread's ring doubles four times (512 KiB to 8 MiB),
  * then events are dropped and counted; the call never waits. */
 START_TEST(full_rings_grow_then_drop_without_waiting)
@@ -501,6 +589,7 @@ static Suite *lockfree_suite(void)
 	tcase_set_timeout(backend, 120);
 	tcase_add_test(backend, backend_matches_every_sampled_free_across_threads);
 	tcase_add_test(backend, hybrid_records_every_large_block_across_threads);
+	tcase_add_test(backend, blocks_keep_the_interval_they_were_picked_at);
 	tcase_add_test(backend, full_rings_grow_then_drop_without_waiting);
 	tcase_add_test(backend, a_dropped_allocation_makes_its_free_a_miss);
 	suite_add_tcase(suite, backend);

@@ -310,6 +310,58 @@ START_TEST(test_exact_above_weighs_one)
 }
 END_TEST
 
+/* A thread's interval moves (THREAD_SAMPLING): its blocks from there on
+ * weigh by the new interval, the other thread's and its own earlier ones
+ * keep theirs, in the replay and the walk alike; frees take away what the
+ * allocations added. */
+START_TEST(test_thread_interval_moves)
+{
+	enum { A = 0x1000, B = 0x2000, C = 0x3000, D = 0x4000 };
+	struct capture_builder builder;
+	builder_start(&builder);
+	builder_thread(&builder, 0, "main");
+	builder_thread(&builder, 1, "worker");
+	builder_stack(&builder, 1, 0x401000);
+	builder_sampling(&builder, 1 * MS, 1000);
+	builder_alloc(&builder, 2 * MS, 1, A, 100, 1);
+	struct capture_record moved = {
+		.type = CAPTURE_RECORD_THREAD_SAMPLING,
+		.u.thread_sampling = {.time_ns = 3 * MS, .thread = 1, .interval = 8000},
+	};
+	builder_add(&builder, &moved);
+	builder_alloc(&builder, 4 * MS, 1, B, 100, 1);
+	builder_alloc(&builder, 5 * MS, 0, C, 100, 1);
+	builder_free(&builder, 6 * MS, 0, A);
+	builder_alloc(&builder, 7 * MS, 1, D, 300, 1);
+	builder_free(&builder, 8 * MS, 1, D);
+	builder_finish(&builder);
+
+	double a = fixture_weight(100, 1000), b = fixture_weight(100, 8000);
+	double c = fixture_weight(100, 1000), d = fixture_weight(300, 8000);
+	struct replay *replay = replay_of(builder.path);
+	ck_assert_uint_eq(replay->interval_changes, 1);
+	ck_assert_uint_eq(replay->sample_interval_min, 1000);
+	ck_assert_uint_eq(replay->sample_interval_max, 8000);
+	const struct replay_totals *totals = &replay->totals;
+	ck_assert_uint_eq(totals->allocations, (uint64_t)llround(a + b + c + d));
+	ck_assert_uint_eq(totals->frees, (uint64_t)llround(a + d));
+	ck_assert_uint_eq(totals->live_bytes, (uint64_t)llround(100 * b + 100 * c));
+	fixture_assert_weight(replay_find_live(replay, B)->weight, b);
+	fixture_assert_weight(replay_find_live(replay, C)->weight, c);
+	replay_destroy(replay);
+
+	struct weights_seen seen = {0};
+	struct replay_walker walker = {.event = see_weights, .context = &seen};
+	ck_assert_int_eq(replay_walk(builder.path, &walker, NULL), 0);
+	ck_assert_int_eq(seen.allocs, 4);
+	fixture_assert_weight(seen.alloc_weights[0], a);
+	fixture_assert_weight(seen.alloc_weights[1], b);
+	fixture_assert_weight(seen.alloc_weights[2], c);
+	fixture_assert_weight(seen.alloc_weights[3], d);
+	unlink(builder.path);
+}
+END_TEST
+
 /* A capture without SAMPLING records weighs every block 1: nothing is
  * called an estimate. */
 START_TEST(test_exact_capture_is_not_estimated)
@@ -649,6 +701,7 @@ int main(void)
 	tcase_add_test(replay, test_walk_weights);
 	tcase_add_test(replay, test_interval_change_and_resize);
 	tcase_add_test(replay, test_exact_above_weighs_one);
+	tcase_add_test(replay, test_thread_interval_moves);
 	tcase_add_test(replay, test_exact_capture_is_not_estimated);
 	suite_add_tcase(suite, replay);
 	TCase *report = tcase_create("report");
