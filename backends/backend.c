@@ -60,6 +60,14 @@ int backend_on_early(struct backend *backend, const struct heap_event *event, co
 	return 0;
 }
 
+int backend_pace(struct backend *backend, uint64_t now_ns)
+{
+	if (backend == NULL || backend->ops->version < 4 || backend->ops->pace == NULL)
+		return -ENOTSUP;
+	backend->ops->pace(backend, now_ns);
+	return 0;
+}
+
 int backend_task_event(struct backend *backend, const struct store_task *task)
 {
 	if (backend == NULL || backend->ops->version < 3 || backend->ops->task_event == NULL)

@@ -89,9 +89,14 @@ struct backend_ops {
 	 * tasks.  task_switch (above) then names a key (struct store_task)
 	 * through task_event, which carries begins, ends and switches alike. */
 	void (*task_event)(struct backend *backend, const struct store_task *task);
+
+	/* Optional, since version 4: called by whoever runs the writer's pass
+	 * (its thread, or the program's in inline mode), after each pass, with
+	 * the store's clock: a backend that paces itself looks at its rate. */
+	void (*pace)(struct backend *backend, uint64_t now_ns);
 };
 
-#define BACKEND_OPS_VERSION 3
+#define BACKEND_OPS_VERSION 4
 
 /* Every backend embeds this first. */
 struct backend {
@@ -110,6 +115,8 @@ int backend_stats(struct backend *backend, struct backend_stats *out);
 int backend_task_switch(struct backend *backend, uint64_t task);
 /* Returns -ENOTSUP when the backend records no tasks. */
 int backend_task_event(struct backend *backend, const struct store_task *task);
+/* Returns -ENOTSUP when the backend does not pace itself. */
+int backend_pace(struct backend *backend, uint64_t now_ns);
 /* Returns -ENOTSUP when the backend has no on_early slot. */
 int backend_on_early(struct backend *backend, const struct heap_event *event, const uint64_t *ips,
                      int depth);

@@ -17,6 +17,19 @@
  * sampled weight would be within 1% of 1 anyway; recording those blocks
  * outright costs few events (at most one per 4.6 intervals allocated) and
  * makes them, their sites and their leaks exact.
+ *
+ * With an event budget, the interval moves to keep the events recorded
+ * per second under it: every PACE_PERIOD the writer's pass calls pace(),
+ * which compares the rate of the last period with the budget and scales
+ * the interval by their ratio (at most x4 up, /2 down a step, never below
+ * the interval the user asked for, on a grid of eighth powers of two
+ * above it, so that the store keeps few distinct intervals).  A sampled
+ * event's rate is inversely proportional to the interval, so one step
+ * nearly settles it; what is above the threshold does not move and is
+ * counted too.  A thread's countdown under way keeps its interval, and
+ * each pick is weighed by the interval it was drawn at (sampler.h,
+ * THREAD_SAMPLING in docs/capture-format.md): estimates stay unbiased
+ * across changes.  The threshold does not move.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,13 +38,60 @@
 
 #include "event_store.h"
 #include "hybrid.h"
+#include "sampler.h"
 #include "sampling.h"
 #include "sampling_backend.h"
 #include "tasks.h"
 
+#define PACE_PERIOD_NS 100000000u     /* how often the rate is looked at */
+#define PACE_TARGET 0.95              /* of the budget: room for the rate's noise */
+#define PACE_GRID 8                   /* steps of the interval per doubling */
+#define PACE_MAX_STEPS (PACE_GRID * 40) /* up to 2^40 times the user's interval */
+
+struct hybrid_backend {
+	struct sampling_backend sampling; /* first: the shared slots take it */
+	uint64_t budget;              /* events per second; 0: none */
+	uint32_t step;                /* the interval is base * 2^(step / PACE_GRID) */
+	uint64_t period_start_ns;
+	uint64_t period_start_events;
+};
+
 /* One instance per process, never freed: see exact.c. */
-static struct sampling_backend instance;
+static struct hybrid_backend instance;
 static atomic_bool instance_taken;
+
+static uint64_t interval_at(uint64_t base, uint32_t step)
+{
+	double interval = (double)base * exp2((double)step / PACE_GRID);
+	return interval >= 0x1p63 ? UINT64_C(1) << 63 : (uint64_t)llround(interval);
+}
+
+static void hybrid_pace(struct backend *backend, uint64_t now_ns)
+{
+	struct hybrid_backend *hybrid = (struct hybrid_backend *)backend;
+	if (hybrid->budget == 0 || now_ns - hybrid->period_start_ns < PACE_PERIOD_NS)
+		return;
+	struct store_totals totals;
+	event_store_totals(hybrid->sampling.store, &totals);
+	double seconds = (double)(now_ns - hybrid->period_start_ns) * 1e-9;
+	double rate = (double)(totals.events - hybrid->period_start_events) / seconds;
+	hybrid->period_start_ns = now_ns;
+	hybrid->period_start_events = totals.events;
+	/* The interval that would have made the rate the target's, within
+	 * a step's bounds, rounded to the grid. */
+	double ratio = rate / (PACE_TARGET * (double)hybrid->budget);
+	if (ratio > 4.0)
+		ratio = 4.0;
+	if (ratio < 0.5)
+		ratio = 0.5;
+	double steps = (double)hybrid->step + PACE_GRID * log2(ratio);
+	uint32_t step = steps <= 0 ? 0 : steps >= PACE_MAX_STEPS ? PACE_MAX_STEPS
+	                                                         : (uint32_t)lround(steps);
+	if (step == hybrid->step)
+		return;
+	hybrid->step = step;
+	sampler_set_interval(interval_at(hybrid->sampling.interval, step));
+}
 
 uint64_t hybrid_default_exact_above(uint64_t interval)
 {
@@ -55,6 +115,11 @@ static int hybrid_open(struct backend *backend, const memscope_config *config,
 	                              exact_above);
 	if (error < 0)
 		return error;
+	struct hybrid_backend *hybrid = (struct hybrid_backend *)backend;
+	hybrid->budget = config->event_budget;
+	hybrid->step = 0;
+	hybrid->period_start_ns = 0;
+	hybrid->period_start_events = 0;
 	tasks_attach(backend);
 	return 0;
 }
@@ -82,6 +147,7 @@ static const struct backend_ops hybrid_ops = {
 	.stats = sampling_backend_stats,
 	.on_early = sampling_backend_on_early,
 	.task_event = hybrid_task_event,
+	.pace = hybrid_pace,
 };
 
 int hybrid_backend_create(struct backend **out)
@@ -89,7 +155,7 @@ int hybrid_backend_create(struct backend **out)
 	bool expected = false;
 	if (!atomic_compare_exchange_strong(&instance_taken, &expected, true))
 		return -EBUSY;
-	instance = (struct sampling_backend){.base = {.ops = &hybrid_ops}};
-	*out = &instance.base;
+	instance = (struct hybrid_backend){.sampling = {.base = {.ops = &hybrid_ops}}};
+	*out = &instance.sampling.base;
 	return 0;
 }

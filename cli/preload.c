@@ -99,6 +99,7 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_SAMPLE_INTERVAL);
 	unsetenv(MEMSCOPE_ENV_SAMPLE_SEED);
 	unsetenv(MEMSCOPE_ENV_EXACT_ABOVE);
+	unsetenv(MEMSCOPE_ENV_EVENT_BUDGET);
 	unsetenv(MEMSCOPE_ENV_ALLOCATOR);
 }
 
@@ -177,6 +178,7 @@ static void start_tracing(void)
 	                                      UINT64_MAX);
 	config.sample_seed = parse_number(MEMSCOPE_ENV_SAMPLE_SEED, 0, UINT64_MAX);
 	config.exact_above = parse_number(MEMSCOPE_ENV_EXACT_ABOVE, 0, UINT64_MAX);
+	config.event_budget = parse_number(MEMSCOPE_ENV_EVENT_BUDGET, 0, UINT64_MAX);
 	char *path = is_root ? strdup(output) : child_output_path(output);
 	if (!following)
 		forget_environment();

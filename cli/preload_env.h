@@ -32,5 +32,7 @@
 #define MEMSCOPE_ENV_SAMPLE_SEED "MEMSCOPE_SAMPLE_SEED"
 /* The hybrid backend's threshold in bytes (decimal); unset: its default. */
 #define MEMSCOPE_ENV_EXACT_ABOVE "MEMSCOPE_EXACT_ABOVE"
+/* Its event budget, events per second (decimal); unset: none. */
+#define MEMSCOPE_ENV_EVENT_BUDGET "MEMSCOPE_EVENT_BUDGET"
 
 #endif

@@ -63,6 +63,7 @@ struct run_options {
 	long timeline_ms;
 	uint64_t sample_interval;	/* bytes, or 0 for the backend's default */
 	uint64_t exact_above;		/* hybrid: bytes, or 0 for the default */
+	uint64_t event_budget;		/* hybrid: events per second, or 0 for none */
 	const char *sample_seed;	/* as given (checked), or NULL */
 	int program_index;	/* where the program's own argv starts */
 };
@@ -129,6 +130,8 @@ static void print_usage(FILE *out)
 		"  --sample-seed N    lockfree, hybrid: seed of the sampler, to repeat a run\n"
 		"  --exact-above BYTES  hybrid: record every block of this size or more\n"
 		"                     (default 4.6 sample intervals: 2.4M at 512K)\n"
+		"  --event-budget N   hybrid: keep under N events recorded a second, e.g.\n"
+		"                     200k/s, by raising the interval (default: no budget)\n"
 		"  --allocator NAME   what the program allocates from: libc (the lockfree\n"
 		"                     default: the C library's malloc, as without memscope)\n"
 		"                     or jemalloc (the exact default, and --capture hooks)\n"
@@ -199,6 +202,27 @@ static int parse_bytes(const char *text, uint64_t *out)
 	return 0;
 }
 
+/* Events per second: "200000", "200k", "2M", each with "/s" or not. */
+static int parse_rate(const char *text, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno != 0 || end == text || text[0] == '-')
+		return -EINVAL;
+	uint64_t scale = 1;
+	switch (*end) {
+	case 'k': case 'K': scale = 1000; end++; break;
+	case 'm': case 'M': scale = 1000000; end++; break;
+	}
+	if (strcmp(end, "/s") == 0)
+		end += 2;
+	if (*end != '\0' || value == 0 || value > UINT64_MAX / scale)
+		return -EINVAL;
+	*out = (uint64_t)value * scale;
+	return 0;
+}
+
 enum {
 	OPTION_BACKEND = 256,
 	OPTION_FOLLOW_FORK,
@@ -208,6 +232,7 @@ enum {
 	OPTION_SAMPLE_INTERVAL,
 	OPTION_SAMPLE_SEED,
 	OPTION_EXACT_ABOVE,
+	OPTION_EVENT_BUDGET,
 	OPTION_ALLOCATOR,
 };
 
@@ -221,6 +246,7 @@ static const struct option long_options[] = {
 	{ "sample-interval", required_argument, NULL, OPTION_SAMPLE_INTERVAL },
 	{ "sample-seed", required_argument, NULL, OPTION_SAMPLE_SEED },
 	{ "exact-above", required_argument, NULL, OPTION_EXACT_ABOVE },
+	{ "event-budget", required_argument, NULL, OPTION_EVENT_BUDGET },
 	{ "allocator", required_argument, NULL, OPTION_ALLOCATOR },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -311,6 +337,13 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 				return -EINVAL;
 			}
 			break;
+		case OPTION_EVENT_BUDGET:
+			if (parse_rate(optarg, &options->event_budget) < 0) {
+				fprintf(stderr, "memscope: --event-budget takes events per second, 1 or "
+					"more, such as 200000, 200k/s or 2M, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			break;
 		case OPTION_SAMPLE_SEED: {
 			char *end;
 			errno = 0;
@@ -357,9 +390,10 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			"and hybrid backends; add --backend lockfree or --backend hybrid\n");
 		return -EINVAL;
 	}
-	if (options->exact_above != 0 && strcmp(options->backend, "hybrid") != 0) {
-		fprintf(stderr, "memscope: --exact-above applies to the hybrid backend; add "
-			"--backend hybrid\n");
+	if ((options->exact_above != 0 || options->event_budget != 0) &&
+	    strcmp(options->backend, "hybrid") != 0) {
+		fprintf(stderr, "memscope: --%s applies to the hybrid backend; add "
+			"--backend hybrid\n", options->exact_above != 0 ? "exact-above" : "event-budget");
 		return -EINVAL;
 	}
 	bool hooks = options->capture != NULL && strcmp(options->capture, "hooks") == 0;
@@ -891,6 +925,12 @@ static int set_child_environment(const struct launch *launch)
 		failed |= setenv(MEMSCOPE_ENV_EXACT_ABOVE, number, 1);
 	} else {
 		failed |= unsetenv(MEMSCOPE_ENV_EXACT_ABOVE);
+	}
+	if (options->event_budget != 0) {
+		snprintf(number, sizeof(number), "%llu", (unsigned long long)options->event_budget);
+		failed |= setenv(MEMSCOPE_ENV_EVENT_BUDGET, number, 1);
+	} else {
+		failed |= unsetenv(MEMSCOPE_ENV_EVENT_BUDGET);
 	}
 	/* Unset rather than "0": a value left in the user's environment must
 	 * not turn following on. */

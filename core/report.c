@@ -1327,6 +1327,10 @@ static void write_sampling(FILE *out, const struct report *report)
 		        "recorded)\n",
 		        text, counted(replay->totals.alloc_records, "allocation").text,
 		        counted(replay->totals.free_records, "free").text);
+		if (replay->interval_changes > 0)
+			fprintf(out, "PACED    the interval moved %s, a thread at a time (each block "
+			        "weighs by the interval it was picked at)\n",
+			        counted(replay->interval_changes, "time").text);
 		if (replay->exact_above > 1)
 			fprintf(out, "EXACT    every block of %s or more was recorded (the hybrid "
 			        "backend's threshold): those count exactly, inside the estimates\n",

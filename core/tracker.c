@@ -163,6 +163,7 @@ static uint64_t writer_pass(memscope_tracker *tracker)
 		event_store_reap(tracker->store);
 		tracker->next_flush = now + FLUSH_INTERVAL_NS;
 	}
+	backend_pace(tracker->backend, now);
 	return consumed;
 }
 

@@ -365,6 +365,23 @@ START_TEST(bad_threshold_options_are_refused_before_running)
 	assert_stderr_has(&outcome, "--exact-above applies to the hybrid backend");
 	ck_assert_str_eq(outcome.out, "");
 	outcome_finish(&outcome);
+	const char *budget_elsewhere[] = { "--backend", "exact", "--event-budget", "200k", "sh",
+	                                   "-c", "echo ran", NULL };
+	run_memscope(budget_elsewhere, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "--event-budget applies to the hybrid backend");
+	ck_assert_str_eq(outcome.out, "");
+	outcome_finish(&outcome);
+	const char *rates[] = { "0", "-5", "10x", "3/m", "" };
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		const char *args[] = { "--backend", "hybrid", "--event-budget", rates[i], "sh", "-c",
+		                       "echo ran", NULL };
+		run_memscope(args, NULL, &outcome);
+		assert_exit(&outcome, 2);
+		assert_stderr_has(&outcome, "--event-budget takes events per second");
+		ck_assert_str_eq(outcome.out, "");
+		outcome_finish(&outcome);
+	}
 	const char *values[] = { "0", "-1", "4Q", "" };
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		const char *args[] = { "--backend", "hybrid", "--exact-above", values[i], "sh", "-c",

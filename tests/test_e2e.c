@@ -1053,6 +1053,64 @@ START_TEST(hybrid_threshold_has_no_bias)
 }
 END_TEST
 
+/* An event budget 10x and more below the program's allocation rate: from
+ * the second second on, the events recorded per second stay within 20% of
+ * the budget, and the estimate of the bytes allocated within 5% of what
+ * the program counted itself. */
+START_TEST(hybrid_keeps_to_its_event_budget)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/steady", programs);
+	const char *arguments[] = {"-q", "--backend", "hybrid", "--sample-interval", "1K",
+	                           "--event-budget", "200k/s", "--sample-seed", "5", program, "3",
+	                           NULL};
+	struct run run;
+	run_memscope(&run, "steady", arguments);
+	assert_exited(&run, 0);
+	unsigned long long allocations, bytes;
+	double seconds;
+	ck_assert_int_eq(sscanf(run.out, "%llu allocations, %llu bytes in %lf s", &allocations,
+	                        &bytes, &seconds), 3);
+	ck_assert_msg((double)allocations / seconds >= 10 * 200000.0,
+	              "the program allocates %.0f a second: too slow to test a budget of 200,000",
+	              (double)allocations / seconds);
+
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(run.output, &reader, NULL), 0);
+	struct capture_record record;
+	uint64_t events = 0, end_ns = 0, changes = 0;
+	while (capture_reader_next(reader, &record) == 1) {
+		uint64_t time = 0;
+		if (record.type == CAPTURE_RECORD_ALLOC)
+			time = record.u.alloc.time_ns;
+		else if (record.type == CAPTURE_RECORD_FREE)
+			time = record.u.free.time_ns;
+		else if (record.type == CAPTURE_RECORD_THREAD_SAMPLING)
+			changes++;
+		else
+			continue;
+		if (time >= 1000000000u) {
+			events++;
+			end_ns = time > end_ns ? time : end_ns;
+		}
+	}
+	capture_reader_destroy(reader);
+	ck_assert_uint_gt(changes, 0);
+	ck_assert_uint_gt(end_ns, 2000000000u);
+	double rate = (double)events / ((double)(end_ns - 1000000000u) * 1e-9);
+	printf("hybrid, budget 200,000 events/s: %.0f events/s after the first second, "
+	       "%" PRIu64 " interval changes\n", rate, changes);
+	ck_assert_msg(fabs(rate - 200000.0) <= 0.2 * 200000.0, "%.0f events a second", rate);
+
+	struct report *report = build_report(run.output);
+	double error = relative_error((double)report->totals.allocated_bytes, (double)bytes);
+	ck_assert_msg(fabs(error) <= 0.05, "bytes estimated %+.2f%% off", 100 * error);
+	ck_assert_uint_eq(report->replay->interval_changes, changes);
+	report_destroy(report);
+	run_finish(&run);
+}
+END_TEST
+
 /* ---- tasks (the async backend) --------------------------------------- */
 
 /* The task the report calls name, or NULL. */
@@ -1477,6 +1535,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, short_threads_keep_their_names);
 	tcase_add_test(tcase, hybrid_large_blocks_are_exact);
 	tcase_add_test(tcase, hybrid_threshold_has_no_bias);
+	tcase_add_test(tcase, hybrid_keeps_to_its_event_budget);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);

@@ -64,6 +64,8 @@ typedef struct memscope_config {
 	/* Since version 3; read by the hybrid backend only. */
 	uint64_t exact_above;           /* blocks of this many requested bytes or more are all
 	                                   recorded; 0: ln(100) x sample_interval (99% sure) */
+	uint64_t event_budget;          /* events recorded per second to keep under, by raising
+	                                   the interval from sample_interval; 0: no budget */
 } memscope_config;
 
 /* Versions 1 (without the sampling fields) and 2 (without exact_above) are
