@@ -16,6 +16,9 @@
 #               measured here too, for reference.
 #   python3     python3 running bench/python_workload.py, PYTHONMALLOC=malloc
 #   sqlite3     sqlite3 running bench/sqlite_workload.sql on :memory:
+#   ring        bench/ring.c with 10,000,000 steps: frees at random across
+#               262,144 live blocks of mixed sizes (about 140 MB), where
+#               alloc_loop's frees stay among 64
 # memscope hybrid (its defaults: the same interval, every block from 2.4 MB
 # on recorded, tasks) is timed beside it, and hybrid/lockfree is the cost of
 # the threshold and the tasks.
@@ -40,7 +43,7 @@
 # status must equal the untracked run's (else the script exits 1), and the
 # lockfree capture's tracking figures (events recorded and dropped) are
 # printed.  The targets are printed next to the numbers, not enforced:
-# <= 1.10x on alloc_loop, <= 1.05x on python3 and sqlite3.
+# <= 1.10x on alloc_loop and ring, <= 1.05x on python3 and sqlite3.
 #
 # Needs cc, hyperfine, python3, sqlite3 and jemalloc (apt-get install
 # hyperfine python3 sqlite3 libjemalloc2).  This machine's timings vary by
@@ -78,6 +81,7 @@ unset LD_PRELOAD MALLOC_CONF PYTHONMALLOC
 export LC_ALL=C PYTHONHASHSEED=0
 
 cc -O2 -g -o "$work/alloc_loop" "$here/alloc_loop.c"
+cc -O2 -g -o "$work/ring" "$here/ring.c"
 
 # The commands of one workload, by variant; filled in by each workload below.
 declare -A command
@@ -232,6 +236,8 @@ workload python3 "$python $here/python_workload.py" "PYTHONMALLOC=malloc"
 measure python3 1.05 no
 workload sqlite3 "sqlite3 :memory: .read\\ $here/sqlite_workload.sql" ""
 measure sqlite3 1.05 no
+workload ring "$work/ring 10000000" ""
+measure ring 1.10 no
 
 echo
 echo "overhead at the default sampling interval (512 KiB), ratio to the untracked run on glibc"
