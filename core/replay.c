@@ -345,6 +345,7 @@ static int on_thread_sampling(struct pass *pass, const struct capture_thread_sam
 	struct replay *replay = pass->replay;
 	see_time(replay, record->time_ns);
 	replay->interval_changes++;
+	replay->sample_interval = record->interval; /* the latest, as with SAMPLING */
 	if (record->interval > 1) {
 		if (!replay->sampled || record->interval < replay->sample_interval_min)
 			replay->sample_interval_min = record->interval;

@@ -774,7 +774,8 @@ static void write_real(FILE *out, double value)
 		fprintf(out, "%.17g", value);
 }
 
-/* "sampling": {interval, estimated} when a sampling backend wrote the
+/* "sampling": {interval, estimated, interval_min, interval_max,
+ * interval_changes, exact_above} when a sampling backend wrote the
  * capture, else null; "tracking": the backend's counters and the share
  * recorded, else null. */
 static void write_sampling_and_tracking(struct export *export)
@@ -784,8 +785,16 @@ static void write_sampling_and_tracking(struct export *export)
 	uint64_t interval = memscope_summary_sample_interval(summary);
 	fputs(",\n\"sampling\":", out);
 	if (interval != 0)
-		fprintf(out, "{\"interval\":%" PRIu64 ",\"estimated\":%s}", interval,
-		        memscope_summary_estimated(summary) ? "true" : "false");
+	{
+		uint64_t low, high, changes;
+		memscope_summary_interval_range(summary, &low, &high, &changes);
+		fprintf(out,
+		        "{\"interval\":%" PRIu64 ",\"estimated\":%s,\"interval_min\":%" PRIu64
+		        ",\"interval_max\":%" PRIu64 ",\"interval_changes\":%" PRIu64
+		        ",\"exact_above\":%" PRIu64 "}",
+		        interval, memscope_summary_estimated(summary) ? "true" : "false", low, high,
+		        changes, memscope_summary_exact_above(summary));
+	}
 	else
 		fputs("null", out);
 	fputs(",\n\"tracking\":", out);
@@ -799,6 +808,8 @@ static void write_sampling_and_tracking(struct export *export)
 	        summary->attempts, summary->successes, summary->misses, summary->waits,
 	        summary->growths);
 	write_real(out, memscope_summary_completeness(summary));
+	fputs(",\"contention_rate\":", out);
+	write_real(out, memscope_summary_contention_rate(summary));
 	fprintf(out, ",\"warning_below\":");
 	write_real(out, MEMSCOPE_COMPLETENESS_WARNING);
 	fputs("}", out);

@@ -229,6 +229,12 @@ static void write_sampling_and_tracking(struct export *export)
 		open_container(writer, '{', true);
 		write_key_unsigned(writer, "interval", interval);
 		write_key_bool(writer, "estimated", memscope_summary_estimated(summary));
+		uint64_t low, high, changes;
+		memscope_summary_interval_range(summary, &low, &high, &changes);
+		write_key_unsigned(writer, "interval_min", low);
+		write_key_unsigned(writer, "interval_max", high);
+		write_key_unsigned(writer, "interval_changes", changes);
+		write_key_unsigned(writer, "exact_above", memscope_summary_exact_above(summary));
 		close_container(writer, '}');
 	}
 	if (!memscope_summary_has_tracking(summary))
@@ -241,9 +247,10 @@ static void write_sampling_and_tracking(struct export *export)
 	write_key_unsigned(writer, "misses", summary->misses);
 	write_key_unsigned(writer, "waits", summary->waits);
 	write_key_unsigned(writer, "growths", summary->growths);
+	write_key_unsigned(writer, "task_changes", summary->version >= 4 ? summary->task_changes : 0);
 	write_key_real(writer, "completeness", memscope_summary_completeness(summary));
 	write_key_real(writer, "drop_rate", (double)summary->misses / attempts);
-	write_key_real(writer, "contention_rate", (double)summary->waits / attempts);
+	write_key_real(writer, "contention_rate", memscope_summary_contention_rate(summary));
 	write_key_bool(writer, "complete_enough",
 	               memscope_summary_completeness(summary) >= MEMSCOPE_COMPLETENESS_WARNING);
 	close_container(writer, '}');

@@ -136,6 +136,11 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.waits = replay->tracking.waits,
 		.growths = replay->tracking.growths,
 		.tasks = replay->task_count,
+		.exact_above = replay->exact_above,
+		.sample_interval_min = replay->sampled ? replay->sample_interval_min : 0,
+		.sample_interval_max = replay->sampled ? replay->sample_interval_max : 0,
+		.interval_changes = replay->interval_changes,
+		.task_changes = replay->tracking.task_changes,
 	};
 	*out = view;
 	return 0;

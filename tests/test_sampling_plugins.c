@@ -317,13 +317,16 @@ START_TEST(test_json_sampling_and_tracking)
 	char *text = export_text(&opened, "json", NULL, 0, NULL);
 	assert_contains(text, "    \"truncated\": false\n"
 	                      "  },\n"
-	                      "  \"sampling\": {\"interval\": 1000, \"estimated\": true},\n"
+	                      "  \"sampling\": {\"interval\": 1000, \"estimated\": true, "
+	                      "\"interval_min\": 1000, \"interval_max\": 1000, "
+	                      "\"interval_changes\": 0, \"exact_above\": 0},\n"
 	                      "  \"tracking\": {\n"
 	                      "    \"attempts\": 10,\n"
 	                      "    \"successes\": 9,\n"
 	                      "    \"misses\": 1,\n"
 	                      "    \"waits\": 1,\n"
 	                      "    \"growths\": 2,\n"
+	                      "    \"task_changes\": 0,\n"
 	                      "    \"completeness\": 0.9,\n"
 	                      "    \"drop_rate\": 0.1,\n"
 	                      "    \"contention_rate\": 0.1,\n"
@@ -384,9 +387,12 @@ START_TEST(test_html_says_estimated)
 	};
 	size_t length = 0;
 	char *page = export_text(&opened, "html", results, 2, &length);
-	assert_contains(page, "\"sampling\":{\"interval\":1000,\"estimated\":true}");
+	assert_contains(page, "\"sampling\":{\"interval\":1000,\"estimated\":true,"
+	                      "\"interval_min\":1000,\"interval_max\":1000,\"interval_changes\":0,"
+	                      "\"exact_above\":0}");
 	assert_contains(page, "\"tracking\":{\"attempts\":10,\"successes\":9,\"misses\":1,"
 	                      "\"waits\":1,\"growths\":2,\"completeness\":0.90000000000000002,"
+	                      "\"contention_rate\":0.10000000000000001,"
 	                      "\"warning_below\":0.94999999999999996}");
 	/* The flame graph's root sums every block's weight: the summary's
 	 * estimates (rounded once each, so they may differ by one). */

@@ -4,10 +4,13 @@
  *
  * Data layout (version 2):
  *   summary   the capture's totals, as memscope_summary (version 1's fields)
- *   sampling  {interval, estimated} when a sampling backend wrote the capture,
- *             else null; estimated: every count and byte below is an estimate
+ *   sampling  {interval, estimated, interval_min, interval_max, interval_changes,
+ *             exact_above} when a sampling backend wrote the capture, else null;
+ *             estimated: every count and byte below is an estimate (but for the
+ *             blocks of exact_above bytes or more, when not 0: all recorded)
  *   tracking  {attempts, successes, misses, waits, growths, completeness,
- *             warning_below} when the backend's counters were recorded, else null
+ *             contention_rate, warning_below} when the backend's counters were
+ *             recorded, else null
  *   flame     [[parent, kind, name, file, line, bytes, count, peak, leaked]],
  *             parents first; kind 0 function, 1 module only, 2 "other"
  *   results   [{analyzer, findings: [[severity, text]],
@@ -220,9 +223,14 @@
         summary.ended_cleanly ? 'ended cleanly' : 'no trailer', null),
     ]);
     if (sampling) {
+      const moved = sampling.interval_changes > 0 ?
+        ' (' + intervalText(sampling.interval_min) + ' to ' + intervalText(sampling.interval_max) +
+        ', moved ' + counted(sampling.interval_changes, 'time') + ' to keep to an event budget)' : '';
+      const exact = sampling.exact_above > 1 ?
+        '; every block of ' + bytesText(sampling.exact_above) + ' or more recorded, exactly' : '';
       cards.appendChild(estimated ?
         card('Sample interval', intervalText(sampling.interval),
-          'allocated per sample on average (Poisson): figures are estimates', null) :
+          'allocated per sample on average (Poisson)' + moved + ': figures are estimates' + exact, null) :
         card('Sampling', 'none', 'every allocation recorded: figures are counts', null));
     }
     if (tracking) {
@@ -230,7 +238,7 @@
       const tracked = card('Recorded', percentDown(tracking.completeness),
         grouped(tracking.successes) + ' of ' + grouped(tracking.attempts) + ' events, ' +
         grouped(tracking.misses) + ' dropped; drop rate ' + (tracking.misses / attempts * 100).toFixed(2) +
-        '%, contention rate ' + (tracking.waits / attempts * 100).toFixed(2) + '% (' +
+        '%, contention rate ' + (tracking.contention_rate * 100).toFixed(2) + '% (' +
         counted(tracking.waits, 'wait') + ', ' + counted(tracking.growths, 'buffer growth') + ')', null, trackingWarns);
       tracked.id = 'tracking-card';
       cards.appendChild(tracked);

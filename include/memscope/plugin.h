@@ -52,8 +52,9 @@ extern "C" {
 #endif
 
 #define MEMSCOPE_PLUGIN_ABI_MAJOR 1
-#define MEMSCOPE_PLUGIN_ABI_MINOR 2 /* 1: sampling and tracking figures, weights;
-                                       2: tasks */
+#define MEMSCOPE_PLUGIN_ABI_MINOR 3 /* 1: sampling and tracking figures, weights;
+                                       2: tasks; 3: the hybrid backend's threshold,
+                                       the interval's range and moves, task changes */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -66,7 +67,7 @@ typedef struct memscope_table memscope_table;
 
 /* ---- what a capture holds ------------------------------------------------ */
 
-#define MEMSCOPE_SUMMARY_VERSION 3
+#define MEMSCOPE_SUMMARY_VERSION 4
 
 /* Counts and bytes are weighted: estimates when sample_interval is above 1. */
 typedef struct memscope_summary {
@@ -99,6 +100,14 @@ typedef struct memscope_summary {
 	uint64_t growths;              /* times a thread's buffer grew */
 	/* Since version 3. */
 	uint32_t tasks;                /* tasks the capture holds (memscope_host.for_each_task) */
+	/* Since version 4: read them through the helpers below. */
+	uint64_t exact_above;          /* the hybrid backend recorded every block of this many
+	                                  bytes or more (weight 1); 0: none */
+	uint64_t sample_interval_min;  /* the smallest and largest intervals above 1 in force */
+	uint64_t sample_interval_max;
+	uint64_t interval_changes;     /* times a thread's interval moved (an event budget) */
+	uint64_t task_changes;         /* task entries recorded besides the events; they wait
+	                                  for room as events do */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
@@ -184,6 +193,26 @@ static inline bool memscope_summary_estimated(const memscope_summary *summary)
 	return memscope_summary_sample_interval(summary) > 1;
 }
 
+/* The hybrid backend's threshold: 0 from a capture without one, or a host
+ * before ABI 1.3. */
+static inline uint64_t memscope_summary_exact_above(const memscope_summary *summary)
+{
+	return summary->version >= 4 ? summary->exact_above : 0;
+}
+
+/* The range of the sampling interval over the run (both the interval at the
+ * end from a host before ABI 1.3), and how often a thread's interval moved. */
+static inline void memscope_summary_interval_range(const memscope_summary *summary,
+                                                   uint64_t *low, uint64_t *high,
+                                                   uint64_t *changes)
+{
+	uint64_t interval = memscope_summary_sample_interval(summary);
+	bool known = summary->version >= 4 && summary->sample_interval_max != 0;
+	*low = known ? summary->sample_interval_min : interval;
+	*high = known ? summary->sample_interval_max : interval;
+	*changes = summary->version >= 4 ? summary->interval_changes : 0;
+}
+
 /* Whether the summary carries the backend's tracking counters. */
 static inline bool memscope_summary_has_tracking(const memscope_summary *summary)
 {
@@ -197,6 +226,16 @@ static inline double memscope_summary_completeness(const memscope_summary *summa
 	if (!memscope_summary_has_tracking(summary) || summary->attempts == 0)
 		return 1.0;
 	return (double)summary->successes / (double)summary->attempts;
+}
+
+/* Waits per entry the threads put in their buffers (events, and the async
+ * and hybrid backends' task changes); 0 without tracking counters. */
+static inline double memscope_summary_contention_rate(const memscope_summary *summary)
+{
+	if (!memscope_summary_has_tracking(summary))
+		return 0.0;
+	uint64_t entries = summary->attempts + (summary->version >= 4 ? summary->task_changes : 0);
+	return entries ? (double)summary->waits / (double)entries : 0.0;
 }
 
 /* A weighted sum as a whole count: rounded to the nearest, half away from
