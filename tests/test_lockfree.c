@@ -314,6 +314,37 @@ static void *drain_until_stopped(void *argument)
 	return NULL;
 }
 
+/* Opens a backend of kind on a new store (interval 2,048, seed), runs
+ * BACKEND_THREADS threads of work on it while a consumer drains, and closes
+ * the store.  Returns the backend, still open. */
+static struct backend *run_threads(memscope_backend_kind kind, uint64_t seed, uint64_t exact_above,
+                                   void *(*work)(void *), struct event_store **store, int *fd)
+{
+	*store = open_store(fd);
+	struct backend *backend;
+	ck_assert_int_eq(backend_create(kind, &backend, &(const char *){NULL}), 0);
+	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
+	                          .sample_interval = 2048, .sample_seed = seed,
+	                          .exact_above = exact_above};
+	ck_assert_int_eq(backend->ops->open(backend, &config, *store), 0);
+	event_store_open(*store);
+	struct drainer drainer = {.store = *store};
+	pthread_t consumer;
+	pthread_create(&consumer, NULL, drain_until_stopped, &drainer);
+	struct worker workers[BACKEND_THREADS];
+	pthread_t threads[BACKEND_THREADS];
+	for (int t = 0; t < BACKEND_THREADS; t++) {
+		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36};
+		pthread_create(&threads[t], NULL, work, &workers[t]);
+	}
+	for (int t = 0; t < BACKEND_THREADS; t++)
+		pthread_join(threads[t], NULL);
+	atomic_store(&drainer.stop, true);
+	pthread_join(consumer, NULL);
+	event_store_close(*store);
+	return backend;
+}
+
 /* Four threads allocate 100,000 blocks each (16 to 2,015 bytes) and free
  * them, through a sampling backend with a consumer draining meanwhile:
  * every sampled block's free is matched, nothing is dropped, and the count
@@ -322,29 +353,8 @@ static void *drain_until_stopped(void *argument)
 static void run_sampling_backend(memscope_backend_kind kind, uint64_t exact_above)
 {
 	int fd;
-	struct event_store *store = open_store(&fd);
-	struct backend *backend;
-	ck_assert_int_eq(backend_create(kind, &backend, &(const char *){NULL}), 0);
-	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
-	                          .sample_interval = 2048, .sample_seed = 42,
-	                          .exact_above = exact_above};
-	ck_assert_int_eq(backend->ops->open(backend, &config, store), 0);
-	event_store_open(store);
-
-	struct drainer drainer = {.store = store};
-	pthread_t consumer;
-	pthread_create(&consumer, NULL, drain_until_stopped, &drainer);
-	struct worker workers[BACKEND_THREADS];
-	pthread_t threads[BACKEND_THREADS];
-	for (int t = 0; t < BACKEND_THREADS; t++) {
-		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36};
-		pthread_create(&threads[t], NULL, allocate_and_free, &workers[t]);
-	}
-	for (int t = 0; t < BACKEND_THREADS; t++)
-		pthread_join(threads[t], NULL);
-	atomic_store(&drainer.stop, true);
-	pthread_join(consumer, NULL);
-	event_store_close(store);
+	struct event_store *store;
+	struct backend *backend = run_threads(kind, 42, exact_above, allocate_and_free, &store, &fd);
 
 	struct store_totals totals;
 	event_store_totals(store, &totals);
@@ -434,30 +444,11 @@ static void *allocate_across_a_change(void *argument)
 START_TEST(blocks_keep_the_interval_they_were_picked_at)
 {
 	int fd;
-	struct event_store *store = open_store(&fd);
-	struct backend *backend;
-	ck_assert_int_eq(backend_create(MEMSCOPE_BACKEND_HYBRID, &backend, &(const char *){NULL}), 0);
-	memscope_config config = {.version = MEMSCOPE_CONFIG_VERSION, .stack_depth = 16,
-	                          .sample_interval = 2048, .sample_seed = 43,
-	                          .exact_above = 1 << 20};
-	ck_assert_int_eq(backend->ops->open(backend, &config, store), 0);
-	event_store_open(store);
+	struct event_store *store;
 	pthread_barrier_init(&halfway, NULL, BACKEND_THREADS);
-	struct drainer drainer = {.store = store};
-	pthread_t consumer;
-	pthread_create(&consumer, NULL, drain_until_stopped, &drainer);
-	struct worker workers[BACKEND_THREADS];
-	pthread_t threads[BACKEND_THREADS];
-	for (int t = 0; t < BACKEND_THREADS; t++) {
-		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36};
-		pthread_create(&threads[t], NULL, allocate_across_a_change, &workers[t]);
-	}
-	for (int t = 0; t < BACKEND_THREADS; t++)
-		pthread_join(threads[t], NULL);
-	atomic_store(&drainer.stop, true);
-	pthread_join(consumer, NULL);
+	struct backend *backend = run_threads(MEMSCOPE_BACKEND_HYBRID, 43, 1 << 20,
+	                                      allocate_across_a_change, &store, &fd);
 	pthread_barrier_destroy(&halfway);
-	event_store_close(store);
 
 	struct store_totals totals;
 	event_store_totals(store, &totals);
