@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sample_weigher.h"
 #include "sampling.h"
 #include "stack_trie.h"
 
@@ -203,53 +204,6 @@ static int reserve(void **array, size_t *capacity, size_t count, size_t size)
 
 /* ---- the first pass -------------------------------------------------- */
 
-/* How a sampled block weighs: by the SAMPLING record in force (its interval
- * and threshold), and for a thread that has one, the interval its last
- * THREAD_SAMPLING record named (a backend whose interval moves). */
-struct weigher {
-	struct sampling_rule rule;     /* zero: every allocation, weight 1 */
-	uint64_t *intervals;           /* [count], by thread index; 0: the rule's */
-	uint32_t count;
-};
-
-/* Thread indices are dense: one far beyond is corrupt input, weighed by
- * the rule rather than given gigabytes. */
-#define WEIGHER_MAX_THREADS (1u << 20)
-
-/* Takes in a THREAD_SAMPLING record.  Returns 0 or -ENOMEM. */
-static int weigher_thread(struct weigher *weigher, const struct capture_thread_sampling *record)
-{
-	if (record->thread >= WEIGHER_MAX_THREADS)
-		return 0;
-	if (record->thread >= weigher->count) {
-		uint32_t count = record->thread + 1;
-		uint64_t *grown = realloc(weigher->intervals, count * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		memset(grown + weigher->count, 0, (count - weigher->count) * sizeof(*grown));
-		weigher->intervals = grown;
-		weigher->count = count;
-	}
-	weigher->intervals[record->thread] = record->interval;
-	return 0;
-}
-
-/* What a recorded block of size bytes, of thread's, stands for. */
-static double weigher_weight(const struct weigher *weigher, uint32_t thread, uint64_t size)
-{
-	if (thread < weigher->count && weigher->intervals[thread] != 0) {
-		struct sampling_rule rule = { weigher->intervals[thread], weigher->rule.exact_above };
-		return sampling_rule_weight(&rule, size);
-	}
-	return sampling_rule_weight(&weigher->rule, size);
-}
-
-static void weigher_finish(struct weigher *weigher)
-{
-	free(weigher->intervals);
-	*weigher = (struct weigher){ 0 };
-}
-
 struct pass {
 	struct replay *replay;
 	size_t stack_capacity;
@@ -261,7 +215,7 @@ struct pass {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
-	struct weigher weigher;
+	struct sample_weigher weigher;
 };
 
 static void see_time(struct replay *replay, uint64_t time_ns)
@@ -327,7 +281,7 @@ static void on_sampling(struct pass *pass, const struct capture_sampling *record
 {
 	struct replay *replay = pass->replay;
 	see_time(replay, record->time_ns);
-	pass->weigher.rule = (struct sampling_rule){ record->interval, record->exact_above };
+	sample_weigher_sampling(&pass->weigher, record);
 	replay->sample_interval = record->interval;
 	replay->exact_above = record->exact_above;
 	if (record->interval <= 1)
@@ -353,7 +307,7 @@ static int on_thread_sampling(struct pass *pass, const struct capture_thread_sam
 			replay->sample_interval_max = record->interval;
 		replay->sampled = true;
 	}
-	return weigher_thread(&pass->weigher, record);
+	return sample_weigher_thread(&pass->weigher, record);
 }
 
 static int on_stack_node(struct pass *pass, const struct capture_stack_node *node)
@@ -384,7 +338,7 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 {
 	struct replay *replay = pass->replay;
 	struct replay_totals *totals = &replay->totals;
-	double weight = weigher_weight(&pass->weigher, alloc->thread, alloc->size);
+	double weight = sample_weigher_weight(&pass->weigher, alloc->thread, alloc->size);
 	double bytes = weight * (double)alloc->size;
 	totals->events++;
 	totals->alloc_records++;
@@ -483,7 +437,7 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 	 * it, exactly as a moved block belongs to its new ALLOC; sampled, it
 	 * stands for the blocks of its new size. */
 	forget_block(replay, block);
-	double weight = weigher_weight(&pass->weigher, expand->thread, expand->size);
+	double weight = sample_weigher_weight(&pass->weigher, expand->thread, expand->size);
 	task_ledger_resize(replay->task_ledger, block->task, block->size, block->weight,
 	                   expand->size, weight, expand->time_ns);
 	block->size = expand->size;
@@ -686,7 +640,7 @@ static int first_pass(struct replay *replay, struct capture_reader *reader,
 {
 	struct pass pass = { .replay = replay };
 	int error = read_records(&pass, reader, progress);
-	weigher_finish(&pass.weigher);
+	sample_weigher_finish(&pass.weigher);
 	return error;
 }
 
@@ -701,7 +655,7 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
                           struct block_table *live, const struct replay_progress *progress)
 {
 	uint64_t events = 0;
-	struct weigher weigher = { 0 };
+	struct sample_weigher weigher = { 0 };
 	struct capture_record record;
 	for (uint64_t records = 1;
 	     events < replay->totals.peak_event && capture_reader_next(reader, &record) > 0;
@@ -710,10 +664,9 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			tell_progress(progress, "finding who held the peak", reader);
 		struct replay_block old;
 		if (record.type == CAPTURE_RECORD_SAMPLING) {
-			weigher.rule = (struct sampling_rule){ record.u.sampling.interval,
-			                                       record.u.sampling.exact_above };
+			sample_weigher_sampling(&weigher, &record.u.sampling);
 		} else if (record.type == CAPTURE_RECORD_THREAD_SAMPLING) {
-			if (weigher_thread(&weigher, &record.u.thread_sampling) < 0)
+			if (sample_weigher_thread(&weigher, &record.u.thread_sampling) < 0)
 				break; /* partial peak stacks, as after a read error */
 		} else if (record.type == CAPTURE_RECORD_ALLOC) {
 			const struct capture_alloc *alloc = &record.u.alloc;
@@ -721,7 +674,7 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 				.address = alloc->address,
 				.size = alloc->size,
 				.stack = known_stack(replay, alloc->stack),
-				.weight = weigher_weight(&weigher, alloc->thread, alloc->size),
+				.weight = sample_weigher_weight(&weigher, alloc->thread, alloc->size),
 			};
 			events++;
 			block_table_remove(live, alloc->address, &old);
@@ -738,11 +691,11 @@ static int replay_to_peak(struct replay *replay, struct capture_reader *reader,
 			if (block) {
 				block->size = expand->size;
 				block->stack = known_stack(replay, expand->stack);
-				block->weight = weigher_weight(&weigher, expand->thread, expand->size);
+				block->weight = sample_weigher_weight(&weigher, expand->thread, expand->size);
 			}
 		}
 	}
-	weigher_finish(&weigher);
+	sample_weigher_finish(&weigher);
 	/* The first pass read this far; a failure now is the disk's, and
 	 * leaves the peak's stacks partial rather than the report empty. */
 	return 0;
@@ -972,7 +925,7 @@ struct walk {
 	bool realloc_pending;
 	uint32_t realloc_thread;
 	uint64_t realloc_address;
-	struct weigher weigher;        /* the SAMPLING and THREAD_SAMPLING records in force */
+	struct sample_weigher weigher; /* the SAMPLING and THREAD_SAMPLING records in force */
 	struct task_ledger *tasks;     /* who runs what, for the blocks' and events' tasks */
 };
 
@@ -1047,7 +1000,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 		.stack = alloc->stack < walk->stack_count ? alloc->stack : 0,
 		.thread = alloc->thread,
 		.kind = alloc->kind,
-		.weight = weigher_weight(&walk->weigher, alloc->thread, alloc->size),
+		.weight = sample_weigher_weight(&walk->weigher, alloc->thread, alloc->size),
 		.task = task_ledger_current(walk->tasks, alloc->thread),
 	};
 	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
@@ -1089,7 +1042,7 @@ static void walk_expand(struct walk *walk, const struct capture_expand *expand)
 	struct replay_block *block = block_table_find(walk->live, expand->address);
 	if (!block)
 		return;
-	double weight = weigher_weight(&walk->weigher, expand->thread, expand->size);
+	double weight = sample_weigher_weight(&walk->weigher, expand->thread, expand->size);
 	task_ledger_resize(walk->tasks, block->task, block->size, block->weight, expand->size, weight,
 	                   expand->time_ns);
 	block->size = expand->size;
@@ -1160,11 +1113,10 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 		walk_see_time(walk, record->u.trailer.time_ns);
 		return 0;
 	case CAPTURE_RECORD_SAMPLING:
-		walk->weigher.rule = (struct sampling_rule){ record->u.sampling.interval,
-		                                             record->u.sampling.exact_above };
+		sample_weigher_sampling(&walk->weigher, &record->u.sampling);
 		return 0;
 	case CAPTURE_RECORD_THREAD_SAMPLING:
-		return weigher_thread(&walk->weigher, &record->u.thread_sampling);
+		return sample_weigher_thread(&walk->weigher, &record->u.thread_sampling);
 	case CAPTURE_RECORD_TRACKING:
 		walk_see_time(walk, record->u.tracking.time_ns);
 		return 0;
@@ -1270,7 +1222,7 @@ out:
 		*message = strerror(-error);
 	block_table_destroy(walk.live);
 	task_ledger_destroy(walk.tasks);
-	weigher_finish(&walk.weigher);
+	sample_weigher_finish(&walk.weigher);
 	capture_reader_destroy(reader);
 	return error;
 }

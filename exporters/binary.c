@@ -40,6 +40,7 @@
 
 #include "capture.h"
 #include "live_map.h"
+#include "sample_weigher.h"
 #include "sampling.h"
 
 #define NS_PER_MS UINT64_C(1000000)
@@ -60,10 +61,7 @@ struct totals {
 	double live_blocks;
 	double live_bytes;
 	double peak_bytes;
-	uint64_t interval;         /* the sampling interval in force (the SAMPLING record's) */
-	uint64_t exact_above;      /* and its threshold: blocks from it on weigh 1; 0: none */
-	uint64_t *thread_intervals; /* [thread_count]: THREAD_SAMPLING's, 0 for none */
-	uint32_t thread_count;
+	struct sample_weigher weigher; /* the SAMPLING and THREAD_SAMPLING records in force */
 	/* The interval each kept sampled block was allocated under, by
 	 * address: its weight when it goes.  Made at the first sampled block,
 	 * so a capture of every event never needs it. */
@@ -122,37 +120,6 @@ static double weight_of(struct totals *totals, uint64_t address, uint64_t size, 
 	return sample_weight(size, interval);
 }
 
-/* The interval a block of size bytes, of thread's, was picked at: 1 at
- * or above the threshold (recorded, weight 1). */
-static uint64_t interval_of(const struct totals *totals, uint32_t thread, uint64_t size)
-{
-	if (totals->exact_above != 0 && size >= totals->exact_above)
-		return 1;
-	if (thread < totals->thread_count && totals->thread_intervals[thread] != 0)
-		return totals->thread_intervals[thread];
-	return totals->interval;
-}
-
-/* A THREAD_SAMPLING record: the thread's interval from here on.  Returns 1
- * (kept) or -ENOMEM. */
-static int note_thread_interval(struct totals *totals, const struct capture_thread_sampling *record)
-{
-	if (record->thread >= (1u << 20))
-		return 1; /* corrupt: weighed by the SAMPLING record's interval */
-	if (record->thread >= totals->thread_count) {
-		uint32_t count = record->thread + 1;
-		uint64_t *grown = realloc(totals->thread_intervals, count * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		for (uint32_t i = totals->thread_count; i < count; i++)
-			grown[i] = 0;
-		totals->thread_intervals = grown;
-		totals->thread_count = count;
-	}
-	totals->thread_intervals[record->thread] = record->interval;
-	return 1;
-}
-
 /* Records interval as the one the block at address was picked under.
  * Returns 0 or -ENOMEM. */
 static int note_interval(struct totals *totals, uint64_t address, uint64_t interval)
@@ -185,7 +152,7 @@ static int keep_alloc(const struct capture_alloc *alloc, struct live_map *live,
 	/* A free the source did not have: count the block once. */
 	if (existed)
 		count_live(totals, weight_of(totals, alloc->address, replaced, true), replaced, -1.0);
-	uint64_t interval = interval_of(totals, alloc->thread, alloc->size);
+	uint64_t interval = sample_weigher_interval(&totals->weigher, alloc->thread, alloc->size);
 	if (note_interval(totals, alloc->address, interval) < 0)
 		return -ENOMEM;
 	double weight = sample_weight(alloc->size, interval);
@@ -201,7 +168,7 @@ static int keep_expand(const struct capture_expand *expand, uint64_t *size,
                        struct totals *totals)
 {
 	count_live(totals, weight_of(totals, expand->address, *size, true), *size, -1.0);
-	uint64_t interval = interval_of(totals, expand->thread, expand->size);
+	uint64_t interval = sample_weigher_interval(&totals->weigher, expand->thread, expand->size);
 	if (note_interval(totals, expand->address, interval) < 0)
 		return -ENOMEM;
 	*size = expand->size;
@@ -246,11 +213,11 @@ static int keep_record(const struct capture_record *record, const struct window 
 	case CAPTURE_RECORD_TASK_SWITCH:
 		return 1;
 	case CAPTURE_RECORD_SAMPLING:
-		totals->interval = record->u.sampling.interval;
-		totals->exact_above = record->u.sampling.exact_above;
+		sample_weigher_sampling(&totals->weigher, &record->u.sampling);
 		return 1;
 	case CAPTURE_RECORD_THREAD_SAMPLING:
-		return note_thread_interval(totals, &record->u.thread_sampling);
+		return sample_weigher_thread(&totals->weigher, &record->u.thread_sampling) < 0 ? -ENOMEM
+		                                                                                : 1;
 	case CAPTURE_RECORD_TRACKING:
 		return 0; /* held back: see hold_tracking */
 	case CAPTURE_RECORD_TRAILER:
@@ -300,7 +267,7 @@ static int finish(struct totals *totals, const struct window *window,
 	trailer->live_blocks = sample_count(totals->live_blocks);
 	trailer->live_bytes = sample_count(totals->live_bytes);
 	trailer->peak_bytes = sample_count(totals->peak_bytes);
-	trailer->sample_interval = totals->interval;
+	trailer->sample_interval = totals->weigher.rule.interval;
 	uint64_t end = totals->last_time_ns;
 	if (totals->source_has_trailer) {
 		end = totals->source.time_ns;
@@ -374,7 +341,7 @@ static int repack(const char *path, const struct window *window, struct capture_
 	error = finish(&totals, window, writer);
 out:
 	live_map_destroy(totals.intervals);
-	free(totals.thread_intervals);
+	sample_weigher_finish(&totals.weigher);
 	live_map_destroy(live);
 	capture_reader_destroy(reader);
 	return error;
