@@ -1000,14 +1000,6 @@ static int gather_tasks(struct report *report, struct task_keeper *keeper)
 	return 0;
 }
 
-const struct report_task *report_task_of(const struct report *report, uint32_t id)
-{
-	for (size_t i = 0; i < report->task_kept; i++)
-		if (report->tasks[i].task.id == id)
-			return &report->tasks[i];
-	return NULL;
-}
-
 struct task_leak_walk {
 	const struct report *report;
 	struct report_task_leak *items;

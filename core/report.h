@@ -167,9 +167,6 @@ void report_destroy(struct report *report);
 void report_task_label(const struct report *report, const struct replay_task *task, char *text,
                        size_t size);
 
-/* The task of id the report keeps, or NULL. */
-const struct report_task *report_task_of(const struct report *report, uint32_t id);
-
 /* The leak group of a stack group id (report->leaks), or NULL. */
 const struct report_leak *report_leak_of_group(const struct report *report, uint32_t group);
 
