@@ -278,12 +278,21 @@ static struct event_store *open_store(int *fd)
 struct worker {
 	struct backend *backend;
 	uintptr_t base;
+	/* Not NULL: halfway through the allocations, the workers wait for
+	 * each other there, and one moves the interval to change_to. */
+	pthread_barrier_t *halfway;
+	uint64_t change_to;
 };
 
 static void *allocate_and_free(void *argument)
 {
 	struct worker *worker = argument;
 	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
+		if (worker->halfway && i == BACKEND_BLOCKS / 2) {
+			if (pthread_barrier_wait(worker->halfway) == PTHREAD_BARRIER_SERIAL_THREAD)
+				sampler_set_interval(worker->change_to);
+			pthread_barrier_wait(worker->halfway);
+		}
 		size_t size = 16 + (i * 37) % 2000;
 		struct heap_event event = {.type = HEAP_EVENT_ALLOC, .address = worker->base + i * 16,
 		                           .size = size, .usable = size};
@@ -315,10 +324,11 @@ static void *drain_until_stopped(void *argument)
 }
 
 /* Opens a backend of kind on a new store (interval 2,048, seed), runs
- * BACKEND_THREADS threads of work on it while a consumer drains, and closes
- * the store.  Returns the backend, still open. */
+ * BACKEND_THREADS threads of allocate_and_free on it (moving the interval
+ * to change_to halfway, unless 0) while a consumer drains, and closes the
+ * store.  Returns the backend, still open. */
 static struct backend *run_threads(memscope_backend_kind kind, uint64_t seed, uint64_t exact_above,
-                                   void *(*work)(void *), struct event_store **store, int *fd)
+                                   uint64_t change_to, struct event_store **store, int *fd)
 {
 	*store = open_store(fd);
 	struct backend *backend;
@@ -331,14 +341,19 @@ static struct backend *run_threads(memscope_backend_kind kind, uint64_t seed, ui
 	struct drainer drainer = {.store = *store};
 	pthread_t consumer;
 	pthread_create(&consumer, NULL, drain_until_stopped, &drainer);
+	pthread_barrier_t halfway;
+	pthread_barrier_init(&halfway, NULL, BACKEND_THREADS);
 	struct worker workers[BACKEND_THREADS];
 	pthread_t threads[BACKEND_THREADS];
 	for (int t = 0; t < BACKEND_THREADS; t++) {
-		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36};
-		pthread_create(&threads[t], NULL, work, &workers[t]);
+		workers[t] = (struct worker){.backend = backend, .base = (uintptr_t)(t + 1) << 36,
+		                             .halfway = change_to ? &halfway : NULL,
+		                             .change_to = change_to};
+		pthread_create(&threads[t], NULL, allocate_and_free, &workers[t]);
 	}
 	for (int t = 0; t < BACKEND_THREADS; t++)
 		pthread_join(threads[t], NULL);
+	pthread_barrier_destroy(&halfway);
 	atomic_store(&drainer.stop, true);
 	pthread_join(consumer, NULL);
 	event_store_close(*store);
@@ -354,7 +369,7 @@ static void run_sampling_backend(memscope_backend_kind kind, uint64_t exact_abov
 {
 	int fd;
 	struct event_store *store;
-	struct backend *backend = run_threads(kind, 42, exact_above, allocate_and_free, &store, &fd);
+	struct backend *backend = run_threads(kind, 42, exact_above, 0, &store, &fd);
 
 	struct store_totals totals;
 	event_store_totals(store, &totals);
@@ -416,39 +431,12 @@ END_TEST
  * estimate of the count stays within 5%, the live set is back to nothing
  * once all is freed (frees take away what the allocations added), and the
  * capture has one THREAD_SAMPLING record a thread. */
-static pthread_barrier_t halfway;
-
-static void *allocate_across_a_change(void *argument)
-{
-	struct worker *worker = argument;
-	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
-		if (i == BACKEND_BLOCKS / 2) {
-			if (pthread_barrier_wait(&halfway) == PTHREAD_BARRIER_SERIAL_THREAD)
-				sampler_set_interval(8192);
-			pthread_barrier_wait(&halfway);
-		}
-		size_t size = 16 + (i * 37) % 2000;
-		struct heap_event event = {.type = HEAP_EVENT_ALLOC, .address = worker->base + i * 16,
-		                           .size = size, .usable = size};
-		if (sampler_pick(size))
-			worker->backend->ops->on_alloc(worker->backend, &event);
-	}
-	for (uintptr_t i = 0; i < BACKEND_BLOCKS; i++) {
-		struct heap_event event = {.type = HEAP_EVENT_FREE, .address = worker->base + i * 16};
-		if (sampled_set_may_contain(event.address))
-			worker->backend->ops->on_free(worker->backend, &event);
-	}
-	return NULL;
-}
-
 START_TEST(blocks_keep_the_interval_they_were_picked_at)
 {
 	int fd;
 	struct event_store *store;
-	pthread_barrier_init(&halfway, NULL, BACKEND_THREADS);
-	struct backend *backend = run_threads(MEMSCOPE_BACKEND_HYBRID, 43, 1 << 20,
-	                                      allocate_across_a_change, &store, &fd);
-	pthread_barrier_destroy(&halfway);
+	struct backend *backend = run_threads(MEMSCOPE_BACKEND_HYBRID, 43, 1 << 20, 8192, &store,
+	                                      &fd);
 
 	struct store_totals totals;
 	event_store_totals(store, &totals);
