@@ -44,6 +44,15 @@ static uint64_t draw_countdown(struct memscope_thread *thread)
 	return (uint64_t)bytes + 1;
 }
 
+/* Sets the thread's distance to its next point, countdown held back
+ * above the threshold (guard.h). */
+static void set_countdown(struct memscope_thread *thread, uint64_t bytes)
+{
+	uint64_t cap = sampler_shared.exact_above;
+	thread->countdown = bytes < cap ? bytes : cap;
+	thread->countdown_held = bytes - thread->countdown;
+}
+
 bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 {
 	uint32_t epoch = atomic_load_explicit(&sampler_shared.epoch, memory_order_acquire);
@@ -56,17 +65,18 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		thread->random = mix(sampler_shared.seed ^ mix(number)) | 1;
 		thread->epoch = epoch;
 		thread->told_interval = 0;
-		thread->countdown = draw_countdown(thread);
+		set_countdown(thread, draw_countdown(thread));
 	}
 	/* Recorded whatever the countdown, which it leaves as it is. */
 	if (bytes >= sampler_shared.exact_above)
 		return true;
-	if (bytes < thread->countdown) {
-		thread->countdown -= bytes;
+	uint64_t left = thread->countdown + thread->countdown_held;
+	if (bytes < left) {
+		set_countdown(thread, left - bytes);
 		return false;
 	}
 	thread->picked_interval = thread->drawn_interval;
-	thread->countdown = draw_countdown(thread);
+	set_countdown(thread, draw_countdown(thread));
 	return true;
 }
 

@@ -16,7 +16,9 @@
  * The hybrid backend also names a size from which every allocation is
  * picked (exact_above): those do not count against the countdown, so the
  * small blocks' sampling is the same as with no threshold, and their
- * weights stay those of the interval.
+ * weights stay those of the interval.  The countdown the hot path compares
+ * is kept at or under the threshold (the rest held back, guard.h), so the
+ * same one compare sends those blocks to the slow path.
  *
  * One sampler per process: the sampling backend starts it when it opens and
  * stops it when it closes.  While it runs, the capture sources hand the
@@ -84,7 +86,7 @@ static inline bool sampler_pick(size_t size)
 	struct memscope_thread *thread = &memscope_thread;
 	uint64_t bytes = size != 0 ? size : 1;
 	if (__builtin_expect(
-		    bytes < thread->countdown && bytes < sampler_shared.exact_above &&
+		    bytes < thread->countdown &&
 		    thread->epoch == atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed),
 		    1)) {
 		thread->countdown -= bytes;

@@ -28,7 +28,13 @@ struct memscope_thread {
 		};
 		uint64_t key;         /* both: epoch | guard_depth << 32 */
 	};
-	uint64_t countdown;           /* bytes to the next sample point */
+	/* Bytes to the next sample point: countdown + countdown_held.  With a
+	 * threshold (the hybrid backend) countdown is at most exact_above, the
+	 * rest held back, so that the one compare the interposed malloc makes
+	 * (bytes < countdown) sends every block from the threshold on to the
+	 * slow path, which picks it (sampler.c). */
+	uint64_t countdown;
+	uint64_t countdown_held;
 	uint64_t random;              /* the sampler's generator state */
 	uint64_t drawn_interval;      /* the interval countdown was drawn at */
 	uint64_t picked_interval;     /* the interval of the last pick's countdown */

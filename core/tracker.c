@@ -237,13 +237,14 @@ static void write_inline(memscope_tracker *tracker, bool on)
  * takes no lock and makes no atomic update while the process has a single
  * thread, and never again after a second one has started (a thread that
  * did nothing at all cost a malloc/free loop 3.4% and python3 1.8% here,
- * medians of 15 and 21 paired runs).  A sampling backend records too few
- * events to need a thread of its own, so while the program has one thread,
- * the program runs the writer's pass itself when it records a sample and a
- * pass is due (every
- * INLINE_PERIOD_NS at most, or when its ring is half full): the unsampled
- * calls, nearly all of them, still take no lock and make no syscall.  The
- * program's first thread of its own brings the writer thread in
+ * medians of 15 and 21 paired runs).  The sampling backends (lockfree,
+ * and hybrid, whose blocks above its threshold are at most one per 4.6
+ * intervals allocated) record too few events to need a thread of their
+ * own, so while the program has one thread, the program runs the writer's
+ * pass itself when it records an event and a pass is due (every
+ * INLINE_PERIOD_NS at most, or when its ring is half full): the calls not
+ * recorded, nearly all of them, still take no lock and make no syscall.
+ * The program's first thread of its own brings the writer thread in
  * (tracker_program_threads). */
 static int start_writing(memscope_tracker *tracker)
 {
@@ -251,7 +252,9 @@ static int start_writing(memscope_tracker *tracker)
 	tracker->next_module_check = 0;
 	tracker->next_flush = FLUSH_INTERVAL_NS;
 	tracker->next_tracking = TRACKING_INTERVAL_NS;
-	if (tracker->config.backend == MEMSCOPE_BACKEND_LOCKFREE && __libc_single_threaded) {
+	bool sampling = tracker->config.backend == MEMSCOPE_BACKEND_LOCKFREE ||
+	                tracker->config.backend == MEMSCOPE_BACKEND_HYBRID;
+	if (sampling && __libc_single_threaded) {
 		write_inline(tracker, true);
 		return 0;
 	}

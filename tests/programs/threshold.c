@@ -1,7 +1,10 @@
 /* threshold.c - 2,000 blocks each of THRESHOLD - 1, THRESHOLD and
  * THRESHOLD + 1 bytes, from three functions of their own, each freed at
- * once: the hybrid backend samples the first kind and records the other
- * two; all three estimates must be unbiased.
+ * once, one of each kind in turn: the hybrid backend samples the first
+ * kind and records the other two; all three estimates must be unbiased.
+ * The turns matter: a sampled block draws a new countdown, which may be
+ * longer than the threshold, and the next block at the threshold must be
+ * recorded all the same.
  * Usage: threshold THRESHOLD
  */
 #include <stdlib.h>
@@ -17,20 +20,17 @@ static __attribute__((noinline)) void allocate(size_t size)
 
 static __attribute__((noinline)) void just_below(size_t threshold)
 {
-	for (int i = 0; i < BLOCKS; i++)
-		allocate(threshold - 1);
+	allocate(threshold - 1);
 }
 
 static __attribute__((noinline)) void at_threshold(size_t threshold)
 {
-	for (int i = 0; i < BLOCKS; i++)
-		allocate(threshold);
+	allocate(threshold);
 }
 
 static __attribute__((noinline)) void just_above(size_t threshold)
 {
-	for (int i = 0; i < BLOCKS; i++)
-		allocate(threshold + 1);
+	allocate(threshold + 1);
 }
 
 int main(int argc, char **argv)
@@ -38,8 +38,10 @@ int main(int argc, char **argv)
 	if (argc != 2)
 		return 2;
 	size_t threshold = strtoul(argv[1], NULL, 10);
-	just_below(threshold);
-	at_threshold(threshold);
-	just_above(threshold);
+	for (int i = 0; i < BLOCKS; i++) {
+		just_below(threshold);
+		at_threshold(threshold);
+		just_above(threshold);
+	}
 	return 0;
 }
