@@ -41,7 +41,7 @@
 
 static struct backend *sink;
 atomic_bool interpose_enabled;
-_Atomic uint64_t interpose_fast_key = INTERPOSE_NO_FAST_KEY;
+_Atomic(void *(*)(size_t)) interpose_fast_malloc = interpose_malloc_slow;
 _Atomic(const _Atomic uint16_t *) interpose_free_filter = sampled_set_filter_unknown;
 static bool entry_points_present;
 
@@ -525,8 +525,7 @@ static void enable(void)
 	atomic_store_explicit(&interpose_enabled, true, memory_order_relaxed);
 	/* The sampler, if any, started when the backend opened, before this. */
 	if (sampler_running() && interpose_next.malloc != NULL && interpose_next.free != NULL) {
-		atomic_store_explicit(&interpose_fast_key,
-		                      atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed),
+		atomic_store_explicit(&interpose_fast_malloc, interpose_next.malloc,
 		                      memory_order_release);
 		atomic_store_explicit(&interpose_free_filter, sampled_set_filter,
 		                      memory_order_release);
@@ -535,7 +534,7 @@ static void enable(void)
 
 static void disable(void)
 {
-	atomic_store_explicit(&interpose_fast_key, INTERPOSE_NO_FAST_KEY, memory_order_relaxed);
+	atomic_store_explicit(&interpose_fast_malloc, interpose_malloc_slow, memory_order_relaxed);
 	atomic_store_explicit(&interpose_free_filter, sampled_set_filter_unknown,
 	                      memory_order_relaxed);
 	atomic_store_explicit(&interpose_enabled, false, memory_order_relaxed);

@@ -190,13 +190,21 @@ static void *writer_main(void *argument)
 }
 
 /* The writer's pass, run by a program thread that has just sampled (from
- * inside its malloc or free, under the guard). */
+ * inside its malloc or free, under the guard).  What memscope allocates
+ * meanwhile is not the program's: the malloc fast path takes it off the
+ * thread's countdown all the same (capture_interpose.h), so the countdown
+ * is put back as it was. */
 static void inline_pass(void *context)
 {
 	int saved_errno = errno;
+	struct memscope_thread *self = &memscope_thread;
+	uint64_t countdown = self->countdown;
+	uint64_t countdown_held = self->countdown_held;
 	uint32_t program_arena = own_arena_enter();
 	writer_pass(context);
 	own_arena_leave(program_arena);
+	self->countdown = countdown;
+	self->countdown_held = countdown_held;
 	errno = saved_errno;
 }
 
