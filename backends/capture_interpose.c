@@ -523,10 +523,16 @@ static int install(struct backend *backend, const char **message)
 static void enable(void)
 {
 	atomic_store_explicit(&interpose_enabled, true, memory_order_relaxed);
-	/* The sampler, if any, started when the backend opened, before this. */
+	/* The sampler, if any, started when the backend opened, before this.
+	 * The malloc fast path trusts any countdown; only the process's first
+	 * sampler can: a later one (a tracker started again in the process)
+	 * would find the countdowns the previous one drew, and the blocks
+	 * allocated until they ran out would go unsampled.  After a restart
+	 * malloc takes the slow path, which compares the sampler's epoch. */
 	if (sampler_running() && interpose_next.malloc != NULL && interpose_next.free != NULL) {
-		atomic_store_explicit(&interpose_fast_malloc, interpose_next.malloc,
-		                      memory_order_release);
+		if (atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed) == 1)
+			atomic_store_explicit(&interpose_fast_malloc, interpose_next.malloc,
+			                      memory_order_release);
 		atomic_store_explicit(&interpose_free_filter, sampled_set_filter,
 		                      memory_order_release);
 	}
