@@ -1056,16 +1056,17 @@ END_TEST
 /* An event budget 10x and more below the program's allocation rate: from
  * the second second on, the events recorded per second stay within 20% of
  * the budget, and the estimate of the bytes allocated within 5% of what
- * the program counted itself. */
-START_TEST(hybrid_keeps_to_its_event_budget)
+ * the program counted itself.  On one thread, and on three sharing it
+ * (each with countdowns of its own, drawn at the interval of the moment). */
+static void check_event_budget(const char *name, const char *threads)
 {
 	char program[512];
 	snprintf(program, sizeof program, "%s/steady", programs);
 	const char *arguments[] = {"-q", "--backend", "hybrid", "--sample-interval", "1K",
 	                           "--event-budget", "200k/s", "--sample-seed", "5", program, "3",
-	                           NULL};
+	                           threads, NULL};
 	struct run run;
-	run_memscope(&run, "steady", arguments);
+	run_memscope(&run, name, arguments);
 	assert_exited(&run, 0);
 	unsigned long long allocations, bytes;
 	double seconds;
@@ -1098,8 +1099,8 @@ START_TEST(hybrid_keeps_to_its_event_budget)
 	ck_assert_uint_gt(changes, 0);
 	ck_assert_uint_gt(end_ns, 2000000000u);
 	double rate = (double)events / ((double)(end_ns - 1000000000u) * 1e-9);
-	printf("hybrid, budget 200,000 events/s: %.0f events/s after the first second, "
-	       "%" PRIu64 " interval changes\n", rate, changes);
+	printf("hybrid, %s thread(s), budget 200,000 events/s: %.0f events/s after the first "
+	       "second, %" PRIu64 " interval changes\n", threads, rate, changes);
 	ck_assert_msg(fabs(rate - 200000.0) <= 0.2 * 200000.0, "%.0f events a second", rate);
 
 	struct report *report = build_report(run.output);
@@ -1108,6 +1109,17 @@ START_TEST(hybrid_keeps_to_its_event_budget)
 	ck_assert_uint_eq(report->replay->interval_changes, changes);
 	report_destroy(report);
 	run_finish(&run);
+}
+
+START_TEST(hybrid_keeps_to_its_event_budget)
+{
+	check_event_budget("steady", "1");
+}
+END_TEST
+
+START_TEST(hybrid_keeps_to_its_event_budget_across_threads)
+{
+	check_event_budget("steady-threads", "3");
 }
 END_TEST
 
@@ -1536,6 +1548,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, hybrid_large_blocks_are_exact);
 	tcase_add_test(tcase, hybrid_threshold_has_no_bias);
 	tcase_add_test(tcase, hybrid_keeps_to_its_event_budget);
+	tcase_add_test(tcase, hybrid_keeps_to_its_event_budget_across_threads);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
