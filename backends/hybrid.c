@@ -71,12 +71,15 @@ static void hybrid_pace(struct backend *backend, uint64_t now_ns)
 	struct hybrid_backend *hybrid = (struct hybrid_backend *)backend;
 	if (hybrid->budget == 0 || now_ns - hybrid->period_start_ns < PACE_PERIOD_NS)
 		return;
-	struct store_totals totals;
-	event_store_totals(hybrid->sampling.store, &totals);
+	/* The events offered, not those written: when the writer falls
+	 * behind, the events it has written say the rate is lower than it
+	 * is (three threads at a 1 KiB interval, on two cores under other
+	 * work, then ran at twice the budget). */
+	uint64_t events = event_store_offered(hybrid->sampling.store);
 	double seconds = (double)(now_ns - hybrid->period_start_ns) * 1e-9;
-	double rate = (double)(totals.events - hybrid->period_start_events) / seconds;
+	double rate = (double)(events - hybrid->period_start_events) / seconds;
 	hybrid->period_start_ns = now_ns;
-	hybrid->period_start_events = totals.events;
+	hybrid->period_start_events = events;
 	/* The interval that would have made the rate the target's, within
 	 * a step's bounds, rounded to the grid. */
 	double ratio = rate / (PACE_TARGET * (double)hybrid->budget);

@@ -1361,6 +1361,13 @@ void event_store_totals(struct event_store *store, struct store_totals *out)
 	guard_lower();
 }
 
+uint64_t event_store_offered(struct event_store *store)
+{
+	uint64_t numbered = atomic_load_explicit(&next_sequence, memory_order_relaxed);
+	return numbered - store->sequence_base +
+	       atomic_load_explicit(&store->dropped_events, memory_order_relaxed);
+}
+
 int event_store_error(struct event_store *store)
 {
 	guard_raise();

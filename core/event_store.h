@@ -160,6 +160,12 @@ int event_store_flush(struct event_store *store);
 /* Copies the totals. */
 void event_store_totals(struct event_store *store, struct store_totals *out);
 
+/* The events the producers have offered this store so far, recorded
+ * (numbered, whether or not the consumer has taken them in yet) or
+ * dropped: what a backend that paces itself counts, since events written
+ * lag behind when the consumer cannot keep up.  Lock-free. */
+uint64_t event_store_offered(struct event_store *store);
+
 /* The first write error of the capture (e.g. -ENOSPC), or 0. */
 int event_store_error(struct event_store *store);
 
