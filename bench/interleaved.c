@@ -29,6 +29,8 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "xorshift.h"
+
 #define SLOTS (1u << 18)
 #define TURN_STEPS 50000
 
@@ -45,22 +47,13 @@ struct pair {
 static void *slots[SLOTS];
 static unsigned char owner[SLOTS];   /* the pair that made each slot's block */
 
-static uint64_t next(uint64_t *state)
-{
-	uint64_t x = *state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1du;
-}
 
 static void turn(struct pair *pairs, unsigned chosen, unsigned long round, uint64_t *state)
 {
 	struct pair *pair = &pairs[chosen];
 	uint64_t start = __rdtsc();
 	for (int i = 0; i < TURN_STEPS; i++) {
-		uint64_t random = next(state);
+		uint64_t random = xorshift_next(state);
 		uint32_t slot = (uint32_t)(random >> 40) % SLOTS;
 		pairs[owner[slot]].release(slots[slot]);
 		slots[slot] = pair->allocate(16 + random % 1024);
@@ -123,7 +116,7 @@ int main(int argc, char **argv)
 	uint64_t state = 0x9e3779b97f4a7c15u;
 	for (uint32_t slot = 0; slot < SLOTS; slot++) {
 		owner[slot] = (unsigned char)(slot & 1);
-		slots[slot] = pairs[owner[slot]].allocate(16 + next(&state) % 1024);
+		slots[slot] = pairs[owner[slot]].allocate(16 + xorshift_next(&state) % 1024);
 	}
 	for (unsigned long round = 0; round < rounds; round++) {
 		turn(pairs, (unsigned)(round & 1), round, &state);

@@ -8,31 +8,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "xorshift.h"
+
 #define SLOTS (1u << 18)
 
 static void *slots[SLOTS];
 
-static uint64_t next(uint64_t *state)
-{
-	uint64_t x = *state;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1du;
-}
 
 int main(int argc, char **argv)
 {
 	uint64_t steps = argc > 1 ? strtoull(argv[1], NULL, 10) : 20000000;
 	uint64_t state = 0x9e3779b97f4a7c15u, bytes = 0;
 	for (uint32_t i = 0; i < SLOTS; i++) {
-		size_t size = 16 + next(&state) % 1024;
+		size_t size = 16 + xorshift_next(&state) % 1024;
 		slots[i] = malloc(size);
 		bytes += size;
 	}
 	for (uint64_t i = 0; i < steps; i++) {
-		uint64_t random = next(&state);
+		uint64_t random = xorshift_next(&state);
 		uint32_t slot = (uint32_t)(random >> 40) % SLOTS;
 		size_t size = 16 + random % 1024;
 		free(slots[slot]);
