@@ -147,6 +147,16 @@ void analyzer_sampling_note(const memscope_summary *summary, char *out, size_t s
 	         analyzer_bytes_text(memscope_summary_sample_interval(summary)).text);
 }
 
+const char *analyzer_accuracy(const memscope_tally *tally)
+{
+	return memscope_accuracy_name(memscope_tally_accuracy(tally));
+}
+
+const char *analyzer_mark(const memscope_tally *tally)
+{
+	return memscope_tally_accuracy(tally) == MEMSCOPE_ACCURACY_EXACT ? "" : "~";
+}
+
 #define COLUMN_TITLE_MAX 160
 
 memscope_table *analyzer_table_begin(const memscope_host *host, memscope_results *results,

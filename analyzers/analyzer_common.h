@@ -67,6 +67,19 @@ bool analyzer_estimated(const memscope_host *host, memscope_capture *capture);
  * KiB) allocated on average)" into out; "" when summary is not sampled. */
 void analyzer_sampling_note(const memscope_summary *summary, char *out, size_t size);
 
+/* The last column of every table of weighted figures: what the blocks
+ * summed into the row make of its figures, "exact", "estimated" or
+ * "mixed" (analyzer_accuracy).  Last, so that the columns before keep
+ * their indices. */
+#define ANALYZER_ACCURACY_COLUMN {"accuracy", "Accuracy", MEMSCOPE_COLUMN_TEXT}
+
+/* The accuracy column's value for a row whose blocks are tally. */
+const char *analyzer_accuracy(const memscope_tally *tally);
+
+/* What a finding puts before a figure of the blocks of tally: "~" for an
+ * estimate (mixed ones too), "" for an exact figure. */
+const char *analyzer_mark(const memscope_tally *tally);
+
 /* host->table_begin, with " (estimated)" after the title and " (est.)"
  * after the title of each column whose bit (1 << index) is set in
  * estimated_columns when estimated is set: no one reads an estimate from a

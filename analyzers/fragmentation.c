@@ -9,8 +9,10 @@
  * the live heap most).  Findings: the total padding, and a verdict on
  * jemalloc's resident memory at the heap's peak with what to do about it.
  * In a sampled capture each block counts as its weight, so the size
- * classes' figures are estimates, and their table and finding say so; the
- * timeline comes from jemalloc and the system, whatever the sampling.
+ * classes' figures are estimates, and their table and finding say so, and
+ * each class's "accuracy" whether its blocks were samples, recorded for
+ * sure, or both; the timeline comes from jemalloc and the system, whatever
+ * the sampling.
  *
  * A plugin of its own, built against <memscope/plugin.h> alone, with
  * analyzer_common.c compiled in.
@@ -41,6 +43,7 @@ struct size_class {
 	double requested;
 	double usable;
 	double waste;
+	memscope_tally tally;
 };
 
 /* A sample, with how far jemalloc's active pages exceed the live heap. */
@@ -103,6 +106,7 @@ static int count_block(void *context, const memscope_block *block)
 	if (!class)
 		return -ENOMEM;
 	double weight = memscope_block_weight(block);
+	memscope_tally_add(&class->tally, weight);
 	class->blocks += weight;
 	class->requested += weight * (double)block->size;
 	class->usable += weight * (double)block->usable;
@@ -127,6 +131,7 @@ static const memscope_column class_columns[] = {
 	{"usable", "Usable", MEMSCOPE_COLUMN_BYTES},
 	{"waste", "Padding", MEMSCOPE_COLUMN_BYTES},
 	{"waste_ratio", "Padding of usable", MEMSCOPE_COLUMN_RATIO},
+	ANALYZER_ACCURACY_COLUMN,
 };
 
 static int write_size_classes(const memscope_host *host, memscope_results *results,
@@ -152,6 +157,7 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 			{.count = memscope_weighted_count(class->usable)},
 			{.count = memscope_weighted_count(class->waste)},
 			{.real = class->usable > 0 ? class->waste / class->usable : 0.0},
+			{.text = analyzer_accuracy(&class->tally)},
 		};
 		int error = host->table_row(table, row);
 		if (error < 0)
@@ -159,9 +165,11 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 	}
 
 	double waste = 0, usable = 0;
+	memscope_tally tally = {0};
 	for (size_t i = 0; i < set->count; i++) {
 		waste += classes[i].waste;
 		usable += classes[i].usable;
+		memscope_tally_merge(&tally, &classes[i].tally);
 	}
 	if (!(usable > 0))
 		return host->finding(results, MEMSCOPE_SEVERITY_INFO,
@@ -171,7 +179,7 @@ static int write_size_classes(const memscope_host *host, memscope_results *resul
 	snprintf(text, sizeof(text),
 	         "%s%s (%.1f%%) of the usable bytes of all blocks are padding beyond what was "
 	         "requested%s%s",
-	         note[0] ? "~" : "", analyzer_bytes_text(memscope_weighted_count(waste)).text,
+	         analyzer_mark(&tally), analyzer_bytes_text(memscope_weighted_count(waste)).text,
 	         100.0 * waste / usable, note[0] ? "; " : "", note);
 	return host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 }

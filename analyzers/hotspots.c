@@ -24,7 +24,10 @@
  *    temporary: the count is an upper bound, and the column says so.
  *
  * In a sampled capture every block counts as its weight: the tables' counts
- * and bytes are estimates, and their titles and the findings say so.
+ * and bytes are estimates, and their titles and the findings say so; each
+ * row's "accuracy" says whether the blocks summed into it (every block of
+ * the site, or of the function) were all samples, all recorded for sure,
+ * or both.
  *
  * A plugin of its own, built against <memscope/plugin.h> alone, with
  * analyzer_common.c compiled in.
@@ -46,6 +49,7 @@ struct site {
 	double bytes;
 	double peak_bytes;
 	double temporary;
+	memscope_tally tally;      /* every block of the site */
 	const char *function;      /* innermost frame's; the capture owns it */
 };
 
@@ -171,6 +175,7 @@ static int count_block(void *context, const memscope_block *block)
 	if (!site)
 		return -ENOMEM;
 	double weight = memscope_block_weight(block);
+	memscope_tally_add(&site->tally, weight);
 	site->allocations += weight;
 	site->bytes += weight * (double)block->size;
 	if (block->allocated_ns <= walk->peak_time_ns &&
@@ -221,6 +226,7 @@ static const memscope_column site_columns[] = {
 	{"peak_bytes", "Live at the peak", MEMSCOPE_COLUMN_BYTES},
 	{"temporary", "Temporary (at most: allocations in one clock tick cannot be ordered)",
 	 MEMSCOPE_COLUMN_COUNT},
+	ANALYZER_ACCURACY_COLUMN,
 };
 
 /* Writes the first top sites of set, sorted by compare, as table name. */
@@ -245,6 +251,7 @@ static int write_sites(const memscope_host *host, memscope_results *results, con
 			{.count = memscope_weighted_count(site->bytes)},
 			{.count = memscope_weighted_count(site->peak_bytes)},
 			{.count = memscope_weighted_count(site->temporary)},
+			{.text = analyzer_accuracy(&site->tally)},
 		};
 		int error = host->table_row(table, row);
 		if (error < 0)
@@ -284,6 +291,7 @@ static const memscope_column function_columns[] = {
 	{"function", "Function (innermost frame)", MEMSCOPE_COLUMN_TEXT},
 	{"allocations", "Allocations", MEMSCOPE_COLUMN_COUNT},
 	{"bytes", "Bytes", MEMSCOPE_COLUMN_BYTES},
+	ANALYZER_ACCURACY_COLUMN,
 };
 
 /* Merges the sites by the function of their innermost frame: the sites'
@@ -308,6 +316,7 @@ static int write_functions(const memscope_host *host, memscope_capture *capture,
 		if (merged > 0 && strcmp(sites[merged - 1].function, site->function) == 0) {
 			sites[merged - 1].allocations += site->allocations;
 			sites[merged - 1].bytes += site->bytes;
+			memscope_tally_merge(&sites[merged - 1].tally, &site->tally);
 		} else {
 			sites[merged++] = *site;
 		}
@@ -320,6 +329,7 @@ static int write_functions(const memscope_host *host, memscope_capture *capture,
 			{.text = function->function},
 			{.count = memscope_weighted_count(function->allocations)},
 			{.count = memscope_weighted_count(function->bytes)},
+			{.text = analyzer_accuracy(&function->tally)},
 		};
 		int error = host->table_row(table, row);
 		if (error < 0)
@@ -337,7 +347,9 @@ static int write_summary(const memscope_host *host, memscope_results *results,
 	const struct site *sites = set->items;
 	double weighted_allocations = 0, weighted_bytes = 0, weighted_temporary = 0;
 	double weighted_peak = 0;
+	memscope_tally tally = {0};
 	for (size_t i = 0; i < set->count; i++) {
+		memscope_tally_merge(&tally, &sites[i].tally);
 		weighted_allocations += sites[i].allocations;
 		weighted_bytes += sites[i].bytes;
 		weighted_temporary += sites[i].temporary;
@@ -352,7 +364,7 @@ static int write_summary(const memscope_host *host, memscope_results *results,
 		return host->finding(results, MEMSCOPE_SEVERITY_INFO,
 		                     "the capture holds no allocations");
 	bool estimated = memscope_summary_estimated(summary);
-	const char *mark = estimated ? "~" : "";
+	const char *mark = analyzer_mark(&tally);
 	char allocation_text[96], temporary_text[32];
 	snprintf(allocation_text, sizeof(allocation_text), "%s",
 	         analyzer_counted(allocations, "allocation", "allocations").text);

@@ -6,9 +6,10 @@
  * or a kill is not necessarily a leak.  Findings say how much leaked, and
  * what the capture cannot tell: whether a leaked block is still reachable.
  * In a sampled capture each block counts as its weight, and the table and
- * findings say their figures are estimates; when the backend dropped
- * events, a finding says that some "leaks" may be blocks whose free was
- * dropped.
+ * findings say their figures are estimates, and each row's "accuracy"
+ * says whether its blocks were all samples, all recorded for sure, or
+ * both (the hybrid backend); when the backend dropped events, a finding
+ * says that some "leaks" may be blocks whose free was dropped.
  *
  * A plugin of its own, built against <memscope/plugin.h> alone, with
  * analyzer_common.c compiled in.
@@ -26,6 +27,7 @@ struct leak {
 	uint32_t stack;
 	double blocks;
 	double bytes;
+	memscope_tally tally;
 	uint64_t first_allocated_ns;
 	uint64_t last_allocated_ns;
 	char **tags;               /* distinct tag names, copied */
@@ -86,6 +88,7 @@ static int visit_block(void *context, const memscope_block *block)
 	if (!leak)
 		return -ENOMEM;
 	double weight = memscope_block_weight(block);
+	memscope_tally_add(&leak->tally, weight);
 	leak->blocks += weight;
 	leak->bytes += weight * (double)block->size;
 	if (block->allocated_ns < leak->first_allocated_ns)
@@ -145,6 +148,7 @@ static const memscope_column leak_columns[] = {
 	{"first_allocated", "First allocated", MEMSCOPE_COLUMN_TIME},
 	{"last_allocated", "Last allocated", MEMSCOPE_COLUMN_TIME},
 	{"tags", "Tags", MEMSCOPE_COLUMN_TEXT},
+	ANALYZER_ACCURACY_COLUMN,
 };
 
 static int write_table(const memscope_host *host, memscope_results *results,
@@ -173,6 +177,7 @@ static int write_table(const memscope_host *host, memscope_results *results,
 			{.count = leak->first_allocated_ns},
 			{.count = leak->last_allocated_ns},
 			{.text = tags},
+			{.text = analyzer_accuracy(&leak->tally)},
 		};
 		int error = host->table_row(table, row);
 		free(tags);
@@ -189,15 +194,17 @@ static int write_findings(const memscope_host *host, memscope_results *results,
 {
 	const struct leak *leaks = set->items;
 	double weighted_blocks = 0, weighted_bytes = 0;
+	memscope_tally tally = {0};
 	for (size_t i = 0; i < set->count; i++) {
 		weighted_blocks += leaks[i].blocks;
 		weighted_bytes += leaks[i].bytes;
+		memscope_tally_merge(&tally, &leaks[i].tally);
 	}
 	uint64_t blocks = memscope_weighted_count(weighted_blocks);
 	uint64_t bytes = memscope_weighted_count(weighted_bytes);
 	char text[768], note[256];
 	/* Estimates are marked where they are said, as in the text report. */
-	const char *mark = memscope_summary_estimated(summary) ? "~" : "";
+	const char *mark = analyzer_mark(&tally);
 	int error;
 	if (!summary->ended_cleanly) {
 		snprintf(text, sizeof(text),

@@ -16,10 +16,11 @@
  * holds the same task objects as the report's "tasks" section, and the
  * frames of the stacks their leaks name.  All are described in
  * docs/json-schema.md, "Split layout".  In a sampled capture every block
- * counts as its weight: lifetime.json's and threads.json's blocks and bytes
- * are estimates, and they say so with a "sampling" object, as the json
- * exporter's documents do (tasks come only from the async backend, which
- * records every event).
+ * counts as its weight: lifetime.json's, threads.json's and tasks.json's
+ * blocks and bytes are estimates, and they say so with the "sampling"
+ * object the json exporter's documents carry; each bucket, thread, task and
+ * task leak says with an "accuracy" how exact its figures are, as the json
+ * exporter's tasks do.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -69,15 +70,22 @@ static void put_string(FILE *out, const char *text)
 }
 
 /* ",\n  "sampling": {...}" after the capture's path when a sampling backend
- * wrote the capture; nothing for a capture of every event. */
+ * wrote the capture, the json exporter's object; nothing for a capture of
+ * every event. */
 static void put_sampling(FILE *out, memscope_capture *capture)
 {
 	const memscope_summary *summary = exporter_summary(plugin_host(), capture);
-	uint64_t interval = memscope_summary_sample_interval(summary);
-	if (interval == 0)
+	if (memscope_summary_sample_interval(summary) == 0)
 		return;
-	fprintf(out, ",\n  \"sampling\": {\"interval\": %" PRIu64 ", \"estimated\": %s}", interval,
-	        memscope_summary_estimated(summary) ? "true" : "false");
+	fputs(",\n  \"sampling\": ", out);
+	exporter_sampling_object(out, summary, true);
+}
+
+/* ", "accuracy": "mixed"": what the blocks of tally make of a figure. */
+static void put_accuracy(FILE *out, const memscope_tally *tally)
+{
+	fprintf(out, ", \"accuracy\": \"%s\"",
+	        memscope_accuracy_name(memscope_tally_accuracy(tally)));
 }
 
 /* ---- lifetime.json ----------------------------------------------------- */
@@ -93,8 +101,10 @@ static const char *const lifetime_names[] = {"under_1ms", "under_10ms", "under_1
 struct lifetimes {
 	double blocks[LIFETIME_BUCKETS];
 	double bytes[LIFETIME_BUCKETS];
+	memscope_tally tally[LIFETIME_BUCKETS];
 	double never_freed_blocks;
 	double never_freed_bytes;
+	memscope_tally never_freed_tally;
 };
 
 static int count_lifetime(void *context, const memscope_block *block)
@@ -104,6 +114,7 @@ static int count_lifetime(void *context, const memscope_block *block)
 	if (!block->freed) {
 		lifetimes->never_freed_blocks += weight;
 		lifetimes->never_freed_bytes += weight * (double)block->size;
+		memscope_tally_add(&lifetimes->never_freed_tally, weight);
 		return 0;
 	}
 	uint64_t lifetime = block->freed_ns - block->allocated_ns;
@@ -112,6 +123,7 @@ static int count_lifetime(void *context, const memscope_block *block)
 		bucket++;
 	lifetimes->blocks[bucket] += weight;
 	lifetimes->bytes[bucket] += weight * (double)block->size;
+	memscope_tally_add(&lifetimes->tally[bucket], weight);
 	return 0;
 }
 
@@ -133,13 +145,17 @@ static int write_lifetime(memscope_capture *capture, const char *capture_path, F
 			fprintf(out, "%" PRIu64, lifetime_bounds_ns[i]);
 		else
 			fputs("null", out);
-		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64,
 		        memscope_weighted_count(lifetimes.blocks[i]),
 		        memscope_weighted_count(lifetimes.bytes[i]));
+		put_accuracy(out, &lifetimes.tally[i]);
+		fputc('}', out);
 	}
-	fprintf(out, "\n  ],\n  \"never_freed\": {\"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64
-	        "}\n}\n", memscope_weighted_count(lifetimes.never_freed_blocks),
+	fprintf(out, "\n  ],\n  \"never_freed\": {\"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64,
+	        memscope_weighted_count(lifetimes.never_freed_blocks),
 	        memscope_weighted_count(lifetimes.never_freed_bytes));
+	put_accuracy(out, &lifetimes.never_freed_tally);
+	fputs("}\n}\n", out);
 	return 0;
 }
 
@@ -163,6 +179,7 @@ struct thread_totals {
 	double live;               /* while replaying */
 	double peak_bytes;
 	uint64_t peak_time_ns;
+	memscope_tally tally;      /* every block it allocated */
 	bool seen;
 };
 
@@ -210,6 +227,7 @@ static int count_thread(void *context, const memscope_block *block)
 	double weight = memscope_block_weight(block);
 	double bytes = weight * (double)block->size;
 	thread->seen = true;
+	memscope_tally_add(&thread->tally, weight);
 	thread->blocks += weight;
 	thread->bytes += bytes;
 	if (block->freed) {
@@ -276,13 +294,15 @@ static int write_threads(memscope_capture *capture, const char *capture_path, FI
 		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"freed_blocks\": %"
 		        PRIu64 ", \"freed_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64
 		        ", \"live_bytes\": %" PRIu64 ", \"peak_bytes\": %" PRIu64
-		        ", \"peak_time_ns\": %" PRIu64 "}",
+		        ", \"peak_time_ns\": %" PRIu64,
 		        memscope_weighted_count(thread->blocks), memscope_weighted_count(thread->bytes),
 		        memscope_weighted_count(thread->freed_blocks),
 		        memscope_weighted_count(thread->freed_bytes),
 		        memscope_weighted_count(thread->blocks - thread->freed_blocks),
 		        memscope_weighted_count(thread->bytes - thread->freed_bytes),
 		        memscope_weighted_count(thread->peak_bytes), thread->peak_time_ns);
+		put_accuracy(out, &thread->tally);
+		fputc('}', out);
 		first = false;
 	}
 	fputs(first ? "]\n}\n" : "\n  ]\n}\n", out);
@@ -296,6 +316,7 @@ out:
 
 struct task_file {
 	FILE *out;
+	memscope_capture *capture;
 	const struct exporter_task_leaks *leaks;
 	bool first;
 };
@@ -322,19 +343,25 @@ static int put_task(void *context, const memscope_task *task)
 	        ", \"freed_of_others\": %" PRIu64 ", \"freed_of_others_bytes\": %" PRIu64
 	        ", \"peak_bytes\": %" PRIu64 ", \"peak_time_ns\": %" PRIu64
 	        ", \"live_at_end_blocks\": %" PRIu64 ", \"live_at_end_bytes\": %" PRIu64
-	        ", \"leaked_blocks\": %" PRIu64 ", \"leaked_bytes\": %" PRIu64 ", \"leaks\": [",
+	        ", \"leaked_blocks\": %" PRIu64 ", \"leaked_bytes\": %" PRIu64
+	        ", \"accuracy\": \"%s\", \"leaks\": [",
 	        task->begin_ns, task->end_ns, task->ended ? "true" : "false", task->children,
 	        task->allocations, task->allocated_bytes, task->frees, task->freed_bytes,
 	        task->freed_by_others, task->freed_by_others_bytes, task->freed_of_others,
 	        task->freed_of_others_bytes, task->peak_bytes, task->peak_time_ns,
-	        task->end_live_blocks, task->end_live_bytes, task->live_blocks, task->live_bytes);
+	        task->end_live_blocks, task->end_live_bytes, task->live_blocks, task->live_bytes,
+	        memscope_accuracy_name(memscope_task_accuracy(
+	            task, exporter_summary(plugin_host(), file->capture))));
 	/* Leaks of an id the host does not list are skipped. */
 	size_t count;
 	const struct exporter_task_leak *leaks = exporter_task_leaks_of(file->leaks, task->id, &count);
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
 		fprintf(out, "%s{\"stack\": %" PRIu32 ", \"blocks\": %" PRIu64
-		        ", \"bytes\": %" PRIu64 "}", i ? ", " : "", leaks[i].stack, leaks[i].blocks,
+		        ", \"bytes\": %" PRIu64, i ? ", " : "", leaks[i].stack, leaks[i].blocks,
 		        leaks[i].bytes);
+		put_accuracy(out, &leaks[i].tally);
+		fputc('}', out);
+	}
 	fputs("]}", out);
 	file->first = false;
 	return 0;
@@ -384,7 +411,7 @@ static int write_tasks(memscope_capture *capture, const char *capture_path, FILE
 	put_string(out, capture_path);
 	put_sampling(out, capture);
 	fputs(",\n  \"tasks\": [", out);
-	struct task_file file = {.out = out, .leaks = &leaks, .first = true};
+	struct task_file file = {.out = out, .capture = capture, .leaks = &leaks, .first = true};
 	error = memscope_host_for_each_task(host, capture, put_task, &file);
 	if (error < 0)
 		goto out;

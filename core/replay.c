@@ -266,9 +266,13 @@ static void count_live(struct replay *replay, const struct replay_block *block, 
 	totals->live_usable_bytes += blocks * (double)block->usable;
 	stack->live_blocks += blocks;
 	stack->live_bytes += bytes;
-	if (block->weight > 1.0) {
-		struct replay_stack *counts = &replay->stacks[block->stack];
-		counts->live_sampled = sign > 0 ? counts->live_sampled + 1 : counts->live_sampled - 1;
+	struct sample_tally *live = &replay->stacks[block->stack].live;
+	if (sign > 0) {
+		sample_tally_add(live, block->weight, block->size);
+		sample_tally_add(&replay->totals.tallies.live, block->weight, block->size);
+	} else {
+		sample_tally_remove(live, block->weight, block->size);
+		sample_tally_remove(&replay->totals.tallies.live, block->weight, block->size);
 	}
 }
 
@@ -371,7 +375,8 @@ static int on_alloc(struct pass *pass, const struct capture_alloc *alloc)
 		return error;
 
 	struct replay_stack *stack = &replay->stacks[block.stack];
-	stack->sampled_records += weight > 1.0;
+	sample_tally_add(&stack->records, weight, block.size);
+	sample_tally_add(&replay->totals.tallies.allocations, weight, block.size);
 	stack->weighted.allocations += weight;
 	stack->weighted.allocated_bytes += bytes;
 	count_live(replay, &block, 1.0);
@@ -404,6 +409,7 @@ static void on_free(struct pass *pass, const struct capture_free *record)
 	}
 	replay->totals.free_records++;
 	replay->totals.weighted.frees += old.weight;
+	sample_tally_add(&replay->totals.tallies.frees, old.weight, 0);
 	forget_block(replay, &old);
 	task_ledger_free(replay->task_ledger, old.task,
 	                 task_ledger_current(replay->task_ledger, record->thread), old.size,
@@ -451,7 +457,8 @@ static void on_expand(struct pass *pass, const struct capture_expand *expand)
 
 	totals->weighted.expands += block->weight;
 	replay->stacks[block->stack].weighted.expands += block->weight;
-	replay->stacks[block->stack].sampled_records += block->weight > 1.0;
+	sample_tally_add(&replay->stacks[block->stack].records, block->weight, 0);
+	sample_tally_add(&replay->totals.tallies.expands, block->weight, 0);
 	check_peak(replay, expand->time_ns);
 }
 
@@ -722,7 +729,8 @@ static int second_pass(struct replay *replay, struct capture_reader *reader,
 		struct replay_weighted *stack = &replay->stacks[block->stack].weighted;
 		stack->peak_blocks += block->weight;
 		stack->peak_bytes += block->weight * (double)block->size;
-		replay->stacks[block->stack].peak_sampled += block->weight > 1.0;
+		sample_tally_add(&replay->stacks[block->stack].peak, block->weight, block->size);
+		sample_tally_add(&replay->totals.tallies.peak, block->weight, block->size);
 	}
 out:
 	block_table_destroy(live);

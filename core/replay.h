@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "sampling.h"
 #include "task_ledger.h"
 
 struct stack_trie;
@@ -84,12 +85,22 @@ struct replay_stack {
 	uint64_t peak_blocks;      /* live at the peak */
 	uint64_t peak_bytes;
 	struct replay_weighted weighted; /* the same, unrounded: sum these, then round */
-	/* Records of blocks that stand for more than themselves (weight above
-	 * 1): with none, the figures above are exact even in a sampled
-	 * capture (the hybrid backend's blocks above its threshold). */
-	uint64_t sampled_records;  /* ALLOC and EXPAND records */
-	uint64_t live_sampled;     /* of the blocks live at the end */
-	uint64_t peak_sampled;     /* of the blocks live at the peak */
+	/* Which of its blocks were samples (weight above 1) and which were
+	 * recorded for sure (weight 1: the hybrid backend's blocks from its
+	 * threshold on, every block at interval 1): what makes its figures
+	 * exact, estimated or mixed (sampling.h). */
+	struct sample_tally records; /* ALLOC records (with their bytes) and EXPAND records */
+	struct sample_tally live;    /* blocks live at the end */
+	struct sample_tally peak;    /* blocks live at the peak */
+};
+
+/* The same for the totals. */
+struct replay_tallies {
+	struct sample_tally allocations; /* ALLOC records, with their bytes */
+	struct sample_tally expands;     /* EXPAND records of a live block */
+	struct sample_tally frees;       /* FREE records of a live block, at its weight */
+	struct sample_tally peak;        /* blocks live at the peak, with their bytes */
+	struct sample_tally live;        /* blocks live at the end, with their bytes */
 };
 
 struct replay_thread {
@@ -133,6 +144,7 @@ struct replay_totals {
 	uint64_t alloc_records;    /* ALLOC records: = allocations unless sampled */
 	uint64_t free_records;     /* FREE records that matched a live block */
 	struct replay_weighted weighted; /* the weighted figures above, unrounded */
+	struct replay_tallies tallies;
 };
 
 struct replay {

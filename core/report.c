@@ -128,6 +128,40 @@ static struct number_text estimated(struct number_text text, bool estimate)
 	return result;
 }
 
+/* text marked as accuracy says: "~" unless it is exact. */
+static struct number_text marked(struct number_text text, enum report_accuracy accuracy)
+{
+	return estimated(text, accuracy != REPORT_EXACT);
+}
+
+/* A task's figure: marked as the task's figures are, but for 0, which
+ * no block is behind (a task that freed nothing of others'). */
+static struct number_text task_figure(uint64_t value, enum report_accuracy accuracy)
+{
+	return marked(grouped_text(value), value == 0 ? REPORT_EXACT : accuracy);
+}
+
+/* What follows a row whose figures are mixed. */
+static const char *mixed_note(enum report_accuracy accuracy)
+{
+	return accuracy == REPORT_MIXED ? "  (mixed)" : "";
+}
+
+/* " (mixed: 1,000,000 bytes (976.6 KiB) in 1 block exact)" after a total
+ * that is mixed; "" after any other. */
+struct mixed_text {
+	char text[2 * sizeof(struct number_text) + 32];
+};
+
+static struct mixed_text exact_part(const struct sample_tally *tally)
+{
+	struct mixed_text result = { "" };
+	if (report_accuracy_of(tally) == REPORT_MIXED)
+		snprintf(result.text, sizeof(result.text), " (mixed: %s in %s exact)",
+		         bytes_text(tally->exact_bytes).text, counted(tally->exact, "block").text);
+	return result;
+}
+
 /* A sampling interval as it was most likely set: "512 KiB", "1 MiB";
  * the exact bytes when it is no whole number of those. */
 static struct number_text interval_text(uint64_t interval)
@@ -547,9 +581,9 @@ static int group_stacks(struct report *report)
 		sum->peak_blocks += numbers->weighted.peak_blocks;
 		sum->peak_bytes += numbers->weighted.peak_bytes;
 		struct replay_stack *counts = &report->group_stats[group];
-		counts->sampled_records += numbers->sampled_records;
-		counts->live_sampled += numbers->live_sampled;
-		counts->peak_sampled += numbers->peak_sampled;
+		sample_tally_merge(&counts->records, &numbers->records);
+		sample_tally_merge(&counts->live, &numbers->live);
+		sample_tally_merge(&counts->peak, &numbers->peak);
 	}
 	for (uint32_t id = 0; id < count; id++)
 		replay_stack_settle(&report->group_stats[id]);
@@ -558,6 +592,34 @@ out:
 		free(slots[i].stack.frames);
 	free(slots);
 	return error;
+}
+
+/* ---- exact, estimated, mixed ----------------------------------------- */
+
+enum report_accuracy report_accuracy_of(const struct sample_tally *tally)
+{
+	if (tally->sampled == 0)
+		return REPORT_EXACT;
+	return tally->exact == 0 ? REPORT_ESTIMATED : REPORT_MIXED;
+}
+
+/* The totals' tallies: the replay's.  Those of the blocks live at the end
+ * are counted with the leaks (visit_leak). */
+static void weigh_totals(struct report *report)
+{
+	const struct replay_tallies *tallies = &report->replay->totals.tallies;
+	report->tallies.allocations = tallies->allocations;
+	report->tallies.expands = tallies->expands;
+	report->tallies.frees = tallies->frees;
+	report->tallies.peak = tallies->peak;
+}
+
+/* Sets a row's accuracy, and its flag of old, from its tally. */
+static enum report_accuracy settle_accuracy(const struct sample_tally *tally, bool *estimated)
+{
+	enum report_accuracy accuracy = report_accuracy_of(tally);
+	*estimated = accuracy != REPORT_EXACT;
+	return accuracy;
 }
 
 /* ---- leak groups ----------------------------------------------------- */
@@ -586,12 +648,14 @@ static int add_tag(struct report_leak *leak, const struct replay_tag *tag)
 static int visit_leak(const struct replay_block *block, void *context)
 {
 	struct leak_builder *builder = context;
-	const struct report *report = builder->report;
+	struct report *report = builder->report;
+	sample_tally_add(&report->tallies.live, block->weight, block->size);
 	uint32_t stack = block->stack < report->replay->stack_count ? block->stack : 0;
 	uint32_t group = builder->group_of[report->stack_group[stack]];
 	if (group == 0)
 		return 0;
 	struct report_leak *leak = &builder->report->leaks[group - 1];
+	sample_tally_add(&leak->tally, block->weight, block->size);
 	builder->weighted[group - 1][0] += block->weight;
 	builder->weighted[group - 1][1] += block->weight * (double)block->size;
 	if (block->time_ns < leak->first_time_ns)
@@ -649,7 +713,6 @@ static int build_leaks(struct report *report)
 			continue;
 		struct report_leak *leak = &report->leaks[report->leak_count++];
 		leak->stack.id = id;
-		leak->estimated = report->group_stats[id].live_sampled > 0;
 		leak->first_time_ns = UINT64_MAX;
 		builder.group_of[id] = (uint32_t)report->leak_count;
 	}
@@ -659,8 +722,10 @@ static int build_leaks(struct report *report)
 	if (error < 0)
 		goto out;
 	for (size_t i = 0; i < report->leak_count; i++) {
-		report->leaks[i].blocks = sample_count(builder.weighted[i][0]);
-		report->leaks[i].bytes = sample_count(builder.weighted[i][1]);
+		struct report_leak *leak = &report->leaks[i];
+		leak->blocks = sample_count(builder.weighted[i][0]);
+		leak->bytes = sample_count(builder.weighted[i][1]);
+		leak->accuracy = settle_accuracy(&leak->tally, &leak->estimated);
 	}
 
 	qsort(report->leaks, report->leak_count, sizeof(*report->leaks), compare_leaks);
@@ -733,7 +798,8 @@ static int build_peak_stacks(struct report *report, struct ranked *ranked)
 		struct report_peak_stack *peak = &report->peak_stacks[report->peak_stack_count++];
 		peak->blocks = ranked[i].count;
 		peak->bytes = ranked[i].bytes;
-		peak->estimated = report->group_stats[ranked[i].id].peak_sampled > 0;
+		peak->tally = report->group_stats[ranked[i].id].peak;
+		peak->accuracy = settle_accuracy(&peak->tally, &peak->estimated);
 		int error = symbolize_stack(report, ranked[i].id, &peak->stack);
 		if (error < 0)
 			return error;
@@ -765,7 +831,8 @@ static int build_sites(struct report *report, struct ranked *ranked,
 		site->allocations = stack->allocations;
 		site->expands = stack->expands;
 		site->bytes = stack->allocated_bytes;
-		site->estimated = stack->sampled_records > 0;
+		site->tally = report->group_stats[ranked[i].id].records;
+		site->accuracy = settle_accuracy(&site->tally, &site->estimated);
 		int error = symbolize_stack(report, ranked[i].id, &site->stack);
 		if (error < 0)
 			return error;
@@ -991,6 +1058,7 @@ static int gather_tasks(struct report *report, struct task_keeper *keeper)
 	report->task_kept = count;
 	qsort(report->tasks, count, sizeof(*report->tasks), compare_kept);
 	for (size_t i = 0; i < count; i++) {
+		report->tasks[i].accuracy = report_accuracy_of(&report->tasks[i].task.tally);
 		char text[320];
 		report_task_label(report, &report->tasks[i].task, text, sizeof(text));
 		report->tasks[i].label = strdup(text);
@@ -1011,13 +1079,14 @@ static int visit_task_leak(const struct replay_block *block, void *context)
 	struct task_leak_walk *walk = context;
 	if (block->task == 0)
 		return 0;
-	walk->items[walk->count++] = (struct report_task_leak){
+	struct report_task_leak *leak = &walk->items[walk->count++];
+	*leak = (struct report_task_leak){
 		.task = block->task,
 		.group = walk->report->stack_group[block->stack],
-		.estimated = block->weight > 1.0,
 		.weighted_blocks = block->weight,
 		.weighted_bytes = block->weight * (double)block->size,
 	};
+	sample_tally_add(&leak->tally, block->weight, block->size);
 	return 0;
 }
 
@@ -1057,14 +1126,16 @@ static int build_task_leaks(struct report *report)
 			struct report_task_leak *into = &walk.items[merged - 1];
 			into->weighted_blocks += walk.items[i].weighted_blocks;
 			into->weighted_bytes += walk.items[i].weighted_bytes;
-			into->estimated |= walk.items[i].estimated;
+			sample_tally_merge(&into->tally, &walk.items[i].tally);
 		} else {
 			walk.items[merged++] = walk.items[i];
 		}
 	}
 	for (size_t i = 0; i < merged; i++) {
-		walk.items[i].blocks = sample_count(walk.items[i].weighted_blocks);
-		walk.items[i].bytes = sample_count(walk.items[i].weighted_bytes);
+		struct report_task_leak *leak = &walk.items[i];
+		leak->blocks = sample_count(leak->weighted_blocks);
+		leak->bytes = sample_count(leak->weighted_bytes);
+		leak->accuracy = settle_accuracy(&leak->tally, &leak->estimated);
 	}
 	qsort(walk.items, merged, sizeof(*walk.items), compare_task_leaks);
 	report->task_leaks = walk.items;
@@ -1135,6 +1206,7 @@ int report_build(const char *path, const struct report_options *options,
 	error = group_stacks(report);
 	if (error < 0)
 		goto fail;
+	weigh_totals(report);
 	error = build_leaks(report);
 	if (error < 0)
 		goto fail;
@@ -1300,12 +1372,6 @@ static void write_frames(FILE *out, const struct report *report,
 		        counted(stack->frame_count - shown, "more frame").text);
 }
 
-/* Whether the report's blocks and bytes are estimates (a sampled capture). */
-static bool estimates(const struct report *report)
-{
-	return report->replay->sampled;
-}
-
 /* What a reader must know before any figure: that they are estimates, and
  * how complete the backend's record is. */
 static void write_sampling(FILE *out, const struct report *report)
@@ -1324,9 +1390,17 @@ static void write_sampling(FILE *out, const struct report *report)
 			        "weighs by the interval it was picked at)\n",
 			        counted(replay->interval_changes, "time").text);
 		if (replay->exact_above > 1)
-			fprintf(out, "EXACT    every block of %s or more was recorded (the hybrid "
-			        "backend's threshold): those count exactly, inside the estimates\n",
+			fprintf(out, "EXACT    every block of %s or more was recorded (the "
+			        "hybrid backend's threshold): a figure of those alone is exact, "
+			        "without ~; one of both kinds is marked ~ and (mixed), and the "
+			        "totals spell out its exact part\n",
 			        bytes_text(replay->exact_above).text);
+		else if (report->tallies.allocations.exact > 0)
+			fprintf(out, "EXACT    %s %s recorded whatever the interval (weight 1): a "
+			        "figure of those alone is exact, without ~; one of both kinds is "
+			        "marked ~ and (mixed), and the totals spell out its exact part\n",
+			        counted(report->tallies.allocations.exact, "block").text,
+			        report->tallies.allocations.exact == 1 ? "was" : "were");
 	}
 	if (replay->has_tracking) {
 		tracking_text(text, sizeof(text), &replay->tracking);
@@ -1351,17 +1425,32 @@ static void write_header(FILE *out, const struct report *report)
 static void write_totals(FILE *out, const struct report *report)
 {
 	const struct replay_totals *totals = &report->totals;
-	bool estimate = estimates(report);
-	fprintf(out, "TOTALS   %s (%s freed), %s requested in all\n",
-	        estimated(counted(totals->allocations, "allocation"), estimate).text,
-	        estimated(grouped_text(totals->frees), estimate).text,
-	        estimated(bytes_text(totals->allocated_bytes), estimate).text);
+	const struct report_tallies *tallies = &report->tallies;
+	enum report_accuracy allocations = report_accuracy_of(&tallies->allocations);
+	enum report_accuracy frees = report_accuracy_of(&tallies->frees);
+	enum report_accuracy expands = report_accuracy_of(&tallies->expands);
+	struct sample_tally calls = tallies->allocations;
+	sample_tally_merge(&calls, &tallies->expands);
+	fprintf(out, "TOTALS   %s (%s freed), %s requested in all",
+	        marked(counted(totals->allocations, "allocation"), allocations).text,
+	        marked(grouped_text(totals->frees), frees).text,
+	        marked(bytes_text(totals->allocated_bytes), allocations).text);
+	if (allocations == REPORT_MIXED || frees == REPORT_MIXED)
+		fprintf(out, " (mixed: %s in %s exact, %s of them freed)",
+		        bytes_text(tallies->allocations.exact_bytes).text,
+		        counted(tallies->allocations.exact, "block").text,
+		        grouped(tallies->frees.exact).text);
+	fputc('\n', out);
 	/* Calls are what heaptrack and valgrind count: a realloc in place is a
 	 * call that hands out no new block. */
-	fprintf(out, "CALLS    %s allocation calls (%s new blocks + %s resized in place)\n",
-	        estimated(grouped_text(totals->allocations + totals->expands), estimate).text,
-	        estimated(grouped_text(totals->allocations), estimate).text,
-	        estimated(grouped_text(totals->expands), estimate).text);
+	fprintf(out, "CALLS    %s allocation calls (%s new blocks + %s resized in place)",
+	        marked(grouped_text(totals->allocations + totals->expands),
+	               report_accuracy_of(&calls)).text,
+	        marked(grouped_text(totals->allocations), allocations).text,
+	        marked(grouped_text(totals->expands), expands).text);
+	if (report_accuracy_of(&calls) == REPORT_MIXED)
+		fprintf(out, " (mixed: %s exact)", grouped(calls.exact).text);
+	fputc('\n', out);
 	if (totals->frees_untracked > 0)
 		fprintf(out, "         %s of untracked blocks (allocated before tracking), ignored\n",
 		        counted(totals->frees_untracked, "free").text);
@@ -1374,46 +1463,45 @@ static void write_peak(FILE *out, const struct report *report)
 		fputs("PEAK     none: nothing was allocated\n", out);
 		return;
 	}
-	bool estimate = estimates(report);
-	fprintf(out, "PEAK     %s live in %s at %s\n",
-	        estimated(bytes_text(totals->peak_bytes), estimate).text,
-	        estimated(counted(totals->peak_blocks, "block"), estimate).text,
-	        time_text(totals->peak_time_ns).text);
+	enum report_accuracy accuracy = report_accuracy_of(&report->tallies.peak);
+	fprintf(out, "PEAK     %s live in %s at %s%s\n",
+	        marked(bytes_text(totals->peak_bytes), accuracy).text,
+	        marked(counted(totals->peak_blocks, "block"), accuracy).text,
+	        time_text(totals->peak_time_ns).text, exact_part(&report->tallies.peak).text);
 	int bytes_width = 0, blocks_width = 0;
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
-		bool marked = estimate && peak->estimated;
-		int width = (int)strlen(estimated(bytes_text(peak->bytes), marked).text);
+		int width = (int)strlen(marked(bytes_text(peak->bytes), peak->accuracy).text);
 		bytes_width = width > bytes_width ? width : bytes_width;
-		width = (int)strlen(estimated(counted(peak->blocks, "block"), marked).text);
+		width = (int)strlen(marked(counted(peak->blocks, "block"), peak->accuracy).text);
 		blocks_width = width > blocks_width ? width : blocks_width;
 	}
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
-		bool marked = estimate && peak->estimated;
 		fprintf(out, "           %*s in %-*s  from ", bytes_width,
-		        estimated(bytes_text(peak->bytes), marked).text, blocks_width,
-		        estimated(counted(peak->blocks, "block"), marked).text);
+		        marked(bytes_text(peak->bytes), peak->accuracy).text, blocks_width,
+		        marked(counted(peak->blocks, "block"), peak->accuracy).text);
 		write_short_stack(out, report, &peak->stack);
-		fputc('\n', out);
+		fprintf(out, "%s\n", mixed_note(peak->accuracy));
 	}
 }
 
 static void write_leak(FILE *out, const struct report *report, const struct report_leak *leak)
 {
-	bool estimate = estimates(report) && leak->estimated;
-	fprintf(out, "  %s in %s  allocated by ", estimated(bytes_text(leak->bytes), estimate).text,
-	        estimated(counted(leak->blocks, "block"), estimate).text);
+	fprintf(out, "  %s in %s  allocated by ",
+	        marked(bytes_text(leak->bytes), leak->accuracy).text,
+	        marked(counted(leak->blocks, "block"), leak->accuracy).text);
 	const struct report_frame *leaking = report_leaking_frame(&leak->stack);
 	if (leaking)
 		write_function(out, leaking);
 	else
 		fputs("??", out);
 	if (leak->first_time_ns == leak->last_time_ns)
-		fprintf(out, " at %s\n", time_text(leak->first_time_ns).text);
+		fprintf(out, " at %s", time_text(leak->first_time_ns).text);
 	else
-		fprintf(out, " from %s to %s\n", time_text(leak->first_time_ns).text,
+		fprintf(out, " from %s to %s", time_text(leak->first_time_ns).text,
 		        time_text(leak->last_time_ns).text);
+	fprintf(out, "%s\n", mixed_note(leak->accuracy));
 	for (size_t i = 0; i < leak->tag_count && i < TAGS_SHOWN; i++) {
 		const struct replay_tag *tag = leak->tags[i];
 		fprintf(out, "     tagged %s", tag->name);
@@ -1437,11 +1525,11 @@ static void write_leaks(FILE *out, const struct report *report)
 		        totals->allocations > 0 ? ": every block was freed" : "");
 		return;
 	}
-	bool estimate = estimates(report);
-	fprintf(out, "%s %s, %s in %s%s\n", title,
-	        estimated(counted(totals->live_blocks, "block"), estimate).text,
-	        estimated(bytes_text(totals->live_bytes), estimate).text,
-	        counted(report->leak_count, "place").text,
+	enum report_accuracy accuracy = report_accuracy_of(&report->tallies.live);
+	fprintf(out, "%s %s, %s in %s%s%s\n", title,
+	        marked(counted(totals->live_blocks, "block"), accuracy).text,
+	        marked(bytes_text(totals->live_bytes), accuracy).text,
+	        counted(report->leak_count, "place").text, exact_part(&report->tallies.live).text,
 	        report->ended_cleanly ? "" : " (the program did not end cleanly: not all leaks)");
 	size_t shown = kept(report, report->leak_count);
 	for (size_t i = 0; i < shown; i++)
@@ -1457,26 +1545,24 @@ static void write_sites(FILE *out, const struct report *report, const char *titl
 	fprintf(out, "TOP ALLOCATION SITES (%s)\n", title);
 	if (count == 0)
 		fputs("  none\n", out);
-	bool estimate = estimates(report);
 	int calls_width = 0, bytes_width = 0;
 	for (size_t i = 0; i < count; i++) {
-		bool marked = estimate && sites[i].estimated;
-		int width = (int)strlen(estimated(counted(sites[i].calls, "call"), marked).text);
+		enum report_accuracy accuracy = sites[i].accuracy;
+		int width = (int)strlen(marked(counted(sites[i].calls, "call"), accuracy).text);
 		calls_width = width > calls_width ? width : calls_width;
-		width = (int)strlen(estimated(bytes_text(sites[i].bytes), marked).text);
+		width = (int)strlen(marked(bytes_text(sites[i].bytes), accuracy).text);
 		bytes_width = width > bytes_width ? width : bytes_width;
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct report_site *site = &sites[i];
-		bool marked = estimate && site->estimated;
 		fprintf(out, "  %*s  %*s  ", calls_width,
-		        estimated(counted(site->calls, "call"), marked).text, bytes_width,
-		        estimated(bytes_text(site->bytes), marked).text);
+		        marked(counted(site->calls, "call"), site->accuracy).text, bytes_width,
+		        marked(bytes_text(site->bytes), site->accuracy).text);
 		write_short_stack(out, report, &site->stack);
 		if (site->expands > 0)
 			fprintf(out, "  (%s in place)",
-			        estimated(grouped_text(site->expands), marked).text);
-		fputc('\n', out);
+			        marked(grouped_text(site->expands), site->accuracy).text);
+		fprintf(out, "%s\n", mixed_note(site->accuracy));
 	}
 }
 
@@ -1501,14 +1587,16 @@ static void write_task_leaks(FILE *out, const struct report *report,
 		else
 			high = middle;
 	}
-	bool marked = false;
+	struct sample_tally live = { 0 };
 	for (size_t j = low; j < report->task_leak_count && report->task_leaks[j].task == task->id;
 	     j++)
-		marked |= report->task_leaks[j].estimated;
+		sample_tally_merge(&live, &report->task_leaks[j].tally);
+	enum report_accuracy accuracy = report_accuracy_of(&live);
 	fprintf(out, "  task %" PRIu32 " ", task->id);
 	write_task_name(out, kept_task, 0);
-	fprintf(out, ": %s in %s left live\n", estimated(bytes_text(task->live_bytes), marked).text,
-	        estimated(counted(task->live_blocks, "block"), marked).text);
+	fprintf(out, ": %s in %s left live%s\n",
+	        marked(bytes_text(task->live_bytes), accuracy).text,
+	        marked(counted(task->live_blocks, "block"), accuracy).text, exact_part(&live).text);
 	size_t shown = 0, limit = report->options.top ? report->options.top : SIZE_MAX;
 	size_t i = low;
 	for (; i < report->task_leak_count && report->task_leaks[i].task == task->id; i++) {
@@ -1516,13 +1604,14 @@ static void write_task_leaks(FILE *out, const struct report *report,
 			break;
 		const struct report_task_leak *leak = &report->task_leaks[i];
 		const struct report_leak *group = report_leak_of_group(report, leak->group);
-		fprintf(out, "    %s in %s  from ", estimated(bytes_text(leak->bytes), leak->estimated).text,
-		        estimated(counted(leak->blocks, "block"), leak->estimated).text);
+		fprintf(out, "    %s in %s  from ",
+		        marked(bytes_text(leak->bytes), leak->accuracy).text,
+		        marked(counted(leak->blocks, "block"), leak->accuracy).text);
 		if (group)
 			write_short_stack(out, report, &group->stack);
 		else
 			fputs("??", out);
-		fputc('\n', out);
+		fprintf(out, "%s\n", mixed_note(leak->accuracy));
 		shown++;
 	}
 	size_t more = 0;
@@ -1580,7 +1669,7 @@ static void write_tasks(FILE *out, const struct report *report)
 	size_t shown = kept(report, report->task_kept);
 	fprintf(out, "TASKS    %s, by bytes allocated (a block counts against the task that "
 	        "allocated it)%s\n", counted(report->task_total, "task").text,
-	        report->replay->sampled ? "; figures are estimates, as above" : "");
+	        report->replay->sampled ? "; figures marked ~ are estimates, as above" : "");
 	int name_width = 4;
 	for (size_t i = 0; i < shown; i++) {
 		const struct report_task *task = &report->tasks[i];
@@ -1597,17 +1686,18 @@ static void write_tasks(FILE *out, const struct report *report)
 	        "leaked", "leaked bytes", "freed by other", "freed others'", "threads, lifetime");
 	for (size_t i = 0; i < shown; i++) {
 		const struct replay_task *task = &report->tasks[i].task;
+		enum report_accuracy accuracy = report->tasks[i].accuracy;
 		fprintf(out, "  %5" PRIu32 "  ", task->id);
 		write_task_name(out, &report->tasks[i], name_width);
-		fprintf(out, " %12s", grouped(task->allocations).text);
-		fprintf(out, " %14s", grouped(task->allocated_bytes).text);
-		fprintf(out, " %12s", grouped(task->frees).text);
-		fprintf(out, " %14s", grouped(task->freed_bytes).text);
-		fprintf(out, " %14s", grouped(task->peak_bytes).text);
-		fprintf(out, " %12s", grouped(task->live_blocks).text);
-		fprintf(out, " %14s", grouped(task->live_bytes).text);
-		fprintf(out, " %14s", grouped(task->freed_by_others_bytes).text);
-		fprintf(out, " %14s", grouped(task->freed_of_others_bytes).text);
+		fprintf(out, " %12s", task_figure(task->allocations, accuracy).text);
+		fprintf(out, " %14s", task_figure(task->allocated_bytes, accuracy).text);
+		fprintf(out, " %12s", task_figure(task->frees, accuracy).text);
+		fprintf(out, " %14s", task_figure(task->freed_bytes, accuracy).text);
+		fprintf(out, " %14s", task_figure(task->peak_bytes, accuracy).text);
+		fprintf(out, " %12s", task_figure(task->live_blocks, accuracy).text);
+		fprintf(out, " %14s", task_figure(task->live_bytes, accuracy).text);
+		fprintf(out, " %14s", task_figure(task->freed_by_others_bytes, accuracy).text);
+		fprintf(out, " %14s", task_figure(task->freed_of_others_bytes, accuracy).text);
 		fprintf(out, "  %s on ", counted(task->thread_count, "thread").text);
 		for (uint32_t t = 0; t < task->thread_count && t < 4; t++)
 			fprintf(out, "%s%" PRIu32, t ? "," : "", task->threads[t]);
@@ -1617,7 +1707,7 @@ static void write_tasks(FILE *out, const struct report *report)
 		fprintf(out, " to %s%s", time_text(task->end_ns).text, task->ended ? "" : " (running)");
 		if (task->parent)
 			fprintf(out, ", child of %" PRIu32, task->parent);
-		fputc('\n', out);
+		fprintf(out, "%s\n", mixed_note(accuracy));
 	}
 	if (shown < report->task_total)
 		fprintf(out, "  ... and %s (--top shows more)\n",

@@ -6,9 +6,16 @@
  * for exporters; report_write_text() prints it the way valgrind and
  * heaptrack users expect.  For a sampled capture the blocks and bytes are
  * the replay's estimates, rounded (replay.h), and the text says so once at
- * the top and marks each estimated figure with "~"; the backend's tracking
- * counters, when the capture has them, are printed too, with a warning
- * below MEMSCOPE_COMPLETENESS_WARNING.  Errors are negative errno values.
+ * the top; the backend's tracking counters, when the capture has them, are
+ * printed too, with a warning below MEMSCOPE_COMPLETENESS_WARNING.
+ *
+ * Every figure has an accuracy, from the weights of the blocks behind it:
+ * exact (every one weighs 1, as in a capture of every event), estimated
+ * (every one is a sample) or mixed (both: the hybrid backend records its
+ * large blocks for sure and samples the small ones).  The text marks an
+ * estimated figure "~", a mixed one "~" and "(mixed)", with the exact part
+ * of the totals spelled out, and an exact one not at all.  Errors are
+ * negative errno values.
  */
 #ifndef MEMSCOPE_REPORT_H
 #define MEMSCOPE_REPORT_H
@@ -19,12 +26,21 @@
 #include <stdio.h>
 
 #include "replay.h"
+#include "sampling.h"
 
 #define REPORT_DEFAULT_TOP 10      /* leak groups, peak stacks and sites printed */
 #define REPORT_DEFAULT_DEPTH 16    /* frames printed per stack */
 #define REPORT_MAX_STACK_FRAMES 256 /* instruction addresses symbolized per stack */
 
 struct symbolizer;
+
+/* How exact a figure is: what the blocks behind it weigh (sampling.h's
+ * sample_tally).  A figure of no blocks is exact. */
+enum report_accuracy {
+	REPORT_EXACT,              /* every one weighs 1: recorded for sure */
+	REPORT_ESTIMATED,          /* every one is a sample, weighing more than 1 */
+	REPORT_MIXED,              /* some of each: an estimate with an exact part */
+};
 
 struct report_options {
 	uint32_t top;              /* peak stacks and sites kept, leak groups printed; 0: all */
@@ -55,7 +71,9 @@ struct report_peak_stack {
 	struct report_stack stack;
 	uint64_t blocks;
 	uint64_t bytes;
-	bool estimated;            /* some of them stand for more than themselves (sampled) */
+	bool estimated;            /* accuracy is not REPORT_EXACT */
+	enum report_accuracy accuracy;
+	struct sample_tally tally; /* the blocks live at the peak, by weight */
 };
 
 /* Blocks still live at the end, allocated from one stack. */
@@ -67,7 +85,9 @@ struct report_leak {
 	uint64_t last_time_ns;
 	const struct replay_tag **tags; /* the tagged ones' tags */
 	size_t tag_count;
-	bool estimated;            /* some of them stand for more than themselves (sampled) */
+	bool estimated;            /* accuracy is not REPORT_EXACT */
+	enum report_accuracy accuracy;
+	struct sample_tally tally; /* the blocks, by weight */
 };
 
 /* A stack that allocated. */
@@ -77,24 +97,41 @@ struct report_site {
 	uint64_t allocations;
 	uint64_t expands;
 	uint64_t bytes;            /* requested by its allocations */
-	bool estimated;            /* some were sampled: the figures are estimates */
+	bool estimated;            /* accuracy is not REPORT_EXACT */
+	enum report_accuracy accuracy;
+	struct sample_tally tally; /* its ALLOC and EXPAND records, by weight */
 };
 
 /* A task the report keeps, and what every report and exporter calls it. */
 struct report_task {
 	struct replay_task task;   /* name and threads: the report's copies */
 	char *label;               /* report_task_label() */
+	enum report_accuracy accuracy; /* of its figures: task.tally's */
 };
 
 /* A task's blocks still live at the end, allocated from one stack group. */
 struct report_task_leak {
 	uint32_t task;
 	uint32_t group;            /* a stack_group id: report_leak_of_group() has its stack */
-	uint64_t blocks;           /* weighted, rounded: estimates when estimated */
+	uint64_t blocks;           /* weighted, rounded: estimates unless exact */
 	uint64_t bytes;
-	bool estimated;            /* some of the blocks were sampled */
+	bool estimated;            /* accuracy is not REPORT_EXACT */
+	enum report_accuracy accuracy;
+	struct sample_tally tally; /* the blocks, by weight */
 	double weighted_blocks;
 	double weighted_bytes;
+};
+
+/* The blocks behind the totals, by weight: what makes each exact,
+ * estimated or mixed (report_accuracy_of).  exact_bytes are kept where a
+ * figure counts bytes: allocations, peak and live (0 for expands and
+ * frees). */
+struct report_tallies {
+	struct sample_tally allocations; /* ALLOC records: totals.allocations, allocated_bytes */
+	struct sample_tally expands;     /* EXPAND records of a live block: totals.expands */
+	struct sample_tally frees;       /* FREE records of a live block: totals.frees */
+	struct sample_tally peak;        /* blocks live at the peak: peak_blocks, peak_bytes */
+	struct sample_tally live;        /* blocks live at the end: live_blocks, live_bytes */
 };
 
 struct report {
@@ -107,6 +144,7 @@ struct report {
 	bool truncated;            /* the file is cut short or corrupt past some point */
 
 	struct replay_totals totals;
+	struct report_tallies tallies;
 
 	struct report_peak_stack *peak_stacks; /* bytes descending; at most options.top */
 	size_t peak_stack_count;
@@ -166,6 +204,10 @@ void report_destroy(struct report *report);
  * by its function; an unnamed annotation by its id. */
 void report_task_label(const struct report *report, const struct replay_task *task, char *text,
                        size_t size);
+
+/* What tally makes a figure: exact with no sampled block behind it,
+ * estimated with no exact one, mixed with both. */
+enum report_accuracy report_accuracy_of(const struct sample_tally *tally);
 
 /* The leak group of a stack group id (report->leaks), or NULL. */
 const struct report_leak *report_leak_of_group(const struct report *report, uint32_t group);

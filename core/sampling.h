@@ -69,4 +69,45 @@ static inline uint64_t sample_count(double weighted)
 	return (uint64_t)round(weighted);
 }
 
+/* The blocks behind one figure, by what they weigh: 1 (recorded for sure,
+ * so the figure counts them exactly) or more (samples standing for others,
+ * so the figure estimates).  A figure with both is mixed: the hybrid
+ * backend's totals, or a site with blocks on both sides of its threshold.
+ * Counted in records: a block resized in place counts again at its new
+ * weight, as the figures it changes do. */
+struct sample_tally {
+	uint64_t exact;            /* records of weight 1 */
+	uint64_t exact_bytes;      /* their requested bytes */
+	uint64_t sampled;          /* records of weight above 1 */
+};
+
+static inline void sample_tally_add(struct sample_tally *tally, double weight, uint64_t size)
+{
+	if (weight > 1.0) {
+		tally->sampled++;
+	} else {
+		tally->exact++;
+		tally->exact_bytes += size;
+	}
+}
+
+/* Takes one block's record back out (a block freed, while a tally of the
+ * live ones follows them). */
+static inline void sample_tally_remove(struct sample_tally *tally, double weight, uint64_t size)
+{
+	if (weight > 1.0) {
+		tally->sampled--;
+	} else {
+		tally->exact--;
+		tally->exact_bytes -= size;
+	}
+}
+
+static inline void sample_tally_merge(struct sample_tally *into, const struct sample_tally *from)
+{
+	into->exact += from->exact;
+	into->exact_bytes += from->exact_bytes;
+	into->sampled += from->sampled;
+}
+
 #endif

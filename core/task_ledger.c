@@ -366,6 +366,7 @@ void task_ledger_alloc(struct task_ledger *ledger, uint32_t task_id, uint64_t si
 		return;
 	struct replay_task_weighted *sums = &task->weighted;
 	task->live_records++;
+	sample_tally_add(&task->tally, weight, size);
 	sums->allocations += weight;
 	sums->allocated_bytes += weight * (double)size;
 	sums->live_blocks += weight;
@@ -395,6 +396,7 @@ void task_ledger_free(struct task_ledger *ledger, uint32_t owner_id, uint32_t by
 		sums->freed_by_others_bytes += bytes;
 		freer->weighted.freed_of_others += weight;
 		freer->weighted.freed_of_others_bytes += bytes;
+		sample_tally_add(&freer->tally, weight, size);
 	}
 	release_if_finished(ledger, owner);
 }
@@ -406,6 +408,7 @@ void task_ledger_resize(struct task_ledger *ledger, uint32_t owner_id, uint64_t 
 	if (!owner)
 		return;
 	struct replay_task_weighted *sums = &owner->weighted;
+	sample_tally_add(&owner->tally, weight, size);
 	sums->live_blocks += weight - old_weight;
 	sums->live_bytes += weight * (double)size - old_weight * (double)old_size;
 	if (sums->live_bytes > sums->peak_bytes) {

@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "capture.h"
+#include "sampling.h"
 
 /* What a task's blocks did, as sums of their weights (core/sampling.h):
  * the counts themselves when every event is recorded (async), estimates
@@ -68,6 +69,10 @@ struct replay_task {
 	uint32_t running;          /* threads running it now (not kept for a root task) */
 	uint64_t live_records;     /* its blocks in the capture live now, unweighted */
 	struct replay_task_weighted weighted;
+	/* The records behind its figures, by weight: the ALLOCs it made, the
+	 * resizes of its blocks, and the frees of other tasks' blocks it made
+	 * (its freed_of_others).  Its own frees are of blocks counted here. */
+	struct sample_tally tally;
 };
 
 /* Told each task once, when it is finished, and at task_ledger_finish()

@@ -3,6 +3,7 @@
 #include "exporter_common.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 size_t exporter_utf8_sequence_length(const unsigned char *text)
@@ -124,6 +125,55 @@ const memscope_summary *exporter_summary(const memscope_host *host, memscope_cap
 	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
 	const memscope_summary *summary = host->summary(capture);
 	return summary ? summary : &nothing;
+}
+
+/* The key of an object's next member, after the separator unless first. */
+static void member(FILE *out, bool spaced, bool first, const char *key)
+{
+	if (!first)
+		fputs(spaced ? ", " : ",", out);
+	fprintf(out, "\"%s\":%s", key, spaced ? " " : "");
+}
+
+void exporter_sampling_object(FILE *out, const memscope_summary *summary, bool spaced)
+{
+	uint64_t low, high, changes;
+	memscope_summary_interval_range(summary, &low, &high, &changes);
+	fputc('{', out);
+	member(out, spaced, true, "interval");
+	fprintf(out, "%" PRIu64, memscope_summary_sample_interval(summary));
+	member(out, spaced, false, "estimated");
+	fputs(memscope_summary_estimated(summary) ? "true" : "false", out);
+	member(out, spaced, false, "interval_min");
+	fprintf(out, "%" PRIu64, low);
+	member(out, spaced, false, "interval_max");
+	fprintf(out, "%" PRIu64, high);
+	member(out, spaced, false, "interval_changes");
+	fprintf(out, "%" PRIu64, changes);
+	member(out, spaced, false, "exact_above");
+	fprintf(out, "%" PRIu64, memscope_summary_exact_above(summary));
+	fputc('}', out);
+}
+
+void exporter_accuracy_object(FILE *out, const memscope_summary *summary, bool spaced)
+{
+	static const struct {
+		const char *key;
+		memscope_figure figure;
+	} figures[] = {
+		{"allocations", MEMSCOPE_FIGURE_ALLOCATIONS},
+		{"reallocations", MEMSCOPE_FIGURE_REALLOCATIONS},
+		{"frees", MEMSCOPE_FIGURE_FREES},
+		{"peak", MEMSCOPE_FIGURE_PEAK},
+		{"live", MEMSCOPE_FIGURE_LIVE},
+	};
+	fputc('{', out);
+	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+		member(out, spaced, i == 0, figures[i].key);
+		memscope_accuracy accuracy = memscope_summary_accuracy(summary, figures[i].figure);
+		fprintf(out, "\"%s\"", memscope_accuracy_name(accuracy));
+	}
+	fputc('}', out);
 }
 
 size_t exporter_stack_frames(const memscope_host *host, memscope_capture *capture,
@@ -255,6 +305,7 @@ static int count_leak(void *context, const memscope_block *block)
 	double weight = memscope_block_weight(block);
 	entry->weighted_blocks += weight;
 	entry->weighted_bytes += weight * (double)block->size;
+	memscope_tally_add(&entry->tally, weight);
 	return 0;
 }
 

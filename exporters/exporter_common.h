@@ -1,7 +1,8 @@
 /* exporter_common.h - code every exporter plugin needs the same way: UTF-8
  * checks, JSON strings, the C numeric locale, the capture's summary and
- * stack frames, the stack ids a report names, and the names of column
- * types and severities.
+ * stack frames, the summary's "sampling" and "accuracy" objects, the
+ * stack ids a report names, and the names of column types and
+ * severities.
  *
  * Plugins link nothing of memscope's, so each shared_module compiles
  * exporter_common.c into itself; -fvisibility=hidden keeps these
@@ -58,6 +59,17 @@ int exporter_finish_output(FILE *out, int error);
  * has none, so callers never test for NULL. */
 const memscope_summary *exporter_summary(const memscope_host *host, memscope_capture *capture);
 
+/* The summary's "sampling" object, {"interval": ..., "estimated": ...,
+ * "interval_min": ..., "interval_max": ..., "interval_changes": ...,
+ * "exact_above": ...}, the same in every file that carries one; spaced
+ * as a document (", " and ": "), or not, as a page's data island. */
+void exporter_sampling_object(FILE *out, const memscope_summary *summary, bool spaced);
+
+/* The summary's "accuracy" object: {"allocations": "mixed", ...}, each
+ * figure of the summary (allocations, reallocations, frees, peak, live)
+ * named by memscope_summary_accuracy(); spaced as above. */
+void exporter_accuracy_object(FILE *out, const memscope_summary *summary, bool spaced);
+
 /* The frames of a stack, innermost first, in *frames; returns their
  * count, 0 (and *frames NULL) when the host has none for this id. */
 size_t exporter_stack_frames(const memscope_host *host, memscope_capture *capture,
@@ -91,6 +103,7 @@ struct exporter_task_leak {
 	uint64_t bytes;
 	double weighted_blocks;
 	double weighted_bytes;
+	memscope_tally tally;      /* the blocks, by weight: what makes the figures exact */
 };
 
 /* Every task's leaks, one entry per (task, stack), so memory follows the

@@ -17,6 +17,10 @@
  * kept as reals, rounded as they are written), and the page says that its
  * figures are estimates; the backend's tracking counters are shown when the
  * capture has them, with a warning when too many events were dropped.
+ * Every figure carries its accuracy as the json exporter's do: the
+ * summary's "accuracy" object, the analyzers' "accuracy" column, and an
+ * accuracy string on each thread's row, task's row and task leak; the page
+ * marks an estimated figure "~" and a mixed one "~" with a "mixed" badge.
  *
  * A capture with tasks (coroutines, requests, a thread's own work) adds a
  * "tasks" key, and only then, so a capture without tasks makes the same
@@ -32,8 +36,8 @@
  *               freed_by_others, freed_by_others_bytes,
  *               freed_of_others, freed_of_others_bytes,
  *               peak_bytes, peak_time_ns, live_at_end_blocks, live_at_end_bytes,
- *               leaked_blocks, leaked_bytes,
- *               [[stack, blocks, bytes], ...]], ...],
+ *               leaked_blocks, leaked_bytes, accuracy,
+ *               [[stack, blocks, bytes, accuracy], ...]], ...],
  *     "series_limit": 50, "series_points": 400,
  *     "series": [[task, origin_ns, width_ns, [bucket, high, last, ...]], ...] or null
  *   }
@@ -142,6 +146,7 @@ struct thread_total {
 	double peak_bytes;
 	double leaked_blocks;
 	double leaked_bytes;
+	memscope_tally tally;         /* every block it allocated */
 };
 
 struct totals {
@@ -240,6 +245,7 @@ static int add_block(void *context, const memscope_block *block)
 	stack->metric[METRIC_COUNT] += weight;
 	thread->blocks += weight;
 	thread->bytes += bytes;
+	memscope_tally_add(&thread->tally, weight);
 	if (live_at_peak) {
 		stack->metric[METRIC_PEAK] += bytes;
 		thread->peak_bytes += bytes;
@@ -756,12 +762,14 @@ static void write_summary(struct export *export)
 	        ",\"reallocations\":%" PRIu64 ",\"frees\":%" PRIu64
 	        ",\"allocated_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64
 	        ",\"peak_time_ns\":%" PRIu64 ",\"live_blocks\":%" PRIu64
-	        ",\"live_bytes\":%" PRIu64 ",\"threads\":%" PRIu32
-	        ",\"ended_cleanly\":%s,\"truncated\":%s}",
+	        ",\"live_bytes\":%" PRIu64 ",\"accuracy\":",
 	        summary->duration_ns, summary->allocations, summary->reallocations, summary->frees,
 	        summary->allocated_bytes, summary->peak_bytes, summary->peak_time_ns,
-	        summary->live_blocks, summary->live_bytes, summary->threads,
-	        summary->ended_cleanly ? "true" : "false", summary->truncated ? "true" : "false");
+	        summary->live_blocks, summary->live_bytes);
+	exporter_accuracy_object(out, summary, false);
+	fprintf(out, ",\"threads\":%" PRIu32 ",\"ended_cleanly\":%s,\"truncated\":%s}",
+	        summary->threads, summary->ended_cleanly ? "true" : "false",
+	        summary->truncated ? "true" : "false");
 }
 
 /* A real number in JSON: %.17g reads back exactly; NaN and infinities
@@ -785,16 +793,7 @@ static void write_sampling_and_tracking(struct export *export)
 	uint64_t interval = memscope_summary_sample_interval(summary);
 	fputs(",\n\"sampling\":", out);
 	if (interval != 0)
-	{
-		uint64_t low, high, changes;
-		memscope_summary_interval_range(summary, &low, &high, &changes);
-		fprintf(out,
-		        "{\"interval\":%" PRIu64 ",\"estimated\":%s,\"interval_min\":%" PRIu64
-		        ",\"interval_max\":%" PRIu64 ",\"interval_changes\":%" PRIu64
-		        ",\"exact_above\":%" PRIu64 "}",
-		        interval, memscope_summary_estimated(summary) ? "true" : "false", low, high,
-		        changes, memscope_summary_exact_above(summary));
-	}
+		exporter_sampling_object(out, summary, false);
 	else
 		fputs("null", out);
 	fputs(",\n\"tracking\":", out);
@@ -967,11 +966,12 @@ static void write_threads(struct export *export)
 		    t < totals->thread_count ? &totals->threads[t] : &none;
 		fprintf(out, "%s\n[%zu,", t ? "," : "", t);
 		json_string(out, export->host->thread_name(export->capture, (uint32_t)t));
-		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "]",
+		fprintf(out, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",\"%s\"]",
 		        memscope_weighted_count(thread->blocks), memscope_weighted_count(thread->bytes),
 		        memscope_weighted_count(thread->peak_bytes),
 		        memscope_weighted_count(thread->leaked_blocks),
-		        memscope_weighted_count(thread->leaked_bytes));
+		        memscope_weighted_count(thread->leaked_bytes),
+		        memscope_accuracy_name(memscope_tally_accuracy(&thread->tally)));
 	}
 	fputs("]", out);
 }
@@ -1054,7 +1054,7 @@ static const char *const task_columns[] = {
 	"ended", "children", "allocations", "allocated_bytes", "frees", "freed_bytes",
 	"freed_by_others", "freed_by_others_bytes", "freed_of_others", "freed_of_others_bytes",
 	"peak_bytes", "peak_time_ns", "live_at_end_blocks", "live_at_end_bytes", "leaked_blocks",
-	"leaked_bytes", "leaks",
+	"leaked_bytes", "accuracy", "leaks",
 };
 
 /* Before "stacks" is written: chooses the tasks that get a series and
@@ -1121,6 +1121,8 @@ static int write_task(void *context, const memscope_task *task)
 	};
 	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
 		fprintf(out, ",%" PRIu64, figures[i]);
+	fprintf(out, ",\"%s\"",
+	        memscope_accuracy_name(memscope_task_accuracy(task, export->summary)));
 
 	/* Leaks of an id the host does not list are left out. */
 	size_t count;
@@ -1128,8 +1130,9 @@ static int write_task(void *context, const memscope_task *task)
 	    exporter_task_leaks_of(&export->task_leaks, task->id, &count);
 	fputs(",[", out);
 	for (size_t i = 0; i < count; i++)
-		fprintf(out, "%s[%" PRIu32 ",%" PRIu64 ",%" PRIu64 "]", i ? "," : "", leaks[i].stack,
-		        leaks[i].blocks, leaks[i].bytes);
+		fprintf(out, "%s[%" PRIu32 ",%" PRIu64 ",%" PRIu64 ",\"%s\"]", i ? "," : "",
+		        leaks[i].stack, leaks[i].blocks, leaks[i].bytes,
+		        memscope_accuracy_name(memscope_tally_accuracy(&leaks[i].tally)));
 	fputs("]]", out);
 	return 0;
 }

@@ -7,10 +7,11 @@
  * A sampled capture's document says so in a "sampling" object (its
  * counts and bytes are then estimates), and a capture with the backend's
  * tracking counters carries them in a "tracking" object; both keys are
- * left out when there is nothing to say, so a document of an exact
- * capture reads as it always has.  So is "tasks": present only when the
- * capture has tasks, one line per task with what its blocks did and what
- * it leaked, by stack.
+ * left out when there is nothing to say.  So is "tasks": present only when
+ * the capture has tasks, one line per task with what its blocks did and
+ * what it leaked, by stack.  Every figure says how exact it is: the
+ * summary's in its "accuracy" object, a task's and each of its leaks' in
+ * an "accuracy" key, a table row's in the analyzers' "accuracy" column.
  *
  * The output is a function of the input alone (no export time, no
  * addresses of our own, stack ids sorted, numbers formatted in the C
@@ -176,6 +177,17 @@ static void write_key_bool(struct writer *writer, const char *key, bool value)
 	write_bool(writer, value);
 }
 
+/* An object another module writes, as the value of key: spaced as
+ * this document is, on one line. */
+static void write_key_summary_object(struct writer *writer, const char *key,
+                                     void (*object)(FILE *, const memscope_summary *, bool),
+                                     const memscope_summary *summary)
+{
+	write_key(writer, key);
+	separate(writer);
+	object(writer->out, summary, true);
+}
+
 /* ---- the document ------------------------------------------------------ */
 
 struct export {
@@ -205,6 +217,7 @@ static void write_summary(struct export *export)
 	write_key_unsigned(writer, "peak_time_ns", summary->peak_time_ns);
 	write_key_unsigned(writer, "live_blocks", summary->live_blocks);
 	write_key_unsigned(writer, "live_bytes", summary->live_bytes);
+	write_key_summary_object(writer, "accuracy", exporter_accuracy_object, summary);
 	write_key_unsigned(writer, "threads", summary->threads);
 	write_key_bool(writer, "ended_cleanly", summary->ended_cleanly);
 	write_key_bool(writer, "truncated", summary->truncated);
@@ -224,19 +237,8 @@ static void write_sampling_and_tracking(struct export *export)
 	struct writer *writer = &export->writer;
 	const memscope_summary *summary = exporter_summary(export->host, export->capture);
 	uint64_t interval = memscope_summary_sample_interval(summary);
-	if (interval != 0) {
-		write_key(writer, "sampling");
-		open_container(writer, '{', true);
-		write_key_unsigned(writer, "interval", interval);
-		write_key_bool(writer, "estimated", memscope_summary_estimated(summary));
-		uint64_t low, high, changes;
-		memscope_summary_interval_range(summary, &low, &high, &changes);
-		write_key_unsigned(writer, "interval_min", low);
-		write_key_unsigned(writer, "interval_max", high);
-		write_key_unsigned(writer, "interval_changes", changes);
-		write_key_unsigned(writer, "exact_above", memscope_summary_exact_above(summary));
-		close_container(writer, '}');
-	}
+	if (interval != 0)
+		write_key_summary_object(writer, "sampling", exporter_sampling_object, summary);
 	if (!memscope_summary_has_tracking(summary))
 		return;
 	double attempts = summary->attempts ? (double)summary->attempts : 1.0;
@@ -478,6 +480,9 @@ static int write_task(void *context, const memscope_task *task)
 	write_key_unsigned(writer, "live_at_end_bytes", task->end_live_bytes);
 	write_key_unsigned(writer, "leaked_blocks", task->live_blocks);
 	write_key_unsigned(writer, "leaked_bytes", task->live_bytes);
+	const memscope_summary *summary = exporter_summary(export->host, export->capture);
+	write_key_string(writer, "accuracy",
+	                 memscope_accuracy_name(memscope_task_accuracy(task, summary)));
 
 	/* Leaks of an id the host does not list are skipped. */
 	size_t count;
@@ -490,6 +495,8 @@ static int write_task(void *context, const memscope_task *task)
 		write_key_unsigned(writer, "stack", leak->stack);
 		write_key_unsigned(writer, "blocks", leak->blocks);
 		write_key_unsigned(writer, "bytes", leak->bytes);
+		write_key_string(writer, "accuracy",
+		                 memscope_accuracy_name(memscope_tally_accuracy(&leak->tally)));
 		close_container(writer, '}');
 	}
 	close_container(writer, ']');

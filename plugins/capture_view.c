@@ -48,6 +48,17 @@ static uint64_t sample_interval_of(const struct replay *replay)
 	return replay->sample_interval;
 }
 
+/* The ABI's name for a figure's accuracy. */
+static uint32_t plugin_accuracy(const struct sample_tally *tally)
+{
+	switch (report_accuracy_of(tally)) {
+	case REPORT_EXACT: return MEMSCOPE_ACCURACY_EXACT;
+	case REPORT_ESTIMATED: return MEMSCOPE_ACCURACY_ESTIMATED;
+	case REPORT_MIXED: return MEMSCOPE_ACCURACY_MIXED;
+	}
+	return 0;
+}
+
 /* name: the report's, so that every exporter calls a task what the text
  * report calls it. */
 static memscope_task plugin_task(const struct replay_task *task, const char *name)
@@ -80,6 +91,7 @@ static memscope_task plugin_task(const struct replay_task *task, const char *nam
 		.peak_time_ns = task->peak_time_ns,
 		.end_live_blocks = task->end_live_blocks,
 		.end_live_bytes = task->end_live_bytes,
+		.accuracy = plugin_accuracy(&task->tally),
 	};
 }
 
@@ -141,6 +153,11 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.sample_interval_max = replay->sampled ? replay->sample_interval_max : 0,
 		.interval_changes = replay->interval_changes,
 		.task_changes = replay->tracking.task_changes,
+		.allocations_accuracy = plugin_accuracy(&report->tallies.allocations),
+		.reallocations_accuracy = plugin_accuracy(&report->tallies.expands),
+		.frees_accuracy = plugin_accuracy(&report->tallies.frees),
+		.peak_accuracy = plugin_accuracy(&report->tallies.peak),
+		.live_accuracy = plugin_accuracy(&report->tallies.live),
 	};
 	*out = view;
 	return 0;

@@ -44,9 +44,16 @@ void builder_stack(struct capture_builder *builder, uint32_t id, uint64_t ip)
 
 void builder_sampling(struct capture_builder *builder, uint64_t time_ns, uint64_t interval)
 {
+	builder_sampling_threshold(builder, time_ns, interval, 0);
+}
+
+void builder_sampling_threshold(struct capture_builder *builder, uint64_t time_ns,
+                                uint64_t interval, uint64_t exact_above)
+{
 	struct capture_record record = {
 		.type = CAPTURE_RECORD_SAMPLING,
-		.u.sampling = {.time_ns = time_ns, .interval = interval, .seed = 42},
+		.u.sampling = {.time_ns = time_ns, .interval = interval, .seed = 42,
+		               .exact_above = exact_above},
 	};
 	builder_add(builder, &record);
 }

@@ -29,6 +29,10 @@ void builder_thread(struct capture_builder *builder, uint32_t index, const char 
 /* A stack of one frame, ip, called from the empty stack. */
 void builder_stack(struct capture_builder *builder, uint32_t id, uint64_t ip);
 void builder_sampling(struct capture_builder *builder, uint64_t time_ns, uint64_t interval);
+/* The hybrid backend's SAMPLING record (format minor 3): blocks of at
+ * least exact_above bytes are all recorded and weigh 1. */
+void builder_sampling_threshold(struct capture_builder *builder, uint64_t time_ns,
+                                uint64_t interval, uint64_t exact_above);
 void builder_alloc(struct capture_builder *builder, uint64_t time_ns, uint32_t thread,
                    uint64_t address, uint64_t size, uint32_t stack);
 void builder_free(struct capture_builder *builder, uint64_t time_ns, uint32_t thread,

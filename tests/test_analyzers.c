@@ -360,6 +360,7 @@ static const memscope_column leak_columns[] = {
 	{"first_allocated", NULL, MEMSCOPE_COLUMN_TIME},
 	{"last_allocated", NULL, MEMSCOPE_COLUMN_TIME},
 	{"tags", NULL, MEMSCOPE_COLUMN_TEXT},
+	{"accuracy", NULL, MEMSCOPE_COLUMN_TEXT},
 };
 
 static void assert_leak(const struct memscope_table *table, size_t index, uint32_t stack,
@@ -373,6 +374,8 @@ static void assert_leak(const struct memscope_table *table, size_t index, uint32
 	ck_assert_uint_eq(row[3].count, first);
 	ck_assert_uint_eq(row[4].count, last);
 	ck_assert_str_eq(row[5].text, tags);
+	/* Every block of these captures weighs 1. */
+	ck_assert_str_eq(row[6].text, "exact");
 }
 
 static const char reachability[] = "whether leaked blocks are still reachable from globals is "
@@ -389,7 +392,7 @@ START_TEST(leaks_grouped_by_stack)
 	ck_assert_uint_eq(results.table_count, 1);
 	const struct memscope_table *table = table_named(&results, "leaks");
 	ck_assert_str_eq(table->title, "Leaks: blocks never freed");
-	assert_columns(table, leak_columns, 6);
+	assert_columns(table, leak_columns, 7);
 	ck_assert_uint_eq(table->row_count, 3);
 	assert_leak(table, 0, 9, 3, 600, 500, 4000, "");
 	assert_leak(table, 1, 3, 1, 150, 2000, 2000, "");
@@ -586,12 +589,14 @@ static const memscope_column site_columns[] = {
 	{"bytes", NULL, MEMSCOPE_COLUMN_BYTES},
 	{"peak_bytes", NULL, MEMSCOPE_COLUMN_BYTES},
 	{"temporary", NULL, MEMSCOPE_COLUMN_COUNT},
+	{"accuracy", NULL, MEMSCOPE_COLUMN_TEXT},
 };
 
 static const memscope_column function_columns[] = {
 	{"function", NULL, MEMSCOPE_COLUMN_TEXT},
 	{"allocations", NULL, MEMSCOPE_COLUMN_COUNT},
 	{"bytes", NULL, MEMSCOPE_COLUMN_BYTES},
+	{"accuracy", NULL, MEMSCOPE_COLUMN_TEXT},
 };
 
 static void assert_site(const struct memscope_table *table, size_t index, uint32_t stack,
@@ -604,6 +609,7 @@ static void assert_site(const struct memscope_table *table, size_t index, uint32
 	ck_assert_uint_eq(row[2].count, bytes);
 	ck_assert_uint_eq(row[3].count, peak_bytes);
 	ck_assert_uint_eq(row[4].count, temporary);
+	ck_assert_str_eq(row[5].text, "exact");
 }
 
 static void assert_function(const struct memscope_table *table, size_t index,
@@ -613,6 +619,7 @@ static void assert_function(const struct memscope_table *table, size_t index,
 	ck_assert_str_eq(row[0].text, function);
 	ck_assert_uint_eq(row[1].count, allocations);
 	ck_assert_uint_eq(row[2].count, bytes);
+	ck_assert_str_eq(row[3].text, "exact");
 }
 
 static const char hot_summary[] =
@@ -627,7 +634,7 @@ START_TEST(hotspots_sites_peak_and_temporary)
 	ck_assert_uint_eq(results.table_count, 3);
 
 	const struct memscope_table *sites = table_named(&results, "sites");
-	assert_columns(sites, site_columns, 5);
+	assert_columns(sites, site_columns, 6);
 	ck_assert_uint_eq(sites->row_count, 4);
 	assert_site(sites, 0, 1, 3, 300, 100, 2);
 	assert_site(sites, 1, 2, 2, 1010, 1000, 1);
@@ -635,7 +642,7 @@ START_TEST(hotspots_sites_peak_and_temporary)
 	assert_site(sites, 3, 4, 1, 5000, 5000, 1);
 
 	const struct memscope_table *by_bytes = table_named(&results, "sites_by_bytes");
-	assert_columns(by_bytes, site_columns, 5);
+	assert_columns(by_bytes, site_columns, 6);
 	ck_assert_uint_eq(by_bytes->row_count, 4);
 	assert_site(by_bytes, 0, 4, 1, 5000, 5000, 1);
 	assert_site(by_bytes, 1, 2, 2, 1010, 1000, 1);
@@ -643,7 +650,7 @@ START_TEST(hotspots_sites_peak_and_temporary)
 	assert_site(by_bytes, 3, 3, 2, 100, 0, 1);
 
 	const struct memscope_table *functions = table_named(&results, "functions");
-	assert_columns(functions, function_columns, 3);
+	assert_columns(functions, function_columns, 4);
 	ck_assert_uint_eq(functions->row_count, 3);
 	assert_function(functions, 0, "make_node", 5, 400);
 	assert_function(functions, 1, "read_file", 2, 1010);
@@ -786,6 +793,7 @@ static const memscope_column class_columns[] = {
 	{"usable", NULL, MEMSCOPE_COLUMN_BYTES},
 	{"waste", NULL, MEMSCOPE_COLUMN_BYTES},
 	{"waste_ratio", NULL, MEMSCOPE_COLUMN_RATIO},
+	{"accuracy", NULL, MEMSCOPE_COLUMN_TEXT},
 };
 
 static const memscope_column timeline_columns[] = {
@@ -815,6 +823,7 @@ static void assert_class(const struct memscope_table *table, size_t index, uint6
 	ck_assert_uint_eq(row[3].count, usable);
 	ck_assert_uint_eq(row[4].count, waste);
 	ck_assert_double_eq_tol(row[5].real, (double)waste / (double)usable, 1e-12);
+	ck_assert_str_eq(row[6].text, "exact");
 }
 
 static void assert_moment(const struct memscope_table *table, size_t index, uint64_t time_ns,
@@ -853,7 +862,7 @@ START_TEST(fragmentation_size_classes_timeline_and_worst_moments)
 	ck_assert_uint_eq(results.table_count, 3);
 
 	const struct memscope_table *classes = table_named(&results, "waste_by_size_class");
-	assert_columns(classes, class_columns, 6);
+	assert_columns(classes, class_columns, 7);
 	ck_assert_uint_eq(classes->row_count, 4);
 	assert_class(classes, 0, 4096, 1, 4000, 4096, 96);
 	assert_class(classes, 1, 112, 2, 197, 224, 27);
@@ -1025,6 +1034,176 @@ START_TEST(fragmentation_many_size_classes)
 }
 END_TEST
 
+/* ---- exact, estimated, mixed ------------------------------------------------ */
+
+/* A hybrid capture made up: blocks of 5,000 bytes or more weigh 1 (all
+ * recorded), smaller ones are samples (weights 10 and 5).  Stack 1 holds
+ * only large blocks, stack 2 only small ones, stack 3 one of each; stacks 2
+ * and 3 share their innermost function. */
+static const memscope_block *hybrid_blocks(size_t *count)
+{
+	static memscope_block blocks[6];
+	blocks[0] = block(1, 0, 6000, 6144, 1 * MS, 2 * MS, true, NULL);
+	blocks[1] = block(2, 0, 100, 112, 3 * MS, END, false, NULL);
+	blocks[2] = block(2, 0, 100, 112, 4 * MS, END, false, NULL);
+	blocks[3] = block(1, 0, 6000, 6144, 5 * MS, END, false, NULL);
+	blocks[4] = block(3, 0, 8000, 8192, 6 * MS, END, false, NULL);
+	blocks[5] = block(3, 0, 200, 8192, 7 * MS, END, false, NULL);
+	static const double weights[] = {1.0, 10.0, 10.0, 1.0, 1.0, 5.0};
+	for (size_t i = 0; i < 6; i++)
+		blocks[i].weight = weights[i];
+	*count = 6;
+	return blocks;
+}
+
+static const memscope_frame large_frames[] = {
+	{.version = MEMSCOPE_FRAME_VERSION, .function = "large_only", .file = "h.c", .line = 1},
+};
+static const memscope_frame small_frames[] = {
+	{.version = MEMSCOPE_FRAME_VERSION, .function = "both_sides", .file = "h.c", .line = 2},
+};
+static const memscope_frame both_frames[] = {
+	{.version = MEMSCOPE_FRAME_VERSION, .function = "both_sides", .file = "h.c", .line = 3},
+};
+
+static const struct fake_stack hybrid_stacks[] = {
+	{1, large_frames, 1},
+	{2, small_frames, 1},
+	{3, both_frames, 1},
+};
+
+static memscope_capture hybrid_capture(void)
+{
+	size_t count;
+	const memscope_block *blocks = hybrid_blocks(&count);
+	memscope_capture capture = capture_of(blocks, count);
+	capture.summary.backend = "hybrid";
+	capture.summary.sample_interval = 1000;
+	capture.summary.exact_above = 5000;
+	capture.summary.peak_time_ns = 7 * MS;
+	capture.summary.peak_bytes = 17000;
+	capture.stacks = hybrid_stacks;
+	capture.stack_count = 3;
+	return capture;
+}
+
+/* The row of table whose column 0 is stack (or, for count, the value). */
+static const memscope_value *row_where(const struct memscope_table *table, uint64_t key)
+{
+	for (size_t i = 0; i < table->row_count; i++) {
+		const memscope_value *row = row_at(table, i);
+		uint64_t first = table->columns[0].type == MEMSCOPE_COLUMN_STACK ? row[0].stack
+		                                                                 : row[0].count;
+		if (first == key)
+			return row;
+	}
+	ck_abort_msg("table %s has no row %llu", table->name, (unsigned long long)key);
+	return NULL;
+}
+
+/* The row of key has blocks (column 1), bytes (column 2) and accuracy
+ * (the last column). */
+static void assert_weighed(const struct memscope_table *table, uint64_t key, uint64_t blocks,
+                           uint64_t bytes, const char *accuracy)
+{
+	const memscope_value *row = row_where(table, key);
+	ck_assert_uint_eq(row[1].count, blocks);
+	ck_assert_uint_eq(row[2].count, bytes);
+	ck_assert_str_eq(table->columns[table->column_count - 1].name, "accuracy");
+	ck_assert_str_eq(row[table->column_count - 1].text, accuracy);
+}
+
+/* Runs analyzer name on the hybrid capture into results; its table
+ * table_name, with columns. */
+static const struct memscope_table *run_on_hybrid(const char *name, memscope_results *results,
+                                                  const char *table_name,
+                                                  const memscope_column *columns,
+                                                  size_t column_count)
+{
+	memscope_capture capture = hybrid_capture();
+	ck_assert_int_eq(run_analyzer(name, &capture, results), 0);
+	const struct memscope_table *table = table_named(results, table_name);
+	assert_columns(table, columns, column_count);
+	ck_assert_uint_eq(table->row_count, 3);
+	return table;
+}
+
+START_TEST(leaks_rows_say_how_exact)
+{
+	memscope_results results = {0};
+	const struct memscope_table *table = run_on_hybrid("leaks", &results, "leaks",
+	                                                   leak_columns, 7);
+	/* Most bytes first: stack 3 (8,000 + 5 x 200), 1, then 2 (20 x 100). */
+	ck_assert_uint_eq(row_at(table, 0)[0].stack, 3);
+	ck_assert_uint_eq(row_at(table, 1)[0].stack, 1);
+	ck_assert_uint_eq(row_at(table, 2)[0].stack, 2);
+	assert_weighed(table, 3, 6, 9000, "mixed");
+	assert_weighed(table, 1, 1, 6000, "exact");
+	assert_weighed(table, 2, 20, 2000, "estimated");
+	assert_finding(&results, 0, MEMSCOPE_SEVERITY_PROBLEM,
+	               "~27 blocks, ~17,000 bytes (16.6 KiB) leaked in 3 places");
+	results_finish(&results);
+
+	/* The large blocks alone leaked: an exact figure, said without ~. */
+	memscope_capture capture = hybrid_capture();
+	size_t count;
+	const memscope_block *blocks = hybrid_blocks(&count);
+	memscope_block large[] = {blocks[0], blocks[3]};
+	capture.blocks = large;
+	capture.block_count = 2;
+	ck_assert_int_eq(run_analyzer("leaks", &capture, &results), 0);
+	ck_assert_str_eq(row_at(table_named(&results, "leaks"), 0)[6].text, "exact");
+	assert_finding(&results, 0, MEMSCOPE_SEVERITY_PROBLEM,
+	               "1 block, 6,000 bytes (5.9 KiB) leaked in 1 place");
+	results_finish(&results);
+}
+END_TEST
+
+START_TEST(hotspots_rows_say_how_exact)
+{
+	memscope_results results = {0};
+	run_on_hybrid("hotspots", &results, "sites", site_columns, 6);
+	static const char *const site_tables[] = {"sites", "sites_by_bytes"};
+	for (size_t t = 0; t < 2; t++) {
+		const struct memscope_table *sites = table_named(&results, site_tables[t]);
+		assert_weighed(sites, 1, 2, 12000, "exact");
+		assert_weighed(sites, 2, 20, 2000, "estimated");
+		assert_weighed(sites, 3, 6, 9000, "mixed");
+	}
+	/* Stacks 2 and 3 merge into one function: samples and a large block. */
+	const struct memscope_table *functions = table_named(&results, "functions");
+	assert_columns(functions, function_columns, 4);
+	ck_assert_uint_eq(functions->row_count, 2);
+	const memscope_value *row = row_at(functions, 0);
+	ck_assert_str_eq(row[0].text, "both_sides");
+	ck_assert_uint_eq(row[1].count, 26);
+	ck_assert_uint_eq(row[2].count, 11000);
+	ck_assert_str_eq(row[3].text, "mixed");
+	row = row_at(functions, 1);
+	ck_assert_str_eq(row[0].text, "large_only");
+	ck_assert_uint_eq(row[1].count, 2);
+	ck_assert_str_eq(row[3].text, "exact");
+	ck_assert_ptr_nonnull(strstr(results.findings[0],
+	                             "~28 allocations, ~23,000 bytes (22.5 KiB) from 3 sites"));
+	results_finish(&results);
+}
+END_TEST
+
+START_TEST(fragmentation_rows_say_how_exact)
+{
+	memscope_results results = {0};
+	const struct memscope_table *classes = run_on_hybrid(
+	    "fragmentation", &results, "waste_by_size_class", class_columns, 7);
+	/* 8,192: the 8,000-byte block and five of 200 bytes. */
+	assert_weighed(classes, 8192, 6, 9000, "mixed");
+	ck_assert_uint_eq(row_where(classes, 8192)[4].count, 192 + 5 * 7992);
+	assert_weighed(classes, 6144, 2, 12000, "exact");
+	assert_weighed(classes, 112, 20, 2000, "estimated");
+	ck_assert_int_eq(results.findings[0][0], '~');
+	results_finish(&results);
+}
+END_TEST
+
 static Suite *analyzers_suite(void)
 {
 	Suite *suite = suite_create("analyzers");
@@ -1052,6 +1231,12 @@ static Suite *analyzers_suite(void)
 	tcase_add_test(fragmentation, fragmentation_long_timeline_is_picked_evenly);
 	tcase_add_test(fragmentation, fragmentation_many_size_classes);
 	suite_add_tcase(suite, fragmentation);
+
+	TCase *accuracy = tcase_create("accuracy");
+	tcase_add_test(accuracy, leaks_rows_say_how_exact);
+	tcase_add_test(accuracy, hotspots_rows_say_how_exact);
+	tcase_add_test(accuracy, fragmentation_rows_say_how_exact);
+	suite_add_tcase(suite, accuracy);
 	return suite;
 }
 

@@ -3,7 +3,9 @@
  * blocks' lifetimes and threads are known: the five files of the layout,
  * lifetime.json and threads.json byte for byte, the three report files
  * each with its one analyzer; tasks.json byte for byte for a capture with
- * tasks, and their objects in the report files; and the usage errors.
+ * tasks, and their objects in the report files; a hybrid capture's
+ * sampling object and exact, estimated and mixed figures; and the usage
+ * errors.
  * Argument: the memscope executable (run from the build tree, it finds the
  * build's plugins).
  *
@@ -65,25 +67,41 @@ static void add_free(struct capture_writer *writer, uint64_t time_ns, uint32_t t
 		           .address = address}});
 }
 
-/* Blocks of 100..600 bytes living 0.5 ms, 5 ms, 50 ms, 500 ms, 2 s and
- * forever: one in each lifetime bucket.  The first three are main's, the
- * others the worker's. */
-static void write_capture(const char *path)
+/* A capture of program under backend in a new file at path: its threads
+ * main (0) and worker (1), and stack 1.  *fd is for finish_capture(). */
+static struct capture_writer *start_capture(const char *path, const char *program,
+                                            const char *backend, int *fd)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
+	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	ck_assert_int_ge(*fd, 0);
 	struct capture_writer *writer;
-	ck_assert_int_eq(capture_writer_create(fd, &writer), 0);
+	ck_assert_int_eq(capture_writer_create(*fd, &writer), 0);
 	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
-	                                    .u.info = {"program", "./lifetimes"}});
+	                                    .u.info = {"program", program}});
 	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
-	                                    .u.info = {"backend", "exact"}});
+	                                    .u.info = {"backend", backend}});
 	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
 	                                    .u.thread = {.index = 0, .tid = 10, .name = "main"}});
 	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
 	                                    .u.thread = {.index = 1, .tid = 11, .name = "worker"}});
 	add(writer, (struct capture_record){.type = CAPTURE_RECORD_STACK_NODE,
 	                                    .u.stack_node = {.id = 1, .parent = 0, .ip = 0x1234}});
+	return writer;
+}
+
+static void finish_capture(struct capture_writer *writer, int fd)
+{
+	ck_assert_int_eq(capture_writer_destroy(writer), 0);
+	close(fd);
+}
+
+/* Blocks of 100..600 bytes living 0.5 ms, 5 ms, 50 ms, 500 ms, 2 s and
+ * forever: one in each lifetime bucket.  The first three are main's, the
+ * others the worker's. */
+static void write_capture(const char *path)
+{
+	int fd;
+	struct capture_writer *writer = start_capture(path, "./lifetimes", "exact", &fd);
 	add_alloc(writer, 0, 0, 0xa000, 100);
 	add_free(writer, MS / 2, 0, 0xa000);
 	add_alloc(writer, 1 * MS, 0, 0xb000, 200);
@@ -100,8 +118,7 @@ static void write_capture(const char *path)
 		.u.trailer = {.time_ns = 2100 * MS, .allocations = 6, .frees = 5,
 		              .allocated_bytes = 2100, .peak_bytes = 2000, .peak_time_ns = 5 * MS,
 		              .live_blocks = 1, .live_bytes = 600, .events = 11}});
-	ck_assert_int_eq(capture_writer_destroy(writer), 0);
-	close(fd);
+	finish_capture(writer, fd);
 }
 
 static void add_task(struct capture_writer *writer, uint64_t time_ns, uint32_t id,
@@ -138,20 +155,8 @@ static void add_task_switch(struct capture_writer *writer, uint64_t time_ns, uin
  * task is named, so the reports call it by the capture's name. */
 static void write_task_capture(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	struct capture_writer *writer;
-	ck_assert_int_eq(capture_writer_create(fd, &writer), 0);
-	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
-	                                    .u.info = {"program", "./tasks"}});
-	add(writer, (struct capture_record){.type = CAPTURE_RECORD_INFO,
-	                                    .u.info = {"backend", "async"}});
-	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
-	                                    .u.thread = {.index = 0, .tid = 10, .name = "main"}});
-	add(writer, (struct capture_record){.type = CAPTURE_RECORD_THREAD,
-	                                    .u.thread = {.index = 1, .tid = 11, .name = "worker"}});
-	add(writer, (struct capture_record){.type = CAPTURE_RECORD_STACK_NODE,
-	                                    .u.stack_node = {.id = 1, .parent = 0, .ip = 0x1234}});
+	int fd;
+	struct capture_writer *writer = start_capture(path, "./tasks", "async", &fd);
 	add(writer, (struct capture_record){.type = CAPTURE_RECORD_STACK_NODE,
 	                                    .u.stack_node = {.id = 2, .parent = 1, .ip = 0x5678}});
 	add_task(writer, 0, 1, 0, 0, CAPTURE_TASK_THREAD, 10, "main");
@@ -174,8 +179,29 @@ static void write_task_capture(const char *path)
 		.u.trailer = {.time_ns = 20 * MS, .allocations = 4, .frees = 2,
 		              .allocated_bytes = 1000, .peak_bytes = 600, .peak_time_ns = 4 * MS,
 		              .live_blocks = 2, .live_bytes = 300, .events = 6}});
-	ck_assert_int_eq(capture_writer_destroy(writer), 0);
-	close(fd);
+	finish_capture(writer, fd);
+}
+
+/* The hybrid backend's: interval 1000, every block of 5,000 bytes or more
+ * recorded (weight 1).  Main allocates a large block and frees it at once
+ * (exact); the worker a sample it frees after 5 ms (estimated), then a
+ * large block and a sample it keeps (mixed). */
+static void write_hybrid_capture(const char *path)
+{
+	int fd;
+	struct capture_writer *writer = start_capture(path, "./mixed", "hybrid", &fd);
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_SAMPLING,
+		.u.sampling = {.time_ns = 0, .interval = 1000, .seed = 1, .exact_above = 5000}});
+	add_alloc(writer, 0, 0, 0xa000, 6000);
+	add_free(writer, MS / 2, 0, 0xa000);
+	add_alloc(writer, 1 * MS, 1, 0xb000, 100);
+	add_alloc(writer, 2 * MS, 1, 0xc000, 8000);
+	add_alloc(writer, 3 * MS, 1, 0xd000, 200);
+	add_free(writer, 6 * MS, 1, 0xb000);
+	add(writer, (struct capture_record){.type = CAPTURE_RECORD_TRAILER,
+	                                    .u.trailer = {.time_ns = 10 * MS}});
+	finish_capture(writer, fd);
 }
 
 /* Runs memscope with arguments (NULL-terminated); returns its exit status,
@@ -256,13 +282,13 @@ START_TEST(writes_the_layout)
 	         "  \"schema_version\": 1,\n"
 	         "  \"capture\": \"%s\",\n"
 	         "  \"buckets\": [\n"
-	         "    {\"name\": \"under_1ms\", \"min_ns\": 0, \"max_ns\": 1000000, \"blocks\": 1, \"bytes\": 100},\n"
-	         "    {\"name\": \"under_10ms\", \"min_ns\": 1000000, \"max_ns\": 10000000, \"blocks\": 1, \"bytes\": 200},\n"
-	         "    {\"name\": \"under_100ms\", \"min_ns\": 10000000, \"max_ns\": 100000000, \"blocks\": 1, \"bytes\": 300},\n"
-	         "    {\"name\": \"under_1s\", \"min_ns\": 100000000, \"max_ns\": 1000000000, \"blocks\": 1, \"bytes\": 400},\n"
-	         "    {\"name\": \"1s_or_more\", \"min_ns\": 1000000000, \"max_ns\": null, \"blocks\": 1, \"bytes\": 500}\n"
+	         "    {\"name\": \"under_1ms\", \"min_ns\": 0, \"max_ns\": 1000000, \"blocks\": 1, \"bytes\": 100, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"under_10ms\", \"min_ns\": 1000000, \"max_ns\": 10000000, \"blocks\": 1, \"bytes\": 200, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"under_100ms\", \"min_ns\": 10000000, \"max_ns\": 100000000, \"blocks\": 1, \"bytes\": 300, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"under_1s\", \"min_ns\": 100000000, \"max_ns\": 1000000000, \"blocks\": 1, \"bytes\": 400, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"1s_or_more\", \"min_ns\": 1000000000, \"max_ns\": null, \"blocks\": 1, \"bytes\": 500, \"accuracy\": \"exact\"}\n"
 	         "  ],\n"
-	         "  \"never_freed\": {\"blocks\": 1, \"bytes\": 600}\n"
+	         "  \"never_freed\": {\"blocks\": 1, \"bytes\": 600, \"accuracy\": \"exact\"}\n"
 	         "}\n",
 	         fixture.capture);
 	ck_assert_str_eq(read_text(path), expected);
@@ -275,8 +301,8 @@ START_TEST(writes_the_layout)
 	         "  \"schema_version\": 1,\n"
 	         "  \"capture\": \"%s\",\n"
 	         "  \"threads\": [\n"
-	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 3, \"bytes\": 600, \"freed_blocks\": 3, \"freed_bytes\": 600, \"live_blocks\": 0, \"live_bytes\": 0, \"peak_bytes\": 500, \"peak_time_ns\": 2000000},\n"
-	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 3, \"bytes\": 1500, \"freed_blocks\": 2, \"freed_bytes\": 900, \"live_blocks\": 1, \"live_bytes\": 600, \"peak_bytes\": 1500, \"peak_time_ns\": 5000000}\n"
+	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 3, \"bytes\": 600, \"freed_blocks\": 3, \"freed_bytes\": 600, \"live_blocks\": 0, \"live_bytes\": 0, \"peak_bytes\": 500, \"peak_time_ns\": 2000000, \"accuracy\": \"exact\"},\n"
+	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 3, \"bytes\": 1500, \"freed_blocks\": 2, \"freed_bytes\": 900, \"live_blocks\": 1, \"live_bytes\": 600, \"peak_bytes\": 1500, \"peak_time_ns\": 5000000, \"accuracy\": \"exact\"}\n"
 	         "  ]\n"
 	         "}\n",
 	         fixture.capture);
@@ -331,7 +357,8 @@ START_TEST(writes_tasks)
 		"\"frees\": 1, \"freed_bytes\": 400, \"freed_by_others\": 0, "
 		"\"freed_by_others_bytes\": 0, \"freed_of_others\": 0, \"freed_of_others_bytes\": 0, "
 		"\"peak_bytes\": 400, \"peak_time_ns\": 9000000, \"live_at_end_blocks\": 0, "
-		"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, \"leaks\": []}",
+		"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, "
+		"\"accuracy\": \"exact\", \"leaks\": []}",
 		"{\"id\": 2, \"parent\": 1, \"name\": \"request\", \"origin\": \"annotation\", "
 		"\"key\": 42, \"began_on\": 0, \"threads\": [0], \"begin_ns\": 1000000, "
 		"\"end_ns\": 8000000, \"ended\": true, \"children\": 0, \"allocations\": 3, "
@@ -339,15 +366,17 @@ START_TEST(writes_tasks)
 		"\"freed_by_others\": 1, \"freed_by_others_bytes\": 300, \"freed_of_others\": 0, "
 		"\"freed_of_others_bytes\": 0, \"peak_bytes\": 600, \"peak_time_ns\": 4000000, "
 		"\"live_at_end_blocks\": 2, \"live_at_end_bytes\": 300, \"leaked_blocks\": 2, "
-		"\"leaked_bytes\": 300, \"leaks\": [{\"stack\": 2, \"blocks\": 1, \"bytes\": 200}, "
-		"{\"stack\": 1, \"blocks\": 1, \"bytes\": 100}]}",
+		"\"leaked_bytes\": 300, \"accuracy\": \"exact\", \"leaks\": [{\"stack\": 2, "
+		"\"blocks\": 1, \"bytes\": 200, \"accuracy\": \"exact\"}, {\"stack\": 1, \"blocks\": 1, "
+		"\"bytes\": 100, \"accuracy\": \"exact\"}]}",
 		"{\"id\": 3, \"parent\": 0, \"name\": \"fiber\", \"origin\": \"ucontext\", "
 		"\"key\": 28672, \"began_on\": 1, \"threads\": [1], \"begin_ns\": 5000000, \"end_ns\": 7000000, "
 		"\"ended\": true, \"children\": 0, \"allocations\": 0, \"allocated_bytes\": 0, "
 		"\"frees\": 0, \"freed_bytes\": 0, \"freed_by_others\": 0, "
 		"\"freed_by_others_bytes\": 0, \"freed_of_others\": 1, \"freed_of_others_bytes\": 300, "
 		"\"peak_bytes\": 0, \"peak_time_ns\": 0, \"live_at_end_blocks\": 0, "
-		"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, \"leaks\": []}",
+		"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, "
+		"\"accuracy\": \"exact\", \"leaks\": []}",
 	};
 	/* In the order they finish: the fiber at 7 ms (its frees are done),
 	 * then at the end, in id order, main (running) and the request (it
@@ -403,6 +432,75 @@ START_TEST(writes_tasks)
 }
 END_TEST
 
+/* Weights 10.508 (100 bytes) and 5.517 (200 bytes); the large blocks 1. */
+START_TEST(writes_how_exact_a_hybrid_capture_is)
+{
+	struct fixture fixture;
+	fixture_init_with(&fixture, "hybrid", write_hybrid_capture);
+	const char *arguments[] = {"memscope", "report", "--format", "json", "--split",
+	                           fixture.split, fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(arguments), 0);
+	static const char sampling[] =
+		"  \"sampling\": {\"interval\": 1000, \"estimated\": true, \"interval_min\": 1000, "
+		"\"interval_max\": 1000, \"interval_changes\": 0, \"exact_above\": 5000},\n";
+
+	char path[512], expected[4096];
+	snprintf(path, sizeof path, "%s/lifetime.json", fixture.layout);
+	snprintf(expected, sizeof expected,
+	         "{\n"
+	         "  \"schema\": \"memscope-lifetime\",\n"
+	         "  \"schema_version\": 1,\n"
+	         "  \"capture\": \"%s\",\n"
+	         "%s"
+	         "  \"buckets\": [\n"
+	         "    {\"name\": \"under_1ms\", \"min_ns\": 0, \"max_ns\": 1000000, \"blocks\": 1, "
+	         "\"bytes\": 6000, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"under_10ms\", \"min_ns\": 1000000, \"max_ns\": 10000000, "
+	         "\"blocks\": 11, \"bytes\": 1051, \"accuracy\": \"estimated\"},\n"
+	         "    {\"name\": \"under_100ms\", \"min_ns\": 10000000, \"max_ns\": 100000000, "
+	         "\"blocks\": 0, \"bytes\": 0, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"under_1s\", \"min_ns\": 100000000, \"max_ns\": 1000000000, "
+	         "\"blocks\": 0, \"bytes\": 0, \"accuracy\": \"exact\"},\n"
+	         "    {\"name\": \"1s_or_more\", \"min_ns\": 1000000000, \"max_ns\": null, "
+	         "\"blocks\": 0, \"bytes\": 0, \"accuracy\": \"exact\"}\n"
+	         "  ],\n"
+	         "  \"never_freed\": {\"blocks\": 7, \"bytes\": 9103, \"accuracy\": \"mixed\"}\n"
+	         "}\n",
+	         fixture.capture, sampling);
+	ck_assert_str_eq(read_text(path), expected);
+
+	snprintf(path, sizeof path, "%s/threads.json", fixture.layout);
+	snprintf(expected, sizeof expected,
+	         "{\n"
+	         "  \"schema\": \"memscope-threads\",\n"
+	         "  \"schema_version\": 1,\n"
+	         "  \"capture\": \"%s\",\n"
+	         "%s"
+	         "  \"threads\": [\n"
+	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 1, \"bytes\": 6000, "
+	         "\"freed_blocks\": 1, \"freed_bytes\": 6000, \"live_blocks\": 0, \"live_bytes\": 0, "
+	         "\"peak_bytes\": 6000, \"peak_time_ns\": 0, \"accuracy\": \"exact\"},\n"
+	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 17, \"bytes\": 10154, "
+	         "\"freed_blocks\": 11, \"freed_bytes\": 1051, \"live_blocks\": 7, "
+	         "\"live_bytes\": 9103, \"peak_bytes\": 10154, \"peak_time_ns\": 3000000, "
+	         "\"accuracy\": \"mixed\"}\n"
+	         "  ]\n"
+	         "}\n",
+	         fixture.capture, sampling);
+	ck_assert_str_eq(read_text(path), expected);
+
+	/* The report files carry the same sampling object, and the summary's
+	 * accuracies. */
+	snprintf(path, sizeof path, "%s/memory_analysis.json", fixture.layout);
+	const char *text = read_text(path);
+	ck_assert_ptr_nonnull(strstr(text, sampling));
+	ck_assert_ptr_nonnull(strstr(text, "    \"accuracy\": {\"allocations\": \"mixed\", "
+	                                   "\"reallocations\": \"exact\", \"frees\": \"mixed\", "
+	                                   "\"peak\": \"mixed\", \"live\": \"mixed\"},\n"));
+	fixture_finish(&fixture);
+}
+END_TEST
+
 START_TEST(refuses_split_without_json)
 {
 	struct fixture fixture;
@@ -432,6 +530,7 @@ int main(int argc, char **argv)
 	tcase_set_timeout(tcase, 60);
 	tcase_add_test(tcase, writes_the_layout);
 	tcase_add_test(tcase, writes_tasks);
+	tcase_add_test(tcase, writes_how_exact_a_hybrid_capture_is);
 	tcase_add_test(tcase, refuses_split_without_json);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);

@@ -261,6 +261,17 @@ static int run_with_input(const char *program, const char *command, const char *
 	return WEXITSTATUS(status);
 }
 
+/* Runs program, python3 source that exits 3 when the document on its
+ * stdin is wrong, on text (skipped without python3). */
+static void assert_python(const char *program, const char *text)
+{
+	char command[2048];
+	snprintf(command, sizeof(command), "/usr/bin/python3 -I -c '%s'", program);
+	int status = run_with_input("/usr/bin/python3", command, text);
+	if (status >= 0)
+		ck_assert_int_eq(status, 0);
+}
+
 static size_t occurrences(const char *text, const char *needle)
 {
 	size_t count = 0;
@@ -288,6 +299,8 @@ static const char expected_json[] =
 	"    \"peak_time_ns\": 20000000,\n"
 	"    \"live_blocks\": 2,\n"
 	"    \"live_bytes\": 1536,\n"
+	"    \"accuracy\": {\"allocations\": \"exact\", \"reallocations\": \"exact\", "
+	"\"frees\": \"exact\", \"peak\": \"exact\", \"live\": \"exact\"},\n"
 	"    \"threads\": 2,\n"
 	"    \"ended_cleanly\": true,\n"
 	"    \"truncated\": false\n"
@@ -411,6 +424,8 @@ static const char expected_empty_json[] =
 	"    \"peak_time_ns\": 0,\n"
 	"    \"live_blocks\": 0,\n"
 	"    \"live_bytes\": 0,\n"
+	"    \"accuracy\": {\"allocations\": \"exact\", \"reallocations\": \"exact\", "
+	"\"frees\": \"exact\", \"peak\": \"exact\", \"live\": \"exact\"},\n"
 	"    \"threads\": 0,\n"
 	"    \"ended_cleanly\": false,\n"
 	"    \"truncated\": true\n"
@@ -621,7 +636,7 @@ static const char expected_task_sections[] =
 	"\"freed_by_others\": 0, \"freed_by_others_bytes\": 0, \"freed_of_others\": 0, "
 	"\"freed_of_others_bytes\": 0, \"peak_bytes\": 4096, \"peak_time_ns\": 0, "
 	"\"live_at_end_blocks\": 0, \"live_at_end_bytes\": 0, \"leaked_blocks\": 0, "
-	"\"leaked_bytes\": 0, \"leaks\": []},\n"
+	"\"leaked_bytes\": 0, \"accuracy\": \"exact\", \"leaks\": []},\n"
 	"    {\"id\": 2, \"parent\": 1, \"name\": \"request \\\"42\\\"\", "
 	"\"origin\": \"annotation\", \"key\": 42, \"began_on\": 0, \"threads\": [0, 1], "
 	"\"begin_ns\": 5000000, \"end_ns\": 30000000, \"ended\": true, \"children\": 1, "
@@ -629,15 +644,17 @@ static const char expected_task_sections[] =
 	"\"freed_by_others\": 1, \"freed_by_others_bytes\": 2048, \"freed_of_others\": 0, "
 	"\"freed_of_others_bytes\": 0, \"peak_bytes\": 3584, \"peak_time_ns\": 20000000, "
 	"\"live_at_end_blocks\": 2, \"live_at_end_bytes\": 1536, \"leaked_blocks\": 2, "
-	"\"leaked_bytes\": 1536, \"leaks\": [{\"stack\": 12, \"blocks\": 1, \"bytes\": 1024}, "
-	"{\"stack\": 7, \"blocks\": 1, \"bytes\": 512}]},\n"
+	"\"leaked_bytes\": 1536, \"accuracy\": \"exact\", \"leaks\": [{\"stack\": 12, "
+	"\"blocks\": 1, \"bytes\": 1024, \"accuracy\": \"exact\"}, {\"stack\": 7, \"blocks\": 1, "
+	"\"bytes\": 512, \"accuracy\": \"exact\"}]},\n"
 	"    {\"id\": 3, \"parent\": 2, \"name\": \"\", \"origin\": \"ucontext\", "
 	"\"key\": 2147291136, \"began_on\": 1, \"threads\": [1], \"begin_ns\": 15000000, "
 	"\"end_ns\": 35000000, \"ended\": true, \"children\": 0, \"allocations\": 0, "
 	"\"allocated_bytes\": 0, \"frees\": 0, \"freed_bytes\": 0, \"freed_by_others\": 0, "
 	"\"freed_by_others_bytes\": 0, \"freed_of_others\": 1, \"freed_of_others_bytes\": 2048, "
 	"\"peak_bytes\": 0, \"peak_time_ns\": 0, \"live_at_end_blocks\": 0, "
-	"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, \"leaks\": []}\n"
+	"\"live_at_end_bytes\": 0, \"leaked_blocks\": 0, \"leaked_bytes\": 0, "
+	"\"accuracy\": \"exact\", \"leaks\": []}\n"
 	"  ],\n"
 	"  \"timeline\": [\n";
 
@@ -650,17 +667,13 @@ START_TEST(test_json_tasks)
 	ck_assert(strncmp(sections, expected_task_sections, strlen(expected_task_sections)) == 0);
 	ck_assert_uint_eq(occurrences(text, "\"tasks\""), 1);
 
-	int status = run_with_input(
-	    "/usr/bin/python3",
-	    "/usr/bin/python3 -I -c 'import json, sys\n"
-	    "d = json.load(sys.stdin)\n"
-	    "t = d[\"tasks\"]\n"
-	    "ok = [x[\"id\"] for x in t] == [1, 2, 3] and "
-	    "all(str(l[\"stack\"]) in d[\"stacks\"] for x in t for l in x[\"leaks\"])\n"
-	    "sys.exit(0 if ok else 3)'",
-	    text);
-	if (status >= 0)
-		ck_assert_int_eq(status, 0);
+	assert_python("import json, sys\n"
+	              "d = json.load(sys.stdin)\n"
+	              "t = d[\"tasks\"]\n"
+	              "ok = [x[\"id\"] for x in t] == [1, 2, 3] and "
+	              "all(str(l[\"stack\"]) in d[\"stacks\"] for x in t for l in x[\"leaks\"])\n"
+	              "sys.exit(0 if ok else 3)",
+	              text);
 	free(text);
 }
 END_TEST
@@ -674,8 +687,9 @@ START_TEST(test_json_tasks_share_stacks_with_results)
 	ck_assert_uint_eq(occurrences(text, "    \"7\": [\n"), 1);
 	ck_assert_uint_eq(occurrences(text, "    \"12\": [\n"), 1);
 	ck_assert_ptr_nonnull(strstr(text, "\"leaks\": [{\"stack\": 12, \"blocks\": 1, "
-	                                   "\"bytes\": 1024}, {\"stack\": 7, \"blocks\": 1, "
-	                                   "\"bytes\": 512}]},\n"));
+	                                   "\"bytes\": 1024, \"accuracy\": \"exact\"}, "
+	                                   "{\"stack\": 7, \"blocks\": 1, \"bytes\": 512, "
+	                                   "\"accuracy\": \"exact\"}]},\n"));
 	free(text);
 }
 END_TEST
@@ -731,12 +745,130 @@ START_TEST(test_json_many_tasks)
 	char *text = export_json(&capture, NULL, 0, "many-tasks.json");
 	ck_assert_ptr_nonnull(strstr(text, "{\"id\": 100000, \"parent\": 1,"));
 	ck_assert_ptr_nonnull(strstr(text, "\"leaks\": [{\"stack\": 100999, \"blocks\": 2, "
-	                                   "\"bytes\": 32}, {\"stack\": 3, \"blocks\": 1, "
-	                                   "\"bytes\": 16}]}\n  ],\n"));
+	                                   "\"bytes\": 32, \"accuracy\": \"exact\"}, "
+	                                   "{\"stack\": 3, \"blocks\": 1, \"bytes\": 16, "
+	                                   "\"accuracy\": \"exact\"}]}\n  ],\n"));
 	ck_assert_ptr_nonnull(strstr(text, "    \"100999\": []\n  },\n"));
 	free(text);
 	free(leaked);
 	free(many);
+}
+END_TEST
+
+/* ---- json: exact, estimated, mixed ---------------------------------------- */
+
+/* A hybrid capture: one task whose leaks are a large block recorded for
+ * sure (stack 12), samples (stack 7), and one of each (stack 3). */
+#define WEIGHED_BLOCK(stack_id, bytes, address_of, block_weight)                              \
+	{ .version = MEMSCOPE_BLOCK_VERSION, .stack = (stack_id), .address = (address_of),      \
+	  .size = (bytes), .usable = (bytes), .allocated_ns = MS(1), .freed_ns = MS(40),         \
+	  .task = 1, .weight = (block_weight) }
+
+static const memscope_block weighed_blocks[] = {
+	WEIGHED_BLOCK(12, 8192, 0x1000, 1.0),
+	WEIGHED_BLOCK(7, 100, 0x2000, 10.0),
+	WEIGHED_BLOCK(3, 8192, 0x3000, 1.0),
+	WEIGHED_BLOCK(3, 200, 0x4000, 5.0),
+};
+
+static const memscope_task weighed_task = {
+	.version = MEMSCOPE_TASK_VERSION, .id = 1, .origin = "thread", .name = "main",
+	.threads = main_threads, .thread_count = 1, .allocations = 17,
+	.allocated_bytes = 18384, .live_blocks = 17, .live_bytes = 18384,
+	.accuracy = MEMSCOPE_ACCURACY_MIXED,
+};
+
+static const memscope_column weighed_columns[] = {
+	{ "stack", "Stack", MEMSCOPE_COLUMN_STACK },
+	{ "blocks", "Blocks", MEMSCOPE_COLUMN_COUNT },
+	{ "accuracy", "Accuracy", MEMSCOPE_COLUMN_TEXT },
+};
+
+static const memscope_value weighed_values[] = {
+	{ .stack = 12 }, { .count = 1 }, { .text = "exact" },
+	{ .stack = 7 }, { .count = 10 }, { .text = "estimated" },
+	{ .stack = 3 }, { .count = 6 }, { .text = "mixed" },
+};
+
+static const memscope_table weighed_tables[] = {
+	{ "leaks", "Leaks", weighed_columns, COUNT_OF(weighed_columns), weighed_values, 3 },
+};
+
+static memscope_capture make_weighed_capture(void)
+{
+	memscope_capture capture = make_capture();
+	capture.summary.backend = "hybrid";
+	capture.summary.sample_interval = 1000;
+	capture.summary.sample_interval_min = 1000;
+	capture.summary.sample_interval_max = 1000;
+	capture.summary.exact_above = 5000;
+	capture.summary.tasks = 1;
+	capture.summary.allocations_accuracy = MEMSCOPE_ACCURACY_MIXED;
+	capture.summary.reallocations_accuracy = MEMSCOPE_ACCURACY_EXACT;
+	capture.summary.frees_accuracy = MEMSCOPE_ACCURACY_ESTIMATED;
+	capture.summary.peak_accuracy = MEMSCOPE_ACCURACY_MIXED;
+	capture.summary.live_accuracy = MEMSCOPE_ACCURACY_EXACT;
+	capture.blocks = weighed_blocks;
+	capture.block_count = COUNT_OF(weighed_blocks);
+	capture.tasks = &weighed_task;
+	capture.task_count = 1;
+	return capture;
+}
+
+START_TEST(test_json_accuracy)
+{
+	memscope_capture capture = make_weighed_capture();
+	const memscope_results weighed = { "leaks", weighed_tables, 1, NULL, 0 };
+	const memscope_results *const results[] = { &weighed };
+	char *text = export_json(&capture, results, 1, "accuracy.json");
+	ck_assert_ptr_nonnull(strstr(text, "    \"live_bytes\": 1536,\n"
+	                                   "    \"accuracy\": {\"allocations\": \"mixed\", "
+	                                   "\"reallocations\": \"exact\", \"frees\": \"estimated\", "
+	                                   "\"peak\": \"mixed\", \"live\": \"exact\"},\n"
+	                                   "    \"threads\": 2,\n"));
+	/* The analyzer's column goes through as any text column. */
+	ck_assert_ptr_nonnull(strstr(text, "{\"name\": \"accuracy\", \"title\": \"Accuracy\", "
+	                                   "\"type\": \"text\"}\n"));
+	ck_assert_ptr_nonnull(strstr(text, "            [12, 1, \"exact\"],\n"
+	                                   "            [7, 10, \"estimated\"],\n"
+	                                   "            [3, 6, \"mixed\"]\n"));
+	/* The task's, from the host; its leaks', from their blocks. */
+	ck_assert_ptr_nonnull(strstr(text, "\"leaked_bytes\": 18384, \"accuracy\": \"mixed\", "
+	                                   "\"leaks\": [{\"stack\": 3, \"blocks\": 6, "
+	                                   "\"bytes\": 9192, \"accuracy\": \"mixed\"}, "
+	                                   "{\"stack\": 12, \"blocks\": 1, \"bytes\": 8192, "
+	                                   "\"accuracy\": \"exact\"}, {\"stack\": 7, "
+	                                   "\"blocks\": 10, \"bytes\": 1000, "
+	                                   "\"accuracy\": \"estimated\"}]}\n"));
+	assert_python("import json, sys\n"
+	              "d = json.load(sys.stdin)\n"
+	              "a = d[\"capture\"][\"accuracy\"]\n"
+	              "t = d[\"tasks\"][0]\n"
+	              "ok = a[\"frees\"] == \"estimated\" and t[\"accuracy\"] == \"mixed\" and "
+	              "[l[\"accuracy\"] for l in t[\"leaks\"]] == "
+	              "[\"mixed\", \"exact\", \"estimated\"]\n"
+	              "sys.exit(0 if ok else 3)",
+	              text);
+	free(text);
+}
+END_TEST
+
+/* A host before ABI 1.4 says nothing of accuracy: a sampled capture's
+ * figures are then all estimates, as the sampling says. */
+START_TEST(test_json_accuracy_from_an_old_host)
+{
+	memscope_capture capture = make_weighed_capture();
+	capture.summary.version = 4;
+	memscope_task task = weighed_task;
+	task.version = 1;
+	capture.tasks = &task;
+	char *text = export_json(&capture, NULL, 0, "accuracy-old.json");
+	ck_assert_ptr_nonnull(strstr(text, "\"accuracy\": {\"allocations\": \"estimated\", "
+	                                   "\"reallocations\": \"estimated\", "
+	                                   "\"frees\": \"estimated\", \"peak\": \"estimated\", "
+	                                   "\"live\": \"estimated\"},\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\"leaked_bytes\": 18384, \"accuracy\": \"estimated\", "));
+	free(text);
 }
 END_TEST
 
@@ -874,6 +1006,8 @@ static Suite *exporters_suite(void)
 	tcase_add_test(json, test_json_tasks_share_stacks_with_results);
 	tcase_add_test(json, test_json_without_tasks);
 	tcase_add_test(json, test_json_many_tasks);
+	tcase_add_test(json, test_json_accuracy);
+	tcase_add_test(json, test_json_accuracy_from_an_old_host);
 	suite_add_tcase(suite, json);
 
 	TCase *svg = tcase_create("svg");

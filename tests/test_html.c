@@ -318,6 +318,21 @@ static int check_island(const char *page_path, const char *assertions)
 	return check_pages(page_path, NULL, assertions);
 }
 
+/* Writes the page of capture with results as name.html in a new temporary
+ * directory, which it returns for the caller to remove; the page's path
+ * goes into path. */
+static char *write_page(memscope_capture *capture, const memscope_results *const *results,
+                        size_t count, const char *name, char *path, size_t size)
+{
+	size_t length = 0;
+	char *page = export_page(capture, results, count, &length);
+	char *directory = make_temporary_directory();
+	snprintf(path, size, "%s/%s.html", directory, name);
+	write_file(path, page, length);
+	free(page);
+	return directory;
+}
+
 /* ---- the tests ------------------------------------------------------------------ */
 
 START_TEST(test_page_is_self_contained)
@@ -340,12 +355,9 @@ START_TEST(test_island_parses_and_adds_up)
 		return;
 	}
 	memscope_capture capture = small_capture();
-	size_t length = 0;
-	char *page = export_page(&capture, all_results, COUNT_OF(all_results), &length);
-	char *directory = make_temporary_directory();
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/page.html", directory);
-	write_file(path, page, length);
+	char *directory = write_page(&capture, all_results, COUNT_OF(all_results), "page", path,
+	                             sizeof(path));
 	/* Flame root: bytes, count, live at peak, leaked of all blocks; the
 	 * summary as given; the hostile text back intact (U+FFFD for \xff);
 	 * threads summed from blocks; every table row; the named stacks. */
@@ -357,7 +369,7 @@ START_TEST(test_island_parses_and_adds_up)
 	        "assert root[0] == -1 and root[5:9] == [5864, 5, 5364, 1064], root\n"
 	        "names = [n[2] for n in d[\"flame\"]]\n"
 	        "assert \"make_buffer\" in names and \"libc.so.6\" in names, names\n"
-	        "assert d[\"threads\"] == [[0, \"main\", 3, 1800, 1300, 1, 1000], [1, \"worker-1\", 2, 4064, 4064, 1, 64]], d[\"threads\"]\n"
+	        "assert d[\"threads\"] == [[0, \"main\", 3, 1800, 1300, 1, 1000, \"exact\"], [1, \"worker-1\", 2, 4064, 4064, 1, 64, \"exact\"]], d[\"threads\"]\n"
 	        "assert [r[\"analyzer\"] for r in d[\"results\"]] == [\"leaks\", \"hotspots\", \"fragmentation\"]\n"
 	        "assert d[\"results\"][1][\"tables\"][0][\"rows\"] == [[3, 2, 4064], [1, 2, 1300], [2, 1, 500]]\n"
 	        "assert d[\"results\"][2][\"tables\"][0][\"rows\"][0] == [4096, 96, 0.0234375]\n"
@@ -366,7 +378,6 @@ START_TEST(test_island_parses_and_adds_up)
 	        "assert len(d[\"timeline\"]) == 3 and d[\"timeline\"][1] == [30000000, 5364, 5 << 20, 2 << 20, 3 << 20]\n");
 	ck_assert_int_eq(status, 0);
 	remove_temporary_directory(directory);
-	free(page);
 }
 END_TEST
 
@@ -676,7 +687,8 @@ static char *tasks_as_python(const memscope_task *tasks, size_t count)
 		};
 		for (size_t f = 0; f < COUNT_OF(figures); f++)
 			fprintf(out, ", %" PRIu64, figures[f]);
-		fputs("]", out);
+		/* These tasks' captures record every event. */
+		fputs(", \"exact\"]", out);
 	}
 	fputs("]", out);
 	ck_assert_int_eq(fclose(out), 0);
@@ -758,11 +770,11 @@ START_TEST(test_tasks_island)
 	ck_assert_ptr_nonnull(assertions);
 	snprintf(assertions, size,
 	        TASK_ISLAND_INVARIANTS
-	        "assert t[\"columns\"] == [\"id\", \"parent\", \"name\", \"origin\", \"key\", \"began_on\", \"threads\", \"begin_ns\", \"end_ns\", \"ended\", \"children\", \"allocations\", \"allocated_bytes\", \"frees\", \"freed_bytes\", \"freed_by_others\", \"freed_by_others_bytes\", \"freed_of_others\", \"freed_of_others_bytes\", \"peak_bytes\", \"peak_time_ns\", \"live_at_end_blocks\", \"live_at_end_bytes\", \"leaked_blocks\", \"leaked_bytes\", \"leaks\"], t[\"columns\"]\n"
+	        "assert t[\"columns\"] == [\"id\", \"parent\", \"name\", \"origin\", \"key\", \"began_on\", \"threads\", \"begin_ns\", \"end_ns\", \"ended\", \"children\", \"allocations\", \"allocated_bytes\", \"frees\", \"freed_bytes\", \"freed_by_others\", \"freed_by_others_bytes\", \"freed_of_others\", \"freed_of_others_bytes\", \"peak_bytes\", \"peak_time_ns\", \"live_at_end_blocks\", \"live_at_end_bytes\", \"leaked_blocks\", \"leaked_bytes\", \"accuracy\", \"leaks\"], t[\"columns\"]\n"
 	        "expected = %s\n"
 	        "assert [r[:-1] for r in t[\"rows\"]] == expected, (t[\"rows\"], expected)\n"
 	        /* Leaks by stack from the blocks, biggest first. */
-	        "assert [r[-1] for r in t[\"rows\"]] == [[[1, 1, 50]], [[1, 1, 1000], [2, 1, 200]], [[3, 1, 64]]], t[\"rows\"]\n"
+	        "assert [r[-1] for r in t[\"rows\"]] == [[[1, 1, 50, \"exact\"]], [[1, 1, 1000, \"exact\"], [2, 1, 200, \"exact\"]], [[3, 1, 64, \"exact\"]]], t[\"rows\"]\n"
 	        /* Replayed from the events, bucket by bucket: fetch_page's last
 	         * event falls past its 400 buckets, which then merge in pairs. */
 	        "assert t[\"series\"] == [\n"
@@ -776,7 +788,7 @@ START_TEST(test_tasks_island)
 	        "    for x in j[\"tasks\"]:\n"
 	        "        r = rows[x[\"id\"]]\n"
 	        "        for name, i in c.items():\n"
-	        "            want = [[l[\"stack\"], l[\"blocks\"], l[\"bytes\"]] for l in x[\"leaks\"]] if name == \"leaks\" else x[name]\n"
+	        "            want = [[l[\"stack\"], l[\"blocks\"], l[\"bytes\"], l[\"accuracy\"]] for l in x[\"leaks\"]] if name == \"leaks\" else x[name]\n"
 	        "            assert r[i] == want, (x[\"id\"], name, r[i], want)\n",
 	        expected);
 	int status = check_pages(path, have_json ? json_path : NULL, assertions);
@@ -1092,7 +1104,7 @@ START_TEST(test_many_tasks_stay_bounded)
 		        /* The root task's 10,000 events over the whole capture fill
 		         * its buckets without ever merging them. */
 		        "assert len(t[\"series\"][0][3]) // 3 >= 390, len(t[\"series\"][0][3])\n"
-		        "assert rows[1][c[\"leaks\"]] == [[2, 2000, 2000000]], rows[1][c[\"leaks\"]]\n",
+		        "assert rows[1][c[\"leaks\"]] == [[2, 2000, 2000000, \"exact\"]], rows[1][c[\"leaks\"]]\n",
 		        expected);
 		ck_assert_int_eq(check_island(path, assertions), 0);
 		free(assertions);
@@ -1101,6 +1113,141 @@ START_TEST(test_many_tasks_stay_bounded)
 	}
 	free(page);
 	many_tasks_destroy(&many);
+}
+END_TEST
+
+/* ---- exact, estimated, mixed ---------------------------------------------------- */
+
+/* A hybrid capture: blocks of 5,000 bytes or more recorded for sure
+ * (weight 1), smaller ones sampled.  Stack 1: a large block alone (exact);
+ * stack 2: a large block and a sample (mixed); stack 3: samples alone
+ * (estimated), one of them freed.  All of it is task 1's, and thread 0 has
+ * the large blocks, thread 1 the samples. */
+#define WEIGHED(stack_id, bytes, on_thread, from_ms, until_ms, was_freed, block_weight)        \
+	{ .version = MEMSCOPE_BLOCK_VERSION, .stack = (stack_id),                                 \
+	  .address = 0x10000 * (stack_id) + MS(from_ms) / 1000, .size = (bytes),                  \
+	  .usable = (bytes) > 4096 ? 8192 : 112, .thread = (on_thread),                           \
+	  .allocated_ns = MS(from_ms), .freed_ns = MS(until_ms), .freed = (was_freed), .task = 1, \
+	  .weight = (block_weight) }
+
+static const memscope_block hybrid_blocks[] = {
+	WEIGHED(3, 100, 1, 5, 6, true, 10.0),
+	WEIGHED(1, 6000, 0, 1, 50, false, 1.0),
+	WEIGHED(2, 8000, 0, 2, 50, false, 1.0),
+	WEIGHED(2, 200, 1, 3, 50, false, 5.0),
+	WEIGHED(3, 100, 1, 4, 50, false, 10.0),
+};
+
+static const memscope_task hybrid_task = {
+	.version = MEMSCOPE_TASK_VERSION, .id = 1, .origin = "thread", .name = "main", .key = 99,
+	.end_ns = MS(50), .threads = on_both, .thread_count = 2, .allocations = 27,
+	.allocated_bytes = 17000, .frees = 10, .freed_bytes = 1000, .live_blocks = 17,
+	.live_bytes = 16000, .peak_bytes = 17000, .peak_time_ns = MS(5),
+	.accuracy = MEMSCOPE_ACCURACY_MIXED,
+};
+
+static const memscope_column weighed_leak_columns[] = {
+	{ "stack", "Allocated at", MEMSCOPE_COLUMN_STACK },
+	{ "blocks", "Blocks (est.)", MEMSCOPE_COLUMN_COUNT },
+	{ "bytes", "Bytes (est.)", MEMSCOPE_COLUMN_BYTES },
+	{ "first_allocated", "First allocated", MEMSCOPE_COLUMN_TIME },
+	{ "accuracy", "Accuracy", MEMSCOPE_COLUMN_TEXT },
+};
+
+static const memscope_value weighed_leak_values[] = {
+	{ .stack = 2 }, { .count = 6 }, { .count = 9000 }, { .count = MS(2) }, { .text = "mixed" },
+	{ .stack = 1 }, { .count = 1 }, { .count = 6000 }, { .count = MS(1) }, { .text = "exact" },
+	{ .stack = 3 }, { .count = 10 }, { .count = 1000 }, { .count = MS(4) },
+	{ .text = "estimated" },
+};
+
+/* A size class's usable size is a count but no figure: left unmarked. */
+static const memscope_column weighed_class_columns[] = {
+	{ "usable_size", "Usable size", MEMSCOPE_COLUMN_COUNT },
+	{ "blocks", "Blocks (est.)", MEMSCOPE_COLUMN_COUNT },
+	{ "accuracy", "Accuracy", MEMSCOPE_COLUMN_TEXT },
+};
+
+static const memscope_value weighed_class_values[] = {
+	{ .count = 8192 }, { .count = 7 }, { .text = "mixed" },
+	{ .count = 112 }, { .count = 20 }, { .text = "estimated" },
+};
+
+static const memscope_table weighed_tables[] = {
+	{ "leaks", "Leaks (estimated)", weighed_leak_columns, COUNT_OF(weighed_leak_columns),
+	  weighed_leak_values, 3 },
+};
+
+static const memscope_table weighed_class_tables[] = {
+	{ "waste_by_size_class", "Padding (estimated)", weighed_class_columns,
+	  COUNT_OF(weighed_class_columns), weighed_class_values, 2 },
+};
+
+static const memscope_results weighed_results_list[] = {
+	{ "leaks", weighed_tables, 1, NULL, 0 },
+	{ "fragmentation", weighed_class_tables, 1, NULL, 0 },
+};
+
+static const memscope_results *const weighed_results[] = {
+	&weighed_results_list[0], &weighed_results_list[1],
+};
+
+static memscope_capture hybrid_capture(void)
+{
+	memscope_capture capture = {
+		.summary = {
+			.version = MEMSCOPE_SUMMARY_VERSION, .path = "/tmp/hybrid.memscope",
+			.program = "/usr/bin/mixed", .backend = "hybrid", .duration_ns = MS(50),
+			.allocations = 27, .frees = 10, .allocated_bytes = 17000, .peak_bytes = 17000,
+			.peak_time_ns = MS(5), .live_blocks = 17, .live_bytes = 16000, .threads = 2,
+			.ended_cleanly = true, .sample_interval = 1000, .sample_interval_min = 1000,
+			.sample_interval_max = 1000, .exact_above = 5000, .tasks = 1,
+			.allocations_accuracy = MEMSCOPE_ACCURACY_MIXED,
+			.reallocations_accuracy = MEMSCOPE_ACCURACY_EXACT,
+			.frees_accuracy = MEMSCOPE_ACCURACY_ESTIMATED,
+			.peak_accuracy = MEMSCOPE_ACCURACY_MIXED,
+			.live_accuracy = MEMSCOPE_ACCURACY_MIXED,
+		},
+		.blocks = hybrid_blocks,
+		.block_count = COUNT_OF(hybrid_blocks),
+		.samples = samples,
+		.sample_count = COUNT_OF(samples),
+		.stacks = stacks,
+		.stack_count = COUNT_OF(stacks),
+		.thread_names = thread_names,
+		.thread_count = COUNT_OF(thread_names),
+		.tasks = &hybrid_task,
+		.task_count = 1,
+	};
+	return capture;
+}
+
+START_TEST(test_island_says_how_exact)
+{
+	if (!have_python()) {
+		fprintf(stderr, "test_html: python3 not found, island not parsed\n");
+		return;
+	}
+	memscope_capture capture = hybrid_capture();
+	char path[4200];
+	char *directory = write_page(&capture, weighed_results, COUNT_OF(weighed_results), "hybrid",
+	                             path, sizeof(path));
+	int status = check_island(path,
+	        "s = d[\"summary\"]\n"
+	        "assert s[\"accuracy\"] == {\"allocations\": \"mixed\", \"reallocations\": \"exact\", "
+	        "\"frees\": \"estimated\", \"peak\": \"mixed\", \"live\": \"mixed\"}, s\n"
+	        "assert d[\"sampling\"][\"exact_above\"] == 5000, d[\"sampling\"]\n"
+	        /* Threads from their blocks: 0 has the large ones, 1 the samples. */
+	        "assert d[\"threads\"] == [[0, \"main\", 2, 14000, 14000, 2, 14000, \"exact\"], "
+	        "[1, \"worker-1\", 25, 3000, 3000, 15, 2000, \"estimated\"]], d[\"threads\"]\n"
+	        "t = d[\"tasks\"]\n"
+	        "c = {name: i for i, name in enumerate(t[\"columns\"])}\n"
+	        "r = t[\"rows\"][0]\n"
+	        "assert r[c[\"accuracy\"]] == \"mixed\", r\n"
+	        "assert r[c[\"leaks\"]] == [[2, 6, 9000, \"mixed\"], [1, 1, 6000, \"exact\"], "
+	        "[3, 10, 1000, \"estimated\"]], r\n");
+	ck_assert_int_eq(status, 0);
+	remove_temporary_directory(directory);
 }
 END_TEST
 
@@ -1159,22 +1306,65 @@ static void browse(const char *directory, const char *name, const char *hash, in
 	fprintf(stderr, "test_html: screenshot %s\n", path);
 }
 
-START_TEST(test_browser_small)
+/* The page of capture with results, browsed as name (browse()) in a new
+ * temporary directory, which the caller removes; NULL, and a note, when
+ * there is no browser. */
+static char *browse_capture(memscope_capture *capture, const memscope_results *const *results,
+                            size_t count, const char *name, const char *hash, int height)
 {
 	if (!have_chromium()) {
 		fprintf(stderr, "test_html: %s not found, browser test skipped\n", chromium_path);
-		return;
+		return NULL;
 	}
-	memscope_capture capture = small_capture();
-	size_t length = 0;
-	char *page = export_page(&capture, all_results, COUNT_OF(all_results), &length);
-	char *directory = make_temporary_directory();
 	char path[4200];
-	snprintf(path, sizeof(path), "%s/small.html", directory);
-	write_file(path, page, length);
-	browse(directory, "small", "", 1600);
+	char *directory = write_page(capture, results, count, name, path, sizeof(path));
+	browse(directory, name, hash, height);
+	return directory;
+}
+
+START_TEST(test_browser_small)
+{
+	memscope_capture capture = small_capture();
+	char *directory = browse_capture(&capture, all_results, COUNT_OF(all_results), "small", "",
+	                                 1600);
+	if (directory)
+		remove_temporary_directory(directory);
+}
+END_TEST
+
+/* The marks as drawn: "~" before estimates, a "mixed" badge on mixed
+ * figures, nothing on exact ones; the page's own self-test checks every
+ * row, this the words themselves. */
+START_TEST(test_browser_marks_accuracy)
+{
+	memscope_capture capture = hybrid_capture();
+	char *directory = browse_capture(&capture, weighed_results, COUNT_OF(weighed_results),
+	                                 "hybrid", "#task-1", 3200);
+	if (!directory)
+		return;
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/hybrid.dom", directory);
+	char *dom = read_file(path);
+	static const char *const marks[] = {
+		/* Summary: peak mixed, frees estimated. */
+		"<div class=\"label\">Peak <span class=\"badge mixed\" title=\"mixed: part exact, part "
+		"estimated\">mixed</span></div><div class=\"value\">~16.6 KiB</div>",
+		"<div class=\"label\">Frees</div><div class=\"value\" data-field=\"frees\">~10</div>",
+		/* Leaks: the mixed row, the exact row, the estimated row. */
+		"<td class=\"num mixed\" title=\"6 (mixed: part exact, part estimated)\">~6</td>",
+		"<td class=\"num\" title=\"6,000 bytes\">5.9 KiB</td>",
+		"<td class=\"num\" title=\"1,000 bytes\">~1,000 bytes</td>",
+		"<td class=\"accuracy\">estimated</td>",
+		/* A size class's usable size stays unmarked; its blocks do not. */
+		"<td class=\"num\">8,192</td><td class=\"num mixed\"",
+		/* Threads: the large blocks' thread exact, the other estimated. */
+		"<td class=\"num\" title=\"14,000 bytes\">13.7 KiB</td>",
+		"<td class=\"num\">~25</td>",
+	};
+	for (size_t i = 0; i < COUNT_OF(marks); i++)
+		ck_assert_msg(strstr(dom, marks[i]) != NULL, "no %s in the page", marks[i]);
+	free(dom);
 	remove_temporary_directory(directory);
-	free(page);
 }
 END_TEST
 
@@ -1201,42 +1391,24 @@ END_TEST
 
 START_TEST(test_browser_tasks)
 {
-	if (!have_chromium()) {
-		fprintf(stderr, "test_html: %s not found, browser test skipped\n", chromium_path);
-		return;
-	}
 	memscope_capture capture = tasks_capture();
-	size_t length = 0;
-	char *page = export_page(&capture, all_results, COUNT_OF(all_results), &length);
-	char *directory = make_temporary_directory();
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/tasks.html", directory);
-	write_file(path, page, length);
 	/* The screenshot opens the coroutine's panel, below the other
 	 * sections: its figures, its chart and its leak. */
-	browse(directory, "tasks", "#task-3", 3200);
-	remove_temporary_directory(directory);
-	free(page);
+	char *directory = browse_capture(&capture, all_results, COUNT_OF(all_results), "tasks",
+	                                 "#task-3", 3200);
+	if (directory)
+		remove_temporary_directory(directory);
 }
 END_TEST
 
 START_TEST(test_browser_many_tasks)
 {
-	if (!have_chromium()) {
-		fprintf(stderr, "test_html: %s not found, browser test skipped\n", chromium_path);
-		return;
-	}
 	struct many_tasks many;
 	many_tasks_create(&many);
-	size_t length = 0;
-	char *page = export_page(&many.capture, all_results, COUNT_OF(all_results), &length);
-	char *directory = make_temporary_directory();
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/many-tasks.html", directory);
-	write_file(path, page, length);
-	browse(directory, "many-tasks", "#task-1", 3200);
-	remove_temporary_directory(directory);
-	free(page);
+	char *directory = browse_capture(&many.capture, all_results, COUNT_OF(all_results),
+	                                 "many-tasks", "#task-1", 3200);
+	if (directory)
+		remove_temporary_directory(directory);
 	many_tasks_destroy(&many);
 }
 END_TEST
@@ -1251,10 +1423,12 @@ static Suite *html_suite(void)
 	tcase_add_test(page, test_tasks_island);
 	tcase_add_test(page, test_tasks_only_add_their_key);
 	tcase_add_test(page, test_many_tasks_stay_bounded);
+	tcase_add_test(page, test_island_says_how_exact);
 	tcase_set_timeout(page, 120);
 	suite_add_tcase(suite, page);
 	TCase *browser = tcase_create("browser");
 	tcase_add_test(browser, test_browser_small);
+	tcase_add_test(browser, test_browser_marks_accuracy);
 	tcase_add_test(browser, test_browser_many_stacks);
 	tcase_add_test(browser, test_browser_tasks);
 	tcase_add_test(browser, test_browser_many_tasks);

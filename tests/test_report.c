@@ -1,7 +1,8 @@
 /* test_report.c - the replay and the report, on captures written here with
  * the capture writer from known events, so every number is exact: totals,
  * the peak and the stacks that held it, leak groups, realloc (moved and in
- * place), odd streams, captures without a trailer or cut short.  Stacks are
+ * place), odd streams, captures without a trailer or cut short, and a
+ * hybrid capture's exact, estimated and mixed figures.  Stacks are
  * real return addresses inside this executable (and libc), with the module
  * records the capture would carry, so frames resolve to real names.
  */
@@ -49,6 +50,13 @@ NOT_INLINED static uint64_t make_buffer_site(void)
 }
 
 NOT_INLINED static uint64_t leak_site(void)
+{
+	uint64_t ip = return_address();
+	__asm__ volatile("" ::: "memory");
+	return ip;
+}
+
+NOT_INLINED static uint64_t mixed_site(void)
 {
 	uint64_t ip = return_address();
 	__asm__ volatile("" ::: "memory");
@@ -879,6 +887,262 @@ START_TEST(many_blocks_stay_exact)
 }
 END_TEST
 
+/* ---- exact, estimated, mixed ------------------------------------------- */
+
+/* What the hybrid backend writes: SAMPLING with its threshold, from which
+ * every block weighs 1. */
+static void add_sampling(struct capture_file *file, uint64_t interval, uint64_t exact_above)
+{
+	struct capture_record record = { .type = CAPTURE_RECORD_SAMPLING };
+	record.u.sampling = (struct capture_sampling){
+		.time_ns = 1 * MS, .interval = interval, .seed = 7, .exact_above = exact_above,
+	};
+	add(file, &record);
+}
+
+/* Stacks, innermost first: 2 make_buffer_site, 3 leak_site, 4 mixed_site,
+ * each called from outer_site.  Interval 1000, every block of 5,000 bytes
+ * or more recorded: make_buffer_site allocates large blocks only (exact),
+ * leak_site small ones only (samples: estimated), mixed_site one of each.
+ *
+ *   2 ms  alloc 0x1000 6,000  make_buffer   exact
+ *   3 ms  alloc 0x2000 8,000  make_buffer   exact
+ *   4 ms  alloc 0x3000   100  leak          weight 10.508
+ *   5 ms  alloc 0x4000 7,000  mixed         exact
+ *   6 ms  alloc 0x5000   200  mixed         weight 5.517  -> the peak
+ *   7 ms  free  0x1000                      an exact free
+ *   8 ms  alloc 0x6000   300  leak          weight 3.858
+ *   9 ms  free  0x3000                      a sampled free
+ *
+ * At the peak the three large blocks, 21,000 bytes, are its exact part; at
+ * the end, 0x2000 and 0x4000, 15,000 bytes. */
+static void write_hybrid_capture(struct capture_file *file)
+{
+	struct sites sites = find_sites();
+	uint64_t mixed = mixed_site();
+	capture_start(file);
+	add_info(file, "program", "./mixed");
+	add_info(file, "backend", "hybrid");
+	add_thread(file, 0, 4242, "main");
+	add_modules(file, &sites);
+	add_node(file, 1, 0, sites.outer);
+	add_node(file, 2, 1, sites.make_buffer);
+	add_node(file, 3, 1, sites.leak);
+	add_node(file, 4, 1, mixed);
+	add_sampling(file, 1000, 5000);
+	add_alloc(file, 2 * MS, 0x1000, 6000, 2);
+	add_alloc(file, 3 * MS, 0x2000, 8000, 2);
+	add_alloc(file, 4 * MS, 0x3000, 100, 3);
+	add_alloc(file, 5 * MS, 0x4000, 7000, 4);
+	add_alloc(file, 6 * MS, 0x5000, 200, 4);
+	add_free(file, 7 * MS, 0x1000);
+	add_alloc(file, 8 * MS, 0x6000, 300, 3);
+	add_free(file, 9 * MS, 0x3000);
+	add_trailer(file, 10 * MS);
+	capture_finish(file);
+}
+
+/* The function a row's stack was allocated from. */
+static const char *function_of(const struct report_stack *stack)
+{
+	const struct report_frame *frame = report_leaking_frame(stack);
+	ck_assert_ptr_nonnull(frame);
+	ck_assert_ptr_nonnull(frame->function);
+	return frame->function;
+}
+
+/* The line of text after the first line starting with heading that names
+ * function; the caller frees it. */
+static char *line_naming(const char *text, const char *heading, const char *function)
+{
+	const char *section = strstr(text, heading);
+	ck_assert_msg(section != NULL, "no %s in:\n%s", heading, text);
+	for (const char *line = strchr(section, '\n') + 1; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t length = end ? (size_t)(end - line) : strlen(line);
+		char *copy = strndup(line, length);
+		if (strstr(copy, function))
+			return copy;
+		free(copy);
+		line = end ? end + 1 : line + length;
+	}
+	ck_abort_msg("no line naming %s after %s in:\n%s", function, heading, text);
+	return NULL;
+}
+
+/* line, one row of a list, is marked as accuracy says: "~" before its
+ * figures unless exact, and "(mixed)" at its end when mixed. */
+static void assert_row_marked(char *line, enum report_accuracy accuracy)
+{
+	size_t length = strlen(line);
+	bool mixed = length > 9 && strcmp(line + length - 9, "  (mixed)") == 0;
+	ck_assert_msg(mixed == (accuracy == REPORT_MIXED), "%s", line);
+	ck_assert_msg((strchr(line, '~') != NULL) == (accuracy != REPORT_EXACT), "%s", line);
+	free(line);
+}
+
+static void assert_tally(const struct sample_tally *tally, enum report_accuracy accuracy,
+                         uint64_t exact, uint64_t exact_bytes, uint64_t sampled)
+{
+	ck_assert_int_eq(report_accuracy_of(tally), accuracy);
+	ck_assert_uint_eq(tally->exact, exact);
+	ck_assert_uint_eq(tally->exact_bytes, exact_bytes);
+	ck_assert_uint_eq(tally->sampled, sampled);
+}
+
+START_TEST(hybrid_figures_are_exact_estimated_or_mixed)
+{
+	struct capture_file file;
+	write_hybrid_capture(&file);
+	struct report *report = build(file.path, 0);
+	ck_assert(report->replay->sampled);
+	ck_assert_uint_eq(report->replay->exact_above, 5000);
+
+	/* The totals: every one of both kinds but the resizes (none). */
+	const struct report_tallies *tallies = &report->tallies;
+	assert_tally(&tallies->allocations, REPORT_MIXED, 3, 21000, 3);
+	assert_tally(&tallies->expands, REPORT_EXACT, 0, 0, 0);
+	assert_tally(&tallies->frees, REPORT_MIXED, 1, 0, 1);
+	assert_tally(&tallies->peak, REPORT_MIXED, 3, 21000, 2);
+	assert_tally(&tallies->live, REPORT_MIXED, 2, 15000, 2);
+	/* The numbers are the replay's estimates, as ever. */
+	ck_assert_uint_eq(report->totals.allocations, 23);
+	ck_assert_uint_eq(report->totals.allocated_bytes, 24312);
+	ck_assert_uint_eq(report->totals.peak_bytes, 23154);
+	ck_assert_uint_eq(report->totals.live_bytes, 17261);
+
+	/* Each row, by the function that allocated it. */
+	static const struct {
+		const char *function;
+		enum report_accuracy accuracy;
+	} kinds[] = {
+		{"make_buffer_site", REPORT_EXACT},
+		{"leak_site", REPORT_ESTIMATED},
+		{"mixed_site", REPORT_MIXED},
+	};
+	ck_assert_uint_eq(report->sites_by_calls_count, 3);
+	ck_assert_uint_eq(report->peak_stack_count, 3);
+	ck_assert_uint_eq(report->leak_count, 3);
+	for (size_t k = 0; k < 3; k++) {
+		for (size_t i = 0; i < 3; i++) {
+			const struct report_site *site = &report->sites_by_calls[i];
+			if (strcmp(function_of(&site->stack), kinds[k].function) == 0) {
+				ck_assert_int_eq(site->accuracy, kinds[k].accuracy);
+				ck_assert(site->estimated == (kinds[k].accuracy != REPORT_EXACT));
+			}
+			const struct report_peak_stack *peak = &report->peak_stacks[i];
+			if (strcmp(function_of(&peak->stack), kinds[k].function) == 0)
+				ck_assert_int_eq(peak->accuracy, kinds[k].accuracy);
+			const struct report_leak *leak = &report->leaks[i];
+			if (strcmp(function_of(&leak->stack), kinds[k].function) == 0) {
+				ck_assert_int_eq(leak->accuracy, kinds[k].accuracy);
+				ck_assert(leak->estimated == (kinds[k].accuracy != REPORT_EXACT));
+			}
+		}
+	}
+	/* At the peak mixed_site held its large block and the sample. */
+	for (size_t i = 0; i < 3; i++)
+		if (strcmp(function_of(&report->peak_stacks[i].stack), "mixed_site") == 0)
+			ck_assert_uint_eq(report->peak_stacks[i].tally.exact_bytes, 7000);
+
+	char *text = report_text(report);
+	ck_assert_msg(strstr(text, "\nEXACT    every block of 5,000 bytes (4.9 KiB) or more was "
+	                           "recorded (the hybrid backend's threshold): a figure of those "
+	                           "alone is exact, without ~; one of both kinds is marked ~ and "
+	                           "(mixed), and the totals spell out its exact part\n"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "\nTOTALS   ~23 allocations (~12 freed), ~24,312 bytes (23.7 KiB) "
+	                           "requested in all (mixed: 21,000 bytes (20.5 KiB) in 3 blocks "
+	                           "exact, 1 of them freed)\n"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "\nCALLS    ~23 allocation calls (~23 new blocks + 0 resized in "
+	                           "place) (mixed: 3 exact)\n"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "\nPEAK     ~23,154 bytes (22.6 KiB) live in ~19 blocks at 6 ms "
+	                           "(mixed: 21,000 bytes (20.5 KiB) in 3 blocks exact)\n"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "\nLEAKS    ~11 blocks, ~17,261 bytes (16.9 KiB) in 3 places "
+	                           "(mixed: 15,000 bytes (14.6 KiB) in 2 blocks exact)\n"),
+	              "%s", text);
+	for (size_t k = 0; k < 3; k++) {
+		assert_row_marked(line_naming(text, "\nPEAK ", kinds[k].function), kinds[k].accuracy);
+		assert_row_marked(line_naming(text, "\nLEAKS ", kinds[k].function),
+		                  kinds[k].accuracy);
+		assert_row_marked(line_naming(text, "\nTOP ALLOCATION SITES (by calls)",
+		                              kinds[k].function),
+		                  kinds[k].accuracy);
+	}
+	/* The exact site's row exactly, as an exact capture prints it. */
+	ck_assert_msg(strstr(text, "\n    2 calls  14,000 bytes (13.7 KiB)  make_buffer_site ("),
+	              "%s", text);
+	free(text);
+	report_destroy(report);
+	unlink(file.path);
+}
+END_TEST
+
+/* A small sample resized in place past the threshold: the resize weighs
+ * 1, so the block is exact from then on, while its allocation stays a
+ * sample.  Every block of a capture sampled at an interval of 1 weighs 1:
+ * nothing in it is an estimate. */
+START_TEST(resizes_and_interval_one_are_exact)
+{
+	struct capture_file file;
+	struct sites sites = find_sites();
+	capture_start(&file);
+	add_modules(&file, &sites);
+	add_node(&file, 1, 0, sites.outer);
+	add_node(&file, 2, 1, sites.make_buffer);
+	add_node(&file, 3, 1, sites.leak);
+	add_sampling(&file, 1000, 5000);
+	add_alloc(&file, 2 * MS, 0x1000, 100, 3);
+	add_expand(&file, 3 * MS, 0x1000, 100, 6000, 2);
+	add_trailer(&file, 4 * MS);
+	capture_finish(&file);
+	struct report *report = build(file.path, 0);
+	assert_tally(&report->tallies.allocations, REPORT_ESTIMATED, 0, 0, 1);
+	assert_tally(&report->tallies.expands, REPORT_EXACT, 1, 0, 0);
+	assert_tally(&report->tallies.live, REPORT_EXACT, 1, 6000, 0);
+	assert_tally(&report->tallies.peak, REPORT_EXACT, 1, 6000, 0);
+	ck_assert_uint_eq(report->leak_count, 1);
+	ck_assert_int_eq(report->leaks[0].accuracy, REPORT_EXACT);
+	char *text = report_text(report);
+	ck_assert_msg(strstr(text, "\nCALLS    ~12 allocation calls (~11 new blocks + 1 resized in "
+	                           "place) (mixed: 1 exact)\n"),
+	              "%s", text);
+	ck_assert_msg(strstr(text, "\nLEAKS    1 block, 6,000 bytes (5.9 KiB) in 1 place\n"), "%s",
+	              text);
+	assert_row_marked(line_naming(text, "\nTOP ALLOCATION SITES (by calls)", "leak_site"),
+	                  REPORT_ESTIMATED);
+	assert_row_marked(line_naming(text, "\nTOP ALLOCATION SITES (by calls)", "make_buffer_site"),
+	                  REPORT_EXACT);
+	free(text);
+	report_destroy(report);
+	unlink(file.path);
+
+	capture_start(&file);
+	add_modules(&file, &sites);
+	add_node(&file, 1, 0, sites.outer);
+	add_node(&file, 2, 1, sites.leak);
+	add_sampling(&file, 1, 0);
+	add_alloc(&file, 2 * MS, 0x1000, 100, 2);
+	add_alloc(&file, 3 * MS, 0x2000, 200, 2);
+	add_free(&file, 4 * MS, 0x1000);
+	add_trailer(&file, 5 * MS);
+	capture_finish(&file);
+	report = build(file.path, 0);
+	ck_assert(!report->replay->sampled);
+	assert_tally(&report->tallies.allocations, REPORT_EXACT, 2, 300, 0);
+	ck_assert_int_eq(report->sites_by_calls[0].accuracy, REPORT_EXACT);
+	text = report_text(report);
+	ck_assert_ptr_null(strchr(text, '~'));
+	ck_assert_ptr_null(strstr(text, "mixed"));
+	free(text);
+	report_destroy(report);
+	unlink(file.path);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
 	Suite *suite = suite_create("report");
@@ -910,6 +1174,12 @@ static Suite *report_suite(void)
 	tcase_add_test(damage, cut_capture_reports_what_was_read);
 	tcase_add_test(damage, unreadable_captures);
 	suite_add_tcase(suite, damage);
+
+	TCase *accuracy = tcase_create("accuracy");
+	tcase_set_timeout(accuracy, 60);
+	tcase_add_test(accuracy, hybrid_figures_are_exact_estimated_or_mixed);
+	tcase_add_test(accuracy, resizes_and_interval_one_are_exact);
+	suite_add_tcase(suite, accuracy);
 	return suite;
 }
 

@@ -5,7 +5,9 @@
  * the json exporter's "sampling" and "tracking" objects, the html page
  * (its data, and its self-test in Chromium when there is one), the svg
  * title, and the binary exporter, whose re-packed capture and time window
- * keep the weights.  The capture is sampled_fixture.h's.
+ * keep the weights.  The capture is sampled_fixture.h's, but for a hybrid
+ * one written here, whose exact, estimated and mixed figures the report,
+ * the analyzers, the json and the html exporters must all tell alike.
  *
  * usage: test_sampling_plugins ANALYZERS_DIR EXPORTERS_DIR [CHROMIUM]
  */
@@ -23,6 +25,7 @@
 #include "plugins/registry.h"
 #include "plugins/results.h"
 #include "replay.h"
+#include "report.h"
 #include "sampled_fixture.h"
 
 static const char *analyzers_directory;
@@ -378,6 +381,16 @@ static bool page_passes_selftest(const char *page, size_t length)
 	return passed;
 }
 
+/* The page passes its self-test in Chromium, when there is one. */
+static void assert_page_draws(const char *page, size_t length, const char *what)
+{
+	if (access(chromium, X_OK) == 0)
+		ck_assert_msg(page_passes_selftest(page, length), "the %s page fails its self-test",
+		              what);
+	else
+		fprintf(stderr, "test_sampling_plugins: %s not found, page not drawn\n", chromium);
+}
+
 START_TEST(test_html_says_estimated)
 {
 	struct opened opened;
@@ -406,11 +419,7 @@ START_TEST(test_html_says_estimated)
 	ck_assert(llabs((long long)count - (long long)opened.expected.allocations) <= 1);
 	ck_assert(llabs((long long)peak - (long long)opened.expected.peak_bytes) <= 1);
 	ck_assert(llabs((long long)leaked - (long long)opened.expected.live_bytes) <= 1);
-	if (access(chromium, X_OK) == 0)
-		ck_assert_msg(page_passes_selftest(page, length),
-		              "the sampled page fails its self-test");
-	else
-		fprintf(stderr, "test_sampling_plugins: %s not found, page not drawn\n", chromium);
+	assert_page_draws(page, length, "sampled");
 	free(page);
 	results_destroy(results[0]);
 	results_destroy(results[1]);
@@ -538,6 +547,147 @@ START_TEST(test_binary_window_keeps_weights)
 }
 END_TEST
 
+/* ---- exact, estimated, mixed: a hybrid capture ---------------------------------- */
+
+/* Interval 1000, every block of 5,000 bytes or more recorded (weight 1):
+ * stack 1 holds a large block alone (exact), stack 2 small ones alone
+ * (estimated), stack 3 one of each (mixed).  The peak is at 5 ms, before
+ * stack 2's first block is freed: the only free, of a sample. */
+static void open_hybrid(struct opened *opened)
+{
+	struct capture_builder *builder = &opened->builder;
+	builder_start(builder);
+	builder_thread(builder, 0, "main");
+	builder_stack(builder, 1, 0x401000);
+	builder_stack(builder, 2, 0x402000);
+	builder_stack(builder, 3, 0x403000);
+	builder_sampling_threshold(builder, 1 * BUILDER_MS, 1000, 5000);
+	builder_alloc(builder, 2 * BUILDER_MS, 0, 0xa000, 6000, 1);
+	builder_alloc(builder, 3 * BUILDER_MS, 0, 0xb000, 100, 2);
+	builder_alloc(builder, 4 * BUILDER_MS, 0, 0xc000, 7000, 3);
+	builder_alloc(builder, 5 * BUILDER_MS, 0, 0xd000, 200, 3);
+	builder_free(builder, 6 * BUILDER_MS, 0, 0xb000);
+	builder_alloc(builder, 7 * BUILDER_MS, 0, 0xe000, 300, 2);
+	builder_trailer(builder, &(struct capture_trailer){ .time_ns = 8 * BUILDER_MS });
+	builder_finish(builder);
+	const char *message = NULL;
+	ck_assert_int_eq(capture_view_open(builder->path, &opened->view, &message), 0);
+	ck_assert_int_eq(plugin_registry_create(&opened->registry), 0);
+	ck_assert_int_eq(plugin_registry_load_directory(opened->registry, analyzers_directory), 0);
+	ck_assert_int_eq(plugin_registry_load_directory(opened->registry, exporters_directory), 0);
+}
+
+static const char *const hybrid_kinds[] = { [1] = "exact", [2] = "estimated", [3] = "mixed" };
+static const enum report_accuracy hybrid_accuracies[] = {
+	[1] = REPORT_EXACT, [2] = REPORT_ESTIMATED, [3] = REPORT_MIXED,
+};
+
+START_TEST(test_hybrid_summary_says_how_exact)
+{
+	struct opened opened;
+	open_hybrid(&opened);
+	const memscope_summary *summary = plugin_host()->summary(opened.view);
+	ck_assert_uint_eq(summary->version, 5);
+	ck_assert_uint_eq(memscope_summary_exact_above(summary), 5000);
+	static const struct {
+		memscope_figure figure;
+		memscope_accuracy accuracy;
+	} figures[] = {
+		{MEMSCOPE_FIGURE_ALLOCATIONS, MEMSCOPE_ACCURACY_MIXED},
+		{MEMSCOPE_FIGURE_REALLOCATIONS, MEMSCOPE_ACCURACY_EXACT},
+		{MEMSCOPE_FIGURE_FREES, MEMSCOPE_ACCURACY_ESTIMATED},
+		{MEMSCOPE_FIGURE_PEAK, MEMSCOPE_ACCURACY_MIXED},
+		{MEMSCOPE_FIGURE_LIVE, MEMSCOPE_ACCURACY_MIXED},
+	};
+	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
+		ck_assert_int_eq(memscope_summary_accuracy(summary, figures[i].figure),
+		                 figures[i].accuracy);
+	/* What an older host meant by saying nothing: the sampling's word. */
+	memscope_summary old = *summary;
+	old.version = 4;
+	ck_assert_int_eq(memscope_summary_accuracy(&old, MEMSCOPE_FIGURE_REALLOCATIONS),
+	                 MEMSCOPE_ACCURACY_ESTIMATED);
+	close_fixture(&opened);
+}
+END_TEST
+
+/* A report row of stack is as accurate as the fixture says, and so is
+ * the analyzer table's row of it, in column. */
+static void assert_rows_agree(enum report_accuracy accuracy, const memscope_table *table,
+                              uint32_t stack, size_t column)
+{
+	ck_assert_int_eq(accuracy, hybrid_accuracies[stack]);
+	ck_assert_str_eq(row_of_stack(table, stack)[column].text, hybrid_kinds[stack]);
+}
+
+/* The leaks and hotspots rows say what the report's rows of the same
+ * stacks say. */
+START_TEST(test_hybrid_rows_agree_with_the_report)
+{
+	struct opened opened;
+	open_hybrid(&opened);
+	const struct report *report = capture_view_report(opened.view);
+	struct memscope_results *leaks = run_analyzer(&opened, "leaks");
+	const memscope_table *table = table_named(leaks, "leaks");
+	size_t columns;
+	const memscope_column *column = results_table_columns(table, &columns);
+	ck_assert_uint_eq(columns, 7);
+	ck_assert_str_eq(column[6].name, "accuracy");
+	ck_assert_uint_eq(report->leak_count, 3);
+	for (size_t i = 0; i < report->leak_count; i++)
+		assert_rows_agree(report->leaks[i].accuracy, table, report->leaks[i].stack.id, 6);
+	results_destroy(leaks);
+
+	struct memscope_results *hotspots = run_analyzer(&opened, "hotspots");
+	table = table_named(hotspots, "sites");
+	ck_assert_uint_eq(report->sites_by_calls_count, 3);
+	for (size_t i = 0; i < report->sites_by_calls_count; i++)
+		assert_rows_agree(report->sites_by_calls[i].accuracy, table,
+		                  report->sites_by_calls[i].stack.id, 5);
+	results_destroy(hotspots);
+	close_fixture(&opened);
+}
+END_TEST
+
+START_TEST(test_hybrid_json_and_html_say_how_exact)
+{
+	struct opened opened;
+	open_hybrid(&opened);
+	struct memscope_results *results[] = { run_analyzer(&opened, "leaks") };
+	char *text = export_text(&opened, "json", results, 1, NULL);
+	static const char accuracy[] = "{\"allocations\": \"mixed\", \"reallocations\": \"exact\", "
+	                               "\"frees\": \"estimated\", \"peak\": \"mixed\", "
+	                               "\"live\": \"mixed\"}";
+	char wanted[256];
+	snprintf(wanted, sizeof(wanted), "    \"accuracy\": %s,\n", accuracy);
+	assert_contains(text, wanted);
+	assert_contains(text, "\"sampling\": {\"interval\": 1000, \"estimated\": true, "
+	                      "\"interval_min\": 1000, \"interval_max\": 1000, "
+	                      "\"interval_changes\": 0, \"exact_above\": 5000},\n");
+	/* Leak rows, most bytes first: stack 3 (7,000 + a sample), 1, 2. */
+	assert_contains(text, "\"exact\"],\n");
+	assert_contains(text, "\"estimated\"]\n");
+	const char *mixed = strstr(text, "\"mixed\"],\n");
+	ck_assert_ptr_nonnull(mixed);
+	ck_assert(mixed < strstr(text, "\"exact\"],\n"));
+	free(text);
+
+	size_t length = 0;
+	char *page = export_text(&opened, "html", results, 1, &length);
+	snprintf(wanted, sizeof(wanted), "\"accuracy\":{\"allocations\":\"mixed\","
+	         "\"reallocations\":\"exact\",\"frees\":\"estimated\",\"peak\":\"mixed\","
+	         "\"live\":\"mixed\"}");
+	assert_contains(page, wanted);
+	assert_contains(page, "\"exact_above\":5000}");
+	/* One thread: the blocks of all three kinds. */
+	assert_contains(page, "\"mixed\"]]");
+	assert_page_draws(page, length, "hybrid");
+	free(page);
+	results_destroy(results[0]);
+	close_fixture(&opened);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
@@ -566,6 +716,12 @@ int main(int argc, char **argv)
 	tcase_add_test(exporters, test_binary_keeps_weights);
 	tcase_add_test(exporters, test_binary_window_keeps_weights);
 	suite_add_tcase(suite, exporters);
+	TCase *accuracy = tcase_create("accuracy");
+	tcase_set_timeout(accuracy, 180);
+	tcase_add_test(accuracy, test_hybrid_summary_says_how_exact);
+	tcase_add_test(accuracy, test_hybrid_rows_agree_with_the_report);
+	tcase_add_test(accuracy, test_hybrid_json_and_html_say_how_exact);
+	suite_add_tcase(suite, accuracy);
 
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);

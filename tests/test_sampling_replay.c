@@ -420,7 +420,7 @@ START_TEST(test_report_says_estimated)
 
 	assert_contains(text, "\nTOTALS   ~1,017 allocations (~12 freed), ~9,555 bytes (9.3 KiB) "
 	                      "requested in all\n");
-	assert_contains(text, "\nCALLS    ~1,017 allocation calls (~1,017 new blocks + ~0 resized "
+	assert_contains(text, "\nCALLS    ~1,017 allocation calls (~1,017 new blocks + 0 resized "
 	                      "in place)\n");
 	assert_contains(text, "\nPEAK     ~7,347 bytes (7.2 KiB) live in ~1,003 blocks at 6 ms\n");
 	assert_contains(text, "\nLEAKS    ~1,006 blocks, ~3,471 bytes (3.4 KiB) in 2 places\n");

@@ -8,7 +8,9 @@
  * and reports the biggest one's stack.  A sampled capture records only some
  * blocks, each standing for memscope_block_weight() blocks of its size, so
  * the counts are sums of weights, rounded once at the end: estimates then,
- * exact counts otherwise (every weight is 1).
+ * exact counts otherwise (every weight is 1).  The last column says which:
+ * the hybrid backend records large blocks for sure (weight 1) and samples
+ * small ones, so a row can be exact, estimated, or mixed.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 struct thread_counts {
 	double blocks;
 	double bytes;
+	memscope_tally tally;      /* its blocks by weight: exact, estimated or mixed */
 	uint64_t biggest;
 	uint32_t biggest_stack;
 };
@@ -38,6 +41,7 @@ static int count_block(void *context, const memscope_block *block)
 	double weight = memscope_block_weight(block);
 	counts->blocks += weight;
 	counts->bytes += weight * (double)block->size;
+	memscope_tally_add(&counts->tally, weight);
 	if (block->size > counts->biggest) {
 		counts->biggest = block->size;
 		counts->biggest_stack = block->stack;
@@ -60,23 +64,26 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 		{"bytes", "Their bytes", MEMSCOPE_COLUMN_BYTES},
 		{"biggest", "Biggest", MEMSCOPE_COLUMN_BYTES},
 		{"stack", "Biggest allocated at", MEMSCOPE_COLUMN_STACK},
+		{"accuracy", "Accuracy", MEMSCOPE_COLUMN_TEXT},
 	};
 	const memscope_summary *summary = host->summary(capture);
 	const char *title = summary && memscope_summary_estimated(summary)
 	                            ? "Big blocks by thread (estimated: a sampled capture)"
 	                            : "Big blocks by thread";
-	memscope_table *table = error < 0 ? NULL
-	                                  : host->table_begin(results, "big_blocks", title, columns, 5);
+	size_t column_count = sizeof columns / sizeof columns[0];
+	memscope_table *table =
+	    error < 0 ? NULL : host->table_begin(results, "big_blocks", title, columns, column_count);
 	for (uint32_t thread = 0; table != NULL && thread < MAX_THREADS; thread++) {
 		const struct thread_counts *counts = &walk->threads[thread];
 		if (counts->blocks == 0)
 			continue;
-		memscope_value row[5];
+		memscope_value row[6];
 		row[0].text = host->thread_name(capture, thread);
 		row[1].count = memscope_weighted_count(counts->blocks);
 		row[2].count = memscope_weighted_count(counts->bytes);
 		row[3].count = counts->biggest;
 		row[4].stack = counts->biggest_stack;
+		row[5].text = memscope_accuracy_name(memscope_tally_accuracy(&counts->tally));
 		error = host->table_row(table, row);
 		if (error < 0)
 			break;

@@ -3,7 +3,9 @@
  * libraries, no network: the page's Content-Security-Policy forbids it.
  *
  * Data layout (version 2):
- *   summary   the capture's totals, as memscope_summary (version 1's fields)
+ *   summary   the capture's totals, as memscope_summary (version 1's fields), and
+ *             accuracy {allocations, reallocations, frees, peak, live}: "exact",
+ *             "estimated" or "mixed" for each of those figures (the json exporter's)
  *   sampling  {interval, estimated, interval_min, interval_max, interval_changes,
  *             exact_above} when a sampling backend wrote the capture, else null;
  *             estimated: every count and byte below is an estimate (but for the
@@ -15,14 +17,21 @@
  *             parents first; kind 0 function, 1 module only, 2 "other"
  *   results   [{analyzer, findings: [[severity, text]],
  *               tables: [{name, title, total_rows, columns: [[name, title, type]],
- *                         rows: [[...]]}]}]
+ *                         rows: [[...]]}]}]; a text column named "accuracy" is the
+ *             accuracy of the row's figures (its count and bytes columns: those
+ *             titled "(est.)" when the analyzer marked any)
  *   stacks    {"id": [[function, file, line, module, offset, inlined]]}, innermost first
- *   threads   [[index, name, blocks, bytes, peak_bytes, leaked_blocks, leaked_bytes]]
+ *   threads   [[index, name, blocks, bytes, peak_bytes, leaked_blocks, leaked_bytes,
+ *              accuracy]]
  *   timeline  [[time_ns, heap_live, rss, jemalloc_active, jemalloc_resident]]
  *   tasks     only when the capture has tasks (exporters/html.c describes it):
  *             {columns: [field names], rows: [[id, parent, name, origin, ...,
- *               leaks: [[stack, blocks, bytes]]]], series_limit, series_points,
+ *               accuracy, leaks: [[stack, blocks, bytes, accuracy]]]], series_limit, series_points,
  *              series: [[task, origin_ns, width_ns, [bucket, high, last, ...]]] or null}
+ *
+ * Figures carry their accuracy as the text report's do: "~" before an
+ * estimate, "~" and a "mixed" badge (its tooltip: part exact, part
+ * estimated) on a mixed one, nothing on an exact one or on 0.
  *
  * "#task-ID" in the URL opens that task in the task panel.
  * With "#selftest" in the URL the page checks itself after drawing and
@@ -41,6 +50,30 @@
   const estimated = Boolean(sampling && sampling.estimated);
   const mark = estimated ? '~' : '';
   const trackingWarns = Boolean(tracking && tracking.completeness < tracking.warning_below);
+  const MIXED_TITLE = 'mixed: part exact, part estimated';
+
+  /* "exact", "estimated" or "mixed" as the island says; an island without
+   * accuracies has the capture's sampling alone to go by. */
+  function accuracyOf(value) {
+    if (value === 'exact' || value === 'estimated' || value === 'mixed') return value;
+    return estimated ? 'estimated' : 'exact';
+  }
+
+  function summaryAccuracy(figure) {
+    return accuracyOf(summary.accuracy ? summary.accuracy[figure] : undefined);
+  }
+
+  /* What goes before a figure: "~" unless it is exact, or 0 (no block is
+   * behind it). */
+  function markOf(accuracy, value) {
+    return accuracy === 'exact' || value === 0 ? '' : '~';
+  }
+
+  /* The badge after a mixed figure, or nothing. */
+  function accuracyBadge(accuracy) {
+    if (accuracy !== 'mixed') return null;
+    return element('span', { class: 'badge mixed', text: 'mixed', title: MIXED_TITLE });
+  }
 
   /* ---- formatting ---------------------------------------------------- */
 
@@ -173,13 +206,22 @@
 
   /* ---- summary ----------------------------------------------------------- */
 
-  function card(label, value, detail, field, bad) {
+  /* accuracy (of value and detail, when they are figures): a mixed one
+   * puts a badge after the label. */
+  function card(label, value, detail, field, bad, accuracy) {
     const detailNode = element('div', { class: 'detail', text: detail || '' });
     const valueNode = element('div', { class: 'value', text: value });
     /* The exact number goes where the self-test can read it. */
     if (field) (detail ? detailNode : valueNode).dataset.field = field;
-    return element('div', { class: 'card' + (bad ? ' bad' : '') }, [
-      element('div', { class: 'label', text: label }), valueNode, detailNode]);
+    const labelNode = element('div', { class: 'label', text: accuracy === 'mixed' ? label + ' ' : label },
+      [accuracyBadge(accuracy)]);
+    return element('div', { class: 'card' + (bad ? ' bad' : '') }, [labelNode, valueNode, detailNode]);
+  }
+
+  /* figure (a number) with its mark, as text says it: the figure's own
+   * accuracy, from the summary's. */
+  function figureText(figure, value, text) {
+    return markOf(summaryAccuracy(figure), value) + text;
   }
 
   /* What the figures are, before any of them: estimates from a sampled
@@ -202,20 +244,24 @@
     const box = section('summary', 'Summary');
     const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
     /* Its detail is another count: the exact number is its value. */
-    const allocations = card('Allocations', mark + grouped(summary.allocations),
-      summary.reallocations ? mark + grouped(summary.reallocations) + ' resized in place' : '', null);
+    const allocations = card('Allocations', figureText('allocations', summary.allocations, grouped(summary.allocations)),
+      summary.reallocations ? figureText('reallocations', summary.reallocations,
+        grouped(summary.reallocations)) + ' resized in place' : '', null, false, summaryAccuracy('allocations'));
     allocations.querySelector('.value').dataset.field = 'allocations';
+    const figureCard = (label, figure, value, text, detail, field, bad) =>
+      card(label, figureText(figure, value, text), detail === '' ? '' : figureText(figure, value, detail),
+        field, bad, summaryAccuracy(figure));
     const cards = element('div', { class: 'cards' }, [
       allocations,
-      card('Frees', mark + grouped(summary.frees), '', 'frees'),
-      card('Bytes allocated', mark + bytesText(summary.allocated_bytes),
-        mark + grouped(summary.allocated_bytes) + ' bytes', 'allocated_bytes'),
-      card('Peak', mark + bytesText(summary.peak_bytes),
-        mark + grouped(summary.peak_bytes) + ' bytes at ' + timeText(summary.peak_time_ns), 'peak_bytes'),
-      card(leakedLabel + ' blocks', mark + grouped(summary.live_blocks), '', 'live_blocks',
+      figureCard('Frees', 'frees', summary.frees, grouped(summary.frees), '', 'frees'),
+      figureCard('Bytes allocated', 'allocations', summary.allocated_bytes, bytesText(summary.allocated_bytes),
+        grouped(summary.allocated_bytes) + ' bytes', 'allocated_bytes'),
+      figureCard('Peak', 'peak', summary.peak_bytes, bytesText(summary.peak_bytes),
+        grouped(summary.peak_bytes) + ' bytes at ' + timeText(summary.peak_time_ns), 'peak_bytes'),
+      figureCard(leakedLabel + ' blocks', 'live', summary.live_blocks, grouped(summary.live_blocks), '', 'live_blocks',
         summary.ended_cleanly && summary.live_blocks > 0),
-      card(leakedLabel + ' bytes', mark + bytesText(summary.live_bytes),
-        mark + grouped(summary.live_bytes) + ' bytes', 'live_bytes',
+      figureCard(leakedLabel + ' bytes', 'live', summary.live_bytes, bytesText(summary.live_bytes),
+        grouped(summary.live_bytes) + ' bytes', 'live_bytes',
         summary.ended_cleanly && summary.live_bytes > 0),
       card('Duration', timeText(summary.duration_ns), '', null),
       card('Threads', grouped(summary.threads), '', 'threads'),
@@ -578,15 +624,27 @@
    * columns and those with search are what the filter looks in.  Options:
    * caption, id (of the table's box), sort {column, ascending}, onSelect,
    * rowKey(row) (the row's data-key), fields (cells carry data-field).
+   * A column of type "accuracy" (the last) holds the accuracy of the row's
+   * figures, the columns with figure set: they are marked as it says, and
+   * it shows as a badge, or not at all when every row is exact.
    * Returns {show(index)}: turns to the row's page and selects it. */
   function drawTable(parent, table, options) {
     options = options || {};
-    const columns = table.columns.map((column, c) => Array.isArray(column) ?
+    const allColumns = table.columns.map((column, c) => Array.isArray(column) ?
       { name: column[0], title: column[1], type: column[2], index: c } :
       Object.assign({ index: c }, column));
+    const accuracyColumn = allColumns.find(column => column.type === 'accuracy');
+    const rowAccuracy = row => accuracyColumn ? accuracyOf(row[accuracyColumn.index]) : 'exact';
+    const allExact = table.rows.every(row => rowAccuracy(row) === 'exact');
+    const columns = allColumns.filter(column => column.type !== 'accuracy' || !allExact);
     const stackColumn = columns.findIndex(column => column.type === 'stack');
     const numeric = type => type === 'bytes' || type === 'count' || type === 'time' || type === 'ratio';
-    const cellText = (column, row) => column.text ? column.text(row) : valueText(column.type, row[column.index]);
+    const accuracyText = accuracy => accuracy === 'exact' ? '' : accuracy;
+    const cellText = (column, row) => {
+      if (column.type === 'accuracy') return accuracyText(rowAccuracy(row));
+      const text = column.text ? column.text(row) : valueText(column.type, row[column.index]);
+      return column.figure ? markOf(rowAccuracy(row), row[column.index]) + text : text;
+    };
     const wrap = element('div', { class: 'table-wrap' });
     if (options.id) wrap.id = options.id;
     const filter = element('input', { class: 'filter', type: 'search', placeholder: 'filter rows' });
@@ -604,7 +662,7 @@
     function searchable() {
       if (!searchText) {
         searchText = table.rows.map(row => columns.map(column =>
-          column.type === 'text' || column.search ? String(cellText(column, row) || '') :
+          column.type === 'text' || column.type === 'accuracy' || column.search ? String(cellText(column, row) || '') :
             column.type === 'stack' ? (data.stacks[row[column.index]] || []).map(frameName).join(' ') : '')
           .join(' ').toLowerCase());
       }
@@ -687,11 +745,19 @@
         const row = table.rows[index];
         const tr = element('tr');
         if (options.rowKey) tr.dataset.key = options.rowKey(row);
+        const accuracy = rowAccuracy(row);
         columns.forEach(column => {
-          const td = element('td', { text: cellText(column, row),
-            class: numeric(column.type) ? 'num' : column.type === 'stack' ? 'stack' : '' });
           const value = row[column.index];
+          const td = column.type === 'accuracy' ?
+            element('td', { class: 'accuracy', text: accuracy === 'estimated' ? 'estimated' : '' },
+              [accuracyBadge(accuracy)]) :
+            element('td', { text: cellText(column, row),
+              class: numeric(column.type) ? 'num' : column.type === 'stack' ? 'stack' : '' });
           if (column.type === 'bytes' && value !== null && value !== undefined) td.title = grouped(value) + ' bytes';
+          if (column.figure && accuracy === 'mixed' && value !== 0) {
+            td.classList.add('mixed');
+            td.title = (td.title || grouped(value)) + ' (' + MIXED_TITLE + ')';
+          }
           if (options.fields) td.dataset.field = column.name;
           tr.appendChild(td);
         });
@@ -748,6 +814,20 @@
     fragmentation: 'Fragmentation',
   };
 
+  /* An analyzer table's columns for drawTable: its "accuracy" column, and
+   * the figures it speaks of, the count and bytes columns (those titled
+   * "(est.)", when the analyzer marked any: a size class's usable size is
+   * no figure). */
+  function analyzerColumns(table) {
+    const estimateTitle = title => / \(est\.\)$/.test(title || '');
+    const marked = table.columns.some(column => estimateTitle(column[1]));
+    return table.columns.map(([name, title, type], index) => {
+      if (name === 'accuracy' && type === 'text') return { name, title, type: 'accuracy', index };
+      const figure = (type === 'count' || type === 'bytes') && (!marked || estimateTitle(title));
+      return { name, title, type, index, figure };
+    });
+  }
+
   function drawResults() {
     const order = ['leaks', 'hotspots'];
     const results = data.results.slice().sort((a, b) => {
@@ -758,18 +838,21 @@
       if (result.tables.length === 0) continue;
       const title = ANALYZER_TITLES[result.analyzer] || 'Analyzer: ' + result.analyzer;
       const box = section('analyzer-' + result.analyzer, title);
-      for (const table of result.tables) drawTable(box, table);
+      for (const table of result.tables)
+        drawTable(box, Object.assign({}, table, { columns: analyzerColumns(table) }));
     }
   }
 
   function drawThreads() {
     if (!data.threads || data.threads.length === 0) return;
     const box = section('threads', 'Threads');
+    const figure = (name, title, type) => ({ name, title, type, figure: true });
     drawTable(box, {
       name: 'threads', title: 'Blocks and bytes per allocating thread' + (estimated ? ' (estimated)' : ''),
-      columns: [['thread', 'Thread', 'count'], ['name', 'Name', 'text'], ['blocks', 'Blocks', 'count'],
-        ['bytes', 'Bytes', 'bytes'], ['peak', 'Live at peak', 'bytes'],
-        ['leaked_blocks', 'Leaked blocks', 'count'], ['leaked_bytes', 'Leaked bytes', 'bytes']],
+      columns: [['thread', 'Thread', 'count'], ['name', 'Name', 'text'], figure('blocks', 'Blocks', 'count'),
+        figure('bytes', 'Bytes', 'bytes'), figure('peak', 'Live at peak', 'bytes'),
+        figure('leaked_blocks', 'Leaked blocks', 'count'), figure('leaked_bytes', 'Leaked bytes', 'bytes'),
+        ['accuracy', 'Accuracy', 'accuracy']],
       rows: data.threads,
     });
   }
@@ -913,19 +996,24 @@
         lifetimeText(row) + '; ' + counted(row[TASK.children], 'child task') +
         (row[TASK.key] ? '; ' + keyText(row) : '')),
     ]);
+    /* The task's figures, marked as its accuracy says. */
+    const accuracy = accuracyOf(row[TASK.accuracy]);
+    const figure = (name, text) => markOf(accuracy, row[TASK[name]]) + text(row[TASK[name]]);
+    const taskCard = (label, value, detail, bad) => card(label, value, detail, null, bad,
+      value.startsWith('~') || detail.startsWith('~') ? accuracy : 'exact');
     const cards = element('div', { class: 'cards' }, [
-      card('Allocations', grouped(row[TASK.allocations]), bytesText(row[TASK.allocated_bytes]), null),
-      card('Frees', grouped(row[TASK.frees]), bytesText(row[TASK.freed_bytes]), null),
-      card('Freed by others', grouped(row[TASK.freed_by_others]), bytesText(row[TASK.freed_by_others_bytes]) +
-        ' of its blocks, freed by other tasks', null),
-      card('Freed of others', grouped(row[TASK.freed_of_others]), bytesText(row[TASK.freed_of_others_bytes]) +
-        ' of other tasks\' blocks', null),
-      card('Peak', bytesText(row[TASK.peak_bytes]), grouped(row[TASK.peak_bytes]) + ' bytes at ' +
-        timeText(row[TASK.peak_time_ns]), null),
-      row[TASK.ended] ? card('Live when it ended', bytesText(row[TASK.live_at_end_bytes]),
-        counted(row[TASK.live_at_end_blocks], 'block'), null) : null,
-      card(leakedLabel, bytesText(row[TASK.leaked_bytes]), counted(row[TASK.leaked_blocks], 'block'),
-        null, summary.ended_cleanly && row[TASK.leaked_bytes] > 0),
+      taskCard('Allocations', figure('allocations', grouped), figure('allocated_bytes', bytesText)),
+      taskCard('Frees', figure('frees', grouped), figure('freed_bytes', bytesText)),
+      taskCard('Freed by others', figure('freed_by_others', grouped), figure('freed_by_others_bytes', bytesText) +
+        ' of its blocks, freed by other tasks'),
+      taskCard('Freed of others', figure('freed_of_others', grouped), figure('freed_of_others_bytes', bytesText) +
+        ' of other tasks\' blocks'),
+      taskCard('Peak', figure('peak_bytes', bytesText), figure('peak_bytes', grouped) + ' bytes at ' +
+        timeText(row[TASK.peak_time_ns])),
+      row[TASK.ended] ? taskCard('Live when it ended', figure('live_at_end_bytes', bytesText),
+        figure('live_at_end_blocks', value => counted(value, 'block'))) : null,
+      taskCard(leakedLabel, figure('leaked_bytes', bytesText), figure('leaked_blocks', value => counted(value, 'block')),
+        summary.ended_cleanly && row[TASK.leaked_bytes] > 0),
     ]);
     const chartBox = element('div', { class: 'task-chart-box' }, [element('h3', { text: 'Its blocks\' live bytes over time' })]);
     const leakBox = element('div', { class: 'task-leaks' });
@@ -950,7 +1038,8 @@
     } else {
       drawTable(leakBox, {
         name: 'task_leaks', title: leakedLabel + ' by stack: blocks this task allocated that were never freed',
-        columns: [['stack', 'Allocated at', 'stack'], ['blocks', 'Blocks', 'count'], ['bytes', 'Bytes', 'bytes']],
+        columns: [['stack', 'Allocated at', 'stack'], { name: 'blocks', title: 'Blocks', type: 'count', figure: true },
+          { name: 'bytes', title: 'Bytes', type: 'bytes', figure: true }, ['accuracy', 'Accuracy', 'accuracy']],
         rows: leaks,
       });
     }
@@ -970,16 +1059,17 @@
         text: row => row[TASK.id] + ' / ' + (row[TASK.parent] ? row[TASK.parent] : '\u2014') }),
       field('threads', 'Threads', 'text', { text: row => row[TASK.threads].map(threadName).join(', '),
         sortValue: row => row[TASK.threads].length }),
-      field('allocations', 'Allocations', 'count'),
-      field('allocated_bytes', 'Allocated', 'bytes'),
-      field('frees', 'Frees', 'count'),
-      field('freed_bytes', 'Freed', 'bytes'),
-      field('freed_by_others_bytes', 'Freed by others', 'bytes'),
-      field('freed_of_others_bytes', 'Freed of others', 'bytes'),
-      field('peak_bytes', 'Peak', 'bytes'),
-      field('leaked_blocks', leakedLabel + ' blocks', 'count'),
-      field('leaked_bytes', leakedLabel + ' bytes', 'bytes'),
+      field('allocations', 'Allocations', 'count', { figure: true }),
+      field('allocated_bytes', 'Allocated', 'bytes', { figure: true }),
+      field('frees', 'Frees', 'count', { figure: true }),
+      field('freed_bytes', 'Freed', 'bytes', { figure: true }),
+      field('freed_by_others_bytes', 'Freed by others', 'bytes', { figure: true }),
+      field('freed_of_others_bytes', 'Freed of others', 'bytes', { figure: true }),
+      field('peak_bytes', 'Peak', 'bytes', { figure: true }),
+      field('leaked_blocks', leakedLabel + ' blocks', 'count', { figure: true }),
+      field('leaked_bytes', leakedLabel + ' bytes', 'bytes', { figure: true }),
       field('begin_ns', 'Lifetime', 'time', { text: lifetimeText }),
+      field('accuracy', 'Accuracy', 'accuracy'),
     ];
     box.appendChild(element('p', { class: 'note', text: counted(tasks.rows.length, 'task') +
       '. A block belongs to the task that allocated it: its free counts against that task whichever task ' +
@@ -1053,8 +1143,11 @@
         if (name === 'id' && td.textContent !== expected + ' / ' + (row[TASK.parent] || '\u2014'))
           return 'task ' + expected + ' shows its id and parent as ' + td.textContent;
         if (typeof expected !== 'number' || name === 'id' || name === 'begin_ns') continue;
-        const shownValue = Number((td.title || td.textContent).split(' ')[0].replace(/,/g, ''));
+        const shownValue = Number((td.title || td.textContent).replace(/^~/, '').split(' ')[0].replace(/,/g, ''));
         if (shownValue !== expected) return 'task ' + row[TASK.id] + ' shows ' + name + ' ' + shownValue + ', data has ' + expected;
+        if (td.textContent.startsWith('~') !== (markOf(accuracyOf(row[TASK.accuracy]), expected) === '~'))
+          return 'task ' + row[TASK.id] + ' shows ' + name + ' as ' + td.textContent + ', its figures are ' +
+            accuracyOf(row[TASK.accuracy]);
       }
     }
 
@@ -1130,13 +1223,52 @@
     return null;
   }
 
+  /* The analyzers' rows: each figure marked as its row's accuracy says,
+   * a badge on the mixed rows, nothing on tables whose rows are all exact. */
+  function selfTestAccuracy() {
+    for (const result of data.results) {
+      const bodies = document.querySelectorAll('#analyzer-' + result.analyzer + ' tbody');
+      result.tables.forEach((table, t) => {
+        const columns = analyzerColumns(table);
+        const accuracy = columns.find(column => column.type === 'accuracy');
+        const rows = bodies[t] ? Array.from(bodies[t].rows) : [];
+        if (!accuracy) return;
+        const allExact = table.rows.every(row => accuracyOf(row[accuracy.index]) === 'exact');
+        rows.forEach((tr, r) => {
+          const row = table.rows[r];
+          const kind = accuracyOf(row[accuracy.index]);
+          if (allExact !== (tr.cells.length === columns.length - 1))
+            throw new Error('table ' + table.name + ' shows its accuracy column wrongly');
+          if ((kind === 'mixed') !== Boolean(tr.querySelector('.badge.mixed')))
+            throw new Error('table ' + table.name + ' row ' + r + ' is ' + kind + ' but its badge says otherwise');
+          for (const column of columns) {
+            if (!column.figure) continue;
+            const text = tr.cells[column.index].textContent;
+            if (text.startsWith('~') !== (markOf(kind, row[column.index]) === '~'))
+              throw new Error('table ' + table.name + ' row ' + r + ' shows ' + column.name + ' as ' + text +
+                ', and its figures are ' + kind);
+          }
+        });
+      });
+    }
+  }
+
+  /* The summary figure each card's data-field shows. */
+  const SUMMARY_FIGURES = { allocations: 'allocations', frees: 'frees', allocated_bytes: 'allocations',
+    peak_bytes: 'peak', live_blocks: 'live', live_bytes: 'live' };
+
   function selfTest() {
     for (const node of document.querySelectorAll('#summary [data-field]')) {
       const text = node.textContent;
-      /* Blocks and bytes are estimates when sampled; threads are counted. */
-      const estimate = estimated && node.dataset.field !== 'threads';
+      /* Blocks and bytes as accurate as the summary says; threads are counted. */
+      const figure = SUMMARY_FIGURES[node.dataset.field];
+      const kind = figure ? summaryAccuracy(figure) : 'exact';
+      const estimate = markOf(kind, summary[node.dataset.field]) === '~';
       if (estimate !== text.startsWith('~'))
         return node.dataset.field + ' shows ' + text + (estimate ? ', not marked as an estimate' : ', marked as an estimate');
+      const badge = node.closest('.card').querySelector('.badge.mixed');
+      if ((kind === 'mixed') !== Boolean(badge))
+        return node.dataset.field + ' is ' + kind + ', and its card ' + (badge ? 'says mixed' : 'does not say mixed');
       const shown = Number(text.replace(/^~/, '').split(' ')[0].replace(/,/g, ''));
       const expected = summary[node.dataset.field];
       if (shown !== expected) return node.dataset.field + ' shows ' + shown + ', data has ' + expected;
@@ -1172,6 +1304,7 @@
       if (frames.length > 0 && (!first || !first.textContent.startsWith(frameName(frames[0]))))
         return 'stack panel shows ' + (first ? first.textContent : 'nothing') + ', expected ' + frameName(frames[0]);
     }
+    selfTestAccuracy();
     const taskVerdict = selfTestTasks();
     if (taskVerdict) return taskVerdict;
     /* Zoom the chart by dragging over its middle, then reset it. */

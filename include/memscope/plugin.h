@@ -37,6 +37,13 @@
  * task is the one that allocated it, which its free counts against
  * whichever task gives it back.  Captures without tasks have none, and
  * every block's task is 0.
+ *
+ * Accuracy (since ABI 1.4): every figure is exact, estimated or mixed,
+ * from what the blocks behind it weigh (memscope_accuracy): sum a table
+ * row's blocks into a memscope_tally as you sum their weights, and say
+ * what it makes of the row; the host says it of the summary's figures and
+ * of each task's.  The hybrid backend records its large blocks for sure
+ * (weight 1) and samples the small ones, so its totals are mixed.
  */
 #ifndef MEMSCOPE_PLUGIN_H
 #define MEMSCOPE_PLUGIN_H
@@ -52,9 +59,10 @@ extern "C" {
 #endif
 
 #define MEMSCOPE_PLUGIN_ABI_MAJOR 1
-#define MEMSCOPE_PLUGIN_ABI_MINOR 3 /* 1: sampling and tracking figures, weights;
+#define MEMSCOPE_PLUGIN_ABI_MINOR 4 /* 1: sampling and tracking figures, weights;
                                        2: tasks; 3: the hybrid backend's threshold,
-                                       the interval's range and moves, task changes */
+                                       the interval's range and moves, task changes;
+                                       4: each figure's accuracy */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -67,7 +75,17 @@ typedef struct memscope_table memscope_table;
 
 /* ---- what a capture holds ------------------------------------------------ */
 
-#define MEMSCOPE_SUMMARY_VERSION 4
+/* How exact a figure is (since ABI 1.4): every block behind it weighs 1,
+ * recorded for sure (exact); every one is a sample standing for more
+ * (estimated); or some of each (mixed).  A figure with no block behind it
+ * is exact.  0 is no value: a host before ABI 1.4 gives none. */
+typedef enum memscope_accuracy {
+	MEMSCOPE_ACCURACY_EXACT = 1,
+	MEMSCOPE_ACCURACY_ESTIMATED,
+	MEMSCOPE_ACCURACY_MIXED,
+} memscope_accuracy;
+
+#define MEMSCOPE_SUMMARY_VERSION 5
 
 /* Counts and bytes are weighted: estimates when sample_interval is above 1. */
 typedef struct memscope_summary {
@@ -108,6 +126,12 @@ typedef struct memscope_summary {
 	uint64_t interval_changes;     /* times a thread's interval moved (an event budget) */
 	uint64_t task_changes;         /* task entries recorded besides the events; they wait
 	                                  for room as events do */
+	/* Since version 5: read them through memscope_summary_accuracy(). */
+	uint32_t allocations_accuracy; /* memscope_accuracy of allocations, allocated_bytes */
+	uint32_t reallocations_accuracy;
+	uint32_t frees_accuracy;
+	uint32_t peak_accuracy;        /* of peak_bytes: the blocks live at the peak */
+	uint32_t live_accuracy;        /* of live_blocks and live_bytes */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
@@ -193,6 +217,36 @@ static inline bool memscope_summary_estimated(const memscope_summary *summary)
 	return memscope_summary_sample_interval(summary) > 1;
 }
 
+/* The figures of the summary, for memscope_summary_accuracy(). */
+typedef enum memscope_figure {
+	MEMSCOPE_FIGURE_ALLOCATIONS = 1, /* allocations and allocated_bytes */
+	MEMSCOPE_FIGURE_REALLOCATIONS,   /* reallocations */
+	MEMSCOPE_FIGURE_FREES,           /* frees */
+	MEMSCOPE_FIGURE_PEAK,            /* peak_bytes */
+	MEMSCOPE_FIGURE_LIVE,            /* live_blocks and live_bytes */
+} memscope_figure;
+
+/* How exact a figure of the summary is.  From a host before ABI 1.4, what
+ * sampling alone says: estimated when the capture was sampled, else exact. */
+static inline memscope_accuracy memscope_summary_accuracy(const memscope_summary *summary,
+                                                          memscope_figure figure)
+{
+	uint32_t given = 0;
+	if (summary->version >= 5) {
+		switch (figure) {
+		case MEMSCOPE_FIGURE_ALLOCATIONS: given = summary->allocations_accuracy; break;
+		case MEMSCOPE_FIGURE_REALLOCATIONS: given = summary->reallocations_accuracy; break;
+		case MEMSCOPE_FIGURE_FREES: given = summary->frees_accuracy; break;
+		case MEMSCOPE_FIGURE_PEAK: given = summary->peak_accuracy; break;
+		case MEMSCOPE_FIGURE_LIVE: given = summary->live_accuracy; break;
+		}
+	}
+	if (given >= MEMSCOPE_ACCURACY_EXACT && given <= MEMSCOPE_ACCURACY_MIXED)
+		return (memscope_accuracy)given;
+	return memscope_summary_estimated(summary) ? MEMSCOPE_ACCURACY_ESTIMATED
+	                                           : MEMSCOPE_ACCURACY_EXACT;
+}
+
 /* The hybrid backend's threshold: 0 from a capture without one, or a host
  * before ABI 1.3. */
 static inline uint64_t memscope_summary_exact_above(const memscope_summary *summary)
@@ -238,6 +292,47 @@ static inline double memscope_summary_contention_rate(const memscope_summary *su
 	return entries ? (double)summary->waits / (double)entries : 0.0;
 }
 
+/* The blocks behind one figure, by what they weigh (since ABI 1.4): add
+ * each block's weight as it is summed into the figure, then ask what the
+ * figure is.  Zero-initialise. */
+typedef struct memscope_tally {
+	uint64_t exact;                /* blocks of weight 1 */
+	uint64_t sampled;              /* blocks of weight above 1 */
+} memscope_tally;
+
+static inline void memscope_tally_add(memscope_tally *tally, double weight)
+{
+	if (weight > 1.0)
+		tally->sampled++;
+	else
+		tally->exact++;
+}
+
+static inline void memscope_tally_merge(memscope_tally *into, const memscope_tally *from)
+{
+	into->exact += from->exact;
+	into->sampled += from->sampled;
+}
+
+static inline memscope_accuracy memscope_tally_accuracy(const memscope_tally *tally)
+{
+	if (tally->sampled == 0)
+		return MEMSCOPE_ACCURACY_EXACT;
+	return tally->exact == 0 ? MEMSCOPE_ACCURACY_ESTIMATED : MEMSCOPE_ACCURACY_MIXED;
+}
+
+/* "exact", "estimated", "mixed": the values of the analyzers' "accuracy"
+ * columns and of the exporters' accuracy fields; "unknown" for another. */
+static inline const char *memscope_accuracy_name(memscope_accuracy accuracy)
+{
+	switch (accuracy) {
+	case MEMSCOPE_ACCURACY_EXACT: return "exact";
+	case MEMSCOPE_ACCURACY_ESTIMATED: return "estimated";
+	case MEMSCOPE_ACCURACY_MIXED: return "mixed";
+	}
+	return "unknown";
+}
+
 /* A weighted sum as a whole count: rounded to the nearest, half away from
  * zero (as llround), 0 for anything not above 0, UINT64_MAX beyond range.
  * Needs no libm. */
@@ -273,8 +368,10 @@ static inline uint32_t memscope_summary_tasks(const memscope_summary *summary)
  * with what its blocks did.  A block belongs to the task that allocated it;
  * its free counts against that task whichever task made it (a cross-task
  * free: freed_by_others here, freed_of_others on the freeing task).  Counts
- * are exact (the async backend records every event). */
-#define MEMSCOPE_TASK_VERSION 1
+ * are weighted as the blocks are: exact from the async backend, which
+ * records every event; in part estimates from the hybrid backend, which
+ * samples the small blocks (memscope_task_accuracy says which). */
+#define MEMSCOPE_TASK_VERSION 2
 
 typedef struct memscope_task {
 	uint32_t version;
@@ -308,7 +405,23 @@ typedef struct memscope_task {
 	uint64_t peak_time_ns;
 	uint64_t end_live_blocks;      /* its blocks live when it ended (0 if it did not) */
 	uint64_t end_live_bytes;
+	/* Since version 2: read it with memscope_task_accuracy(). */
+	uint32_t accuracy;             /* memscope_accuracy of its figures, from every block
+	                                  behind them: those it allocated (and resized), and
+	                                  those of other tasks it freed */
 } memscope_task;
+
+/* How exact a task's figures are; from a host before ABI 1.4, what the
+ * summary's sampling says. */
+static inline memscope_accuracy memscope_task_accuracy(const memscope_task *task,
+                                                       const memscope_summary *summary)
+{
+	if (task->version >= 2 && task->accuracy >= MEMSCOPE_ACCURACY_EXACT &&
+	    task->accuracy <= MEMSCOPE_ACCURACY_MIXED)
+		return (memscope_accuracy)task->accuracy;
+	return memscope_summary_estimated(summary) ? MEMSCOPE_ACCURACY_ESTIMATED
+	                                           : MEMSCOPE_ACCURACY_EXACT;
+}
 
 /* One timeline sample (every 10 ms by default). */
 #define MEMSCOPE_SAMPLE_VERSION 1
