@@ -66,6 +66,13 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		thread->epoch = epoch;
 		thread->told_interval = 0;
 		set_countdown(thread, draw_countdown(thread));
+	} else if (thread->pick_next == epoch) {
+		set_countdown(thread, thread->countdown_parked);
+	}
+	if (thread->pick_next == epoch) {
+		thread->pick_next = 0;
+		thread->picked_interval = 1;
+		return true;
 	}
 	/* Recorded whatever the countdown, which it leaves as it is. */
 	if (bytes >= sampler_shared.exact_above)
@@ -97,6 +104,21 @@ void sampler_start(uint64_t interval, uint64_t seed, uint64_t exact_above)
 	 * the new epoch in the slow path (acquire) sees them too. */
 	atomic_fetch_add_explicit(&sampler_shared.epoch, 1, memory_order_release);
 	atomic_store_explicit(&sampler_shared.running, true, memory_order_release);
+}
+
+void sampler_pick_next(void)
+{
+	struct memscope_thread *thread = &memscope_thread;
+	if (!sampler_running())
+		return;
+	uint32_t epoch = atomic_load_explicit(&sampler_shared.epoch, memory_order_acquire);
+	if (thread->pick_next != epoch) {
+		thread->countdown_parked = thread->countdown + thread->countdown_held;
+		thread->pick_next = epoch;
+	}
+	/* The next allocation, of any size, takes the slow path. */
+	thread->countdown = 0;
+	thread->countdown_held = 0;
 }
 
 void sampler_set_interval(uint64_t interval)

@@ -68,6 +68,13 @@ static inline uint64_t sampler_picked_interval(void)
 	return memscope_thread.picked_interval;
 }
 
+/* Makes the calling thread's next allocation a pick, whatever its size,
+ * that stands for itself alone: sampler_picked_interval() then says 1, so
+ * it is weighed 1 (memscope_tracker_tag_next: a named block is recorded
+ * exactly).  It leaves the countdown as it was, as a block above the
+ * threshold does.  Nothing while no sampler runs. */
+void sampler_pick_next(void);
+
 /* The seed in use (the one drawn, when 0 was asked for). */
 uint64_t sampler_seed(void);
 

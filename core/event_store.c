@@ -148,6 +148,34 @@ static _Alignas(CACHE_LINE) _Atomic uint64_t coarse_time;
 static _Atomic uint64_t coarse_time_cycles;
 static __thread struct ring *thread_ring __attribute__((tls_model("initial-exec")));
 
+/* A name for the thread's next ALLOC event (event_store_tag_next). */
+struct pending_tag {
+	struct event_store *store;
+	uint32_t line;
+	char *name;
+	char *type_name;
+	char *file;
+};
+static __thread struct pending_tag *pending_tag __attribute__((tls_model("initial-exec")));
+
+static void pending_tag_destroy(struct pending_tag *tag)
+{
+	if (tag == NULL)
+		return;
+	free(tag->name);
+	free(tag->type_name);
+	free(tag->file);
+	free(tag);
+}
+
+/* The thread's pending name, taken: the caller records or destroys it. */
+static struct pending_tag *take_pending_tag(void)
+{
+	struct pending_tag *tag = pending_tag;
+	pending_tag = NULL;
+	return tag;
+}
+
 struct event_store {
 	pthread_mutex_t lock;         /* the consumer side */
 	_Atomic bool accepting;
@@ -391,12 +419,15 @@ static bool record(struct event_store *store, const struct heap_event *event, co
 		new_frames = (uint32_t)depth - shared;
 	}
 	uint32_t words = fixed + new_frames;
+	struct pending_tag *tag = event->type == HEAP_EVENT_ALLOC ? take_pending_tag() : NULL;
 	uint64_t end;
 	uint64_t *entry = reserve(store, ring, words, FULL_GIVE_UP, &end);
 	if (entry == NULL && atomic_load_explicit(&store->accepting, memory_order_relaxed) &&
-	    grow_ring(store, ring) != NULL)
+	    grow_ring(store, ring) != NULL) {
 		/* Again from the start: the new ring has no previous stack. */
+		pending_tag = tag;
 		return record(store, event, ips, depth, policy);
+	}
 	if (entry == NULL && policy == FULL_WAIT)
 		entry = reserve(store, ring, words, FULL_WAIT, &end);
 	if (entry == NULL) {
@@ -406,6 +437,7 @@ static bool record(struct event_store *store, const struct heap_event *event, co
 			atomic_fetch_add_explicit(&store->rejected_events, 1, memory_order_relaxed);
 		else
 			atomic_fetch_add_explicit(&store->dropped_events, 1, memory_order_relaxed);
+		pending_tag_destroy(tag);
 		return false;
 	}
 	/* The number is taken after the room: a thread never holds a number
@@ -432,6 +464,12 @@ static bool record(struct event_store *store, const struct heap_event *event, co
 		memcpy(&entry[fixed], ips, (size_t)new_frames * sizeof *ips);
 	}
 	atomic_store_explicit(&ring->head, end, memory_order_release);
+	if (tag != NULL) {
+		if (tag->store == store)
+			event_store_record_tag(store, event->address, tag->name, tag->type_name,
+			                       tag->file, tag->line);
+		pending_tag_destroy(tag);
+	}
 	return true;
 }
 
@@ -576,6 +614,30 @@ int event_store_record_tag(struct event_store *store, uint64_t address, const ch
 	memcpy(bytes + name_length, type_name, type_length);
 	memcpy(bytes + name_length + type_length, file, file_length);
 	atomic_store_explicit(&ring->head, end, memory_order_release);
+	return 0;
+}
+
+int event_store_tag_next(struct event_store *store, const char *name, const char *type_name,
+                         const char *file, uint32_t line)
+{
+	if (!atomic_load_explicit(&store->accepting, memory_order_relaxed))
+		return -EAGAIN;
+	struct pending_tag *tag = calloc(1, sizeof *tag);
+	if (tag == NULL)
+		return -ENOMEM;
+	*tag = (struct pending_tag){
+		.store = store,
+		.line = line,
+		.name = strndup(name, TAG_STRING_MAX),
+		.type_name = strndup(type_name, TAG_STRING_MAX),
+		.file = strndup(file, TAG_STRING_MAX),
+	};
+	if (tag->name == NULL || tag->type_name == NULL || tag->file == NULL) {
+		pending_tag_destroy(tag);
+		return -ENOMEM;
+	}
+	pending_tag_destroy(take_pending_tag());
+	pending_tag = tag;
 	return 0;
 }
 

@@ -110,6 +110,15 @@ bool event_store_try_record(struct event_store *store, const struct heap_event *
 int event_store_record_tag(struct event_store *store, uint64_t address, const char *name,
                            const char *type_name, const char *file, uint32_t line);
 
+/* Names the calling thread's next ALLOC event: its TAG entry follows the
+ * event in the thread's ring, so it names that block whatever its
+ * address.  A name given before and not yet used is replaced; an ALLOC
+ * event the ring had no room for takes the name with it.  Strings are
+ * copied (each cut at 255 bytes).  Returns 0, -EAGAIN when the store is
+ * not accepting, or -ENOMEM. */
+int event_store_tag_next(struct event_store *store, const char *name, const char *type_name,
+                         const char *file, uint32_t line);
+
 /* What a thread says about its tasks.  A key names a task in the runtime:
  * the program's own id (task.h), or a coroutine's serial number, told
  * apart by origin (enum capture_task_origin); key 0 is the thread's root

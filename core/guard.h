@@ -39,6 +39,11 @@ struct memscope_thread {
 	uint64_t drawn_interval;      /* the interval countdown was drawn at */
 	uint64_t picked_interval;     /* the interval of the last pick's countdown */
 	uint64_t told_interval;       /* the last one sent to the store; 0: the first */
+	/* sampler_pick_next(): the sampler epoch in which the next allocation
+	 * is to be picked for sure, weight 1 (0: none); the countdown
+	 * (countdown + countdown_held) waits meanwhile. */
+	uint32_t pick_next;
+	uint64_t countdown_parked;
 };
 
 /* initial-exec: reaching this variable must never allocate (a dynamic TLS

@@ -32,6 +32,7 @@
 #include "guard.h"
 #include "modules.h"
 #include "own_arena.h"
+#include "sampler.h"
 #include "sampling.h"
 #include "timeline.h"
 #include "tracker_internal.h"
@@ -766,6 +767,24 @@ MEMSCOPE_EXPORT int memscope_tracker_tag(memscope_tracker *tracker, const void *
 	int error = event_store_record_tag(tracker->store, (uintptr_t)address, name,
 	                                   type_name ? type_name : "", file ? file : "",
 	                                   line < 0 ? 0 : (uint32_t)line);
+	guard_lower();
+	return error == -EAGAIN ? -ENOENT : error;
+}
+
+MEMSCOPE_EXPORT int memscope_tracker_tag_next(memscope_tracker *tracker, const char *name,
+                                              const char *type_name, const char *file,
+                                              int line)
+{
+	if (tracker == NULL || name == NULL)
+		return -EINVAL;
+	if (tracker->state != TRACKER_RUNNING)
+		return -ENOENT;
+	guard_raise();
+	int error = event_store_tag_next(tracker->store, name, type_name ? type_name : "",
+	                                 file ? file : "", line < 0 ? 0 : (uint32_t)line);
+	/* After the copies above: memscope's own blocks are never the next. */
+	if (error == 0)
+		sampler_pick_next();
 	guard_lower();
 	return error == -EAGAIN ? -ENOENT : error;
 }

@@ -417,6 +417,82 @@ START_TEST(hybrid_records_every_large_block)
 }
 END_TEST
 
+/* A block named before it is allocated (memscope_tracker_tag_next) is
+ * recorded by a sampling backend whatever its size, weighing 1, and its
+ * tag follows it: at an interval of 1 GiB none of the other small blocks
+ * is (p = 200 / 2^30 each), so the live estimate is that block alone. */
+static void check_tag_next(memscope_backend_kind backend)
+{
+	char path[] = "/tmp/memscope-test-tracker-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	memscope_config config;
+	memscope_config_init(&config);
+	config.backend = backend;
+	config.sample_interval = UINT64_C(1) << 30;
+	memscope_tracker *tracker = NULL;
+	ck_assert_int_eq(memscope_tracker_create(&config, &tracker), 0);
+	if (memscope_tracker_start(tracker) != 0)
+		ck_abort_msg("cannot start the tracker");
+	for (int i = 0; i < 50; i++) {
+		void *volatile block = malloc(200);
+		free(block);
+	}
+	int named = MEMSCOPE_TRACK_NEXT_TYPED(tracker, "frame", struct frame);
+	char *volatile frame = malloc(300);
+	for (int i = 0; i < 50; i++) {
+		void *volatile block = malloc(200);
+		free(block);
+	}
+	memscope_stats live = stats_of(tracker);
+	int written = memscope_tracker_write_capture(tracker, path);
+	memscope_tracker_destroy(tracker);
+	ck_assert_int_eq(named, 0);
+	ck_assert_int_eq(written, 0);
+	ck_assert_uint_eq(live.version, MEMSCOPE_STATS_VERSION);
+	ck_assert_uint_eq(live.active_allocations, 1);
+	ck_assert_uint_eq(live.active_bytes, 300);
+
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record record;
+	int frames = 0, tags = 0, exact_intervals = 0, result;
+	while ((result = capture_reader_next(reader, &record)) == 1) {
+		if (record.type == CAPTURE_RECORD_ALLOC && record.u.alloc.size == 300) {
+			frames++;
+			ck_assert_uint_eq(record.u.alloc.address, (uintptr_t)frame);
+		} else if (record.type == CAPTURE_RECORD_THREAD_SAMPLING) {
+			exact_intervals += record.u.thread_sampling.interval == 1;
+		} else if (record.type == CAPTURE_RECORD_TAG) {
+			tags++;
+			ck_assert_uint_eq(record.u.tag.address, (uintptr_t)frame);
+			ck_assert_str_eq(record.u.tag.name, "frame");
+			ck_assert_str_eq(record.u.tag.type_name, "struct frame");
+			ck_assert_ptr_nonnull(strstr(record.u.tag.file, "test_tracker.c"));
+		}
+	}
+	ck_assert_int_eq(result, 0);
+	capture_reader_destroy(reader);
+	unlink(path);
+	free(frame);
+	ck_assert_int_eq(frames, 1);
+	ck_assert_int_eq(tags, 1);
+	ck_assert_int_eq(exact_intervals, 1);
+}
+
+START_TEST(tag_next_is_exact_under_hybrid)
+{
+	check_tag_next(MEMSCOPE_BACKEND_HYBRID);
+}
+END_TEST
+
+START_TEST(tag_next_is_exact_under_lockfree)
+{
+	check_tag_next(MEMSCOPE_BACKEND_LOCKFREE);
+}
+END_TEST
+
 START_TEST(refuses_what_it_cannot_do)
 {
 	memscope_tracker *tracker = NULL;
@@ -455,6 +531,8 @@ int main(void)
 	tcase_add_test(tcase, refuses_what_it_cannot_do);
 	tcase_add_test(tcase, async_charges_annotated_tasks);
 	tcase_add_test(tcase, hybrid_records_every_large_block);
+	tcase_add_test(tcase, tag_next_is_exact_under_hybrid);
+	tcase_add_test(tcase, tag_next_is_exact_under_lockfree);
 	tcase_add_test(tcase, lockfree_interval_one_counts_exactly);
 	tcase_add_test(tcase, lockfree_default_interval_estimates);
 	tcase_add_test(tcase, a_version_1_config_gets_the_sampling_defaults);

@@ -155,6 +155,17 @@ MEMSCOPE_EXPORT int memscope_tracker_tag(memscope_tracker *tracker, const void *
                                          const char *name, const char *type_name,
                                          const char *file, int line);
 
+/* Names the calling thread's next allocation (malloc & co., operator new:
+ * the first the program makes after this call, on this thread): it shows
+ * under this name, type and source line, as with memscope_tracker_tag,
+ * and a sampling backend records it whatever its size, weighing 1, so
+ * that its figures are exact (a block tagged after its allocation was
+ * only recorded if it had been sampled).  A name not yet used is replaced.
+ * Returns 0, -EINVAL (NULL), -ENOENT (not tracking), -ENOMEM. */
+MEMSCOPE_EXPORT int memscope_tracker_tag_next(memscope_tracker *tracker, const char *name,
+                                              const char *type_name, const char *file,
+                                              int line);
+
 /* Writes everything captured so far to path as a .memscope file.
  * Returns 0, or -errno of creating or writing the file. */
 MEMSCOPE_EXPORT int memscope_tracker_write_capture(memscope_tracker *tracker, const char *path);
@@ -195,6 +206,15 @@ MEMSCOPE_EXPORT int memscope_tracker_analyze(memscope_tracker *tracker, const ch
 /* MEMSCOPE_TRACK_TYPED(t, node, struct node): the same, recording the type name too. */
 #define MEMSCOPE_TRACK_TYPED(tracker, variable, type) \
 	memscope_tracker_tag((tracker), (variable), #variable, #type, __FILE__, __LINE__)
+
+/* MEMSCOPE_TRACK_NEXT(t, "frame"); frame = malloc(n): names the next block,
+ * recorded exactly even when sampling. */
+#define MEMSCOPE_TRACK_NEXT(tracker, name) \
+	memscope_tracker_tag_next((tracker), (name), NULL, __FILE__, __LINE__)
+
+/* MEMSCOPE_TRACK_NEXT_TYPED(t, "node", struct node): the same, with the type. */
+#define MEMSCOPE_TRACK_NEXT_TYPED(tracker, name, type) \
+	memscope_tracker_tag_next((tracker), (name), #type, __FILE__, __LINE__)
 
 #ifdef __cplusplus
 }
