@@ -22,7 +22,7 @@
  * per second under it: every PACE_PERIOD (sooner when a period's events
  * are already four times the budget's) the writer's pass calls pace(),
  * which compares the rate of the last period with the budget and scales
- * the interval by their ratio (at most x4 up, /2 down a step, never below
+ * the interval by their ratio (at most x4 up, two grid steps down, never below
  * the interval the user asked for, on a grid of eighth powers of two
  * above it, so that the store keeps few distinct intervals).  A sampled
  * event's rate is inversely proportional to the interval, so one step
@@ -48,6 +48,7 @@
 #define PACE_TARGET 0.95              /* of the budget: room for the rate's noise */
 #define PACE_GRID 8                   /* steps of the interval per doubling */
 #define PACE_MAX_STEPS (PACE_GRID * 40) /* up to 2^40 times the user's interval */
+#define PACE_MAX_DOWN 0.84            /* 2^(-2/8): two grid steps down at most a period */
 
 struct hybrid_backend {
 	struct sampling_backend sampling; /* first: the shared slots take it */
@@ -92,12 +93,16 @@ static void hybrid_pace(struct backend *backend, uint64_t now_ns)
 	hybrid->period_start_ns = now_ns;
 	hybrid->period_start_events = events;
 	/* The interval that would have made the rate the target's, within
-	 * a step's bounds, rounded to the grid. */
+	 * a step's bounds, rounded to the grid.  Up fast, down slowly: a rate
+	 * that dipped because the program's threads lost the processor
+	 * comes back at full speed, and an interval halved meanwhile sent
+	 * three threads sharing two cores with other work to 1.5 times the
+	 * budget. */
 	double ratio = rate / (PACE_TARGET * (double)hybrid->budget);
 	if (ratio > 4.0)
 		ratio = 4.0;
-	if (ratio < 0.5)
-		ratio = 0.5;
+	if (ratio < PACE_MAX_DOWN)
+		ratio = PACE_MAX_DOWN;
 	double steps = (double)hybrid->step + PACE_GRID * log2(ratio);
 	uint32_t step = steps <= 0 ? 0 : steps >= PACE_MAX_STEPS ? PACE_MAX_STEPS
 	                                                         : (uint32_t)lround(steps);
