@@ -358,25 +358,36 @@ START_TEST(async_charges_annotated_tasks)
 }
 END_TEST
 
-/* In process, the hybrid backend: blocks from exact_above on are all
- * recorded; at an interval of 1 GiB the small ones almost never are (p =
- * 100 / 2^30 each); the capture names the threshold and has tasks. */
-START_TEST(hybrid_records_every_large_block)
+/* A running tracker of backend at a sampling interval of 1 GiB (the small
+ * blocks are then almost never picked), with a temporary file for its
+ * capture in path (64 bytes).  exact_above 0: the default. */
+static memscope_tracker *start_rare_sampler(memscope_backend_kind backend, uint64_t exact_above,
+                                            char *path)
 {
-	char path[] = "/tmp/memscope-test-tracker-XXXXXX";
+	strcpy(path, "/tmp/memscope-test-tracker-XXXXXX");
 	int fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	memscope_config config;
 	memscope_config_init(&config);
-	config.backend = MEMSCOPE_BACKEND_HYBRID;
+	config.backend = backend;
 	config.sample_interval = UINT64_C(1) << 30;
-	config.exact_above = 1000;
+	config.exact_above = exact_above;
 	memscope_tracker *tracker = NULL;
 	ck_assert_int_eq(memscope_tracker_create(&config, &tracker), 0);
 	/* Check's asserts allocate even when they pass: none while tracking. */
 	if (memscope_tracker_start(tracker) != 0)
-		ck_abort_msg("cannot start a hybrid tracker");
+		ck_abort_msg("cannot start the tracker");
+	return tracker;
+}
+
+/* In process, the hybrid backend: blocks from exact_above on are all
+ * recorded; at an interval of 1 GiB the small ones almost never are (p =
+ * 100 / 2^30 each); the capture names the threshold and has tasks. */
+START_TEST(hybrid_records_every_large_block)
+{
+	char path[64];
+	memscope_tracker *tracker = start_rare_sampler(MEMSCOPE_BACKEND_HYBRID, 1000, path);
 	for (int i = 0; i < 3; i++) {
 		void *volatile block = malloc(5000);
 		free(block);
@@ -423,18 +434,8 @@ END_TEST
  * is (p = 200 / 2^30 each), so the live estimate is that block alone. */
 static void check_tag_next(memscope_backend_kind backend)
 {
-	char path[] = "/tmp/memscope-test-tracker-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
-	memscope_config config;
-	memscope_config_init(&config);
-	config.backend = backend;
-	config.sample_interval = UINT64_C(1) << 30;
-	memscope_tracker *tracker = NULL;
-	ck_assert_int_eq(memscope_tracker_create(&config, &tracker), 0);
-	if (memscope_tracker_start(tracker) != 0)
-		ck_abort_msg("cannot start the tracker");
+	char path[64];
+	memscope_tracker *tracker = start_rare_sampler(backend, 0, path);
 	for (int i = 0; i < 50; i++) {
 		void *volatile block = malloc(200);
 		free(block);
