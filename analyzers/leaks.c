@@ -206,7 +206,13 @@ static int write_findings(const memscope_host *host, memscope_results *results,
 	/* Estimates are marked where they are said, as in the text report. */
 	const char *mark = analyzer_mark(&tally);
 	int error;
-	if (!summary->ended_cleanly) {
+	if (!summary->ended_cleanly && set->count == 0) {
+		snprintf(text, sizeof(text),
+		         "the program did not end cleanly (%s): no block was live when the capture "
+		         "ends, but blocks it held when it stopped may not have been recorded",
+		         summary->truncated ? "the capture is cut short" : "the capture has no trailer");
+		error = host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
+	} else if (!summary->ended_cleanly) {
 		snprintf(text, sizeof(text),
 		         "the program did not end cleanly (%s), so the %s%s, %s%s live at the end in %s "
 		         "are not all leaks",
@@ -221,6 +227,10 @@ static int write_findings(const memscope_host *host, memscope_results *results,
 		         analyzer_bytes_text(bytes).text,
 		         analyzer_counted(set->count, "place", "places").text);
 		error = host->finding(results, MEMSCOPE_SEVERITY_PROBLEM, text);
+	} else if (memscope_summary_estimated(summary)) {
+		error = host->finding(results, MEMSCOPE_SEVERITY_INFO,
+		                      "no leaked block was sampled; leaks smaller than the sampling "
+		                      "interval may be missed");
 	} else {
 		error = host->finding(results, MEMSCOPE_SEVERITY_INFO,
 		                      "no leaks: every block allocated was freed");

@@ -1521,8 +1521,18 @@ static void write_leaks(FILE *out, const struct report *report)
 	const struct replay_totals *totals = &report->totals;
 	const char *title = report->ended_cleanly ? "LEAKS   " : "LIVE AT END";
 	if (report->leak_count == 0) {
-		fprintf(out, "%s none%s\n", title,
-		        totals->allocations > 0 ? ": every block was freed" : "");
+		/* "Every block was freed" only when the capture saw the end, and
+		 * saw every block. */
+		if (!report->ended_cleanly)
+			fprintf(out, "%s none live when the capture ends, at %s: it has no trailer, so "
+			        "blocks the program held when it stopped may not have been recorded\n",
+			        title, time_text(report->duration_ns).text);
+		else if (report->replay->sampled)
+			fprintf(out, "%s none sampled: no leaked block was sampled; leaks smaller than "
+			        "the sampling interval may be missed\n", title);
+		else
+			fprintf(out, "%s none%s\n", title,
+			        totals->allocations > 0 ? ": every block was freed" : "");
 		return;
 	}
 	enum report_accuracy accuracy = report_accuracy_of(&report->tallies.live);
@@ -1742,9 +1752,10 @@ static void print_summary_sampling(FILE *out, uint64_t low, uint64_t high)
 
 /* The summary's lines of totals, from the writer's trailer or from a
  * replay (which fills a trailer's fields the same way); leaked says how the
- * blocks live at the end are named. */
+ * blocks live at the end are named; ended, whether the capture has its
+ * trailer. */
 static void print_summary_totals(FILE *out, const struct capture_trailer *totals,
-                                 const char *leaked, bool estimate)
+                                 const char *leaked, bool estimate, bool ended)
 {
 	fprintf(out, "memscope: %s, %s, %s requested\n",
 	        estimated(counted(totals->allocations, "allocation"), estimate).text,
@@ -1753,7 +1764,13 @@ static void print_summary_totals(FILE *out, const struct capture_trailer *totals
 	fprintf(out, "memscope: peak %s live at %s\n",
 	        estimated(bytes_text(totals->peak_bytes), estimate).text,
 	        time_text(totals->peak_time_ns).text);
-	if (totals->live_blocks == 0)
+	if (totals->live_blocks == 0 && !ended)
+		fputs("memscope: no block live when the capture ends, but it has no trailer: blocks "
+		      "the program held when it stopped may not have been recorded\n", out);
+	else if (totals->live_blocks == 0 && estimate)
+		fputs("memscope: no leaked block was sampled; leaks smaller than the sampling "
+		      "interval may be missed\n", out);
+	else if (totals->live_blocks == 0)
 		fputs("memscope: no leaks: every block was freed\n", out);
 	else
 		fprintf(out, "memscope: %s %s, %s\n", leaked,
@@ -1794,7 +1811,7 @@ static int print_summary_from_trailer(const char *path, FILE *out)
 	bool estimate = trailer->sample_interval > 1;
 	if (estimate)
 		print_summary_sampling(out, trailer->sample_interval, trailer->sample_interval);
-	print_summary_totals(out, trailer, "leaked", estimate);
+	print_summary_totals(out, trailer, "leaked", estimate, true);
 
 	char **warnings = NULL;
 	size_t warning_count = 0;
@@ -1838,7 +1855,7 @@ int report_print_summary(const char *path, const struct replay_progress *progres
 		print_summary_sampling(out, replay->sample_interval_min, replay->sample_interval_max);
 	print_summary_totals(out, &replayed,
 	                     replay->has_trailer ? "leaked" : "still live at the end:",
-	                     replay->sampled);
+	                     replay->sampled, replay->has_trailer);
 
 	char **warnings = NULL;
 	size_t warning_count = 0;

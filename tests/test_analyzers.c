@@ -450,6 +450,38 @@ START_TEST(no_leaks)
 }
 END_TEST
 
+/* With no leak among the blocks, a sampled capture says no leaked block
+ * was sampled, and one without a trailer that nothing was live when it
+ * ends: neither may say that every block was freed. */
+START_TEST(no_leaks_said_only_when_seen)
+{
+	memscope_block blocks[] = {
+		block(1, 0, 10, 16, 1 * MS, 2 * MS, true, NULL),
+		block(2, 0, 20, 32, 1 * MS, 3 * MS, true, NULL),
+	};
+	memscope_capture capture = capture_of(blocks, 2);
+	capture.summary.sample_interval = 1000;
+	memscope_results results = {0};
+	ck_assert_int_eq(run_analyzer("leaks", &capture, &results), 0);
+	ck_assert_uint_eq(results.finding_count, 1);
+	assert_finding(&results, 0, MEMSCOPE_SEVERITY_INFO,
+	               "no leaked block was sampled; leaks smaller than the sampling interval may "
+	               "be missed");
+	results_finish(&results);
+
+	capture = capture_of(blocks, 2);
+	capture.summary.ended_cleanly = false;
+	results = (memscope_results){0};
+	ck_assert_int_eq(run_analyzer("leaks", &capture, &results), 0);
+	ck_assert_uint_ge(results.finding_count, 1);
+	assert_finding(&results, 0, MEMSCOPE_SEVERITY_WARNING,
+	               "the program did not end cleanly (the capture has no trailer): no block was "
+	               "live when the capture ends, but blocks it held when it stopped may not have "
+	               "been recorded");
+	results_finish(&results);
+}
+END_TEST
+
 START_TEST(one_big_leak_in_words)
 {
 	memscope_block blocks[] = {block(4, 0, 3 * MIB / 2, 3 * MIB / 2, 7, END, false, NULL)};
@@ -1211,6 +1243,7 @@ static Suite *analyzers_suite(void)
 	tcase_add_test(leaks, leaks_grouped_by_stack);
 	tcase_add_test(leaks, leaks_after_an_unclean_end);
 	tcase_add_test(leaks, no_leaks);
+	tcase_add_test(leaks, no_leaks_said_only_when_seen);
 	tcase_add_test(leaks, one_big_leak_in_words);
 	tcase_add_test(leaks, leaks_many_stacks);
 	tcase_add_test(leaks, leaks_out_of_memory_is_reported);

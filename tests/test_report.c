@@ -900,6 +900,83 @@ static void add_sampling(struct capture_file *file, uint64_t interval, uint64_t 
 	add(file, &record);
 }
 
+/* What report_print_summary prints for path; the caller frees. */
+static char *summary_of(const char *path)
+{
+	char *summary = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&summary, &size);
+	ck_assert_int_eq(report_print_summary(path, NULL, out), 0);
+	fclose(out);
+	return summary;
+}
+
+/* Two blocks, both freed: "every block was freed" only from a capture that
+ * ended cleanly and saw every block.  Without a trailer nothing says so,
+ * and a sampled capture says no leaked block was sampled. */
+static void write_freed_capture(struct capture_file *file, bool trailer, uint64_t interval)
+{
+	capture_start(file);
+	add_info(file, "program", "./freed");
+	if (interval != 0)
+		add_sampling(file, interval, 0);
+	add_node(file, 1, 0, 0x401000);
+	add_alloc(file, 1 * MS, 0x1000, 100, 1);
+	add_alloc(file, 2 * MS, 0x2000, 200, 1);
+	add_free(file, 3 * MS, 0x1000);
+	add_free(file, 4 * MS, 0x2000);
+	if (trailer) {
+		/* As the writer fills it: the summary reads it, not the events. */
+		struct capture_record record = { .type = CAPTURE_RECORD_TRAILER };
+		record.u.trailer = (struct capture_trailer){
+			.time_ns = 5 * MS, .allocations = 2, .frees = 2, .allocated_bytes = 300,
+			.peak_bytes = 300, .peak_time_ns = 2 * MS, .events = 4,
+			.sample_interval = interval,
+		};
+		add(file, &record);
+	}
+	capture_finish(file);
+}
+
+START_TEST(no_leaks_said_only_when_seen)
+{
+	static const struct {
+		bool trailer;
+		uint64_t interval;
+		const char *text;      /* the report's line */
+		const char *summary;   /* the run summary's */
+	} cases[] = {
+		{true, 0, "LEAKS    none: every block was freed\n",
+		 "memscope: no leaks: every block was freed\n"},
+		{false, 0, "LIVE AT END none live when the capture ends, at 4 ms: it has no trailer, "
+		           "so blocks the program held when it stopped may not have been recorded\n",
+		 "memscope: no block live when the capture ends, but it has no trailer: blocks the "
+		 "program held when it stopped may not have been recorded\n"},
+		{true, 1000, "LEAKS    none sampled: no leaked block was sampled; leaks smaller than "
+		             "the sampling interval may be missed\n",
+		 "memscope: no leaked block was sampled; leaks smaller than the sampling interval may "
+		 "be missed\n"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct capture_file file;
+		write_freed_capture(&file, cases[i].trailer, cases[i].interval);
+		struct report *report = build(file.path, 0);
+		char *text = report_text(report);
+		ck_assert_msg(strstr(text, cases[i].text) != NULL, "case %zu:\n%s", i, text);
+		if (i > 0)
+			ck_assert_ptr_null(strstr(text, "every block was freed"));
+		free(text);
+		report_destroy(report);
+		char *summary = summary_of(file.path);
+		ck_assert_msg(strstr(summary, cases[i].summary) != NULL, "case %zu:\n%s", i, summary);
+		if (i > 0)
+			ck_assert_ptr_null(strstr(summary, "every block was freed"));
+		free(summary);
+		unlink(file.path);
+	}
+}
+END_TEST
+
 /* Stacks, innermost first: 2 make_buffer_site, 3 leak_site, 4 mixed_site,
  * each called from outer_site.  Interval 1000, every block of 5,000 bytes
  * or more recorded: make_buffer_site allocates large blocks only (exact),
@@ -1172,6 +1249,7 @@ static Suite *report_suite(void)
 	TCase *damage = tcase_create("damage");
 	tcase_add_test(damage, no_trailer_means_no_clean_end);
 	tcase_add_test(damage, cut_capture_reports_what_was_read);
+	tcase_add_test(damage, no_leaks_said_only_when_seen);
 	tcase_add_test(damage, unreadable_captures);
 	suite_add_tcase(suite, damage);
 
