@@ -6,7 +6,10 @@
  * It exports only what it must interpose: _exit and _Exit (a program that
  * leaves through them skips destructors, and its capture must still be
  * finished), the exec functions (an exec replaces the process without a
- * destructor either; execl, execlp and execle are gathered here, since
+ * destructor either, and the new image is traced too, unless
+ * --no-follow-exec: it gets memscope's variables back in its environment,
+ * which the program's children do not; execl, execlp and execle are
+ * gathered here, since
  * glibc's call its execve from inside; fexecve and execveat reach the
  * kernel past them, where the periodic flush covers them), pthread_create
  * (the tracker may wait for the program's first thread before it starts
@@ -103,14 +106,19 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_ALLOCATOR);
 }
 
-/* A traced child's file: memscope.<program>.<pid>.memscope beside the root's. */
-static char *child_output_path(const char *root_output)
+/* A traced child's file, or a new image's: memscope.<program>.<pid>.memscope
+ * beside the root's, program named by its path (NULL: this process's). */
+static char *child_output_path(const char *root_output, const char *program_path)
 {
 	char program[PATH_MAX];
-	ssize_t length = readlink("/proc/self/exe", program, sizeof program - 1);
-	if (length <= 0)
-		return NULL;
-	program[length] = '\0';
+	if (program_path == NULL) {
+		ssize_t length = readlink("/proc/self/exe", program, sizeof program - 1);
+		if (length <= 0)
+			return NULL;
+		program[length] = '\0';
+	} else {
+		snprintf(program, sizeof program, "%s", program_path);
+	}
 	const char *base = strrchr(program, '/') ? strrchr(program, '/') + 1 : program;
 	const char *slash = strrchr(root_output, '/');
 	int directory_length = slash ? (int)(slash - root_output) : 1;
@@ -131,6 +139,92 @@ static char *child_output_path(const char *root_output)
 }
 
 static void start_tracing(void);
+
+/* What a new image of this process needs to be traced too (follow-exec,
+ * the default): memscope's variables and the LD_PRELOAD they came with, as
+ * "NAME=value" strings, taken before forget_environment() removes them
+ * from the environment the program's children inherit. */
+static const char *const kept_names[] = {
+	MEMSCOPE_ENV_BACKEND, MEMSCOPE_ENV_STACK_DEPTH, MEMSCOPE_ENV_TIMELINE_MS,
+	MEMSCOPE_ENV_CAPTURE, MEMSCOPE_ENV_SAMPLE_INTERVAL, MEMSCOPE_ENV_SAMPLE_SEED,
+	MEMSCOPE_ENV_EXACT_ABOVE, MEMSCOPE_ENV_EVENT_BUDGET, MEMSCOPE_ENV_ALLOCATOR,
+	"LD_PRELOAD",
+};
+#define KEPT_COUNT (sizeof kept_names / sizeof kept_names[0])
+static char *kept[KEPT_COUNT];
+static char *kept_output;          /* the root capture's path */
+
+static void keep_for_exec(const char *output)
+{
+	const char *follow = getenv(MEMSCOPE_ENV_FOLLOW_EXEC);
+	if (follow != NULL && strcmp(follow, "0") == 0)
+		return;
+	for (size_t i = 0; i < KEPT_COUNT; i++) {
+		const char *value = getenv(kept_names[i]);
+		if (value != NULL && asprintf(&kept[i], "%s=%s", kept_names[i], value) < 0)
+			kept[i] = NULL;
+	}
+	kept_output = strdup(output);
+}
+
+static bool memscope_variable(const char *entry)
+{
+	return strncmp(entry, "MEMSCOPE_", 9) == 0 || strncmp(entry, "LD_PRELOAD=", 11) == 0;
+}
+
+/* The environment the new image of this process gets: envp without
+ * memscope's variables or LD_PRELOAD, then those kept at start, the new
+ * image's own capture, and this pid as the root's.  NULL when nothing was
+ * kept (--no-follow-exec, or not the root) or memory is short: the exec
+ * then goes ahead with envp as it is, untraced. */
+static char **environment_for_exec(const char *program, char *const envp[])
+{
+	if (kept_output == NULL || program == NULL || envp == NULL)
+		return NULL;
+	char *output = child_output_path(kept_output, program);
+	if (output == NULL)
+		return NULL;
+	size_t count = 0;
+	while (envp[count] != NULL)
+		count++;
+	char **result = calloc(count + KEPT_COUNT + 3, sizeof *result);
+	char *output_entry = NULL, *root_entry = NULL;
+	if (result == NULL || asprintf(&output_entry, "%s=%s", MEMSCOPE_ENV_OUTPUT, output) < 0 ||
+	    asprintf(&root_entry, "%s=%ld", MEMSCOPE_ENV_ROOT_PID, (long)getpid()) < 0) {
+		free(result);
+		free(output_entry);
+		free(output);
+		return NULL;
+	}
+	free(output);
+	size_t used = 0;
+	for (size_t i = 0; i < count; i++)
+		if (!memscope_variable(envp[i]))
+			result[used++] = envp[i];
+	for (size_t i = 0; i < KEPT_COUNT; i++)
+		if (kept[i] != NULL)
+			result[used++] = kept[i];
+	result[used++] = output_entry;
+	result[used++] = root_entry;
+	result[used] = NULL;
+	return result;
+}
+
+/* Frees what environment_for_exec() made (after an exec that failed). */
+static void environment_free(char **environment)
+{
+	if (environment == NULL)
+		return;
+	size_t count = 0;
+	while (environment[count] != NULL)
+		count++;
+	/* The last two are the ones it made. */
+	if (count >= 2) {
+		free(environment[count - 1]);
+		free(environment[count - 2]);
+	}
+	free(environment);
+}
 
 __attribute__((constructor)) static void preload_start(void)
 {
@@ -179,9 +273,11 @@ static void start_tracing(void)
 	config.sample_seed = parse_number(MEMSCOPE_ENV_SAMPLE_SEED, 0, UINT64_MAX);
 	config.exact_above = parse_number(MEMSCOPE_ENV_EXACT_ABOVE, 0, UINT64_MAX);
 	config.event_budget = parse_number(MEMSCOPE_ENV_EVENT_BUDGET, 0, UINT64_MAX);
-	char *path = is_root ? strdup(output) : child_output_path(output);
-	if (!following)
+	char *path = is_root ? strdup(output) : child_output_path(output, NULL);
+	if (!following) {
+		keep_for_exec(output);
 		forget_environment();
+	}
 	else if (is_root)
 		/* If this process execs, its next image is a child of the trace:
 		 * it gets a file of its own instead of reopening ours. */
@@ -235,34 +331,79 @@ static void before_exec(const char *path)
 		tracker_checkpoint(tracker, "exec", path);
 }
 
+/* An exec of this process's own (not a vfork child's): its capture is
+ * finished first, and the new image gets the environment that traces it
+ * too, unless --no-follow-exec.  Returns that environment (NULL: envp as
+ * it is); exec_failed() frees it. */
+static char **prepare_exec(const char *program, char *const envp[])
+{
+	if (!ours())
+		return NULL;
+	before_exec(program);
+	guard_raise();
+	char **environment = environment_for_exec(program, envp);
+	guard_lower();
+	return environment;
+}
+
+static int exec_failed(char **environment)
+{
+	int saved = errno;
+	environment_free(environment);
+	errno = saved;
+	return -1;
+}
+
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[],
                                                   char *const envp[])
 {
-	before_exec(path);
+	char **environment = prepare_exec(path, envp);
 	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execve");
-	return next != NULL ? next(path, argv, envp) : (errno = ENOSYS, -1);
+	if (next == NULL)
+		return errno = ENOSYS, exec_failed(environment);
+	next(path, argv, environment != NULL ? environment : envp);
+	return exec_failed(environment);
 }
 
 __attribute__((visibility("default"))) int execvpe(const char *file, char *const argv[],
                                                    char *const envp[])
 {
-	before_exec(file);
+	char **environment = prepare_exec(file, envp);
 	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execvpe");
-	return next != NULL ? next(file, argv, envp) : (errno = ENOSYS, -1);
+	if (next == NULL)
+		return errno = ENOSYS, exec_failed(environment);
+	next(file, argv, environment != NULL ? environment : envp);
+	return exec_failed(environment);
 }
 
 __attribute__((visibility("default"))) int execv(const char *path, char *const argv[])
 {
-	before_exec(path);
-	execv_function next = (execv_function)dlsym(RTLD_NEXT, "execv");
-	return next != NULL ? next(path, argv) : (errno = ENOSYS, -1);
+	char **environment = prepare_exec(path, environ);
+	if (environment == NULL) {
+		execv_function next = (execv_function)dlsym(RTLD_NEXT, "execv");
+		return next != NULL ? next(path, argv) : (errno = ENOSYS, -1);
+	}
+	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execve");
+	if (next != NULL)
+		next(path, argv, environment);
+	else
+		errno = ENOSYS;
+	return exec_failed(environment);
 }
 
 __attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
 {
-	before_exec(file);
-	execv_function next = (execv_function)dlsym(RTLD_NEXT, "execvp");
-	return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
+	char **environment = prepare_exec(file, environ);
+	if (environment == NULL) {
+		execv_function next = (execv_function)dlsym(RTLD_NEXT, "execvp");
+		return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
+	}
+	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execvpe");
+	if (next != NULL)
+		next(file, argv, environment);
+	else
+		errno = ENOSYS;
+	return exec_failed(environment);
 }
 
 /* execl, execle and execlp gather their arguments into a vector and call

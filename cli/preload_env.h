@@ -18,6 +18,11 @@
  * Otherwise the preload library removes itself from the environment so
  * that children run untraced. */
 #define MEMSCOPE_ENV_FOLLOW_FORK "MEMSCOPE_FOLLOW_FORK"
+/* "0": a traced process that replaces itself (execve and its kin) runs its
+ * new image untraced.  Otherwise the new image is traced too, into
+ * <directory of MEMSCOPE_OUTPUT>/memscope.<new program>.<pid>.memscope,
+ * as a wrapper script that execs the real program needs. */
+#define MEMSCOPE_ENV_FOLLOW_EXEC "MEMSCOPE_FOLLOW_EXEC"
 /* Backend name: exact, lockfree, async, hybrid. */
 #define MEMSCOPE_ENV_BACKEND "MEMSCOPE_BACKEND"
 /* Frames kept per stack (decimal). */

@@ -58,6 +58,7 @@ struct run_options {
 	const char *allocator;	/* jemalloc or libc (the default set after parsing) */
 	const char *output;	/* as given with -o, or NULL for the default name */
 	bool follow_fork;
+	bool no_follow_exec;
 	bool quiet;
 	long stack_depth;
 	long timeline_ms;
@@ -142,6 +143,9 @@ static void print_usage(FILE *out)
 		"                     in the current directory)\n"
 		"  --follow-fork      also trace child processes that exec, each into its own\n"
 		"                     memscope.PROGRAM.PID.memscope next to the capture file\n"
+		"  --no-follow-exec   run a new image of PROGRAM (after it execs, as a wrapper\n"
+		"                     script does) untraced; by default it is traced into its\n"
+		"                     own memscope.PROGRAM.PID.memscope next to the capture\n"
 		"  --depth N          stack frames kept per allocation, 1 to %d (default %d)\n"
 		"  --timeline-ms N    timeline sampling interval in ms, 0 = off (default %d)\n"
 		"  -q, --quiet        print no summary when PROGRAM ends\n"
@@ -226,6 +230,7 @@ static int parse_rate(const char *text, uint64_t *out)
 enum {
 	OPTION_BACKEND = 256,
 	OPTION_FOLLOW_FORK,
+	OPTION_NO_FOLLOW_EXEC,
 	OPTION_DEPTH,
 	OPTION_TIMELINE_MS,
 	OPTION_CAPTURE,
@@ -241,6 +246,7 @@ static const struct option long_options[] = {
 	{ "capture", required_argument, NULL, OPTION_CAPTURE },
 	{ "output", required_argument, NULL, 'o' },
 	{ "follow-fork", no_argument, NULL, OPTION_FOLLOW_FORK },
+	{ "no-follow-exec", no_argument, NULL, OPTION_NO_FOLLOW_EXEC },
 	{ "depth", required_argument, NULL, OPTION_DEPTH },
 	{ "timeline-ms", required_argument, NULL, OPTION_TIMELINE_MS },
 	{ "sample-interval", required_argument, NULL, OPTION_SAMPLE_INTERVAL },
@@ -312,6 +318,9 @@ static int parse_options(int argc, char **argv, struct run_options *options)
 			break;
 		case OPTION_FOLLOW_FORK:
 			options->follow_fork = true;
+			break;
+		case OPTION_NO_FOLLOW_EXEC:
+			options->no_follow_exec = true;
 			break;
 		case OPTION_DEPTH:
 			if (parse_number("--depth", optarg, 1, MAX_STACK_DEPTH, &options->stack_depth) < 0)
@@ -938,6 +947,10 @@ static int set_child_environment(const struct launch *launch)
 		failed |= setenv(MEMSCOPE_ENV_FOLLOW_FORK, "1", 1);
 	else
 		failed |= unsetenv(MEMSCOPE_ENV_FOLLOW_FORK);
+	if (options->no_follow_exec)
+		failed |= setenv(MEMSCOPE_ENV_FOLLOW_EXEC, "0", 1);
+	else
+		failed |= unsetenv(MEMSCOPE_ENV_FOLLOW_EXEC);
 	free(output);
 	return failed != 0 ? -ENOMEM : 0;
 }
@@ -1094,8 +1107,8 @@ static void list_child_captures(const char *output, const struct timespec *since
 		goto out;
 
 	qsort(names, count, sizeof(*names), compare_strings);
-	fprintf(stderr, "memscope: child processes wrote %zu more capture%s:\n", count,
-		count == 1 ? "" : "s");
+	fprintf(stderr, "memscope: child processes and new images (exec) wrote %zu more capture%s:\n",
+		count, count == 1 ? "" : "s");
 	for (size_t i = 0; i < count; i++) {
 		char *path = path_join(dir_path, names[i]);
 		fprintf(stderr, "  %s\n", path != NULL ? path : names[i]);
@@ -1142,7 +1155,8 @@ static void print_outcome(const struct run_options *options, const char *output,
 	}
 	if (options->quiet)
 		return;
-	if (options->follow_fork)
+	/* A new image after an exec writes one of these too. */
+	if (options->follow_fork || !options->no_follow_exec)
 		list_child_captures(output, created);
 	if (st.st_size > 0) {
 		fputs("memscope: run `memscope report ", stderr);

@@ -459,6 +459,56 @@ START_TEST(exit_and_exec_finish_the_capture)
 }
 END_TEST
 
+/* A wrapper script that execs the program (as pyenv's, rbenv's and nvm's
+ * do) is followed by default: the program's new image is traced into a
+ * capture of its own, which the summary names, with the program's exact
+ * leaks and exit status; --no-follow-exec leaves it untraced. */
+START_TEST(exec_is_followed_into_the_new_image)
+{
+	char script[512];
+	snprintf(script, sizeof script, "%s/wrapper.sh", work);
+	FILE *file = fopen(script, "w");
+	ck_assert_ptr_nonnull(file);
+	fputs("#!/bin/sh\nexec \"$@\"\n", file);
+	ck_assert_int_eq(fclose(file), 0);
+	ck_assert_int_eq(chmod(script, 0755), 0);
+
+	struct run run;
+	run_memscope(&run, "wrapper", (const char *[]){"--backend", "exact", script, leaky, NULL});
+	assert_exited(&run, 3);
+	ck_assert_str_eq(run.out, "leaky: done, leaking on purpose\n");
+	struct report *report = build_report(run.output);
+	ck_assert_ptr_nonnull(replay_info(report->replay, "exec"));
+	report_destroy(report);
+	/* The summary's list: "  /work/memscope.leaky.PID.memscope". */
+	const char *listed = strstr(run.err, "\n  /");
+	ck_assert_msg(listed != NULL && strstr(listed, "/memscope.leaky.") != NULL,
+	              "no capture of the new image named: %s", run.err);
+	char image[512];
+	snprintf(image, sizeof image, "%.*s", (int)strcspn(listed + 3, "\n"), listed + 3);
+	report = build_report(image);
+	ck_assert(report->ended_cleanly);
+	uint64_t blocks, bytes;
+	int groups;
+	leaked_by(report, "leak_with_malloc", &blocks, &bytes, &groups);
+	ck_assert_uint_eq(blocks, 3);
+	ck_assert_uint_eq(bytes, 3000);
+	leaked_by(report, "leak_with_posix_memalign", &blocks, &bytes, &groups);
+	ck_assert_uint_eq(blocks, 2);
+	ck_assert_uint_eq(bytes, 8192);
+	report_destroy(report);
+	run_finish(&run);
+
+	int images = count_captures("memscope.leaky.");
+	run_memscope(&run, "wrapper-untraced",
+	             (const char *[]){"--no-follow-exec", script, leaky, NULL});
+	assert_exited(&run, 3);
+	ck_assert_int_eq(count_captures("memscope.leaky."), images);
+	ck_assert_ptr_null(strstr(run.err, "/memscope.leaky."));
+	run_finish(&run);
+}
+END_TEST
+
 START_TEST(cxx_new_and_delete_are_seen)
 {
 	char program[512];
@@ -1529,6 +1579,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, a_crash_keeps_the_capture_and_the_signal);
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
+	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
 	tcase_add_test(tcase, every_entry_point_is_seen);
 	tcase_add_test(tcase, fragmentation_waste_is_exact);
