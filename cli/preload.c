@@ -354,56 +354,58 @@ static int exec_failed(char **environment)
 	return -1;
 }
 
+/* execve and execvpe, by name: with the new image's environment in place
+ * of envp when there is one. */
+static int exec_with(const char *name, const char *program, char *const argv[],
+                     char *const envp[])
+{
+	char **environment = prepare_exec(program, envp);
+	execve_function next = (execve_function)dlsym(RTLD_NEXT, name);
+	if (next == NULL)
+		return errno = ENOSYS, exec_failed(environment);
+	next(program, argv, environment != NULL ? environment : envp);
+	return exec_failed(environment);
+}
+
+/* execv and execvp, by name (plain): as they are when the new image needs
+ * nothing, else through the function of the same search that takes an
+ * environment (with_environment: execve, execvpe). */
+static int exec_from_environ(const char *plain, const char *with_environment,
+                             const char *program, char *const argv[])
+{
+	char **environment = prepare_exec(program, environ);
+	if (environment == NULL) {
+		execv_function next = (execv_function)dlsym(RTLD_NEXT, plain);
+		return next != NULL ? next(program, argv) : (errno = ENOSYS, -1);
+	}
+	execve_function next = (execve_function)dlsym(RTLD_NEXT, with_environment);
+	if (next != NULL)
+		next(program, argv, environment);
+	else
+		errno = ENOSYS;
+	return exec_failed(environment);
+}
+
 __attribute__((visibility("default"))) int execve(const char *path, char *const argv[],
                                                   char *const envp[])
 {
-	char **environment = prepare_exec(path, envp);
-	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execve");
-	if (next == NULL)
-		return errno = ENOSYS, exec_failed(environment);
-	next(path, argv, environment != NULL ? environment : envp);
-	return exec_failed(environment);
+	return exec_with("execve", path, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execvpe(const char *file, char *const argv[],
                                                    char *const envp[])
 {
-	char **environment = prepare_exec(file, envp);
-	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execvpe");
-	if (next == NULL)
-		return errno = ENOSYS, exec_failed(environment);
-	next(file, argv, environment != NULL ? environment : envp);
-	return exec_failed(environment);
+	return exec_with("execvpe", file, argv, envp);
 }
 
 __attribute__((visibility("default"))) int execv(const char *path, char *const argv[])
 {
-	char **environment = prepare_exec(path, environ);
-	if (environment == NULL) {
-		execv_function next = (execv_function)dlsym(RTLD_NEXT, "execv");
-		return next != NULL ? next(path, argv) : (errno = ENOSYS, -1);
-	}
-	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execve");
-	if (next != NULL)
-		next(path, argv, environment);
-	else
-		errno = ENOSYS;
-	return exec_failed(environment);
+	return exec_from_environ("execv", "execve", path, argv);
 }
 
 __attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
 {
-	char **environment = prepare_exec(file, environ);
-	if (environment == NULL) {
-		execv_function next = (execv_function)dlsym(RTLD_NEXT, "execvp");
-		return next != NULL ? next(file, argv) : (errno = ENOSYS, -1);
-	}
-	execve_function next = (execve_function)dlsym(RTLD_NEXT, "execvpe");
-	if (next != NULL)
-		next(file, argv, environment);
-	else
-		errno = ENOSYS;
-	return exec_failed(environment);
+	return exec_from_environ("execvp", "execvpe", file, argv);
 }
 
 /* execl, execle and execlp gather their arguments into a vector and call
