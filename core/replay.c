@@ -266,14 +266,10 @@ static void count_live(struct replay *replay, const struct replay_block *block, 
 	totals->live_usable_bytes += blocks * (double)block->usable;
 	stack->live_blocks += blocks;
 	stack->live_bytes += bytes;
-	struct sample_tally *live = &replay->stacks[block->stack].live;
-	if (sign > 0) {
-		sample_tally_add(live, block->weight, block->size);
+	if (sign > 0)
 		sample_tally_add(&replay->totals.tallies.live, block->weight, block->size);
-	} else {
-		sample_tally_remove(live, block->weight, block->size);
+	else
 		sample_tally_remove(&replay->totals.tallies.live, block->weight, block->size);
-	}
 }
 
 static void forget_block(struct replay *replay, const struct replay_block *block)

@@ -90,11 +90,11 @@ struct replay_stack {
 	 * threshold on, every block at interval 1): what makes its figures
 	 * exact, estimated or mixed (sampling.h). */
 	struct sample_tally records; /* ALLOC records (with their bytes) and EXPAND records */
-	struct sample_tally live;    /* blocks live at the end */
 	struct sample_tally peak;    /* blocks live at the peak */
 };
 
-/* The same for the totals. */
+/* The same for the totals (exact_bytes kept where a figure counts bytes:
+ * allocations, peak and live; 0 for expands and frees). */
 struct replay_tallies {
 	struct sample_tally allocations; /* ALLOC records, with their bytes */
 	struct sample_tally expands;     /* EXPAND records of a live block */

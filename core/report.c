@@ -582,7 +582,6 @@ static int group_stacks(struct report *report)
 		sum->peak_bytes += numbers->weighted.peak_bytes;
 		struct replay_stack *counts = &report->group_stats[group];
 		sample_tally_merge(&counts->records, &numbers->records);
-		sample_tally_merge(&counts->live, &numbers->live);
 		sample_tally_merge(&counts->peak, &numbers->peak);
 	}
 	for (uint32_t id = 0; id < count; id++)
@@ -601,17 +600,6 @@ enum report_accuracy report_accuracy_of(const struct sample_tally *tally)
 	if (tally->sampled == 0)
 		return REPORT_EXACT;
 	return tally->exact == 0 ? REPORT_ESTIMATED : REPORT_MIXED;
-}
-
-/* The totals' tallies: the replay's.  Those of the blocks live at the end
- * are counted with the leaks (visit_leak). */
-static void weigh_totals(struct report *report)
-{
-	const struct replay_tallies *tallies = &report->replay->totals.tallies;
-	report->tallies.allocations = tallies->allocations;
-	report->tallies.expands = tallies->expands;
-	report->tallies.frees = tallies->frees;
-	report->tallies.peak = tallies->peak;
 }
 
 /* Sets a row's accuracy, and its flag of old, from its tally. */
@@ -649,7 +637,6 @@ static int visit_leak(const struct replay_block *block, void *context)
 {
 	struct leak_builder *builder = context;
 	struct report *report = builder->report;
-	sample_tally_add(&report->tallies.live, block->weight, block->size);
 	uint32_t stack = block->stack < report->replay->stack_count ? block->stack : 0;
 	uint32_t group = builder->group_of[report->stack_group[stack]];
 	if (group == 0)
@@ -1206,7 +1193,6 @@ int report_build(const char *path, const struct report_options *options,
 	error = group_stacks(report);
 	if (error < 0)
 		goto fail;
-	weigh_totals(report);
 	error = build_leaks(report);
 	if (error < 0)
 		goto fail;
@@ -1395,12 +1381,12 @@ static void write_sampling(FILE *out, const struct report *report)
 			        "without ~; one of both kinds is marked ~ and (mixed), and the "
 			        "totals spell out its exact part\n",
 			        bytes_text(replay->exact_above).text);
-		else if (report->tallies.allocations.exact > 0)
+		else if (report->totals.tallies.allocations.exact > 0)
 			fprintf(out, "EXACT    %s %s recorded whatever the interval (weight 1): a "
 			        "figure of those alone is exact, without ~; one of both kinds is "
 			        "marked ~ and (mixed), and the totals spell out its exact part\n",
-			        counted(report->tallies.allocations.exact, "block").text,
-			        report->tallies.allocations.exact == 1 ? "was" : "were");
+			        counted(report->totals.tallies.allocations.exact, "block").text,
+			        report->totals.tallies.allocations.exact == 1 ? "was" : "were");
 	}
 	if (replay->has_tracking) {
 		tracking_text(text, sizeof(text), &replay->tracking);
@@ -1425,7 +1411,7 @@ static void write_header(FILE *out, const struct report *report)
 static void write_totals(FILE *out, const struct report *report)
 {
 	const struct replay_totals *totals = &report->totals;
-	const struct report_tallies *tallies = &report->tallies;
+	const struct replay_tallies *tallies = &report->totals.tallies;
 	enum report_accuracy allocations = report_accuracy_of(&tallies->allocations);
 	enum report_accuracy frees = report_accuracy_of(&tallies->frees);
 	enum report_accuracy expands = report_accuracy_of(&tallies->expands);
@@ -1463,11 +1449,11 @@ static void write_peak(FILE *out, const struct report *report)
 		fputs("PEAK     none: nothing was allocated\n", out);
 		return;
 	}
-	enum report_accuracy accuracy = report_accuracy_of(&report->tallies.peak);
+	enum report_accuracy accuracy = report_accuracy_of(&report->totals.tallies.peak);
 	fprintf(out, "PEAK     %s live in %s at %s%s\n",
 	        marked(bytes_text(totals->peak_bytes), accuracy).text,
 	        marked(counted(totals->peak_blocks, "block"), accuracy).text,
-	        time_text(totals->peak_time_ns).text, exact_part(&report->tallies.peak).text);
+	        time_text(totals->peak_time_ns).text, exact_part(&report->totals.tallies.peak).text);
 	int bytes_width = 0, blocks_width = 0;
 	for (size_t i = 0; i < report->peak_stack_count; i++) {
 		const struct report_peak_stack *peak = &report->peak_stacks[i];
@@ -1535,11 +1521,11 @@ static void write_leaks(FILE *out, const struct report *report)
 			        totals->allocations > 0 ? ": every block was freed" : "");
 		return;
 	}
-	enum report_accuracy accuracy = report_accuracy_of(&report->tallies.live);
+	enum report_accuracy accuracy = report_accuracy_of(&report->totals.tallies.live);
 	fprintf(out, "%s %s, %s in %s%s%s\n", title,
 	        marked(counted(totals->live_blocks, "block"), accuracy).text,
 	        marked(bytes_text(totals->live_bytes), accuracy).text,
-	        counted(report->leak_count, "place").text, exact_part(&report->tallies.live).text,
+	        counted(report->leak_count, "place").text, exact_part(&report->totals.tallies.live).text,
 	        report->ended_cleanly ? "" : " (the program did not end cleanly: not all leaks)");
 	size_t shown = kept(report, report->leak_count);
 	for (size_t i = 0; i < shown; i++)

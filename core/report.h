@@ -122,18 +122,6 @@ struct report_task_leak {
 	double weighted_bytes;
 };
 
-/* The blocks behind the totals, by weight: what makes each exact,
- * estimated or mixed (report_accuracy_of).  exact_bytes are kept where a
- * figure counts bytes: allocations, peak and live (0 for expands and
- * frees). */
-struct report_tallies {
-	struct sample_tally allocations; /* ALLOC records: totals.allocations, allocated_bytes */
-	struct sample_tally expands;     /* EXPAND records of a live block: totals.expands */
-	struct sample_tally frees;       /* FREE records of a live block: totals.frees */
-	struct sample_tally peak;        /* blocks live at the peak: peak_blocks, peak_bytes */
-	struct sample_tally live;        /* blocks live at the end: live_blocks, live_bytes */
-};
-
 struct report {
 	char *path;
 	const char *program;       /* INFO "program", or NULL */
@@ -143,8 +131,8 @@ struct report {
 	bool ended_cleanly;        /* the capture has its trailer */
 	bool truncated;            /* the file is cut short or corrupt past some point */
 
-	struct replay_totals totals;
-	struct report_tallies tallies;
+	struct replay_totals totals; /* totals.tallies: what makes each exact, estimated or
+	                                mixed (report_accuracy_of) */
 
 	struct report_peak_stack *peak_stacks; /* bytes descending; at most options.top */
 	size_t peak_stack_count;

@@ -153,11 +153,11 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.sample_interval_max = replay->sampled ? replay->sample_interval_max : 0,
 		.interval_changes = replay->interval_changes,
 		.task_changes = replay->tracking.task_changes,
-		.allocations_accuracy = plugin_accuracy(&report->tallies.allocations),
-		.reallocations_accuracy = plugin_accuracy(&report->tallies.expands),
-		.frees_accuracy = plugin_accuracy(&report->tallies.frees),
-		.peak_accuracy = plugin_accuracy(&report->tallies.peak),
-		.live_accuracy = plugin_accuracy(&report->tallies.live),
+		.allocations_accuracy = plugin_accuracy(&report->totals.tallies.allocations),
+		.reallocations_accuracy = plugin_accuracy(&report->totals.tallies.expands),
+		.frees_accuracy = plugin_accuracy(&report->totals.tallies.frees),
+		.peak_accuracy = plugin_accuracy(&report->totals.tallies.peak),
+		.live_accuracy = plugin_accuracy(&report->totals.tallies.live),
 	};
 	*out = view;
 	return 0;

@@ -1076,7 +1076,7 @@ START_TEST(hybrid_figures_are_exact_estimated_or_mixed)
 	ck_assert_uint_eq(report->replay->exact_above, 5000);
 
 	/* The totals: every one of both kinds but the resizes (none). */
-	const struct report_tallies *tallies = &report->tallies;
+	const struct replay_tallies *tallies = &report->totals.tallies;
 	assert_tally(&tallies->allocations, REPORT_MIXED, 3, 21000, 3);
 	assert_tally(&tallies->expands, REPORT_EXACT, 0, 0, 0);
 	assert_tally(&tallies->frees, REPORT_MIXED, 1, 0, 1);
@@ -1177,10 +1177,10 @@ START_TEST(resizes_and_interval_one_are_exact)
 	add_trailer(&file, 4 * MS);
 	capture_finish(&file);
 	struct report *report = build(file.path, 0);
-	assert_tally(&report->tallies.allocations, REPORT_ESTIMATED, 0, 0, 1);
-	assert_tally(&report->tallies.expands, REPORT_EXACT, 1, 0, 0);
-	assert_tally(&report->tallies.live, REPORT_EXACT, 1, 6000, 0);
-	assert_tally(&report->tallies.peak, REPORT_EXACT, 1, 6000, 0);
+	assert_tally(&report->totals.tallies.allocations, REPORT_ESTIMATED, 0, 0, 1);
+	assert_tally(&report->totals.tallies.expands, REPORT_EXACT, 1, 0, 0);
+	assert_tally(&report->totals.tallies.live, REPORT_EXACT, 1, 6000, 0);
+	assert_tally(&report->totals.tallies.peak, REPORT_EXACT, 1, 6000, 0);
 	ck_assert_uint_eq(report->leak_count, 1);
 	ck_assert_int_eq(report->leaks[0].accuracy, REPORT_EXACT);
 	char *text = report_text(report);
@@ -1209,7 +1209,7 @@ START_TEST(resizes_and_interval_one_are_exact)
 	capture_finish(&file);
 	report = build(file.path, 0);
 	ck_assert(!report->replay->sampled);
-	assert_tally(&report->tallies.allocations, REPORT_EXACT, 2, 300, 0);
+	assert_tally(&report->totals.tallies.allocations, REPORT_EXACT, 2, 300, 0);
 	ck_assert_int_eq(report->sites_by_calls[0].accuracy, REPORT_EXACT);
 	text = report_text(report);
 	ck_assert_ptr_null(strchr(text, '~'));
