@@ -56,7 +56,8 @@ static void set_countdown(struct memscope_thread *thread, uint64_t bytes)
 bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 {
 	uint32_t epoch = atomic_load_explicit(&sampler_shared.epoch, memory_order_acquire);
-	if (thread->epoch != epoch) {
+	bool seeded_now = thread->epoch != epoch;
+	if (seeded_now) {
 		/* The first allocation of this thread in this sampler's life: a
 		 * generator of its own (the same ones, in the same order of
 		 * threads, for the same seed), then a first countdown. */
@@ -66,10 +67,12 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		thread->epoch = epoch;
 		thread->told_interval = 0;
 		set_countdown(thread, draw_countdown(thread));
-	} else if (thread->pick_next == epoch) {
-		set_countdown(thread, thread->countdown_parked);
 	}
 	if (thread->pick_next == epoch) {
+		/* A countdown parked before the thread was seeded means nothing:
+		 * the one just drawn stands. */
+		if (!seeded_now)
+			set_countdown(thread, thread->countdown_parked);
 		thread->pick_next = 0;
 		thread->picked_interval = 1;
 		return true;

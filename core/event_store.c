@@ -168,11 +168,13 @@ static void pending_tag_destroy(struct pending_tag *tag)
 	free(tag);
 }
 
-/* The thread's pending name, taken: the caller records or destroys it. */
+/* The thread's pending name, taken: the caller records or destroys it.
+ * Read on every ALLOC event, written only when there is one. */
 static struct pending_tag *take_pending_tag(void)
 {
 	struct pending_tag *tag = pending_tag;
-	pending_tag = NULL;
+	if (tag != NULL)
+		pending_tag = NULL;
 	return tag;
 }
 
