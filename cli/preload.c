@@ -174,9 +174,11 @@ static bool memscope_variable(const char *entry)
 
 /* The environment the new image of this process gets: envp without
  * memscope's variables or LD_PRELOAD, then those kept at start, the new
- * image's own capture, and this pid as the root's.  NULL when nothing was
- * kept (--no-follow-exec, or not the root) or memory is short: the exec
- * then goes ahead with envp as it is, untraced. */
+ * image's own capture, and this pid as the root's.  One allocation, the
+ * two entries it makes after the pointers: free() takes it all back
+ * (after an exec that failed).  NULL when nothing was kept
+ * (--no-follow-exec, or not the root) or memory is short: the exec then
+ * goes ahead with envp as it is, untraced. */
 static char **environment_for_exec(const char *program, char *const envp[])
 {
 	if (kept_output == NULL || program == NULL || envp == NULL)
@@ -184,18 +186,22 @@ static char **environment_for_exec(const char *program, char *const envp[])
 	char *output = child_output_path(kept_output, program);
 	if (output == NULL)
 		return NULL;
+	char root[64];
+	snprintf(root, sizeof root, "%s=%ld", MEMSCOPE_ENV_ROOT_PID, (long)getpid());
+	size_t output_size = strlen(MEMSCOPE_ENV_OUTPUT) + 1 + strlen(output) + 1;
 	size_t count = 0;
 	while (envp[count] != NULL)
 		count++;
-	char **result = calloc(count + KEPT_COUNT + 3, sizeof *result);
-	char *output_entry = NULL, *root_entry = NULL;
-	if (result == NULL || asprintf(&output_entry, "%s=%s", MEMSCOPE_ENV_OUTPUT, output) < 0 ||
-	    asprintf(&root_entry, "%s=%ld", MEMSCOPE_ENV_ROOT_PID, (long)getpid()) < 0) {
-		free(result);
-		free(output_entry);
+	size_t pointers = (count + KEPT_COUNT + 3) * sizeof(char *);
+	char **result = malloc(pointers + output_size + strlen(root) + 1);
+	if (result == NULL) {
 		free(output);
 		return NULL;
 	}
+	char *output_entry = (char *)result + pointers;
+	char *root_entry = output_entry + output_size;
+	snprintf(output_entry, output_size, "%s=%s", MEMSCOPE_ENV_OUTPUT, output);
+	strcpy(root_entry, root);
 	free(output);
 	size_t used = 0;
 	for (size_t i = 0; i < count; i++)
@@ -208,22 +214,6 @@ static char **environment_for_exec(const char *program, char *const envp[])
 	result[used++] = root_entry;
 	result[used] = NULL;
 	return result;
-}
-
-/* Frees what environment_for_exec() made (after an exec that failed). */
-static void environment_free(char **environment)
-{
-	if (environment == NULL)
-		return;
-	size_t count = 0;
-	while (environment[count] != NULL)
-		count++;
-	/* The last two are the ones it made. */
-	if (count >= 2) {
-		free(environment[count - 1]);
-		free(environment[count - 2]);
-	}
-	free(environment);
 }
 
 __attribute__((constructor)) static void preload_start(void)
@@ -349,7 +339,9 @@ static char **prepare_exec(const char *program, char *const envp[])
 static int exec_failed(char **environment)
 {
 	int saved = errno;
-	environment_free(environment);
+	guard_raise();
+	free(environment);
+	guard_lower();
 	errno = saved;
 	return -1;
 }
