@@ -205,19 +205,20 @@ static int write_findings(const memscope_host *host, memscope_results *results,
 	char text[768], note[256];
 	/* Estimates are marked where they are said, as in the text report. */
 	const char *mark = analyzer_mark(&tally);
+	const char *unclean = summary->truncated ? "the capture is cut short"
+	                                         : "the capture has no trailer";
 	int error;
 	if (!summary->ended_cleanly && set->count == 0) {
 		snprintf(text, sizeof(text),
 		         "the program did not end cleanly (%s): no block was live when the capture "
 		         "ends, but blocks it held when it stopped may not have been recorded",
-		         summary->truncated ? "the capture is cut short" : "the capture has no trailer");
+		         unclean);
 		error = host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
 	} else if (!summary->ended_cleanly) {
 		snprintf(text, sizeof(text),
 		         "the program did not end cleanly (%s), so the %s%s, %s%s live at the end in %s "
 		         "are not all leaks",
-		         summary->truncated ? "the capture is cut short" : "the capture has no trailer",
-		         mark, analyzer_counted(blocks, "block", "blocks").text, mark,
+		         unclean, mark, analyzer_counted(blocks, "block", "blocks").text, mark,
 		         analyzer_bytes_text(bytes).text,
 		         analyzer_counted(set->count, "place", "places").text);
 		error = host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
