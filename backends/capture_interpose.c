@@ -42,8 +42,25 @@
 static struct backend *sink;
 atomic_bool interpose_enabled;
 _Atomic(void *(*)(size_t)) interpose_fast_malloc = interpose_malloc_slow;
-_Atomic(const _Atomic uint16_t *) interpose_free_filter = sampled_set_filter_unknown;
+_Atomic(void (*)(void *)) interpose_fast_free = interpose_free_slow;
+_Atomic uintptr_t interpose_heap_start;
 static bool entry_points_present;
+
+/* The heap of sampled blocks (sampled_heap.h) is used from a sampling
+ * interval of 4 KiB on.  Below that the sampled blocks are so many that
+ * they would be most of the program's heap, in memscope's power-of-two
+ * slots: they stay in the allocator, and every free asks the sampled set. */
+#define HEAP_FROM_INTERVAL 4096
+
+/* Whether the blocks reported from now on go to the heap: set while a
+ * sampler runs with it (before the first is reported, cleared after free's
+ * fast path is the slow one again). */
+static atomic_bool heap_placing;
+
+/* Set for good once a block that belonged in the heap could not have a
+ * slot there (larger than its largest class, or its class full): it is in
+ * the allocator, so every free takes the slow way from then on. */
+static atomic_bool heap_overflowed;
 
 /* The C library's allocator, by the names glibc exports for callers that
  * interpose malloc: reachable from the first call, before any dlsym. */
@@ -100,6 +117,8 @@ static inline bool on_libc(void)
 /* A block's usable size, from whichever allocator holds it. */
 static size_t usable_of(void *block)
 {
+	if (sampled_heap_contains(block))
+		return sampled_heap_usable(block);
 	if (!on_libc())
 		return sallocx(block, 0);
 	if (libc_usable_size == NULL)
@@ -107,19 +126,43 @@ static size_t usable_of(void *block)
 	return libc_usable_size != NULL ? libc_usable_size(block) : 0;
 }
 
+/* The usable size an event reports: for a block in the heap of sampled
+ * blocks, the one the program's allocator would have given it (jemalloc's
+ * exactly, the C library's from its rounding rules, alignment aside), so
+ * that reports describe the program's allocator. */
+static size_t reported_usable(void *block)
+{
+	if (!sampled_heap_contains(block))
+		return usable_of(block);
+	size_t requested = sampled_heap_requested(block);
+	return on_libc() ? sampled_heap_libc_usable(requested) : nallocx(requested ? requested : 1, 0);
+}
+
 /* Gives a block back to the allocator it came from. */
 static void release(void *block)
 {
-	if (on_libc())
+	if (sampled_heap_contains(block))
+		sampled_heap_release(block);
+	else if (on_libc())
 		__libc_free(block);
 	else
 		dallocx(block, 0);
 }
 
+static bool placing_in_heap(void);
+static void overflow_heap(void);
+
 /* A block of size bytes aligned to alignment (0: the default), zeroed if
- * asked. */
-static void *obtain(size_t size, size_t alignment, bool zeroed)
+ * asked; in the heap of sampled blocks if it is reported and sampled
+ * blocks go there. */
+static void *obtain(size_t size, size_t alignment, bool zeroed, bool reported)
 {
+	if (reported && placing_in_heap()) {
+		void *block = sampled_heap_allocate(size != 0 ? size : 1, alignment, zeroed);
+		if (block != NULL)
+			return block;
+		overflow_heap();
+	}
 	if (!on_libc()) {
 		int flags = (alignment != 0 ? MALLOCX_ALIGN(alignment) : 0) | (zeroed ? MALLOCX_ZERO : 0);
 		return mallocx(size != 0 ? size : 1, flags);
@@ -132,9 +175,24 @@ static void *obtain(size_t size, size_t alignment, bool zeroed)
 	return block;
 }
 
-static void *resize(void *block, size_t size)
+/* block resized to size bytes (its contents kept), where the new block is
+ * to be reported or not: a block moves in or out of the heap of sampled
+ * blocks with a copy. */
+static void *resize(void *block, size_t size, bool reported)
 {
-	return on_libc() ? __libc_realloc(block, size) : rallocx(block, size, 0);
+	bool from_heap = sampled_heap_contains(block);
+	bool to_heap = reported && placing_in_heap();
+	if (!from_heap && !to_heap)
+		return on_libc() ? __libc_realloc(block, size) : rallocx(block, size, 0);
+	if (from_heap && to_heap && sampled_heap_resize_in_place(block, size))
+		return block;
+	void *moved = obtain(size, 0, false, reported);
+	if (moved == NULL)
+		return NULL;
+	size_t kept = usable_of(block);
+	memcpy(moved, block, kept < size ? kept : size);
+	release(block);
+	return moved;
 }
 
 /* ---- before the tracker starts ------------------------------------------
@@ -158,6 +216,45 @@ static unsigned early_count;
 static uint64_t early_lost;
 int interpose_early_state = INTERPOSE_EARLY_UNDECIDED;
 static atomic_flag early_lock = ATOMIC_FLAG_INIT;
+
+/* ---- the heap of sampled blocks ---------------------------------------- */
+
+/* Maps the heap and tells free where it starts.  False when there is
+ * none. */
+static bool heap_ready(void)
+{
+	uintptr_t start;
+	if (sampled_heap_reserve() != 0 || !sampled_heap_start(&start))
+		return false;
+	atomic_store_explicit(&interpose_heap_start, start, memory_order_relaxed);
+	return true;
+}
+
+static bool placing_in_heap(void)
+{
+	if (atomic_load_explicit(&heap_placing, memory_order_relaxed))
+		return true;
+	/* Blocks kept before the tracker starts may be sampled when it does:
+	 * their frees must be seen, so they are in the heap too. */
+	return interpose_early_state == INTERPOSE_EARLY_KEEPING && heap_ready();
+}
+
+static void overflow_heap(void)
+{
+	atomic_store_explicit(&heap_overflowed, true, memory_order_seq_cst);
+	atomic_store_explicit(&interpose_fast_free, interpose_free_slow, memory_order_seq_cst);
+}
+
+/* Free's fast path to the allocator: called once blocks go to the heap. */
+static void open_fast_free(void)
+{
+	if (atomic_load(&heap_overflowed))
+		return;
+	atomic_store_explicit(&interpose_fast_free, interpose_next.free, memory_order_release);
+	/* An overflow in between must win. */
+	if (atomic_load(&heap_overflowed))
+		atomic_store_explicit(&interpose_fast_free, interpose_free_slow, memory_order_seq_cst);
+}
 
 static bool will_be_traced(void)
 {
@@ -271,7 +368,8 @@ static IN_CALLER void report_alloc(void *address, size_t size, size_t usable, ui
 static IN_CALLER void report_free(void *address, uint32_t kind)
 {
 	report(&(struct heap_event){.type = HEAP_EVENT_FREE, .kind = kind,
-	                            .address = (uintptr_t)address, .usable = usable_of(address)});
+	                            .address = (uintptr_t)address,
+	                            .usable = reported_usable(address)});
 }
 
 static void report_expand(void *address, size_t size, size_t old_usable, size_t usable)
@@ -284,13 +382,13 @@ static void report_expand(void *address, size_t size, size_t old_usable, size_t 
 static IN_CALLER void *allocate(size_t size, size_t alignment, bool zeroed, uint32_t kind,
                                 bool reported)
 {
-	void *block = obtain(size, alignment, zeroed);
+	void *block = obtain(size, alignment, zeroed, reported);
 	if (block == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (reported)
-		report_alloc(block, size, usable_of(block), kind);
+		report_alloc(block, size, reported_usable(block), kind);
 	return block;
 }
 
@@ -321,7 +419,7 @@ void interpose_free_slow(void *block)
 		return;
 	if (interpose_reporting_free(block)) {
 		report_free(block, CAPTURE_KIND_FREE);
-	} else if (interpose_next.free != NULL) {
+	} else if (interpose_next.free != NULL && !sampled_heap_contains(block)) {
 		interpose_next.free(block);
 		return;
 	}
@@ -338,26 +436,27 @@ static void *realloc_as_free_and_alloc(void *block, size_t size)
 		return allocate(size, 0, false, CAPTURE_KIND_REALLOC, picked);
 	bool old_reported = interpose_reporting_free(block);
 	if (!old_reported && !picked)
-		return resize(block, size);
+		return resize(block, size, false);
 	/* Before the resize, which may hand the address to another thread.  If
 	 * it then fails, the old block lives on untracked. */
 	if (old_reported)
 		report_free(block, CAPTURE_KIND_REALLOC);
-	void *result = resize(block, size);
+	void *result = resize(block, size, picked);
 	if (result == NULL) {
 		errno = ENOMEM;
 		return NULL;
 	}
 	if (picked)
-		report_alloc(result, size, usable_of(result), CAPTURE_KIND_REALLOC);
+		report_alloc(result, size, reported_usable(result), CAPTURE_KIND_REALLOC);
 	return result;
 }
 
 void *interpose_realloc(void *block, size_t size)
 {
-	if (interpose_next.realloc != NULL && !recording())
+	bool in_heap = block != NULL && sampled_heap_contains(block);
+	if (interpose_next.realloc != NULL && !recording() && !in_heap)
 		return interpose_next.realloc(block, size);
-	if ((sampling() || on_libc()) && size != 0)
+	if ((sampling() || on_libc() || in_heap) && size != 0)
 		return realloc_as_free_and_alloc(block, size);
 	if (block == NULL)
 		return allocate(size, 0, false, CAPTURE_KIND_REALLOC, recording());
@@ -522,7 +621,15 @@ static int install(struct backend *backend, const char **message)
 
 static void enable(void)
 {
-	atomic_store_explicit(&interpose_enabled, true, memory_order_relaxed);
+	/* Blocks go to the heap before the first is reported, and frees of
+	 * addresses outside it go the fast way only after that. */
+	bool heap = sampler_running() &&
+	            atomic_load_explicit(&sampler_shared.interval, memory_order_relaxed) >=
+	                    HEAP_FROM_INTERVAL &&
+	            heap_ready();
+	if (heap)
+		atomic_store_explicit(&heap_placing, true, memory_order_seq_cst);
+	atomic_store_explicit(&interpose_enabled, true, memory_order_seq_cst);
 	/* The sampler, if any, started when the backend opened, before this.
 	 * The malloc fast path trusts any countdown; only the process's first
 	 * sampler can: a later one (a tracker started again in the process)
@@ -533,16 +640,16 @@ static void enable(void)
 		if (atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed) == 1)
 			atomic_store_explicit(&interpose_fast_malloc, interpose_next.malloc,
 			                      memory_order_release);
-		atomic_store_explicit(&interpose_free_filter, sampled_set_filter,
-		                      memory_order_release);
+		if (heap)
+			open_fast_free();
 	}
 }
 
 static void disable(void)
 {
 	atomic_store_explicit(&interpose_fast_malloc, interpose_malloc_slow, memory_order_relaxed);
-	atomic_store_explicit(&interpose_free_filter, sampled_set_filter_unknown,
-	                      memory_order_relaxed);
+	atomic_store_explicit(&interpose_fast_free, interpose_free_slow, memory_order_seq_cst);
+	atomic_store_explicit(&heap_placing, false, memory_order_relaxed);
 	atomic_store_explicit(&interpose_enabled, false, memory_order_relaxed);
 }
 

@@ -19,9 +19,6 @@ struct bucket {
 };
 
 _Atomic uint16_t sampled_set_filter[FILTER_SIZE];
-const _Atomic uint16_t sampled_set_filter_unknown[FILTER_SIZE] = {
-	[0 ... FILTER_SIZE - 1] = CELL_SATURATED << SAMPLED_CELL_COUNT_SHIFT,
-};
 #define filter sampled_set_filter
 static struct bucket *buckets;
 static unsigned bucket_bits = MAX_BUCKET_BITS; /* of the tracker under way */

@@ -3,9 +3,11 @@
  * A sampling backend adds the address of every block it records and takes
  * it out again when the block is freed, so that only the frees of sampled
  * blocks are recorded (a free of a block never recorded would be noise; a
- * sampled block whose free went unseen would be a phantom leak).  Every
- * free in the program asks the set first, so the question has a fast
- * answer: a filter of counters, one per group of addresses, answers "not
+ * sampled block whose free went unseen would be a phantom leak).  Under
+ * jemalloc's hooks every free in the program asks the set first, and under
+ * the interposed malloc every free that may be of a sampled block (with the
+ * heap of sampled blocks, sampled_heap.h, only the frees of its blocks), so
+ * the question has a fast answer: a filter of counters, one per group of addresses, answers "not
  * sampled" for most addresses with one load from a table that fits in the
  * cache (a counter per 256 bytes of address); only when the counter is not
  * zero is the set itself searched.
@@ -39,11 +41,6 @@
 /* In the library's zero-filled data: pages untouched until sampling cost
  * nothing. */
 extern MEMSCOPE_HIDDEN _Atomic uint16_t sampled_set_filter[1u << SAMPLED_SET_FILTER_BITS];
-
-/* A filter whose every cell says "ask the set" (a saturated count), in the
- * library's read-only data: for a reader of sampled_set_filter that must
- * send every address the slow way while no sampler runs (capture_interpose.h). */
-extern MEMSCOPE_HIDDEN const _Atomic uint16_t sampled_set_filter_unknown[1u << SAMPLED_SET_FILTER_BITS];
 
 /* Maps the set (once per process) and empties it, sized for samples
  * picked at this mean interval (sampled_set.c).  Returns 0 or -ENOMEM. */

@@ -20,12 +20,16 @@
  * cycles a step took with each pair, and the median over the rounds of
  * the two turns' ratio: a turn the kernel took the processor away from
  * weighs no more than any other.  Every call of a turn is its pair's,
- * frees too: memscope's free takes a block glibc made as it takes one
- * from before tracking started (its filter says no), and a sample glibc's
- * free takes back stays in memscope's set, a stale entry whose cell still
- * answers its neighbours' frees at once.  (Frees given back to the pair
- * that made the block would put half of each pair's frees on the other's
- * turns, and hide what free costs.)
+ * frees too: memscope's free takes a block glibc made as it takes any
+ * block no sampler picked.  (Frees given back to the pair that made the
+ * block would put half of each pair's frees on the other's turns, and hide
+ * what free costs.)  One exception: a block in memscope's heap of sampled
+ * blocks (backends/sampled_heap.h) only memscope's free can take, so each
+ * slot keeps, in its low bit, whether its block lies in that heap's range
+ * (read from /proc/self/maps), and such a block goes to memscope's free
+ * whoever's turn it is: one block in a thousand.  Both pairs' turns run
+ * the same code for that, a compare when they allocate and a test when
+ * they free.
  */
 #include <dlfcn.h>
 #include <stdint.h>
@@ -49,7 +53,40 @@ struct pair {
 	uint64_t *cycles;             /* of each round's turn */
 };
 
-static void *slots[SLOTS];
+static uintptr_t slots[SLOTS]; /* a block's address | whether it is in the heap */
+static uintptr_t heap_start, heap_span;
+static void (*memscope_free)(void *);
+
+static uintptr_t slot_value(void *block)
+{
+	return (uintptr_t)block | ((uintptr_t)block - heap_start < heap_span);
+}
+
+static void release_slot(const struct pair *pair, uintptr_t value)
+{
+	void *block = (void *)(value & ~(uintptr_t)1);
+	if (value & 1)
+		memscope_free(block);
+	else
+		pair->release(block);
+}
+
+/* memscope's heap of sampled blocks: the one mapping of more than 64 GiB. */
+static void find_heap(void)
+{
+	FILE *maps = fopen("/proc/self/maps", "r");
+	if (maps == NULL)
+		return;
+	unsigned long start, end;
+	char line[512];
+	while (fgets(line, sizeof line, maps) != NULL) {
+		if (sscanf(line, "%lx-%lx", &start, &end) == 2 && end - start > (64ul << 30)) {
+			heap_start = start;
+			heap_span = end - start;
+		}
+	}
+	fclose(maps);
+}
 
 
 static void turn(struct pair *pairs, unsigned chosen, unsigned long round, uint64_t *state)
@@ -59,8 +96,8 @@ static void turn(struct pair *pairs, unsigned chosen, unsigned long round, uint6
 	for (int i = 0; i < TURN_STEPS; i++) {
 		uint64_t random = xorshift_next(state);
 		uint32_t slot = (uint32_t)(random >> 40) % SLOTS;
-		pair->release(slots[slot]);
-		slots[slot] = pair->allocate(16 + random % 1024);
+		release_slot(pair, slots[slot]);
+		slots[slot] = slot_value(pair->allocate(16 + random % 1024));
 	}
 	pair->cycles[round] = __rdtsc() - start;
 }
@@ -116,16 +153,17 @@ int main(int argc, char **argv)
 	if (values == NULL || pairs[0].cycles == NULL || pairs[1].cycles == NULL)
 		return 2;
 
+	memscope_free = pairs[1].release;
+	find_heap();
 	uint64_t state = 0x9e3779b97f4a7c15u;
-	for (uint32_t slot = 0; slot < SLOTS; slot++) {
-		slots[slot] = pairs[1].allocate(16 + xorshift_next(&state) % 1024);
-	}
+	for (uint32_t slot = 0; slot < SLOTS; slot++)
+		slots[slot] = slot_value(pairs[1].allocate(16 + xorshift_next(&state) % 1024));
 	for (unsigned long round = 0; round < rounds; round++) {
 		turn(pairs, (unsigned)(round & 1), round, &state);
 		turn(pairs, (unsigned)(~round & 1), round, &state);
 	}
 	for (uint32_t slot = 0; slot < SLOTS; slot++)
-		pairs[1].release(slots[slot]);
+		release_slot(&pairs[1], slots[slot]);
 
 	for (int i = 0; i < 2; i++) {
 		for (unsigned long round = 0; round < rounds; round++)

@@ -544,7 +544,13 @@ static void check_entry_points(const char *capture_source, const char *backend,
 	         backend ? backend : "default", allocator ? allocator : "default");
 	const char *arguments[16] = {"--capture", capture_source};
 	int count = 2;
-	if (backend != NULL) {
+	if (backend != NULL && strcmp(backend, "hybrid") == 0) {
+		/* Every block exact from its first byte, at the default interval:
+		 * all of them in the heap of sampled blocks (sampled_heap.h). */
+		const char *exact[] = {"--backend", backend, "--exact-above", "1"};
+		for (int i = 0; i < 4; i++)
+			arguments[count++] = exact[i];
+	} else if (backend != NULL) {
 		/* Interval 1: every block, so the same ones as exact. */
 		const char *sampled[] = {"--backend", backend, "--sample-interval", "1"};
 		for (int i = 0; i < 4; i++)
@@ -614,6 +620,10 @@ START_TEST(every_entry_point_is_seen)
 	check_entry_points("interpose", "lockfree", NULL);
 	check_entry_points("interpose", "lockfree", "jemalloc");
 	check_entry_points("hooks", "lockfree", NULL);
+	/* Every block in memscope's heap of sampled blocks, on either
+	 * allocator. */
+	check_entry_points("interpose", "hybrid", NULL);
+	check_entry_points("interpose", "hybrid", "jemalloc");
 	/* The exact backend on the C library's malloc. */
 	check_entry_points("interpose", NULL, "libc");
 }
