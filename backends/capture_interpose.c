@@ -114,16 +114,20 @@ static inline bool on_libc(void)
 	return allocator == ALLOCATOR_LIBC;
 }
 
-/* A block's usable size, from whichever allocator holds it. */
-static size_t usable_of(void *block)
+/* The usable size of a block of the program's allocator. */
+static size_t allocator_usable(void *block)
 {
-	if (sampled_heap_contains(block))
-		return sampled_heap_usable(block);
 	if (!on_libc())
 		return sallocx(block, 0);
 	if (libc_usable_size == NULL)
 		libc_usable_size = (size_t (*)(void *))dlsym(RTLD_NEXT, "malloc_usable_size");
 	return libc_usable_size != NULL ? libc_usable_size(block) : 0;
+}
+
+/* A block's usable size, from whichever allocator holds it. */
+static size_t usable_of(void *block)
+{
+	return sampled_heap_contains(block) ? sampled_heap_usable(block) : allocator_usable(block);
 }
 
 /* The usable size an event reports: for a block in the heap of sampled
@@ -133,7 +137,7 @@ static size_t usable_of(void *block)
 static size_t reported_usable(void *block)
 {
 	if (!sampled_heap_contains(block))
-		return usable_of(block);
+		return allocator_usable(block);
 	size_t requested = sampled_heap_requested(block);
 	return on_libc() ? sampled_heap_libc_usable(requested) : nallocx(requested ? requested : 1, 0);
 }

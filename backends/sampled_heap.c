@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "reserved.h"
 #include "sampled_heap.h"
 
 #define SMALLEST_SHIFT 4   /* 16 bytes, the C library's alignment */
@@ -42,15 +43,9 @@ static unsigned part_shift(unsigned shift)
 	return part;
 }
 
-static void *map_reserve(size_t size)
-{
-	void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE,
-	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return memory == MAP_FAILED ? NULL : memory;
-}
-
 /* Lays the classes out largest first from an address aligned to the
- * largest part, so that every part starts aligned to its slots. */
+ * largest slot: every part is a multiple of the next one's slots, so each
+ * starts aligned to its own. */
 static int map_classes(void)
 {
 	size_t parts = 0, slots = 0;
@@ -63,15 +58,10 @@ static int map_classes(void)
 	/* All of the span, so that no other mapping lies in it. */
 	size_t span = SAMPLED_HEAP_SPAN;
 	size_t links = slots * (sizeof(uint32_t) + sizeof(uint64_t));
-	size_t alignment = (size_t)1 << PART_SHIFT_MAX;
-	char *memory = map_reserve(span + alignment);
-	if (memory == NULL)
+	char *aligned = reserved_map_aligned(span, (size_t)1 << LARGEST_SHIFT);
+	if (aligned == NULL)
 		return -ENOMEM;
-	char *aligned = (char *)(((uintptr_t)memory + alignment - 1) & ~(uintptr_t)(alignment - 1));
-	if (aligned != memory)
-		munmap(memory, (size_t)(aligned - memory));
-	munmap(aligned + span, (size_t)(memory + span + alignment - (aligned + span)));
-	char *below = map_reserve(links);
+	char *below = reserved_map(links);
 	if (below == NULL) {
 		munmap(aligned, span);
 		return -ENOMEM;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "reserved.h"
 #include "sampled_set.h"
 
 #define SLOTS_PER_BUCKET 8
@@ -26,22 +27,6 @@ static unsigned bucket_bits = MAX_BUCKET_BITS; /* of the tracker under way */
 #define HUGE_PAGE (2u << 20)
 #define TABLE_SIZE ((size_t)sizeof(struct bucket) << MAX_BUCKET_BITS)
 
-/* The largest table, aligned to a huge page; untouched pages cost nothing. */
-static void *map_zeroed(size_t size)
-{
-	size_t mapped = size + HUGE_PAGE;
-	char *memory = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
-	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (memory == MAP_FAILED)
-		return NULL;
-	/* Aligned to a huge page, the rest given back. */
-	char *aligned = (char *)(((uintptr_t)memory + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
-	if (aligned != memory)
-		munmap(memory, (size_t)(aligned - memory));
-	munmap(aligned + size, (size_t)(memory + mapped - (aligned + size)));
-	return aligned;
-}
-
 /* How much of the table a tracker uses depends on how many blocks it
  * samples.  At interval 1 every live block is in the set: all 8 MiB.  From
  * 64 KiB on, the set holds about live bytes / interval blocks: a quarter of
@@ -57,7 +42,8 @@ int sampled_set_reset(uint64_t interval)
 	if (buckets == NULL) {
 		/* mmap, not malloc: the set stays out of the program's heap
 		 * and jemalloc's statistics. */
-		buckets = map_zeroed(TABLE_SIZE);
+		/* The largest table, aligned to a huge page. */
+		buckets = reserved_map_aligned(TABLE_SIZE, HUGE_PAGE);
 		if (buckets == NULL)
 			return -ENOMEM;
 	} else {

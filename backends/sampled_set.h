@@ -102,22 +102,16 @@ static inline uint16_t sampled_set_fingerprint(uintptr_t address)
 	return (uint16_t)(((sampled_set_hash(address) >> 20) & SAMPLED_CELL_PRINT_MASK) | 1);
 }
 
-/* False when filter's cell says address is certainly not in the set. */
-static inline bool sampled_set_cell_may_contain(const _Atomic uint16_t *filter, uintptr_t address)
+/* False when address is certainly not in the set. */
+static inline bool sampled_set_may_contain(uintptr_t address)
 {
-	uint16_t cell = atomic_load_explicit(&filter[sampled_set_filter_index(address)],
+	uint16_t cell = atomic_load_explicit(&sampled_set_filter[sampled_set_filter_index(address)],
 	                                     memory_order_relaxed);
 	if (__builtin_expect(cell == 0, 1))
 		return false;
 	uint16_t print = cell & SAMPLED_CELL_PRINT_MASK;
 	return cell >> SAMPLED_CELL_COUNT_SHIFT != 1 || print == 0 ||
 	       print == sampled_set_fingerprint(address);
-}
-
-/* False when address is certainly not in the set. */
-static inline bool sampled_set_may_contain(uintptr_t address)
-{
-	return sampled_set_cell_may_contain(sampled_set_filter, address);
 }
 
 #endif

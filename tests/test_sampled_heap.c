@@ -106,6 +106,7 @@ START_TEST(the_largest_class_fills_up)
 	for (int i = 0; i < 4; i++) {
 		slots[i] = sampled_heap_allocate(largest, 0, false);
 		ck_assert_ptr_nonnull(slots[i]);
+		ck_assert_uint_eq((uintptr_t)slots[i] % largest, 0);
 	}
 	ck_assert_ptr_null(sampled_heap_allocate(largest, 0, false));
 	ck_assert_ptr_null(sampled_heap_allocate(largest + 1, 0, false));

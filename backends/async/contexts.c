@@ -16,6 +16,7 @@
 
 #include "capture.h"
 #include "event_store.h"
+#include "reserved.h"
 #include "tasks.h"
 
 #define CHUNK_RECORDS 1024
@@ -73,13 +74,6 @@ static void unlock(void)
 	holding = false;
 }
 
-static void *map(size_t bytes)
-{
-	void *memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return memory == MAP_FAILED ? NULL : memory;
-}
-
 /* ---- records ----------------------------------------------------------- */
 
 static struct context_record *record_take(void)
@@ -87,7 +81,7 @@ static struct context_record *record_take(void)
 	if (free_records == NULL) {
 		if (chunk_count == MAX_CHUNKS)
 			return NULL;
-		struct context_record *chunk = map(CHUNK_RECORDS * sizeof(*chunk));
+		struct context_record *chunk = reserved_map(CHUNK_RECORDS * sizeof(*chunk));
 		if (chunk == NULL)
 			return NULL;
 		chunks[chunk_count++] = chunk;
@@ -129,7 +123,7 @@ static void place(struct index_slot *table, size_t capacity, uint64_t address,
 static bool grow_index(void)
 {
 	size_t capacity = slot_capacity ? slot_capacity * 2 : FIRST_INDEX_SLOTS;
-	struct index_slot *table = map(capacity * sizeof(*table));
+	struct index_slot *table = reserved_map(capacity * sizeof(*table));
 	if (table == NULL)
 		return false;
 	for (size_t i = 0; i < slot_capacity; i++)
