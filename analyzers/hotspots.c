@@ -8,13 +8,13 @@
  *
  * Two rules, both forced by the capture's clock, whose ticks are about a
  * millisecond apart so that many events can share one time:
- *  - Peak: a block counts toward its site's peak_bytes when it was
- *    allocated at or before the peak's time and not freed by then (freed
- *    strictly after it, or never).  The peak is reached by an allocation,
- *    so blocks allocated in the peak's tick count; a block freed in that
- *    tick cannot be ordered against the peak and is left out.  A resized
- *    block counts with its last size.  When the sites do not add up to the
- *    capture's peak, a finding says by how much.
+ *  - Peak: a block counts toward its site's peak_bytes when it was live
+ *    at the capture's peak (memscope_block_live_at_peak): by the events'
+ *    exact order from a host of ABI 1.5 on, so that the sites add up to
+ *    the peak; from an older host by clock ticks, where a block freed in
+ *    the peak's tick cannot be ordered against it and is left out.  A
+ *    resized block counts with its last size.  When the sites do not add
+ *    up to the capture's peak, a finding says by how much and why.
  *  - Temporary: a freed block whose thread allocated nothing between its
  *    allocation and its free.  A same-thread allocation at a time strictly
  *    between the two disqualifies it; so does one in the tick of the free
@@ -70,7 +70,7 @@ struct walk {
 	struct analyzer_set sites;     /* of struct site, by stack */
 	struct thread_allocations *threads;
 	size_t thread_count;
-	uint64_t peak_time_ns;
+	const memscope_summary *summary;
 	uint64_t order;            /* of the next block in the walk */
 };
 
@@ -178,8 +178,7 @@ static int count_block(void *context, const memscope_block *block)
 	memscope_tally_add(&site->tally, weight);
 	site->allocations += weight;
 	site->bytes += weight * (double)block->size;
-	if (block->allocated_ns <= walk->peak_time_ns &&
-	    (!block->freed || block->freed_ns > walk->peak_time_ns))
+	if (memscope_block_live_at_peak(walk->summary, block))
 		site->peak_bytes += weight * (double)block->size;
 	return record_allocation(walk, block->thread, block->allocated_ns, walk->order++);
 }
@@ -392,11 +391,13 @@ static int write_summary(const memscope_host *host, memscope_results *results,
 		return error;
 	char peak_text[96];
 	snprintf(peak_text, sizeof(peak_text), "%s", analyzer_bytes_text(peak).text);
+	const char *why = memscope_summary_peak_ordered(summary)
+	                      ? "a block resized in place counts with its last size"
+	                      : "blocks allocated or freed in the peak's clock tick cannot be ordered "
+	                        "against it, and a resized block counts with its last size";
 	snprintf(text, sizeof(text),
-	         "the sites' bytes live at the peak add up to %s, not the capture's peak of %s: "
-	         "blocks allocated or freed in the peak's clock tick cannot be ordered against it, "
-	         "and a resized block counts with its last size",
-	         peak_text, analyzer_bytes_text(summary->peak_bytes).text);
+	         "the sites' bytes live at the peak add up to %s, not the capture's peak of %s: %s",
+	         peak_text, analyzer_bytes_text(summary->peak_bytes).text, why);
 	return host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 }
 
@@ -442,7 +443,7 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 	}
 
 	bool estimated = memscope_summary_estimated(summary);
-	struct walk walk = {.peak_time_ns = summary->peak_time_ns};
+	struct walk walk = {.summary = summary};
 	analyzer_set_init(&walk.sites, sizeof(struct site), stack_of);
 	error = host->for_each_block(capture, count_block, &walk);
 	if (error == 0) {

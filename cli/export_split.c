@@ -162,9 +162,11 @@ static int write_lifetime(memscope_capture *capture, const char *capture_path, F
 /* ---- threads.json ------------------------------------------------------ */
 
 /* A block's allocation or free, for replaying one thread's live bytes in
- * time order: the walk gives blocks in order of their end. */
+ * the events' order (or, from a host that does not give it, by time): the
+ * walk gives blocks in order of their end. */
 struct change {
 	uint64_t time_ns;
+	uint64_t event;            /* its position among the capture's events; 0: not given */
 	double bytes;              /* weighted */
 	uint32_t thread;
 	bool freed;
@@ -234,24 +236,34 @@ static int count_thread(void *context, const memscope_block *block)
 		thread->freed_blocks += weight;
 		thread->freed_bytes += bytes;
 	}
-	if (block->freed && block->freed_ns <= block->allocated_ns)
+	bool ordered = block->version >= 4 && block->allocated_event != 0;
+	/* By time alone, a block freed in its allocation's tick cannot be
+	 * ordered against the others of that tick: it is left out. */
+	if (!ordered && block->freed && block->freed_ns <= block->allocated_ns)
 		return 0;
-	if (add_change(walk, (struct change){block->allocated_ns, bytes, block->thread, false}) < 0)
+	struct change allocated = {block->allocated_ns, ordered ? block->allocated_event : 0, bytes,
+	                           block->thread, false};
+	if (add_change(walk, allocated) < 0)
 		return -ENOMEM;
 	if (block->freed) {
-		if (add_change(walk, (struct change){block->freed_ns, bytes, block->thread, true}) < 0)
+		struct change freed = {block->freed_ns, ordered ? block->freed_event : 0, bytes,
+		                       block->thread, true};
+		if (add_change(walk, freed) < 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-/* By time; at the same time frees first.  Event times are clock ticks
- * (about 1 ms apart), and the order of a tick's events is not in the
- * blocks: the peak is of the bytes live between ticks.  Blocks freed in the
- * tick they were allocated in never are (count_thread leaves them out). */
+/* In the events' order, where the host gives it: each thread's peak is
+ * then exact.  Otherwise by time, at the same time frees first: event times
+ * are clock ticks (about 1 ms apart), so the peak is of the bytes live
+ * between ticks, and blocks freed in the tick they were allocated in never
+ * are (count_thread leaves them out). */
 static int compare_changes(const void *left, const void *right)
 {
 	const struct change *a = left, *b = right;
+	if (a->event != 0 && b->event != 0)
+		return (a->event > b->event) - (a->event < b->event);
 	if (a->time_ns != b->time_ns)
 		return a->time_ns < b->time_ns ? -1 : 1;
 	return (int)b->freed - (int)a->freed;

@@ -925,6 +925,7 @@ struct walk {
 	struct block_table *live;      /* NULL when nobody wants blocks */
 	uint32_t stack_count;          /* stack ids defined so far, the empty one included */
 	uint64_t end_time_ns;
+	uint64_t events;               /* ALLOC, FREE and EXPAND records so far, as the first pass counts */
 	/* As in the first pass: a moving realloc's tag goes with the block. */
 	bool realloc_pending;
 	uint32_t realloc_thread;
@@ -944,6 +945,7 @@ static void walk_see_time(struct walk *walk, uint64_t time_ns)
 static int tell_block(struct walk *walk, const struct replay_block *block, bool freed,
                       uint64_t freed_ns, uint32_t freed_by_task)
 {
+	/* A block is freed by the event under way: walk->events counts it. */
 	struct replay_block_life life = {
 		.address = block->address,
 		.size = block->size,
@@ -954,6 +956,8 @@ static int tell_block(struct walk *walk, const struct replay_block *block, bool 
 		.allocated_ns = block->time_ns,
 		.freed_ns = freed_ns,
 		.freed = freed,
+		.allocated_event = block->event,
+		.freed_event = freed ? walk->events : 0,
 		.tag = block->tag,
 		.weight = block->weight,
 		.task = block->task,
@@ -1006,6 +1010,7 @@ static int walk_alloc(struct walk *walk, const struct capture_alloc *alloc)
 		.kind = alloc->kind,
 		.weight = sample_weigher_weight(&walk->weigher, alloc->thread, alloc->size),
 		.task = task_ledger_current(walk->tasks, alloc->thread),
+		.event = walk->events,
 	};
 	walk->realloc_pending = alloc->kind == CAPTURE_KIND_REALLOC ||
 	                        alloc->kind == CAPTURE_KIND_RALLOCX;
@@ -1079,6 +1084,7 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 	case CAPTURE_RECORD_ALLOC: {
 		const struct capture_alloc *alloc = &record->u.alloc;
 		walk_see_time(walk, alloc->time_ns);
+		walk->events++;
 		int result = walk->live ? walk_alloc(walk, alloc) : 0;
 		if (result == 0 && walk->live)
 			result = tell_event(walk, record->type, alloc->time_ns, alloc->thread, alloc->kind,
@@ -1088,6 +1094,7 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 	case CAPTURE_RECORD_FREE: {
 		const struct capture_free *free_record = &record->u.free;
 		walk_see_time(walk, free_record->time_ns);
+		walk->events++;
 		if (!walk->live)
 			return 0;
 		/* Told before the block leaves the table, with what it was. */
@@ -1099,6 +1106,7 @@ static int walk_record(struct walk *walk, const struct capture_record *record)
 	case CAPTURE_RECORD_EXPAND: {
 		const struct capture_expand *expand = &record->u.expand;
 		walk_see_time(walk, expand->time_ns);
+		walk->events++;
 		if (!walk->live)
 			return 0;
 		walk_expand(walk, expand);

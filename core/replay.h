@@ -72,6 +72,8 @@ struct replay_block {
 	struct replay_tag *tag;    /* NULL if never tagged */
 	double weight;             /* blocks it stands for: 1 unless sampled (sampling.h) */
 	uint32_t task;             /* the task that allocated it (task_ledger.h); 0: none */
+	uint64_t event;            /* its allocation's ordinal among the events (from 1, as
+	                              peak_event counts them); 0 where not counted */
 };
 
 /* One stack of the stack table; index = stack id, 0 = the empty stack.
@@ -258,6 +260,11 @@ struct replay_block_life {
 	uint64_t allocated_ns;
 	uint64_t freed_ns;         /* when freed; the capture's end if still live */
 	bool freed;
+	/* Ordinals among the capture's events (ALLOC, FREE and EXPAND records,
+	 * from 1), as replay_totals.peak_event counts them: a block was live at
+	 * the peak when allocated_event <= peak_event < freed_event. */
+	uint64_t allocated_event;
+	uint64_t freed_event;      /* 0 while live */
 	const struct replay_tag *tag; /* NULL if never tagged; valid during the visit only */
 	double weight;             /* blocks it stands for: 1 unless sampled; after a resize in
 	                              place, from the new size */

@@ -150,7 +150,7 @@ struct thread_total {
 };
 
 struct totals {
-	uint64_t peak_time_ns;
+	const memscope_summary *summary;
 	/* Open addressing over stack ids: slot holds index + 1, 0 is free. */
 	uint32_t *slots;
 	size_t slot_capacity;         /* a power of two */
@@ -234,11 +234,10 @@ static int add_block(void *context, const memscope_block *block)
 	struct thread_total *thread = totals_thread(totals, block->thread);
 	if (!stack || !thread)
 		return -ENOMEM;
-	/* Live at the peak: allocated by then and not yet freed.  The block
-	 * whose allocation made the peak counts; one freed at that moment
-	 * does not. */
-	bool live_at_peak = block->allocated_ns <= totals->peak_time_ns &&
-	                    (!block->freed || block->freed_ns > totals->peak_time_ns);
+	/* Live at the peak: allocated by then and not yet freed, in the
+	 * events' order where the host gives it.  The block whose allocation
+	 * made the peak counts. */
+	bool live_at_peak = memscope_block_live_at_peak(totals->summary, block);
 	double weight = memscope_block_weight(block);
 	double bytes = weight * (double)block->size;
 	stack->metric[METRIC_BYTES] += bytes;
@@ -1288,7 +1287,7 @@ static int write_html(const memscope_host *host, memscope_capture *capture,
 		.capture = capture,
 		.out = out,
 		.summary = summary,
-		.totals = { .peak_time_ns = summary->peak_time_ns },
+		.totals = { .summary = summary },
 	};
 	int error = write_page(&export, results, count);
 

@@ -135,6 +135,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.allocated_bytes = totals->allocated_bytes,
 		.peak_bytes = totals->peak_bytes,
 		.peak_time_ns = totals->peak_time_ns,
+		.peak_event = totals->peak_event,
 		.live_blocks = totals->live_blocks,
 		.live_bytes = totals->live_bytes,
 		.threads = report->threads,
@@ -259,6 +260,8 @@ static int tell_block(void *context, const struct replay_block_life *life)
 		.tag_type = tag && tag->type_name[0] ? tag->type_name : NULL,
 		.weight = life->weight,
 		.freed_by_task = life->freed_by_task,
+		.allocated_event = life->allocated_event,
+		.freed_event = life->freed_event,
 	};
 	return walk->visit(walk->context, &block);
 }

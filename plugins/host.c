@@ -27,6 +27,10 @@ _Static_assert(offsetof(memscope_block, freed_by_task) > offsetof(memscope_block
                "a block's version 3 fields follow version 2's");
 _Static_assert(offsetof(memscope_event, task) > offsetof(memscope_event, weight),
                "an event's tasks follow its version 2 fields");
+_Static_assert(offsetof(memscope_block, allocated_event) > offsetof(memscope_block, freed_by_task),
+               "a block's version 4 fields follow version 3's");
+_Static_assert(offsetof(memscope_summary, peak_event) > offsetof(memscope_summary, live_accuracy),
+               "the summary's version 6 field follows version 5's");
 _Static_assert(offsetof(memscope_host, for_each_task) > offsetof(memscope_host, for_each_event),
                "the host's version 2 slots follow version 1's");
 

@@ -632,6 +632,56 @@ END_TEST
 /* The fragmentation analyzer's internal waste, through the real plugin
  * host, is exactly what the capture's own blocks say: the sum of usable
  * minus requested over every block. */
+/* A peak reached and left inside one clock tick (tests/programs/
+ * peak_in_a_tick.c: 64 blocks of 32,500 bytes at once): the capture's
+ * order places it, so the hotspots' bytes live at the peak, summed over
+ * every site, are the capture's peak to the byte. */
+START_TEST(sites_add_up_to_a_peak_inside_one_tick)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/peak_in_a_tick", programs);
+	struct run run;
+	run_memscope(&run, "peak-in-a-tick", (const char *[]){program, NULL});
+	assert_exited(&run, 0);
+
+	struct plugin_registry *registry;
+	ck_assert_int_eq(plugin_registry_create(&registry), 0);
+	ck_assert_int_eq(plugin_registry_load_directory(registry, analyzers), 0);
+	const memscope_analyzer *analyzer = plugin_registry_analyzer(registry, "hotspots");
+	ck_assert_ptr_nonnull(analyzer);
+	struct memscope_capture *capture;
+	ck_assert_int_eq(capture_view_open(run.output, &capture, NULL), 0);
+	const memscope_summary *summary = plugin_host()->summary(capture);
+	ck_assert_uint_eq(summary->peak_bytes, 2080000);
+	struct memscope_results *results = NULL;
+	ck_assert_int_eq(plugin_run_analyzer(analyzer, capture, &results), 0);
+
+	uint64_t live_at_peak = 0;
+	bool found = false;
+	for (size_t t = 0; t < results_table_count(results); t++) {
+		const memscope_table *table = results_table_at(results, t);
+		if (strcmp(results_table_name(table), "sites") != 0)
+			continue;
+		size_t columns;
+		const memscope_column *column = results_table_columns(table, &columns);
+		size_t peak_column = columns;
+		for (size_t c = 0; c < columns; c++)
+			if (strcmp(column[c].name, "peak_bytes") == 0)
+				peak_column = c;
+		ck_assert_uint_lt(peak_column, columns);
+		for (size_t r = 0; r < results_table_row_count(table); r++)
+			live_at_peak += results_table_row_at(table, r)[peak_column].count;
+		found = true;
+	}
+	ck_assert(found);
+	ck_assert_uint_eq(live_at_peak, 2080000);
+	results_destroy(results);
+	capture_view_close(capture);
+	plugin_registry_destroy(registry);
+	run_finish(&run);
+}
+END_TEST
+
 START_TEST(fragmentation_waste_is_exact)
 {
 	char program[512];
@@ -1593,6 +1643,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
 	tcase_add_test(tcase, every_entry_point_is_seen);
 	tcase_add_test(tcase, fragmentation_waste_is_exact);
+	tcase_add_test(tcase, sites_add_up_to_a_peak_inside_one_tick);
 	tcase_add_test(tcase, plugins_see_every_event);
 	tcase_add_test(tcase, allocation_calls_agree_with_valgrind);
 	tcase_add_test(tcase, sampled_estimates_land_on_the_known_totals);

@@ -501,6 +501,56 @@ START_TEST(writes_how_exact_a_hybrid_capture_is)
 }
 END_TEST
 
+/* Every event in one clock tick: main allocates 1,000 bytes, the worker
+ * 2,000, both are freed, and main allocates 500 that stay.  The capture's
+ * order places the peak (3,000 bytes, after the worker's allocation), where
+ * their times alone cannot: each thread's peak and the sites' bytes live
+ * at the peak are the exact ones. */
+static void write_one_tick(const char *path)
+{
+	int fd;
+	struct capture_writer *writer = start_capture(path, "./burst", "exact", &fd);
+	add_alloc(writer, 1 * MS, 0, 0xa000, 1000);
+	add_alloc(writer, 1 * MS, 1, 0xb000, 2000);
+	add_free(writer, 1 * MS, 0, 0xa000);
+	add_free(writer, 1 * MS, 1, 0xb000);
+	add_alloc(writer, 1 * MS, 0, 0xc000, 500);
+	add(writer, (struct capture_record){
+		.type = CAPTURE_RECORD_TRAILER,
+		.u.trailer = {.time_ns = 2 * MS, .allocations = 3, .frees = 2,
+		              .allocated_bytes = 3500, .peak_bytes = 3000, .peak_time_ns = 1 * MS,
+		              .live_blocks = 1, .live_bytes = 500, .events = 5}});
+	finish_capture(writer, fd);
+}
+
+START_TEST(a_peak_inside_one_tick_is_exact)
+{
+	struct fixture fixture;
+	fixture_init_with(&fixture, "burst", write_one_tick);
+	const char *arguments[] = {"memscope", "report", "--format", "json", "--split",
+	                           fixture.split, fixture.capture, NULL};
+	ck_assert_int_eq(run_memscope(arguments), 0);
+
+	char path[512];
+	snprintf(path, sizeof path, "%s/threads.json", fixture.layout);
+	const char *threads = read_text(path);
+	ck_assert_msg(strstr(threads, "\"name\": \"main\", \"blocks\": 2, \"bytes\": 1500, "
+	                              "\"freed_blocks\": 1, \"freed_bytes\": 1000, \"live_blocks\": 1, "
+	                              "\"live_bytes\": 500, \"peak_bytes\": 1000,") != NULL,
+	              "%s", threads);
+	ck_assert_msg(strstr(threads, "\"name\": \"worker\", \"blocks\": 1, \"bytes\": 2000, "
+	                              "\"freed_blocks\": 1, \"freed_bytes\": 2000, \"live_blocks\": 0, "
+	                              "\"live_bytes\": 0, \"peak_bytes\": 2000,") != NULL,
+	              "%s", threads);
+	snprintf(path, sizeof path, "%s/performance.json", fixture.layout);
+	const char *performance = read_text(path);
+	/* The one site: 3 allocations, 3,500 bytes, 3,000 of them live at the peak. */
+	ck_assert_msg(strstr(performance, ", 3, 3500, 3000, ") != NULL, "%s", performance);
+	ck_assert_msg(strstr(performance, "not the capture's peak") == NULL, "%s", performance);
+	fixture_finish(&fixture);
+}
+END_TEST
+
 START_TEST(refuses_split_without_json)
 {
 	struct fixture fixture;
@@ -531,6 +581,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, writes_the_layout);
 	tcase_add_test(tcase, writes_tasks);
 	tcase_add_test(tcase, writes_how_exact_a_hybrid_capture_is);
+	tcase_add_test(tcase, a_peak_inside_one_tick_is_exact);
 	tcase_add_test(tcase, refuses_split_without_json);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);

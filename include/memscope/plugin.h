@@ -44,6 +44,13 @@
  * what it makes of the row; the host says it of the summary's figures and
  * of each task's.  The hybrid backend records its large blocks for sure
  * (weight 1) and samples the small ones, so its totals are mixed.
+ *
+ * Order (since ABI 1.5): times are clock ticks about 1 ms apart, which
+ * many events share; each block also carries the positions of its
+ * allocation and free in the capture's one order of events, and the
+ * summary the position of the peak, so that memscope_block_live_at_peak()
+ * says exactly which blocks made the peak, and a thread's own live bytes
+ * can be replayed in order.
  */
 #ifndef MEMSCOPE_PLUGIN_H
 #define MEMSCOPE_PLUGIN_H
@@ -59,10 +66,11 @@ extern "C" {
 #endif
 
 #define MEMSCOPE_PLUGIN_ABI_MAJOR 1
-#define MEMSCOPE_PLUGIN_ABI_MINOR 4 /* 1: sampling and tracking figures, weights;
+#define MEMSCOPE_PLUGIN_ABI_MINOR 5 /* 1: sampling and tracking figures, weights;
                                        2: tasks; 3: the hybrid backend's threshold,
                                        the interval's range and moves, task changes;
-                                       4: each figure's accuracy */
+                                       4: each figure's accuracy; 5: the events'
+                                       order (blocks' and the peak's positions) */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -85,7 +93,7 @@ typedef enum memscope_accuracy {
 	MEMSCOPE_ACCURACY_MIXED,
 } memscope_accuracy;
 
-#define MEMSCOPE_SUMMARY_VERSION 5
+#define MEMSCOPE_SUMMARY_VERSION 6
 
 /* Counts and bytes are weighted: estimates when sample_interval is above 1. */
 typedef struct memscope_summary {
@@ -132,10 +140,14 @@ typedef struct memscope_summary {
 	uint32_t frees_accuracy;
 	uint32_t peak_accuracy;        /* of peak_bytes: the blocks live at the peak */
 	uint32_t live_accuracy;        /* of live_blocks and live_bytes */
+	/* Since version 6: read it through memscope_block_live_at_peak(). */
+	uint64_t peak_event;           /* the position of the allocation that reached the peak
+	                                  among the capture's events (memscope_block's
+	                                  allocated_event); 0: no peak */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
-#define MEMSCOPE_BLOCK_VERSION 3
+#define MEMSCOPE_BLOCK_VERSION 4
 
 typedef struct memscope_block {
 	uint32_t version;
@@ -157,6 +169,12 @@ typedef struct memscope_block {
 	                                  1 / (1 - exp(-size / sample_interval)) when sampled */
 	/* Since version 3. */
 	uint64_t freed_by_task;        /* the task that gave it back; 0 if none or not freed */
+	/* Since version 4: positions in the capture's one order of events (every
+	 * allocation, free and resize of every thread, counted from 1), where
+	 * the times above are clock ticks about 1 ms apart that many events
+	 * share. */
+	uint64_t allocated_event;
+	uint64_t freed_event;          /* 0 while live */
 } memscope_block;
 
 /* One heap event, in the order the program made them. */
@@ -197,6 +215,30 @@ typedef struct memscope_event {
 static inline double memscope_block_weight(const memscope_block *block)
 {
 	return block->version >= 2 && block->weight > 0.0 ? block->weight : 1.0;
+}
+
+/* Whether block was live at the capture's peak: by the events' order from
+ * a host of ABI 1.5 on, exactly (allocated by the peak's allocation or
+ * before, freed after it or never); before that, by clock ticks, where a
+ * block freed in the peak's tick cannot be ordered against the peak and
+ * counts as freed.  A block resized in place counts with its last size. */
+/* Whether the host gives the events' order (ABI 1.5) for this capture's
+ * peak: memscope_block's allocated_event and freed_event then place each
+ * block against it. */
+static inline bool memscope_summary_peak_ordered(const memscope_summary *summary)
+{
+	return summary->version >= 6 && summary->peak_event != 0;
+}
+
+static inline bool memscope_block_live_at_peak(const memscope_summary *summary,
+                                               const memscope_block *block)
+{
+	if (memscope_summary_peak_ordered(summary) && block->version >= 4 &&
+	    block->allocated_event != 0)
+		return block->allocated_event <= summary->peak_event &&
+		       (!block->freed || block->freed_event > summary->peak_event);
+	return block->allocated_ns <= summary->peak_time_ns &&
+	       (!block->freed || block->freed_ns > summary->peak_time_ns);
 }
 
 static inline double memscope_event_weight(const memscope_event *event)
