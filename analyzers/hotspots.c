@@ -16,12 +16,14 @@
  *    resized block counts with its last size.  When the sites do not add
  *    up to the capture's peak, a finding says by how much and why.
  *  - Temporary: a freed block whose thread allocated nothing between its
- *    allocation and its free.  A same-thread allocation at a time strictly
- *    between the two disqualifies it; so does one in the tick of the free
- *    when the walk order (blocks come in order of their end) shows that
- *    block was both allocated and freed before this one's free.  Any other
- *    same-tick allocation cannot be ordered, and the block counts as
- *    temporary: the count is an upper bound, and the column says so.
+ *    allocation and its free.  From a host of ABI 1.5 on, the events'
+ *    positions decide, exactly.  From an older one, times: a same-thread
+ *    allocation at a time strictly between the two disqualifies it; so
+ *    does one in the tick of the free when the walk order (blocks come in
+ *    order of their end) shows that block was both allocated and freed
+ *    before this one's free.  Any other same-tick allocation cannot be
+ *    ordered, and the block counts as temporary: the count is then an
+ *    upper bound, and the column and the finding say so.
  *
  * In a sampled capture every block counts as its weight: the tables' counts
  * and bytes are estimates, and their titles and the findings say so; each
@@ -71,6 +73,7 @@ struct walk {
 	struct thread_allocations *threads;
 	size_t thread_count;
 	const memscope_summary *summary;
+	bool ordered;              /* by the events' positions (memscope_summary_peak_ordered) */
 	uint64_t order;            /* of the next block in the walk */
 };
 
@@ -146,6 +149,11 @@ static bool is_temporary(const struct walk *walk, const memscope_block *block, u
 	if (!block->freed || block->thread >= walk->thread_count)
 		return false;
 	const struct thread_allocations *list = &walk->threads[block->thread];
+	if (walk->ordered) {
+		/* The list holds positions, which no two events share. */
+		return first_from(list, block->allocated_event, true) ==
+		       first_from(list, block->freed_event, false);
+	}
 	uint64_t allocated = block->allocated_ns;
 	uint64_t freed = block->freed_ns > allocated ? block->freed_ns : allocated;
 	if (freed == allocated)
@@ -180,7 +188,9 @@ static int count_block(void *context, const memscope_block *block)
 	site->bytes += weight * (double)block->size;
 	if (memscope_block_live_at_peak(walk->summary, block))
 		site->peak_bytes += weight * (double)block->size;
-	return record_allocation(walk, block->thread, block->allocated_ns, walk->order++);
+	return record_allocation(walk, block->thread,
+	                         walk->ordered ? block->allocated_event : block->allocated_ns,
+	                         walk->order++);
 }
 
 static int count_temporary(void *context, const memscope_block *block)
@@ -228,13 +238,21 @@ static const memscope_column site_columns[] = {
 	ANALYZER_ACCURACY_COLUMN,
 };
 
-/* Writes the first top sites of set, sorted by compare, as table name. */
+#define SITE_COLUMNS (sizeof(site_columns) / sizeof(site_columns[0]))
+#define TEMPORARY_COLUMN 4
+
+/* Writes the first top sites of set, sorted by compare, as table name;
+ * ordered: the temporary blocks were told by the events' order. */
 static int write_sites(const memscope_host *host, memscope_results *results, const char *name,
                        const char *title, struct analyzer_set *set, size_t top,
-                       int (*compare)(const void *, const void *), bool estimated)
+                       int (*compare)(const void *, const void *), bool estimated, bool ordered)
 {
+	memscope_column columns[SITE_COLUMNS];
+	memcpy(columns, site_columns, sizeof(columns));
+	if (ordered)
+		columns[TEMPORARY_COLUMN].title = "Temporary (freed before its thread's next allocation)";
 	memscope_table *table = analyzer_table_begin(
-	    host, results, name, title, site_columns, sizeof(site_columns) / sizeof(site_columns[0]),
+	    host, results, name, title, columns, SITE_COLUMNS,
 	    1u << 1 | 1u << 2 | 1u << 3 | 1u << 4, estimated);
 	if (!table)
 		return -ENOMEM;
@@ -368,9 +386,11 @@ static int write_summary(const memscope_host *host, memscope_results *results,
 	snprintf(allocation_text, sizeof(allocation_text), "%s",
 	         analyzer_counted(allocations, "allocation", "allocations").text);
 	analyzer_grouped(temporary_text, sizeof(temporary_text), temporary);
-	snprintf(text, sizeof(text), "%s%s, %s%s from %s; at most %s%s of them (%.1f%%) were temporary",
+	/* By clock ticks alone, the count of temporary blocks is a bound. */
+	const char *bound = memscope_summary_peak_ordered(summary) ? "" : "at most ";
+	snprintf(text, sizeof(text), "%s%s, %s%s from %s; %s%s%s of them (%.1f%%) were temporary",
 	         mark, allocation_text, mark, analyzer_bytes_text(bytes).text,
-	         analyzer_counted(set->count, "site", "sites").text, mark, temporary_text,
+	         analyzer_counted(set->count, "site", "sites").text, bound, mark, temporary_text,
 	         100.0 * weighted_temporary / weighted_allocations);
 	int error = host->finding(results, MEMSCOPE_SEVERITY_INFO, text);
 	char note[256];
@@ -443,7 +463,7 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 	}
 
 	bool estimated = memscope_summary_estimated(summary);
-	struct walk walk = {.summary = summary};
+	struct walk walk = {.summary = summary, .ordered = memscope_summary_peak_ordered(summary)};
 	analyzer_set_init(&walk.sites, sizeof(struct site), stack_of);
 	error = host->for_each_block(capture, count_block, &walk);
 	if (error == 0) {
@@ -457,10 +477,10 @@ static int run(const memscope_host *host, memscope_capture *capture, memscope_re
 	if (error == 0)
 		error = write_sites(host, results, "sites",
 		                    "Allocation sites by allocations (top-down: whole stacks)",
-		                    &walk.sites, top, by_allocations, estimated);
+		                    &walk.sites, top, by_allocations, estimated, walk.ordered);
 	if (error == 0)
 		error = write_sites(host, results, "sites_by_bytes", "Allocation sites by bytes",
-		                    &walk.sites, top, by_bytes, estimated);
+		                    &walk.sites, top, by_bytes, estimated, walk.ordered);
 	if (error == 0)
 		error = write_summary(host, results, &walk.sites, summary);
 	/* Last: it merges the sites in place. */
