@@ -18,6 +18,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -34,6 +35,7 @@
 #include "preload_env.h"
 #include "capture_interpose.h"
 #include "guard.h"
+#include "ring_window.h"
 #include "stack_capture.h"
 #include "tracker_internal.h"
 
@@ -104,6 +106,7 @@ static void forget_environment(void)
 	unsetenv(MEMSCOPE_ENV_EXACT_ABOVE);
 	unsetenv(MEMSCOPE_ENV_EVENT_BUDGET);
 	unsetenv(MEMSCOPE_ENV_ALLOCATOR);
+	unsetenv(RING_WINDOW_ENV);
 }
 
 /* A traced child's file, or a new image's: memscope.<program>.<pid>.memscope
@@ -148,7 +151,7 @@ static const char *const kept_names[] = {
 	MEMSCOPE_ENV_BACKEND, MEMSCOPE_ENV_STACK_DEPTH, MEMSCOPE_ENV_TIMELINE_MS,
 	MEMSCOPE_ENV_CAPTURE, MEMSCOPE_ENV_SAMPLE_INTERVAL, MEMSCOPE_ENV_SAMPLE_SEED,
 	MEMSCOPE_ENV_EXACT_ABOVE, MEMSCOPE_ENV_EVENT_BUDGET, MEMSCOPE_ENV_ALLOCATOR,
-	"LD_PRELOAD",
+	RING_WINDOW_ENV, "LD_PRELOAD",
 };
 #define KEPT_COUNT (sizeof kept_names / sizeof kept_names[0])
 static char *kept[KEPT_COUNT];
@@ -264,6 +267,7 @@ static void start_tracing(void)
 	config.exact_above = parse_number(MEMSCOPE_ENV_EXACT_ABOVE, 0, UINT64_MAX);
 	config.event_budget = parse_number(MEMSCOPE_ENV_EVENT_BUDGET, 0, UINT64_MAX);
 	char *path = is_root ? strdup(output) : child_output_path(output, NULL);
+	char *drain = getenv(RING_WINDOW_ENV) != NULL ? strdup(getenv(RING_WINDOW_ENV)) : NULL;
 	if (!following) {
 		keep_for_exec(output);
 		forget_environment();
@@ -277,6 +281,22 @@ static void start_tracing(void)
 		return;
 	}
 	config.output_path = path;
+	if (drain != NULL) {
+		/* memscope writes the capture from our rings (ring_window.h): the
+		 * file only has to exist, so that a later image of this pid picks
+		 * another name. */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+		struct ring_window *window = ring_window_attach(drain, path);
+		free(drain);
+		if (window == NULL) {
+			interpose_early_finish();
+			free(path);
+			return;
+		}
+		tracker_share_window(window);
+	}
 
 	int error = memscope_tracker_create(&config, &tracker);
 	if (error == 0) {

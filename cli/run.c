@@ -30,11 +30,13 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "drain.h"
 #include "memscope_config.h"
 #include "preload_env.h"
 #include "memscope/memscope.h"
 #include "progress.h"
 #include "report.h"
+#include "ring_window.h"
 
 /* The shell's statuses for a program that cannot be run, so that a script
  * sees the same status with or without memscope in front. */
@@ -88,6 +90,7 @@ struct launch {
 	const char *ld_preload;
 	bool is_elf;
 	const struct saved_signals *signals;
+	const char *drain;	/* MEMSCOPE_DRAIN's value, or NULL (drain.h) */
 };
 
 /* Signals sent to memscope alone (kill, a service manager, a batch system)
@@ -951,6 +954,10 @@ static int set_child_environment(const struct launch *launch)
 		failed |= setenv(MEMSCOPE_ENV_FOLLOW_EXEC, "0", 1);
 	else
 		failed |= unsetenv(MEMSCOPE_ENV_FOLLOW_EXEC);
+	if (launch->drain != NULL)
+		failed |= setenv(RING_WINDOW_ENV, launch->drain, 1);
+	else
+		failed |= unsetenv(RING_WINDOW_ENV);
 	free(output);
 	return failed != 0 ? -ENOMEM : 0;
 }
@@ -1222,6 +1229,15 @@ static int trace(struct launch *launch)
 		fprintf(stderr, "memscope: cannot start the program: socketpair: %s\n", strerror(errno));
 		return EXIT_FAILURE;
 	}
+	/* The program's rings in memory shared with memscope, which writes its
+	 * capture: nothing recorded is lost when it dies. */
+	struct drain *drain = NULL;
+	err = drain_start(&drain);
+	if (err < 0)
+		fprintf(stderr, "memscope: cannot share memory with the program (%s): it writes "
+			"its capture itself, and loses its last events if it is killed\n",
+			strerror(-err));
+	launch->drain = drain != NULL ? drain_variable(drain) : NULL;
 	take_over_signals(&saved);
 	launch->signals = &saved;
 
@@ -1231,6 +1247,7 @@ static int trace(struct launch *launch)
 		restore_signals(&saved);
 		close(channel[0]);
 		close(channel[1]);
+		drain_finish(drain, 0, 0);
 		return EXIT_FAILURE;
 	}
 	if (pid == 0) {
@@ -1247,6 +1264,7 @@ static int trace(struct launch *launch)
 		err = output != NULL ? errno : ENOMEM;
 		close(channel[0]);
 		wait_for_child(pid, &wait_status);
+		drain_finish(drain, pid, wait_status);
 		restore_signals(&saved);
 		fprintf(stderr, "memscope: cannot write capture to %s: %s; choose another with -o\n",
 			output != NULL ? output : "?", strerror(err));
@@ -1265,6 +1283,7 @@ static int trace(struct launch *launch)
 	close(channel[0]);
 
 	err = wait_for_child(pid, &wait_status);
+	drain_finish(drain, pid, err < 0 ? 0 : wait_status);
 	restore_signals(&saved);
 	if (err < 0) {
 		fprintf(stderr, "memscope: lost the program: waitpid: %s\n", strerror(-err));

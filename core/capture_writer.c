@@ -717,16 +717,26 @@ uint64_t capture_writer_bytes(const struct capture_writer *writer)
 	return writer ? writer->bytes_written : 0;
 }
 
-int capture_writer_destroy(struct capture_writer *writer)
+static int destroy(struct capture_writer *writer, bool ended)
 {
 	if (!writer)
 		return 0;
 	int err = flush_records(writer);
-	if (err == 0)
+	if (err == 0 && ended)
 		err = write_block(writer, CAPTURE_BLOCK_END); /* empty payload */
 	free_compressor(writer);
 	free(writer->packed);
 	free(writer->buffer);
 	free(writer);
 	return err;
+}
+
+int capture_writer_destroy(struct capture_writer *writer)
+{
+	return destroy(writer, true);
+}
+
+int capture_writer_destroy_cut(struct capture_writer *writer)
+{
+	return destroy(writer, false);
 }

@@ -16,6 +16,11 @@
  *   TASK:   (kind: enum store_task_op; word 3 is the key) origin |
  *           parent origin << 8 | name length << 16; then for a begin,
  *           parent key, shown key, the name's bytes padded to whole words
+ *   RECORD: (rings in a ring window) word 3 the record's type, word 4 the
+ *           lengths of its two strings (first | second << 32), then the
+ *           record's union, then the strings' bytes, padded to whole words
+ *   FINISH: (rings in a ring window) the tracker stopped: word 3 the time,
+ *           word 4 the events lost in the process (no ring, or no room)
  *   PAD:    (header only) the rest of the ring up to its end is unused
  */
 #include <errno.h>
@@ -38,6 +43,7 @@
 #include "event_store.h"
 #include "guard.h"
 #include "live_map.h"
+#include "ring_window.h"
 #include "sampling.h"
 #include "stack_trie.h"
 #include "task_registry.h"
@@ -80,6 +86,8 @@ enum entry_type {
 	ENTRY_TAG = 8,
 	ENTRY_TASK = 9,
 	ENTRY_INTERVAL = 10,          /* word 3: the thread's sampling interval from here on */
+	ENTRY_RECORD = 11,
+	ENTRY_FINISH = 12,
 };
 
 enum ring_state {
@@ -125,7 +133,11 @@ struct ring {
  * without a lock and consumers walk it without one. */
 /* Each on a cache line of its own: every producer bumps next_sequence, and
  * the consumer must not keep pulling that line away from them. */
-static _Alignas(CACHE_LINE) _Atomic(struct ring *) ring_list;
+static _Alignas(CACHE_LINE) _Atomic(struct ring *) own_ring_list;
+/* The list producers push to: their own, or, in a process memscope traces
+ * from outside (event_store_create_shared), the ring window's. */
+static _Atomic(struct ring *) *ring_list = &own_ring_list;
+static struct ring_window *ring_window;
 static atomic_bool rings_inline;   /* new rings are INLINE_RING_WORDS, populated */
 static _Alignas(CACHE_LINE) _Atomic uint64_t next_sequence;
 /* Bumped by every store that opens: producers then forget their previous
@@ -219,7 +231,36 @@ struct event_store {
 
 	/* Tasks (event_store_record_tasks): NULL when the capture has none. */
 	struct task_registry *tasks;
+
+	/* Rings in a ring window (ring_window.h).  In the traced process the
+	 * store is remote: it only numbers and publishes entries, and records
+	 * travel in the rings too.  In memscope the store reads the window:
+	 * its rings are at the traced process's addresses plus delta. */
+	bool remote;
+	struct ring_window *window;
+	_Atomic(struct ring *) *rings; /* the list the consumer walks */
+	intptr_t delta;
+	pid_t pid;                    /* the rings' process; 0: this one */
+	bool finished;                /* a FINISH entry was consumed */
+	uint64_t finish_time;
+	uint64_t finish_lost;
 };
+
+/* A ring pointer of the rings' process, as the consumer sees it. */
+static struct ring *translated(const struct event_store *store, struct ring *ring)
+{
+	return ring == NULL ? NULL : (struct ring *)((uintptr_t)ring + (uintptr_t)store->delta);
+}
+
+static struct ring *first_ring(const struct event_store *store)
+{
+	return translated(store, atomic_load_explicit(store->rings, memory_order_acquire));
+}
+
+static struct ring *next_ring(const struct event_store *store, const struct ring *ring)
+{
+	return translated(store, atomic_load_explicit(&ring->next, memory_order_relaxed));
+}
 
 static uint64_t elapsed_ns(const struct timespec *start)
 {
@@ -243,7 +284,7 @@ void event_store_tick(struct event_store *store)
 
 static struct ring *claim_free_ring(void)
 {
-	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	for (struct ring *ring = atomic_load_explicit(ring_list, memory_order_acquire); ring != NULL;
 	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
 		int expected = RING_FREE;
 		if (atomic_load_explicit(&ring->state, memory_order_relaxed) == RING_FREE &&
@@ -258,18 +299,27 @@ static struct ring *map_ring(uint64_t words, bool populated)
 {
 	/* mmap, not malloc: memscope's buffers stay out of jemalloc's
 	 * statistics, which the timeline records. */
-	void *memory = mmap(NULL, sizeof(struct ring) + words * sizeof(uint64_t),
-	                    PROT_READ | PROT_WRITE,
-	                    MAP_PRIVATE | MAP_ANONYMOUS | (populated ? MAP_POPULATE : 0), -1, 0);
-	if (memory == MAP_FAILED)
-		return NULL;
+	uint64_t bytes = sizeof(struct ring) + words * sizeof(uint64_t);
+	void *memory;
+	if (ring_window != NULL) {
+		memory = ring_window_allocate(ring_window, bytes);
+		if (memory == NULL)
+			return NULL;
+		if (populated)
+			madvise(memory, bytes, MADV_POPULATE_WRITE);
+	} else {
+		memory = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		              MAP_PRIVATE | MAP_ANONYMOUS | (populated ? MAP_POPULATE : 0), -1, 0);
+		if (memory == MAP_FAILED)
+			return NULL;
+	}
 	struct ring *ring = memory;
 	ring->mask = words - 1;
 	atomic_store_explicit(&ring->state, RING_OWNED, memory_order_relaxed);
-	struct ring *first = atomic_load_explicit(&ring_list, memory_order_relaxed);
+	struct ring *first = atomic_load_explicit(ring_list, memory_order_relaxed);
 	do
 		atomic_store_explicit(&ring->next, first, memory_order_relaxed);
-	while (!atomic_compare_exchange_weak_explicit(&ring_list, &first, ring, memory_order_release,
+	while (!atomic_compare_exchange_weak_explicit(ring_list, &first, ring, memory_order_release,
 	                                              memory_order_relaxed));
 	return ring;
 }
@@ -570,7 +620,8 @@ void event_store_set_inline_pass(struct event_store *store, store_pass_fn pass, 
 	pthread_mutex_lock(&store->inline_lock);
 	/* The program's thread waits for what it compresses. */
 	pthread_mutex_lock(&store->lock);
-	capture_writer_compress_fast(store->writer, pass != NULL);
+	if (store->writer != NULL)
+		capture_writer_compress_fast(store->writer, pass != NULL);
 	pthread_mutex_unlock(&store->lock);
 	atomic_store_explicit(&rings_inline, pass != NULL, memory_order_relaxed);
 	store->inline_context = context;
@@ -675,7 +726,97 @@ int event_store_record_task(struct event_store *store, const struct store_task *
 
 int event_store_record_tasks(struct event_store *store)
 {
+	if (store->remote) {
+		store->window->flags |= RING_WINDOW_TASKS;
+		return 0;
+	}
 	return store->tasks != NULL ? 0 : task_registry_create(&store->tasks);
+}
+
+/* The two strings a record shipped in a ring carries (ship_record). */
+static const char **record_strings(struct capture_record *record, const char ***second)
+{
+	*second = NULL;
+	switch (record->type) {
+	case CAPTURE_RECORD_INFO:
+		*second = &record->u.info.value;
+		return &record->u.info.key;
+	case CAPTURE_RECORD_MODULE:
+		return &record->u.module.path;
+	default:
+		return NULL;
+	}
+}
+
+/* A string of a shipped record is cut to this: an entry must fit a ring. */
+#define SHIPPED_STRING_MAX (16u << 10)
+
+/* In a remote store, a record of the run travels in the calling thread's
+ * ring, in order with its events; memscope writes it (consume_record).
+ * Waits for room: memscope drains the ring. */
+static int ship_record(struct event_store *store, const struct capture_record *record)
+{
+	guard_raise();
+	int error = -ENOMEM;
+	struct ring *ring = current_ring();
+	if (ring == NULL)
+		goto out;
+	struct capture_record copy = *record;
+	const char **second_field;
+	const char **first_field = record_strings(&copy, &second_field);
+	const char *first = first_field != NULL && *first_field != NULL ? *first_field : "";
+	const char *second = second_field != NULL && *second_field != NULL ? *second_field : "";
+	size_t first_length = strnlen(first, SHIPPED_STRING_MAX);
+	size_t second_length = strnlen(second, SHIPPED_STRING_MAX);
+	size_t bytes = sizeof copy.u + first_length + second_length;
+	uint32_t words = (uint32_t)(5 + (bytes + 7) / 8);
+	uint64_t end;
+	uint64_t *entry = reserve(store, ring, words, FULL_GIVE_UP, &end);
+	if (entry == NULL) {
+		struct ring *grown = grow_ring(store, ring);
+		if (grown != NULL)
+			ring = grown;
+		entry = reserve(store, ring, words, FULL_WAIT, &end);
+	}
+	error = -EAGAIN;
+	if (entry == NULL)
+		goto out;
+	entry[1] = atomic_fetch_add(&next_sequence, 1);
+	entry[0] = entry_header(ENTRY_RECORD, 0, 0, 0, words);
+	entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
+	entry[3] = (uint64_t)copy.type;
+	entry[4] = first_length | (uint64_t)second_length << 32;
+	char *text = (char *)&entry[5];
+	memcpy(text, &copy.u, sizeof copy.u);
+	memcpy(text + sizeof copy.u, first, first_length);
+	memcpy(text + sizeof copy.u + first_length, second, second_length);
+	atomic_store_explicit(&ring->head, end, memory_order_release);
+	error = 0;
+out:
+	guard_lower();
+	return error;
+}
+
+void event_store_finish(struct event_store *store, uint64_t lost)
+{
+	if (!store->remote)
+		return;
+	guard_raise();
+	struct ring *ring = current_ring();
+	uint64_t end;
+	uint64_t *entry = ring != NULL ? reserve(store, ring, 5, FULL_WAIT, &end) : NULL;
+	if (entry != NULL) {
+		entry[1] = atomic_fetch_add(&next_sequence, 1);
+		entry[0] = entry_header(ENTRY_FINISH, 0, 0, 0, 5);
+		entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
+		entry[3] = event_store_now(store);
+		entry[4] = lost + atomic_load(&store->rejected_events) +
+		           atomic_load(&store->dropped_events);
+		atomic_store_explicit(&ring->head, end, memory_order_release);
+	}
+	atomic_store(&store->accepting, false);
+	atomic_store(&store->window->state, RING_WINDOW_FINISHED);
+	guard_lower();
 }
 
 /* ---- consumer ----------------------------------------------------------- */
@@ -691,10 +832,13 @@ static void write_record(struct event_store *store, const struct capture_record 
 
 /* The thread's name now (it may have renamed itself since its first
  * event), or the one it had then if it has ended. */
-static void thread_name(const struct ring *ring, char *name, size_t size)
+static void thread_name(pid_t pid, const struct ring *ring, char *name, size_t size)
 {
 	char path[64];
-	snprintf(path, sizeof path, "/proc/self/task/%u/comm", ring->tid);
+	if (pid != 0)
+		snprintf(path, sizeof path, "/proc/%d/task/%u/comm", (int)pid, ring->tid);
+	else
+		snprintf(path, sizeof path, "/proc/self/task/%u/comm", ring->tid);
 	snprintf(name, size, "%s", ring->first_name[0] ? ring->first_name : "?");
 	FILE *file = fopen(path, "re");
 	if (file == NULL)
@@ -728,7 +872,7 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 {
 	if (ring->announced && ring->seen_generation == ring->generation)
 		return ring->thread_index;
-	struct ring *origin = ring->grown_from;
+	struct ring *origin = translated(store, ring->grown_from);
 	if (origin != NULL && origin->announced &&
 	    origin->seen_generation == ring->grown_from_generation) {
 		/* The same thread, in the larger ring that replaced its full one. */
@@ -739,7 +883,7 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 		return ring->thread_index;
 	}
 	char name[32];
-	thread_name(ring, name, sizeof name);
+	thread_name(store->pid, ring, name, sizeof name);
 	ring->interval = 0;
 	ring->thread_index = store->thread_count++;
 	ring->seen_generation = ring->generation;
@@ -1086,6 +1230,60 @@ static void consume_interval(struct event_store *store, struct ring *ring, const
 	write_record(store, &record);
 }
 
+/* A record of the run (not of an event) goes into the capture: a SAMPLE
+ * with the heap's figures at this point of the stream. */
+static void write_run_record(struct event_store *store, struct capture_record *record)
+{
+	if (record->type == CAPTURE_RECORD_SAMPLE && store->sample_interval > 1) {
+		/* The timeline's heap figures are estimates like the rest. */
+		record->u.sample.heap_live_bytes = sample_count(store->estimate.live_bytes);
+		record->u.sample.heap_live_blocks = sample_count(store->estimate.live_blocks);
+	} else if (record->type == CAPTURE_RECORD_SAMPLE) {
+		record->u.sample.heap_live_bytes = store->totals.live_bytes;
+		record->u.sample.heap_live_blocks = store->totals.live_blocks;
+	}
+	write_record(store, record);
+}
+
+static void consume_record(struct event_store *store, const uint64_t *entry)
+{
+	struct capture_record record = {.type = (enum capture_record_type)entry[3]};
+	size_t first_length = entry[4] & 0xffffffffu, second_length = entry[4] >> 32;
+	memcpy(&record.u, &entry[5], sizeof record.u);
+	const char *bytes = (const char *)&entry[5] + sizeof record.u;
+	char *first = strndup(bytes, first_length);
+	char *second = strndup(bytes + first_length, second_length);
+	const char **second_field;
+	const char **first_field = record_strings(&record, &second_field);
+	if (first == NULL || second == NULL) {
+		store->totals.lost_events++;
+	} else if (first_field != NULL || record.type == CAPTURE_RECORD_SAMPLE ||
+	           record.type == CAPTURE_RECORD_TRACKING || record.type == CAPTURE_RECORD_SAMPLING) {
+		if (first_field != NULL)
+			*first_field = first;
+		if (second_field != NULL)
+			*second_field = second;
+		if (record.type == CAPTURE_RECORD_TRACKING) {
+			/* The process counts what it could not record; what was
+			 * recorded is counted here. */
+			struct capture_tracking *tracking = &record.u.tracking;
+			tracking->successes = store->totals.events + store->totals.untracked_frees;
+			tracking->misses += store->totals.lost_events;
+			tracking->attempts = tracking->successes + tracking->misses;
+			tracking->task_changes = store->totals.task_changes;
+		}
+		if (record.type == CAPTURE_RECORD_SAMPLING) {
+			/* The process's sampling, from its first entry on. */
+			store->sample_interval = record.u.sampling.interval;
+			store->sample_seed = record.u.sampling.seed;
+			store->exact_above = record.u.sampling.exact_above;
+		}
+		write_run_record(store, &record);
+	}
+	free(first);
+	free(second);
+}
+
 static void consume(struct event_store *store, struct ring *ring, const uint64_t *entry,
                     uint32_t stack)
 {
@@ -1111,6 +1309,14 @@ static void consume(struct event_store *store, struct ring *ring, const uint64_t
 	case ENTRY_INTERVAL:
 		consume_interval(store, ring, entry);
 		break;
+	case ENTRY_RECORD:
+		consume_record(store, entry);
+		break;
+	case ENTRY_FINISH:
+		store->finished = true;
+		store->finish_time = entry[3];
+		store->finish_lost = entry[4];
+		break;
 	}
 }
 
@@ -1122,8 +1328,8 @@ static uint64_t prefetch_entry(struct event_store *store, struct ring *ring, uin
 {
 	const uint64_t *entry = &ring->words[position & ring->mask];
 	uint32_t type = entry[0] & 0xff;
-	/* A task event's word 3 is a key, an interval entry's a size. */
-	if (type != ENTRY_PAD && type != ENTRY_TASK && type != ENTRY_INTERVAL)
+	/* Word 3 is an address only in heap events and tags. */
+	if (type == ENTRY_ALLOC || type == ENTRY_FREE || type == ENTRY_EXPAND || type == ENTRY_TAG)
 		live_map_prefetch(store->live, entry[3]);
 	return position + entry_words(entry[0]);
 }
@@ -1174,8 +1380,7 @@ static uint64_t consume_run(struct event_store *store, struct ring *ring)
 static uint64_t lowest_waiting(struct event_store *store)
 {
 	uint64_t lowest = UINT64_MAX;
-	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
-	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
+	for (struct ring *ring = first_ring(store); ring != NULL; ring = next_ring(store, ring)) {
 		uint64_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
 		uint64_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
 		while (tail != head && (ring->words[tail & ring->mask] & 0xff) == ENTRY_PAD)
@@ -1192,14 +1397,18 @@ static uint64_t lowest_waiting(struct event_store *store)
  * and with it the writer's chores (the timeline, the periodic flush, the
  * hybrid backend's pacing) waited: three threads allocating at a 1 KiB
  * interval held the writer's first pass for the whole 3 s run. */
+#define WINDOW_BATCH (UINT64_C(1) << 20)
+
 static uint64_t drain_locked(struct event_store *store)
 {
 	uint64_t total = 0;
-	uint64_t target = atomic_load_explicit(&next_sequence, memory_order_acquire);
+	/* Another process's numbers are not counted here: take a batch. */
+	uint64_t target = store->window != NULL
+	                          ? store->expected + WINDOW_BATCH
+	                          : atomic_load_explicit(&next_sequence, memory_order_acquire);
 	for (;;) {
 		uint64_t consumed = 0;
-		for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire);
-		     ring != NULL; ring = atomic_load_explicit(&ring->next, memory_order_relaxed))
+		for (struct ring *ring = first_ring(store); ring != NULL; ring = next_ring(store, ring))
 			consumed += consume_run(store, ring);
 		total += consumed;
 		/* Keep the producers' clock going through a long backlog too. */
@@ -1252,6 +1461,11 @@ static void drain_until(struct event_store *store, uint64_t target)
 
 uint64_t event_store_drain(struct event_store *store)
 {
+	if (store->remote) {
+		/* memscope drains; the clock is still the process's. */
+		event_store_tick(store);
+		return 0;
+	}
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
 	uint64_t consumed = drain_locked(store);
@@ -1266,6 +1480,8 @@ uint64_t event_store_drain(struct event_store *store)
 
 void event_store_sync(struct event_store *store)
 {
+	if (store->remote)
+		return;
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
 	drain_until(store, atomic_load_explicit(&next_sequence, memory_order_relaxed));
@@ -1283,6 +1499,7 @@ int event_store_create(int fd, struct event_store **out)
 	if (store == NULL)
 		goto out;
 	store->interval_count = 1;
+	store->rings = &own_ring_list;
 	pthread_mutex_init(&store->lock, NULL);
 	pthread_mutex_init(&store->inline_lock, NULL);
 	if (stack_trie_create(&store->stacks) < 0 || live_map_create(&store->live) < 0)
@@ -1301,10 +1518,109 @@ out:
 	return error;
 }
 
+int event_store_create_shared(struct ring_window *window, struct event_store **out)
+{
+	guard_raise();
+	struct event_store *store = calloc(1, sizeof *store);
+	if (store != NULL) {
+		store->interval_count = 1;
+		store->remote = true;
+		store->window = window;
+		store->rings = &window->ring_list;
+		pthread_mutex_init(&store->lock, NULL);
+		pthread_mutex_init(&store->inline_lock, NULL);
+		clock_gettime(CLOCK_MONOTONIC, &store->start);
+		/* The process's rings from here on: the window's. */
+		ring_window = window;
+		ring_list = &window->ring_list;
+		*out = store;
+	}
+	guard_lower();
+	return store != NULL ? 0 : -ENOMEM;
+}
+
+int event_store_attach(struct ring_window *window, int fd, struct event_store **out)
+{
+	struct event_store *store;
+	int error = event_store_create(fd, &store);
+	if (error < 0)
+		return error;
+	if ((window->flags & RING_WINDOW_TASKS) != 0 && event_store_record_tasks(store) < 0) {
+		event_store_destroy(store);
+		return -ENOMEM;
+	}
+	store->window = window;
+	store->rings = &window->ring_list;
+	store->delta = (intptr_t)((uintptr_t)window - (uintptr_t)window->start);
+	store->pid = window->pid;
+	store->sequence_base = window->sequence_base;
+	store->expected = store->sequence_base;
+	atomic_store(&store->accepting, true);
+	*out = store;
+	return 0;
+}
+
+uint64_t event_store_drain_all(struct event_store *store)
+{
+	pthread_mutex_lock(&store->lock);
+	uint64_t total = 0;
+	for (;;) {
+		uint64_t consumed = drain_locked(store);
+		total += consumed;
+		if (consumed != 0)
+			continue;
+		/* Nothing will publish a number taken and left: skip it now. */
+		uint64_t lowest = lowest_waiting(store);
+		if (lowest == UINT64_MAX || lowest <= store->expected)
+			break;
+		store->totals.lost_events += lowest - store->expected;
+		store->expected = lowest;
+	}
+	pthread_mutex_unlock(&store->lock);
+	return total;
+}
+
+int event_store_end(struct event_store *store, const char *death)
+{
+	struct capture_record record;
+	if (!store->finished) {
+		record = (struct capture_record){
+			.type = CAPTURE_RECORD_INFO,
+			.u.info = {.key = "death", .value = death},
+		};
+		event_store_add_record(store, &record);
+		return event_store_flush(store);
+	}
+	struct store_totals totals;
+	event_store_totals(store, &totals);
+	record = (struct capture_record){
+		.type = CAPTURE_RECORD_TRAILER,
+		.u.trailer = {
+			.time_ns = store->finish_time,
+			.allocations = totals.allocations,
+			.frees = totals.frees,
+			.allocated_bytes = totals.allocated_bytes,
+			.peak_bytes = totals.peak_bytes,
+			.peak_time_ns = totals.peak_time_ns,
+			.live_blocks = totals.live_blocks,
+			.live_bytes = totals.live_bytes,
+			.events = totals.events,
+			.lost_events = totals.lost_events + store->finish_lost,
+			.sample_interval = totals.sample_interval,
+		},
+	};
+	return event_store_add_record(store, &record);
+}
+
+bool event_store_finished(const struct event_store *store)
+{
+	return store->finished;
+}
+
 void event_store_open(struct event_store *store)
 {
 	/* Whatever an earlier store left in the rings is not ours. */
-	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	for (struct ring *ring = atomic_load_explicit(ring_list, memory_order_acquire); ring != NULL;
 	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
 		ring->announced = false;
 		ring->path_depth = 0;
@@ -1315,6 +1631,11 @@ void event_store_open(struct event_store *store)
 	clock_gettime(CLOCK_MONOTONIC, &store->start);
 	atomic_store(&coarse_time, 0);
 	atomic_store(&coarse_time_cycles, 0);
+	if (store->remote) {
+		store->window->sequence_base = store->sequence_base;
+		atomic_store(&store->window->state, RING_WINDOW_TRACING);
+	}
+	atomic_store(&store->accepting, true);
 	if (store->sample_interval != 0) {
 		/* Before any event: readers weigh every allocation after it. */
 		struct capture_record record = {
@@ -1322,9 +1643,11 @@ void event_store_open(struct event_store *store)
 			.u.sampling = {.time_ns = 0, .interval = store->sample_interval,
 			               .seed = store->sample_seed, .exact_above = store->exact_above},
 		};
-		write_record(store, &record);
+		if (store->remote)
+			ship_record(store, &record);
+		else
+			write_record(store, &record);
 	}
-	atomic_store(&store->accepting, true);
 }
 
 void event_store_set_sampling(struct event_store *store, uint64_t interval, uint64_t seed,
@@ -1337,6 +1660,9 @@ void event_store_set_sampling(struct event_store *store, uint64_t interval, uint
 
 void event_store_close(struct event_store *store)
 {
+	/* A remote store accepts until it finishes (event_store_finish). */
+	if (store->remote)
+		return;
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
 	uint64_t target = atomic_load(&next_sequence);
@@ -1354,7 +1680,11 @@ void event_store_destroy(struct event_store *store)
 	if (store == NULL)
 		return;
 	guard_raise();
-	int error = capture_writer_destroy(store->writer);
+	/* A capture whose process did not finish is left cut, as a killed
+	 * process leaves it: no end block. */
+	int error = store->window != NULL && !store->remote && !store->finished
+	                    ? capture_writer_destroy_cut(store->writer)
+	                    : capture_writer_destroy(store->writer);
 	if (error < 0 && store->write_error == 0)
 		store->write_error = error;
 	stack_trie_destroy(store->stacks);
@@ -1368,17 +1698,11 @@ void event_store_destroy(struct event_store *store)
 
 int event_store_add_record(struct event_store *store, struct capture_record *record)
 {
+	if (store->remote)
+		return ship_record(store, record);
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
-	if (record->type == CAPTURE_RECORD_SAMPLE && store->sample_interval > 1) {
-		/* The timeline's heap figures are estimates like the rest. */
-		record->u.sample.heap_live_bytes = sample_count(store->estimate.live_bytes);
-		record->u.sample.heap_live_blocks = sample_count(store->estimate.live_blocks);
-	} else if (record->type == CAPTURE_RECORD_SAMPLE) {
-		record->u.sample.heap_live_bytes = store->totals.live_bytes;
-		record->u.sample.heap_live_blocks = store->totals.live_blocks;
-	}
-	write_record(store, record);
+	write_run_record(store, record);
 	int error = store->write_error;
 	pthread_mutex_unlock(&store->lock);
 	guard_lower();
@@ -1387,6 +1711,8 @@ int event_store_add_record(struct event_store *store, struct capture_record *rec
 
 int event_store_flush(struct event_store *store)
 {
+	if (store->remote)
+		return 0;
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
 	if (store->write_error == 0) {
@@ -1444,7 +1770,16 @@ int event_store_error(struct event_store *store)
 
 void event_store_forget_rings_after_fork(void)
 {
-	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
+	if (ring_window != NULL) {
+		/* The rings are the parent's, in memory it shares with memscope. */
+		ring_window_forget(ring_window);
+		ring_window = NULL;
+		ring_list = &own_ring_list;
+		atomic_store(&own_ring_list, NULL);
+		thread_ring = NULL;
+		return;
+	}
+	for (struct ring *ring = atomic_load_explicit(ring_list, memory_order_acquire); ring != NULL;
 	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed))
 		if (ring != thread_ring)
 			atomic_store(&ring->state, RING_FREE);
@@ -1469,11 +1804,12 @@ static void end_root_task(struct event_store *store, struct ring *ring)
 
 void event_store_reap(struct event_store *store)
 {
-	pid_t pid = getpid();
+	if (store->remote)
+		return;
+	pid_t pid = store->pid != 0 ? store->pid : getpid();
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
-	for (struct ring *ring = atomic_load_explicit(&ring_list, memory_order_acquire); ring != NULL;
-	     ring = atomic_load_explicit(&ring->next, memory_order_relaxed)) {
+	for (struct ring *ring = first_ring(store); ring != NULL; ring = next_ring(store, ring)) {
 		int state = atomic_load(&ring->state);
 		if (state == RING_FREE || ring == thread_ring)
 			continue;

@@ -51,6 +51,39 @@ struct store_totals {
  * Returns 0, -ENOMEM, or -errno of writing the capture header. */
 int event_store_create(int fd, struct event_store **out);
 
+struct ring_window;
+
+/* A store in a process that memscope traces from outside (ring_window.h):
+ * its rings live in window, and records travel in them; memscope reads
+ * them (event_store_attach) and writes the capture.  The store only numbers
+ * and publishes: draining, flushing and reaping are memscope's, and its
+ * totals stay zero.  Returns 0 or -ENOMEM. */
+int event_store_create_shared(struct ring_window *window, struct event_store **out);
+
+/* In a remote store, after the last event and record: says that the
+ * tracker stopped, with the events the process lost (lost, plus those it
+ * found no room for), and stops accepting. */
+void event_store_finish(struct event_store *store, uint64_t lost);
+
+/* memscope's side: a store that reads the rings of window, mapped here,
+ * and writes the capture to fd.  The window must be TRACING (its first
+ * event number set).  Returns 0, -ENOMEM, or -errno of the header. */
+int event_store_attach(struct ring_window *window, int fd, struct event_store **out);
+
+/* Consumes everything the rings hold, giving up at once on numbers that
+ * were taken and never published: for rings whose process is gone. */
+uint64_t event_store_drain_all(struct event_store *store);
+
+/* Whether the rings' process finished its capture (its event_store_finish
+ * was consumed). */
+bool event_store_finished(const struct event_store *store);
+
+/* memscope's side, once the rings are drained: the trailer of a finished
+ * capture, with the totals of what was consumed; else an INFO record
+ * "death" = death, saying how the process ended.  Returns 0 or the
+ * writer's error. */
+int event_store_end(struct event_store *store, const char *death);
+
 /* Before event_store_open: the events will be samples, picked with this
  * mean interval in bytes (sampling.h), but for the blocks of at least
  * exact_above bytes (0: none), which are all recorded.  The capture says

@@ -37,8 +37,6 @@
 #include "timeline.h"
 #include "tracker_internal.h"
 
-__thread struct memscope_thread memscope_thread __attribute__((tls_model("initial-exec")));
-
 #define WRITER_IDLE_NS 1000000u         /* sleep after an empty drain */
 #define WRITER_PAUSE_NS 200000u         /* ... and after a small one */
 #define WRITER_BATCH 2048               /* events that make a drain big */
@@ -67,6 +65,7 @@ struct memscope_tracker {
 	struct module_map *modules;
 	struct timeline timeline;
 	int fd;
+	bool shared;                  /* rings in a ring window: memscope writes the capture */
 
 	pthread_t writer;
 	bool writer_running;
@@ -446,6 +445,15 @@ static int validate(const memscope_config *config)
 	return 0;
 }
 
+/* The ring window the next tracker created keeps its rings in
+ * (tracker_share_window). */
+static struct ring_window *shared_window;
+
+void tracker_share_window(struct ring_window *window)
+{
+	shared_window = window;
+}
+
 static int open_output(memscope_tracker *tracker)
 {
 	if (tracker->output_path == NULL) {
@@ -493,10 +501,16 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *caller_config
 	error = module_map_create(&tracker->modules);
 	if (error < 0)
 		goto fail;
-	error = open_output(tracker);
-	if (error < 0)
-		goto fail;
-	error = event_store_create(tracker->fd, &tracker->store);
+	if (shared_window != NULL) {
+		/* memscope writes the capture from the window's rings. */
+		error = event_store_create_shared(shared_window, &tracker->store);
+		shared_window = NULL;
+		tracker->shared = true;
+	} else {
+		error = open_output(tracker);
+		if (error == 0)
+			error = event_store_create(tracker->fd, &tracker->store);
+	}
 	if (error < 0)
 		goto fail;
 	error = tracker->backend->ops->open(tracker->backend, &tracker->config, tracker->store);
@@ -595,6 +609,11 @@ static struct capture_record trailer_record(memscope_tracker *tracker)
 static void write_trailer(memscope_tracker *tracker)
 {
 	write_tracking(tracker);
+	if (tracker->shared) {
+		/* A store in a ring window: memscope writes the trailer. */
+		event_store_finish(tracker->store, 0);
+		return;
+	}
 	struct capture_record record = trailer_record(tracker);
 	event_store_add_record(tracker->store, &record);
 }

@@ -20,4 +20,10 @@ void tracker_keep_quiet(memscope_tracker *tracker);
  * writer thread now (tracker.c, start_writing, says why it waited). */
 void tracker_program_threads(void);
 
+/* The next tracker created keeps its rings in window (ring_window.h), from
+ * which `memscope run` writes the capture to the tracker's output path:
+ * the tracker opens no file. */
+struct ring_window;
+void tracker_share_window(struct ring_window *window);
+
 #endif

@@ -21,9 +21,6 @@
 #include "sampler.h"
 #include "sampling.h"
 
-/* The runtime's reentrancy guard lives in the tracker, not linked here. */
-__thread struct memscope_thread memscope_thread __attribute__((tls_model("initial-exec")));
-
 /* ---- the sampler ----------------------------------------------------- */
 
 /* With a fixed seed the picks are the same every run, so these bounds are
