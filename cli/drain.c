@@ -24,6 +24,9 @@
  * processes that are gone. */
 #define PASS_NS 1000000u
 #define CHORES_EVERY 100u
+/* Of those, how often memscope also looks whether a process still maps its
+ * window (it may have replaced itself with exec), reading its maps. */
+#define MAPPINGS_EVERY 10u
 /* Before saying that memscope waits for traced processes still running. */
 #define PATIENCE_PASSES 2000u
 
@@ -68,12 +71,12 @@ static void describe_death(const struct drain *drain, const struct ring_window *
 		snprintf(text, size, "killed by signal %d (%s)", WTERMSIG(status),
 		         strsignal(WTERMSIG(status)));
 	else if (atomic_load(&drain->root_ended) && window->pid == drain->root)
-		snprintf(text, size, "exited with status %d without finishing its capture",
+		snprintf(text, size, "exited with status %d",
 		         WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	else if (access(proc, F_OK) == 0)
-		snprintf(text, size, "replaced itself (exec) without finishing its capture");
+		snprintf(text, size, "replaced by a new image (exec)");
 	else
-		snprintf(text, size, "ended without finishing its capture");
+		snprintf(text, size, "gone (how it ended is not known)");
 }
 
 static void finish_slot(struct drain *drain, struct slot *slot, struct ring_window *window)
@@ -99,19 +102,25 @@ static void finish_slot(struct drain *drain, struct slot *slot, struct ring_wind
 
 /* One slot's share of a pass.  Returns whether its process may still add
  * to it. */
-static bool serve_slot(struct drain *drain, uint32_t index, bool chores)
+static bool serve_slot(struct drain *drain, uint32_t index, bool chores, bool mappings)
 {
 	struct slot *slot = &drain->slots[index];
-	if (slot->stage == SLOT_WRITTEN)
-		return false;
 	struct ring_window *window = ring_windows_claimed(drain->base, index);
 	if (window == NULL)
 		return false;
+	if (slot->stage == SLOT_WRITTEN) {
+		/* Its process gone, the slot can serve another. */
+		if (chores && !ring_window_in_use(window, index, mappings)) {
+			ring_windows_recycle(drain->fd, drain->base, index);
+			slot->stage = SLOT_UNSEEN;
+		}
+		return false;
+	}
 	uint32_t state = atomic_load(&window->state);
 	if (slot->stage == SLOT_UNSEEN) {
 		if (state == RING_WINDOW_CLAIMED) {
 			/* Starting its tracker, or dead before it could. */
-			if (chores && !ring_window_in_use(window, index))
+			if (chores && !ring_window_in_use(window, index, mappings))
 				slot->stage = SLOT_WRITTEN;
 			return slot->stage != SLOT_WRITTEN;
 		}
@@ -137,7 +146,7 @@ static bool serve_slot(struct drain *drain, uint32_t index, bool chores)
 	if (chores) {
 		event_store_flush(slot->store);
 		event_store_reap(slot->store);
-		if (!ring_window_in_use(window, index)) {
+		if (!ring_window_in_use(window, index, mappings)) {
 			finish_slot(drain, slot, window);
 			return false;
 		}
@@ -154,9 +163,10 @@ static void *drain_main(void *argument)
 		/* Once the root process is gone, look for the others' end at
 		 * every pass. */
 		bool chores = root_ended || passes % CHORES_EVERY == 0;
+		bool mappings = root_ended || passes % (CHORES_EVERY * MAPPINGS_EVERY) == 0;
 		uint32_t running = 0;
 		for (uint32_t i = 0; i < RING_WINDOW_SLOTS; i++)
-			running += serve_slot(drain, i, chores);
+			running += serve_slot(drain, i, chores, mappings);
 		passes++;
 		if (root_ended) {
 			if (running == 0)

@@ -311,10 +311,6 @@ uint64_t capture_writer_bytes(const struct capture_writer *writer);
  * and frees.  NULL is a no-op.  Returns 0 or the first write error. */
 int capture_writer_destroy(struct capture_writer *writer);
 
-/* The same without the end block: the capture stays cut, as a process
- * that died while writing leaves it. */
-int capture_writer_destroy_cut(struct capture_writer *writer);
-
 /* ---- reader ---------------------------------------------------------- */
 
 struct capture_reader;

@@ -717,12 +717,12 @@ uint64_t capture_writer_bytes(const struct capture_writer *writer)
 	return writer ? writer->bytes_written : 0;
 }
 
-static int destroy(struct capture_writer *writer, bool ended)
+int capture_writer_destroy(struct capture_writer *writer)
 {
 	if (!writer)
 		return 0;
 	int err = flush_records(writer);
-	if (err == 0 && ended)
+	if (err == 0)
 		err = write_block(writer, CAPTURE_BLOCK_END); /* empty payload */
 	free_compressor(writer);
 	free(writer->packed);
@@ -731,12 +731,3 @@ static int destroy(struct capture_writer *writer, bool ended)
 	return err;
 }
 
-int capture_writer_destroy(struct capture_writer *writer)
-{
-	return destroy(writer, true);
-}
-
-int capture_writer_destroy_cut(struct capture_writer *writer)
-{
-	return destroy(writer, false);
-}

@@ -389,6 +389,36 @@ enum full_ring {
 	FULL_GIVE_UP,                 /* return NULL at once: never block */
 };
 
+/* A remote store's producer waiting for room looks every so many yields
+ * whether memscope still drains; after DRAIN_PATIENCE_NS without a pass it
+ * gives up, and the store stops accepting: a program whose memscope was
+ * killed runs on, untraced, rather than wait for ever. */
+#define DRAIN_CHECK_YIELDS 4096u
+#define DRAIN_PATIENCE_NS 2000000000u
+
+struct drain_watch {
+	uint64_t passes;
+	struct timespec since;
+};
+
+static bool drain_alive(struct event_store *store, struct drain_watch *seen)
+{
+	uint64_t passes = atomic_load_explicit(&store->window->passes, memory_order_relaxed);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (seen->since.tv_sec == 0 || passes != seen->passes) {
+		seen->passes = passes;
+		seen->since = now;
+		return true;
+	}
+	uint64_t waited = (uint64_t)(now.tv_sec - seen->since.tv_sec) * 1000000000u +
+	                  (uint64_t)now.tv_nsec - (uint64_t)seen->since.tv_nsec;
+	if (waited < DRAIN_PATIENCE_NS)
+		return true;
+	atomic_store(&store->accepting, false);
+	return false;
+}
+
 /* Room for words contiguous words; returns where they go and sets *end to
  * the head value that publishes them, or NULL if the ring is full and the
  * policy is not to wait, or the store stopped while we waited. */
@@ -401,6 +431,8 @@ static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t 
 	uint64_t padding = position + words > capacity ? capacity - position : 0;
 	uint64_t needed = padding + words;
 	bool waited = false;
+	uint64_t yields = 0;
+	struct drain_watch seen = {0};
 
 	while (capacity - (head - ring->tail_seen) < needed) {
 		ring->tail_seen = atomic_load_explicit(&ring->tail, memory_order_acquire);
@@ -414,6 +446,8 @@ static uint64_t *reserve(struct event_store *store, struct ring *ring, uint32_t 
 		}
 		/* The writer thread drains every millisecond at most; let it run. */
 		sched_yield();
+		if (store->remote && ++yields % DRAIN_CHECK_YIELDS == 0 && !drain_alive(store, &seen))
+			return NULL;
 	}
 	if (padding != 0) {
 		ring->words[position] = entry_header(ENTRY_PAD, 0, 0, 0, (uint32_t)padding);
@@ -1461,6 +1495,8 @@ static void drain_until(struct event_store *store, uint64_t target)
 
 uint64_t event_store_drain(struct event_store *store)
 {
+	if (store->window != NULL && !store->remote)
+		atomic_fetch_add_explicit(&store->window->passes, 1, memory_order_relaxed);
 	if (store->remote) {
 		/* memscope drains; the clock is still the process's. */
 		event_store_tick(store);
@@ -1680,11 +1716,9 @@ void event_store_destroy(struct event_store *store)
 	if (store == NULL)
 		return;
 	guard_raise();
-	/* A capture whose process did not finish is left cut, as a killed
-	 * process leaves it: no end block. */
-	int error = store->window != NULL && !store->remote && !store->finished
-	                    ? capture_writer_destroy_cut(store->writer)
-	                    : capture_writer_destroy(store->writer);
+	/* The end block also ends the capture of a process that died: memscope
+	 * wrote all it had recorded (its INFO "death" says how it ended). */
+	int error = capture_writer_destroy(store->writer);
 	if (error < 0 && store->write_error == 0)
 		store->write_error = error;
 	stack_trie_destroy(store->stacks);

@@ -303,7 +303,15 @@ static int ending_warnings(const struct replay *replay, char ***items, size_t *c
 		                 "the capture is cut short or damaged (this report covers what was "
 		                 "read before): %s",
 		                 replay->truncation ? replay->truncation : "unreadable data");
-	if (error == 0 && !replay->has_trailer)
+	const char *death = replay_info(replay, "death");
+	if (error == 0 && !replay->has_trailer && death != NULL)
+		/* memscope wrote it from the process's buffers, after its death. */
+		error = add_text(items, count,
+		                 "the program ended before finishing its capture: %s, at %s or a "
+		                 "little later. Every event it recorded until then is here; the "
+		                 "blocks live then are not all leaks",
+		                 death, time_text(replay->totals.end_time_ns).text);
+	else if (error == 0 && !replay->has_trailer)
 		error = add_text(items, count,
 		                 "the capture has no trailer: the program did not end cleanly (it "
 		                 "crashed, was killed, or is still running), so blocks live at the "
@@ -1505,7 +1513,8 @@ static void write_leak(FILE *out, const struct report *report, const struct repo
 static void write_leaks(FILE *out, const struct report *report)
 {
 	const struct replay_totals *totals = &report->totals;
-	const char *title = report->ended_cleanly ? "LEAKS   " : "LIVE AT END";
+	bool died = !report->ended_cleanly && replay_info(report->replay, "death") != NULL;
+	const char *title = report->ended_cleanly ? "LEAKS   " : died ? "LIVE AT DEATH" : "LIVE AT END";
 	if (report->leak_count == 0) {
 		/* "Every block was freed" only when the capture saw the end, and
 		 * saw every block. */
@@ -1839,8 +1848,11 @@ int report_print_summary(const char *path, const struct replay_progress *progres
 	};
 	if (replay->sampled)
 		print_summary_sampling(out, replay->sample_interval_min, replay->sample_interval_max);
+	bool died = !replay->has_trailer && replay_info(replay, "death") != NULL;
 	print_summary_totals(out, &replayed,
-	                     replay->has_trailer ? "leaked" : "still live at the end:",
+	                     replay->has_trailer ? "leaked"
+	                     : died              ? "live when the program died:"
+	                                         : "still live at the end:",
 	                     replay->sampled, replay->has_trailer);
 
 	char **warnings = NULL;

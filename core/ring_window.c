@@ -1,5 +1,4 @@
 /* ring_window.c - see ring_window.h. */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -68,8 +67,48 @@ struct ring_window *ring_windows_claimed(void *base, uint32_t slot)
 	return window;
 }
 
-bool ring_window_in_use(const struct ring_window *window, uint32_t slot)
+/* The state letter and start time of process pid, from /proc/<pid>/stat;
+ * false when it is gone. */
+static bool process_stat(int pid, char *state, uint64_t *started)
 {
+	char path[64], text[1024];
+	if (pid > 0)
+		snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	else
+		snprintf(path, sizeof path, "/proc/self/stat");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t length = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (length <= 0)
+		return false;
+	text[length] = '\0';
+	/* The name, in parentheses, may hold anything: fields follow the last
+	 * ')'.  State is field 3, the start time field 22. */
+	char *fields = strrchr(text, ')');
+	if (fields == NULL || fields[1] != ' ')
+		return false;
+	*state = fields[2];
+	char *cursor = fields + 2;
+	for (int field = 3; field < 22 && cursor != NULL; field++) {
+		cursor = strchr(cursor, ' ');
+		if (cursor != NULL)
+			cursor++;
+	}
+	*started = cursor != NULL ? strtoull(cursor, NULL, 10) : 0;
+	return true;
+}
+
+bool ring_window_in_use(const struct ring_window *window, uint32_t slot, bool mappings)
+{
+	char state;
+	uint64_t started;
+	if (!process_stat((int)window->pid, &state, &started) || state == 'Z' || state == 'X' ||
+	    started != window->started)
+		return false;
+	if (!mappings)
+		return true;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)window->pid);
 	FILE *maps = fopen(path, "re");
@@ -89,6 +128,16 @@ bool ring_window_in_use(const struct ring_window *window, uint32_t slot)
 	}
 	fclose(maps);
 	return found;
+}
+
+void ring_windows_recycle(int fd, void *base, uint32_t slot)
+{
+	struct ring_window_table *table = base;
+	/* Zeroes the window: its magic too, so it reads as unclaimed. */
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)window_offset(slot),
+	              (off_t)RING_WINDOW_SIZE) != 0)
+		return;
+	atomic_store(&table->claimed[slot], 0);
 }
 
 /* "pid:fd" */
@@ -143,8 +192,14 @@ struct ring_window *ring_window_attach(const char *drain, const char *output)
 		        strerror(errno));
 		goto out;
 	}
+	/* A fork's child must not write to our rings: it does not get them
+	 * (and ring_window_forget puts private memory in their place). */
+	madvise(memory, RING_WINDOW_SIZE, MADV_DONTFORK);
 	window = memory;
 	window->pid = (int32_t)getpid();
+	char state;
+	if (!process_stat(0, &state, &window->started))
+		window->started = 0;
 	window->start = (uintptr_t)memory;
 	window->size = RING_WINDOW_SIZE;
 	atomic_store(&window->used, (sizeof *window + 4095) & ~(uint64_t)4095);

@@ -52,11 +52,14 @@ struct ring_window {
 	_Atomic uint32_t state;
 	int32_t pid;
 	uint32_t flags;
+	uint64_t started;             /* the process's start time (/proc/<pid>/stat), which a
+	                                 later process with the same pid does not share */
 	uint64_t start;               /* where the traced process mapped the window */
 	uint64_t size;
 	_Atomic uint64_t used;        /* bytes handed out for rings, from the window's start */
 	_Atomic(struct ring *) ring_list; /* the first ring (the traced process's address) */
 	uint64_t sequence_base;       /* the first event number of the store (TRACING) */
+	_Atomic uint64_t passes;      /* memscope's drain passes: it is still there */
 	char output[PATH_MAX];        /* where the capture goes */
 };
 
@@ -79,9 +82,17 @@ uint64_t ring_windows_size(void);
 /* Window slot of the file mapped at base, or NULL if no process claimed it. */
 struct ring_window *ring_windows_claimed(void *base, uint32_t slot);
 
-/* Whether the process that claimed window slot still maps it (it has not
- * died, or replaced itself with exec): /proc/<pid>/maps still lists it. */
-bool ring_window_in_use(const struct ring_window *window, uint32_t slot);
+/* Whether the process that claimed window slot is still there (not dead
+ * nor a zombie), and, if mappings, still maps it (it has not replaced
+ * itself with exec).  The first look is cheap (/proc/<pid>/stat); the
+ * second reads /proc/<pid>/maps, which holds the process's memory map
+ * lock a moment: memscope does it less often. */
+bool ring_window_in_use(const struct ring_window *window, uint32_t slot, bool mappings);
+
+/* Gives window slot of the file (fd, mapped at base) back, for another
+ * process to claim: its memory is freed.  Only once its process no longer
+ * maps it (ring_window_in_use). */
+void ring_windows_recycle(int fd, void *base, uint32_t slot);
 
 /* ---- the traced process's side -------------------------------------------- */
 

@@ -364,6 +364,126 @@ START_TEST(a_crash_keeps_the_capture_and_the_signal)
 }
 END_TEST
 
+/* Every way a program dies, in its first milliseconds, under each backend
+ * (the sampling ones set to record every block): the capture holds every
+ * block it kept, says how it ended, and memscope dies of the same signal.
+ * A single-threaded program under lockfree has no writer thread: its
+ * events are in the rings memscope drains, nowhere else. */
+START_TEST(every_death_keeps_every_event)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/dies", programs);
+	if (access(program, X_OK) != 0) {
+		fprintf(stderr, "skipping the deaths: no C++ compiler built %s\n", program);
+		return;
+	}
+	static const struct {
+		const char *how;
+		int signal;
+	} deaths[] = {
+		{"segv", SIGSEGV}, {"bus", SIGBUS}, {"fpe", SIGFPE}, {"ill", SIGILL},
+		{"pipe", SIGPIPE}, {"term", SIGTERM}, {"kill", SIGKILL}, {"abort", SIGABRT},
+		{"throw", SIGABRT},
+	};
+	static const char *const backends[][5] = {
+		{"--backend", "exact", NULL},
+		{"--backend", "lockfree", "--sample-interval", "1", NULL},
+		{"--backend", "hybrid", "--exact-above", "1", NULL},
+	};
+	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+		for (size_t d = 0; d < sizeof deaths / sizeof deaths[0]; d++) {
+			const char *arguments[8];
+			int count = 0;
+			for (int i = 0; backends[b][i] != NULL; i++)
+				arguments[count++] = backends[b][i];
+			arguments[count++] = program;
+			arguments[count++] = deaths[d].how;
+			arguments[count++] = "50";
+			arguments[count] = NULL;
+			struct run run;
+			run_memscope(&run, "dies", arguments);
+			ck_assert_msg(WIFSIGNALED(run.status) && WTERMSIG(run.status) == deaths[d].signal,
+			              "%s, %s: memscope must die of signal %d; status %#x; stderr: %s",
+			              backends[b][1], deaths[d].how, deaths[d].signal, run.status,
+			              run.err);
+			struct report *report = build_report(run.output);
+			ck_assert(!report->ended_cleanly);
+			struct own_totals own = own_totals(report, program);
+			/* An uncaught exception adds the C++ runtime's blocks (the
+			 * exception, its message, the terminate handler's demangled
+			 * type name): its own count, which varies with libstdc++. */
+			bool thrown = strcmp(deaths[d].how, "throw") == 0;
+			ck_assert_msg(thrown ? own.live_blocks > 50 && own.live_bytes > 50 * 1000
+			                     : own.allocations == 50 && own.live_blocks == 50 &&
+			                               own.live_bytes == 50 * 1000,
+			              "%s, %s: %" PRIu64 " allocations, %" PRIu64 " live, %" PRIu64
+			              " bytes; expected 50 blocks of 1,000 bytes",
+			              backends[b][1], deaths[d].how, own.allocations, own.live_blocks,
+			              own.live_bytes);
+			const char *death = replay_info(report->replay, "death");
+			char signal_text[32];
+			snprintf(signal_text, sizeof signal_text, "signal %d ", deaths[d].signal);
+			ck_assert_msg(death != NULL && strstr(death, signal_text) != NULL,
+			              "%s, %s: death %s", backends[b][1], deaths[d].how,
+			              death ? death : "(none)");
+			report_destroy(report);
+			run_finish(&run);
+		}
+	}
+}
+END_TEST
+
+/* SIGKILL from outside while the program allocates: every block it had
+ * reported on stdout before the kill is in the capture. */
+START_TEST(a_kill_from_outside_keeps_what_was_reported)
+{
+	char program[512];
+	snprintf(program, sizeof program, "%s/dies", programs);
+	if (access(program, X_OK) != 0)
+		return;
+	static const char *const backends[] = {"exact", "lockfree", "hybrid"};
+	for (int b = 0; b < 3; b++) {
+		char output[256];
+		snprintf(output, sizeof output, "%s/spin.memscope", work);
+		int out[2];
+		ck_assert_int_eq(pipe(out), 0);
+		pid_t child = fork();
+		ck_assert_int_ge(child, 0);
+		if (child == 0) {
+			dup2(out[1], STDOUT_FILENO);
+			close(out[0]);
+			int null = open("/dev/null", O_WRONLY);
+			dup2(null, STDERR_FILENO);
+			const char *sampling = b == 0 ? "--depth" : "--sample-interval";
+			const char *value = b == 0 ? "64" : "1";
+			execl(memscope, memscope, "-o", output, "--backend", backends[b], sampling, value,
+			      program, "spin", "0", (char *)NULL);
+			_exit(127);
+		}
+		close(out[1]);
+		FILE *lines = fdopen(out[0], "r");
+		ck_assert_ptr_nonnull(lines);
+		int pid = 0, reported = 0;
+		ck_assert_int_eq(fscanf(lines, "pid %d", &pid), 1);
+		/* Kill it somewhere in its run, not at a round number. */
+		int target = 150 + 37 * b;
+		while (reported < target && fscanf(lines, "%d", &reported) == 1)
+			;
+		ck_assert_int_eq(kill(pid, SIGKILL), 0);
+		int status;
+		ck_assert_int_eq(waitpid(child, &status, 0), child);
+		fclose(lines);
+		ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		struct report *report = build_report(output);
+		struct own_totals own = own_totals(report, program);
+		ck_assert_msg(own.allocations >= (uint64_t)reported,
+		              "%s: %d blocks reported before the kill, %" PRIu64 " in the capture",
+		              backends[b], reported, own.allocations);
+		report_destroy(report);
+	}
+}
+END_TEST
+
 static int count_captures(const char *prefix)
 {
 	DIR *directory = opendir(work);
@@ -1647,6 +1767,8 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, counts_and_peak_are_exact);
 	tcase_add_test(tcase, cross_thread_frees_keep_their_order);
 	tcase_add_test(tcase, a_crash_keeps_the_capture_and_the_signal);
+	tcase_add_test(tcase, every_death_keeps_every_event);
+	tcase_add_test(tcase, a_kill_from_outside_keeps_what_was_reported);
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
