@@ -290,12 +290,9 @@ static void start_tracing(void)
 			close(fd);
 		struct ring_window *window = ring_window_attach(drain, path);
 		free(drain);
-		if (window == NULL) {
-			interpose_early_finish();
-			free(path);
-			return;
-		}
-		tracker_share_window(window);
+		/* Without a window, the tracker writes the capture itself. */
+		if (window != NULL)
+			tracker_share_window(window);
 	}
 
 	int error = memscope_tracker_create(&config, &tracker);

@@ -161,7 +161,8 @@ struct ring_window *ring_window_attach(const char *drain, const char *output)
 {
 	int fd = open_shared(drain);
 	if (fd < 0) {
-		fprintf(stderr, "memscope: cannot reach memscope's shared memory (%s=%s): %s\n",
+		fprintf(stderr, "memscope: cannot reach memscope's shared memory (%s=%s): %s; "
+		        "this process writes its own capture, which a kill cuts short\n",
 		        RING_WINDOW_ENV, drain, strerror(-fd));
 		return NULL;
 	}
@@ -171,7 +172,8 @@ struct ring_window *ring_window_attach(const char *drain, const char *output)
 	if (table == MAP_FAILED || table->magic != RING_WINDOW_MAGIC ||
 	    table->layout != RING_WINDOW_LAYOUT) {
 		fprintf(stderr, "memscope: the shared memory %s names is not this memscope's "
-		                "(another build?): this process is not traced\n", RING_WINDOW_ENV);
+		                "(another build?): this process writes its own capture\n",
+		        RING_WINDOW_ENV);
 		goto out;
 	}
 	uint32_t slot = 0;
@@ -181,15 +183,17 @@ struct ring_window *ring_window_attach(const char *drain, const char *output)
 			break;
 	}
 	if (slot == RING_WINDOW_SLOTS) {
-		fprintf(stderr, "memscope: %u processes are traced already in this run: "
-		                "this one is not\n", RING_WINDOW_SLOTS);
+		fprintf(stderr, "memscope: %u processes are traced already in this run: this "
+		                "one writes its own capture, which a kill cuts short\n",
+		        RING_WINDOW_SLOTS);
 		goto out;
 	}
 	void *memory = mmap(NULL, RING_WINDOW_SIZE, PROT_READ | PROT_WRITE,
 	                    MAP_SHARED | MAP_NORESERVE, fd, (off_t)window_offset(slot));
 	if (memory == MAP_FAILED) {
-		fprintf(stderr, "memscope: cannot map memscope's shared memory: %s\n",
-		        strerror(errno));
+		fprintf(stderr, "memscope: cannot map memscope's shared memory: %s; this process "
+		        "writes its own capture\n", strerror(errno));
+		atomic_store(&table->claimed[slot], 0);
 		goto out;
 	}
 	/* A fork's child must not write to our rings: it does not get them
