@@ -97,7 +97,6 @@ static void finish_slot(struct drain *drain, struct slot *slot, struct ring_wind
 		        window->output, strerror(-error));
 	slot->store = NULL;
 	slot->stage = SLOT_WRITTEN;
-	atomic_store(&window->state, RING_WINDOW_DONE);
 }
 
 /* One slot's share of a pass.  Returns whether its process may still add
@@ -132,8 +131,8 @@ static bool serve_slot(struct drain *drain, uint32_t index, bool chores, bool ma
 			if (slot->fd >= 0)
 				close(slot->fd);
 			slot->stage = SLOT_WRITTEN;
-			/* Its rings fill, and it gives up on them (nothing waits on a
-			 * store that has stopped accepting). */
+			/* Nobody reads its rings: once they are full, its threads wait
+			 * 2 s for a drain pass that never comes and stop recording. */
 			return false;
 		}
 		slot->stage = SLOT_READING;

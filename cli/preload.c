@@ -267,7 +267,9 @@ static void start_tracing(void)
 	config.exact_above = parse_number(MEMSCOPE_ENV_EXACT_ABOVE, 0, UINT64_MAX);
 	config.event_budget = parse_number(MEMSCOPE_ENV_EVENT_BUDGET, 0, UINT64_MAX);
 	char *path = is_root ? strdup(output) : child_output_path(output, NULL);
-	char *drain = getenv(RING_WINDOW_ENV) != NULL ? strdup(getenv(RING_WINDOW_ENV)) : NULL;
+	/* Read before forget_environment() takes it away. */
+	const char *drain_variable = getenv(RING_WINDOW_ENV);
+	char *drain = drain_variable != NULL ? strdup(drain_variable) : NULL;
 	if (!following) {
 		keep_for_exec(output);
 		forget_environment();
@@ -277,6 +279,7 @@ static void start_tracing(void)
 		 * it gets a file of its own instead of reopening ours. */
 		setenv(MEMSCOPE_ENV_ROOT_PID, "0", 1);
 	if (path == NULL) {
+		free(drain);
 		interpose_early_finish();
 		return;
 	}

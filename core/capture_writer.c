@@ -730,4 +730,3 @@ int capture_writer_destroy(struct capture_writer *writer)
 	free(writer);
 	return err;
 }
-

@@ -240,7 +240,6 @@ struct event_store {
 	struct ring_window *window;
 	_Atomic(struct ring *) *rings; /* the list the consumer walks */
 	intptr_t delta;
-	pid_t pid;                    /* the rings' process; 0: this one */
 	bool finished;                /* a FINISH entry was consumed */
 	uint64_t finish_time;
 	uint64_t finish_lost;
@@ -250,6 +249,12 @@ struct event_store {
 static struct ring *translated(const struct event_store *store, struct ring *ring)
 {
 	return ring == NULL ? NULL : (struct ring *)((uintptr_t)ring + (uintptr_t)store->delta);
+}
+
+/* The process whose rings the consumer reads. */
+static pid_t rings_pid(const struct event_store *store)
+{
+	return store->window != NULL && !store->remote ? (pid_t)store->window->pid : getpid();
 }
 
 static struct ring *first_ring(const struct event_store *store)
@@ -831,7 +836,7 @@ out:
 	return error;
 }
 
-void event_store_finish(struct event_store *store, uint64_t lost)
+void event_store_finish(struct event_store *store)
 {
 	if (!store->remote)
 		return;
@@ -844,12 +849,10 @@ void event_store_finish(struct event_store *store, uint64_t lost)
 		entry[0] = entry_header(ENTRY_FINISH, 0, 0, 0, 5);
 		entry[2] = atomic_load_explicit(&coarse_time, memory_order_relaxed);
 		entry[3] = event_store_now(store);
-		entry[4] = lost + atomic_load(&store->rejected_events) +
-		           atomic_load(&store->dropped_events);
+		entry[4] = atomic_load(&store->rejected_events) + atomic_load(&store->dropped_events);
 		atomic_store_explicit(&ring->head, end, memory_order_release);
 	}
 	atomic_store(&store->accepting, false);
-	atomic_store(&store->window->state, RING_WINDOW_FINISHED);
 	guard_lower();
 }
 
@@ -869,10 +872,7 @@ static void write_record(struct event_store *store, const struct capture_record 
 static void thread_name(pid_t pid, const struct ring *ring, char *name, size_t size)
 {
 	char path[64];
-	if (pid != 0)
-		snprintf(path, sizeof path, "/proc/%d/task/%u/comm", (int)pid, ring->tid);
-	else
-		snprintf(path, sizeof path, "/proc/self/task/%u/comm", ring->tid);
+	snprintf(path, sizeof path, "/proc/%d/task/%u/comm", (int)pid, ring->tid);
 	snprintf(name, size, "%s", ring->first_name[0] ? ring->first_name : "?");
 	FILE *file = fopen(path, "re");
 	if (file == NULL)
@@ -917,7 +917,7 @@ static uint32_t ring_thread(struct event_store *store, struct ring *ring)
 		return ring->thread_index;
 	}
 	char name[32];
-	thread_name(store->pid, ring, name, sizeof name);
+	thread_name(rings_pid(store), ring, name, sizeof name);
 	ring->interval = 0;
 	ring->thread_index = store->thread_count++;
 	ring->seen_generation = ring->generation;
@@ -1588,7 +1588,6 @@ int event_store_attach(struct ring_window *window, int fd, struct event_store **
 	store->window = window;
 	store->rings = &window->ring_list;
 	store->delta = (intptr_t)((uintptr_t)window - (uintptr_t)window->start);
-	store->pid = window->pid;
 	store->sequence_base = window->sequence_base;
 	store->expected = store->sequence_base;
 	atomic_store(&store->accepting, true);
@@ -1616,6 +1615,29 @@ uint64_t event_store_drain_all(struct event_store *store)
 	return total;
 }
 
+struct capture_record event_store_trailer(struct event_store *store, uint64_t time_ns,
+                                          uint64_t lost)
+{
+	struct store_totals totals;
+	event_store_totals(store, &totals);
+	return (struct capture_record){
+		.type = CAPTURE_RECORD_TRAILER,
+		.u.trailer = {
+			.time_ns = time_ns,
+			.allocations = totals.allocations,
+			.frees = totals.frees,
+			.allocated_bytes = totals.allocated_bytes,
+			.peak_bytes = totals.peak_bytes,
+			.peak_time_ns = totals.peak_time_ns,
+			.live_blocks = totals.live_blocks,
+			.live_bytes = totals.live_bytes,
+			.events = totals.events,
+			.lost_events = totals.lost_events + totals.dropped_events + lost,
+			.sample_interval = totals.sample_interval,
+		},
+	};
+}
+
 int event_store_end(struct event_store *store, const char *death)
 {
 	struct capture_record record;
@@ -1627,24 +1649,7 @@ int event_store_end(struct event_store *store, const char *death)
 		event_store_add_record(store, &record);
 		return event_store_flush(store);
 	}
-	struct store_totals totals;
-	event_store_totals(store, &totals);
-	record = (struct capture_record){
-		.type = CAPTURE_RECORD_TRAILER,
-		.u.trailer = {
-			.time_ns = store->finish_time,
-			.allocations = totals.allocations,
-			.frees = totals.frees,
-			.allocated_bytes = totals.allocated_bytes,
-			.peak_bytes = totals.peak_bytes,
-			.peak_time_ns = totals.peak_time_ns,
-			.live_blocks = totals.live_blocks,
-			.live_bytes = totals.live_bytes,
-			.events = totals.events,
-			.lost_events = totals.lost_events + store->finish_lost,
-			.sample_interval = totals.sample_interval,
-		},
-	};
+	record = event_store_trailer(store, store->finish_time, store->finish_lost);
 	return event_store_add_record(store, &record);
 }
 
@@ -1840,7 +1845,7 @@ void event_store_reap(struct event_store *store)
 {
 	if (store->remote)
 		return;
-	pid_t pid = store->pid != 0 ? store->pid : getpid();
+	pid_t pid = rings_pid(store);
 	guard_raise();
 	pthread_mutex_lock(&store->lock);
 	for (struct ring *ring = first_ring(store); ring != NULL; ring = next_ring(store, ring)) {

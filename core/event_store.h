@@ -61,9 +61,9 @@ struct ring_window;
 int event_store_create_shared(struct ring_window *window, struct event_store **out);
 
 /* In a remote store, after the last event and record: says that the
- * tracker stopped, with the events the process lost (lost, plus those it
- * found no room for), and stops accepting. */
-void event_store_finish(struct event_store *store, uint64_t lost);
+ * tracker stopped, with the events the process lost (no ring, or no
+ * room), and stops accepting. */
+void event_store_finish(struct event_store *store);
 
 /* memscope's side: a store that reads the rings of window, mapped here,
  * and writes the capture to fd.  The window must be TRACING (its first
@@ -73,6 +73,12 @@ int event_store_attach(struct ring_window *window, int fd, struct event_store **
 /* Consumes everything the rings hold, giving up at once on numbers that
  * were taken and never published: for rings whose process is gone. */
 uint64_t event_store_drain_all(struct event_store *store);
+
+/* The trailer of what was consumed so far, at time_ns, with lost more
+ * events lost than the store counted (the tracker's trailer, and that of
+ * a process whose rings memscope read). */
+struct capture_record event_store_trailer(struct event_store *store, uint64_t time_ns,
+                                          uint64_t lost);
 
 /* Whether the rings' process finished its capture (its event_store_finish
  * was consumed). */

@@ -38,8 +38,6 @@ enum ring_window_state {
 	RING_WINDOW_FREE = 0,
 	RING_WINDOW_CLAIMED,    /* a process has it and is starting its tracker */
 	RING_WINDOW_TRACING,    /* its store is open: sequence_base is set */
-	RING_WINDOW_FINISHED,   /* the tracker stopped: its last entry is in a ring */
-	RING_WINDOW_DONE,       /* memscope has written the capture */
 };
 
 #define RING_WINDOW_TASKS 1u        /* the capture records tasks */

@@ -584,24 +584,7 @@ static void fill_stats(memscope_tracker *tracker, memscope_stats *stats)
 
 static struct capture_record trailer_record(memscope_tracker *tracker)
 {
-	struct store_totals totals;
-	event_store_totals(tracker->store, &totals);
-	return (struct capture_record){
-		.type = CAPTURE_RECORD_TRAILER,
-		.u.trailer = {
-			.time_ns = event_store_now(tracker->store),
-			.allocations = totals.allocations,
-			.frees = totals.frees,
-			.allocated_bytes = totals.allocated_bytes,
-			.peak_bytes = totals.peak_bytes,
-			.peak_time_ns = totals.peak_time_ns,
-			.live_blocks = totals.live_blocks,
-			.live_bytes = totals.live_bytes,
-			.events = totals.events,
-			.lost_events = totals.lost_events + totals.dropped_events,
-			.sample_interval = totals.sample_interval,
-		},
-	};
+	return event_store_trailer(tracker->store, event_store_now(tracker->store), 0);
 }
 
 /* The tracking figures, then the totals: both in the capture's last block,
@@ -611,7 +594,7 @@ static void write_trailer(memscope_tracker *tracker)
 	write_tracking(tracker);
 	if (tracker->shared) {
 		/* A store in a ring window: memscope writes the trailer. */
-		event_store_finish(tracker->store, 0);
+		event_store_finish(tracker->store);
 		return;
 	}
 	struct capture_record record = trailer_record(tracker);
