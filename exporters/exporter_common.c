@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 size_t exporter_utf8_sequence_length(const unsigned char *text)
 {
@@ -125,6 +126,69 @@ const memscope_summary *exporter_summary(const memscope_host *host, memscope_cap
 	static const memscope_summary nothing = { .version = MEMSCOPE_SUMMARY_VERSION };
 	const memscope_summary *summary = host->summary(capture);
 	return summary ? summary : &nothing;
+}
+
+static int timeline_grow(struct exporter_timeline *timeline)
+{
+	if (timeline->count < timeline->capacity)
+		return 0;
+	size_t capacity = timeline->capacity ? timeline->capacity * 2 : 256;
+	memscope_sample *grown = realloc(timeline->samples, capacity * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	timeline->samples = grown;
+	timeline->capacity = capacity;
+	return 0;
+}
+
+static int timeline_add(void *context, const memscope_sample *sample)
+{
+	struct exporter_timeline *timeline = context;
+	int error = timeline_grow(timeline);
+	if (error < 0)
+		return error;
+	timeline->samples[timeline->count++] = *sample;
+	return 0;
+}
+
+int exporter_timeline_collect(struct exporter_timeline *timeline, const memscope_host *host,
+                              memscope_capture *capture, const memscope_summary *summary)
+{
+	int error = host->for_each_sample(capture, timeline_add, timeline);
+	timeline->peak = timeline->count;
+	timeline->peak_added = false;
+	/* No samples, no line to put the peak on. */
+	if (error < 0 || summary->peak_bytes == 0 || timeline->count == 0)
+		return error < 0 ? error : 0;
+	/* After every sample taken at or before the peak's time. */
+	size_t at = 0;
+	while (at < timeline->count && timeline->samples[at].time_ns <= summary->peak_time_ns)
+		at++;
+	if (at > 0 && timeline->samples[at - 1].time_ns == summary->peak_time_ns &&
+	    timeline->samples[at - 1].heap_live_bytes == summary->peak_bytes) {
+		timeline->peak = at - 1;
+		return 0;
+	}
+	if ((error = timeline_grow(timeline)) < 0)
+		return error;
+	memscope_sample point = timeline->samples[at > 0 ? at - 1 : at];
+	point.time_ns = summary->peak_time_ns;
+	point.heap_live_bytes = summary->peak_bytes;
+	if (summary->version >= 7)
+		point.heap_live_blocks = summary->peak_blocks;
+	memmove(&timeline->samples[at + 1], &timeline->samples[at],
+	        (timeline->count - at) * sizeof(*timeline->samples));
+	timeline->samples[at] = point;
+	timeline->count++;
+	timeline->peak = at;
+	timeline->peak_added = true;
+	return 0;
+}
+
+void exporter_timeline_finish(struct exporter_timeline *timeline)
+{
+	free(timeline->samples);
+	*timeline = (struct exporter_timeline){ 0 };
 }
 
 /* The key of an object's next member, after the separator unless first. */

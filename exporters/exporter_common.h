@@ -59,6 +59,28 @@ int exporter_finish_output(FILE *out, int error);
  * has none, so callers never test for NULL. */
 const memscope_summary *exporter_summary(const memscope_host *host, memscope_capture *capture);
 
+/* The live heap's line: the host's samples (every 10 ms by default) and
+ * the summary's peak as one more point in time order, so the line passes
+ * through the peak every report gives, which samples 10 ms apart miss
+ * when it comes and goes between two of them.  The added point's heap
+ * figures are the summary's; RSS, jemalloc's gauges, CPU and threads were
+ * not measured at that moment and repeat the sample before it (after it,
+ * when none is before).  A sample that already is the peak (same time,
+ * same bytes) is not repeated; a capture without samples gets no point. */
+struct exporter_timeline {
+	memscope_sample *samples;
+	size_t count;
+	size_t capacity;
+	size_t peak;               /* index of the point at the peak; count: no peak */
+	bool peak_added;           /* that point is the summary's, not a sample */
+};
+
+/* Fills timeline (zeroed by the caller).  Returns 0 or a negative errno
+ * (what the host's walk returned, or -ENOMEM). */
+int exporter_timeline_collect(struct exporter_timeline *timeline, const memscope_host *host,
+                              memscope_capture *capture, const memscope_summary *summary);
+void exporter_timeline_finish(struct exporter_timeline *timeline);
+
 /* The summary's "sampling" object, {"interval": ..., "estimated": ...,
  * "interval_min": ..., "interval_max": ..., "interval_changes": ...,
  * "exact_above": ...}, the same in every file that carries one; spaced

@@ -760,11 +760,12 @@ static void write_summary(struct export *export)
 	        ",\"duration_ns\":%" PRIu64 ",\"allocations\":%" PRIu64
 	        ",\"reallocations\":%" PRIu64 ",\"frees\":%" PRIu64
 	        ",\"allocated_bytes\":%" PRIu64 ",\"peak_bytes\":%" PRIu64
-	        ",\"peak_time_ns\":%" PRIu64 ",\"live_blocks\":%" PRIu64
-	        ",\"live_bytes\":%" PRIu64 ",\"accuracy\":",
+	        ",\"peak_time_ns\":%" PRIu64 ",\"peak_blocks\":%" PRIu64
+	        ",\"live_blocks\":%" PRIu64 ",\"live_bytes\":%" PRIu64 ",\"accuracy\":",
 	        summary->duration_ns, summary->allocations, summary->reallocations, summary->frees,
 	        summary->allocated_bytes, summary->peak_bytes, summary->peak_time_ns,
-	        summary->live_blocks, summary->live_bytes);
+	        summary->version >= 7 ? summary->peak_blocks : 0, summary->live_blocks,
+	        summary->live_bytes);
 	exporter_accuracy_object(out, summary, false);
 	fprintf(out, ",\"threads\":%" PRIu32 ",\"ended_cleanly\":%s,\"truncated\":%s}",
 	        summary->threads, summary->ended_cleanly ? "true" : "false",
@@ -986,42 +987,28 @@ enum series {
 	SERIES_COUNT_OF,
 };
 
-struct timeline {
-	uint64_t (*points)[SERIES_COUNT_OF];
-	size_t count;
-	size_t capacity;
-};
-
-static int add_sample(void *context, const memscope_sample *sample)
+static void series_of(const memscope_sample *sample, uint64_t point[SERIES_COUNT_OF])
 {
-	struct timeline *timeline = context;
-	if (timeline->count == timeline->capacity) {
-		size_t capacity = timeline->capacity ? timeline->capacity * 2 : 1024;
-		void *grown = realloc(timeline->points, capacity * sizeof(*timeline->points));
-		if (!grown)
-			return -ENOMEM;
-		timeline->points = grown;
-		timeline->capacity = capacity;
-	}
-	uint64_t *point = timeline->points[timeline->count++];
 	point[SERIES_TIME] = sample->time_ns;
 	point[SERIES_HEAP] = sample->heap_live_bytes;
 	point[SERIES_RSS] = sample->rss_bytes;
 	point[SERIES_ACTIVE] = sample->jemalloc_active;
 	point[SERIES_RESIDENT] = sample->jemalloc_resident;
-	return 0;
 }
 
-/* [[time, heap, rss, active, resident], ...]; a run of samples reduced to
- * one point keeps its first time and the highest value of each series, so
- * no peak disappears from the chart. */
+/* [[time, heap, rss, active, resident], ...], the peak a point of its own
+ * (exporter_timeline_collect).  A run of samples reduced to one point
+ * keeps its first time and the highest value of each series, so no peak
+ * disappears from the chart; the run that holds the capture's peak keeps
+ * the peak's time, so the line passes through it. */
 static int write_timeline(struct export *export)
 {
 	FILE *out = export->out;
-	struct timeline timeline = { 0 };
-	int error = export->host->for_each_sample(export->capture, add_sample, &timeline);
+	struct exporter_timeline timeline = { 0 };
+	int error = exporter_timeline_collect(&timeline, export->host, export->capture,
+	                                      exporter_summary(export->host, export->capture));
 	if (error < 0) {
-		free(timeline.points);
+		exporter_timeline_finish(&timeline);
 		return error;
 	}
 	size_t run = (timeline.count + TIMELINE_MAX_POINTS - 1) / TIMELINE_MAX_POINTS;
@@ -1029,19 +1016,23 @@ static int write_timeline(struct export *export)
 		run = 1;
 	fputs(",\n\"timeline\":[", out);
 	for (size_t start = 0; start < timeline.count; start += run) {
-		uint64_t point[SERIES_COUNT_OF];
-		memcpy(point, timeline.points[start], sizeof(point));
-		for (size_t i = start + 1; i < start + run && i < timeline.count; i++)
+		uint64_t point[SERIES_COUNT_OF], next[SERIES_COUNT_OF];
+		series_of(&timeline.samples[start], point);
+		for (size_t i = start + 1; i < start + run && i < timeline.count; i++) {
+			series_of(&timeline.samples[i], next);
 			for (int s = SERIES_HEAP; s < SERIES_COUNT_OF; s++)
-				if (timeline.points[i][s] > point[s])
-					point[s] = timeline.points[i][s];
+				if (next[s] > point[s])
+					point[s] = next[s];
+		}
+		if (timeline.peak >= start && timeline.peak < start + run)
+			point[SERIES_TIME] = timeline.samples[timeline.peak].time_ns;
 		fprintf(out, "%s[%" PRIu64, start ? ",\n" : "\n", point[SERIES_TIME]);
 		for (int s = SERIES_HEAP; s < SERIES_COUNT_OF; s++)
 			fprintf(out, ",%" PRIu64, point[s]);
 		fputc(']', out);
 	}
 	fputs("]", out);
-	free(timeline.points);
+	exporter_timeline_finish(&timeline);
 	return 0;
 }
 

@@ -215,6 +215,7 @@ static void write_summary(struct export *export)
 	write_key_unsigned(writer, "allocated_bytes", summary->allocated_bytes);
 	write_key_unsigned(writer, "peak_bytes", summary->peak_bytes);
 	write_key_unsigned(writer, "peak_time_ns", summary->peak_time_ns);
+	write_key_unsigned(writer, "peak_blocks", summary->version >= 7 ? summary->peak_blocks : 0);
 	write_key_unsigned(writer, "live_blocks", summary->live_blocks);
 	write_key_unsigned(writer, "live_bytes", summary->live_bytes);
 	write_key_summary_object(writer, "accuracy", exporter_accuracy_object, summary);
@@ -517,9 +518,8 @@ static int write_tasks(struct export *export)
 	return error < 0 && error != -ENOTSUP ? error : 0;
 }
 
-static int write_sample(void *context, const memscope_sample *sample)
+static void write_sample(struct writer *writer, const memscope_sample *sample, bool at_peak)
 {
-	struct writer *writer = context;
 	open_container(writer, '{', true);
 	write_key_unsigned(writer, "time_ns", sample->time_ns);
 	write_key_unsigned(writer, "heap_live_bytes", sample->heap_live_bytes);
@@ -533,17 +533,25 @@ static int write_sample(void *context, const memscope_sample *sample)
 	write_key_unsigned(writer, "cpu_user_ns", sample->cpu_user_ns);
 	write_key_unsigned(writer, "cpu_system_ns", sample->cpu_system_ns);
 	write_key_unsigned(writer, "threads", sample->threads);
+	if (at_peak)
+		write_key_bool(writer, "at_peak", true);
 	close_container(writer, '}');
-	return 0;
 }
 
+/* The samples and the peak as a point of its own where no sample is it
+ * (exporter_timeline_collect). */
 static int write_timeline(struct export *export)
 {
 	struct writer *writer = &export->writer;
+	struct exporter_timeline timeline = { 0 };
+	int error = exporter_timeline_collect(&timeline, export->host, export->capture,
+	                                      exporter_summary(export->host, export->capture));
 	write_key(writer, "timeline");
 	open_container(writer, '[', false);
-	int error = export->host->for_each_sample(export->capture, write_sample, writer);
+	for (size_t i = 0; error >= 0 && i < timeline.count; i++)
+		write_sample(writer, &timeline.samples[i], i == timeline.peak);
 	close_container(writer, ']');
+	exporter_timeline_finish(&timeline);
 	return error < 0 ? error : 0;
 }
 

@@ -208,26 +208,39 @@ struct samples {
 	struct point *points;
 	size_t count;
 	size_t capacity;
+	size_t peak;            /* the point at the capture's peak; count: none */
 };
 
-static int collect_sample(void *context, const memscope_sample *sample)
+/* The samples and the capture's peak, a point of its own where no sample
+ * is it (exporter_timeline_collect): the live heap's line passes through
+ * the peak the title gives.  samples->peak: its index, count if none. */
+static int collect_samples(struct samples *samples, const memscope_host *host,
+                           memscope_capture *capture, const memscope_summary *summary)
 {
-	struct samples *samples = context;
-	if (samples->count == samples->capacity) {
-		size_t capacity = samples->capacity ? samples->capacity * 2 : 256;
-		struct point *points = realloc(samples->points, capacity * sizeof(*points));
-		if (!points)
-			return -ENOMEM;
-		samples->points = points;
-		samples->capacity = capacity;
+	struct exporter_timeline timeline = { 0 };
+	int error = exporter_timeline_collect(&timeline, host, capture, summary);
+	if (error < 0 || timeline.count == 0) {
+		exporter_timeline_finish(&timeline);
+		return error;
 	}
-	samples->points[samples->count++] = (struct point){
-		.time_ns = sample->time_ns,
-		.heap = sample->heap_live_bytes,
-		.rss = sample->rss_bytes,
-		.active = sample->jemalloc_active,
-		.resident = sample->jemalloc_resident,
-	};
+	samples->points = malloc(timeline.count * sizeof(*samples->points));
+	if (!samples->points) {
+		exporter_timeline_finish(&timeline);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < timeline.count; i++) {
+		const memscope_sample *sample = &timeline.samples[i];
+		samples->points[i] = (struct point){
+			.time_ns = sample->time_ns,
+			.heap = sample->heap_live_bytes,
+			.rss = sample->rss_bytes,
+			.active = sample->jemalloc_active,
+			.resident = sample->jemalloc_resident,
+		};
+	}
+	samples->count = samples->capacity = timeline.count;
+	samples->peak = timeline.peak;
+	exporter_timeline_finish(&timeline);
 	return 0;
 }
 
@@ -415,14 +428,26 @@ static int add_block(void *context, const memscope_block *block)
 	size_t from = first_sample_from(&chart->samples, block->allocated_ns);
 	size_t until = block->freed ? first_sample_from(&chart->samples, block->freed_ns)
 	                            : chart->samples.count;
-	if (from >= until)
+	/* At the peak's point, the events' order says who was live, which
+	 * times cannot when the block came or went in the peak's tick. */
+	size_t peak = chart->samples.peak;
+	bool by_time = from <= peak && peak < until;
+	bool at_peak = peak < chart->samples.count &&
+	               memscope_block_live_at_peak(chart->summary, block);
+	if (from >= until && !at_peak)
 		return 0;
 	/* A sampled block stands for weight blocks; rounded per block, its
 	 * bytes still leave exactly what they added. */
 	uint64_t bytes = memscope_weighted_count(memscope_block_weight(block) * (double)block->size);
 	uint64_t *live = chart->sites[site].live;
-	live[from] += bytes;
-	live[until] -= bytes; /* unsigned: the sums come out whole */
+	if (from < until) {
+		live[from] += bytes;
+		live[until] -= bytes; /* unsigned: the sums come out whole */
+	}
+	if (at_peak != by_time) {
+		live[peak] += at_peak ? bytes : -bytes;
+		live[peak + 1] -= at_peak ? bytes : -bytes;
+	}
 	return 0;
 }
 
@@ -837,7 +862,7 @@ static void write_title_text(const struct chart *chart, size_t max_characters)
 static int draw_chart(struct chart *chart, const memscope_results *const *results, size_t count)
 {
 	FILE *out = chart->out;
-	int error = chart->host->for_each_sample(chart->capture, collect_sample, &chart->samples);
+	int error = collect_samples(&chart->samples, chart->host, chart->capture, chart->summary);
 	if (error < 0)
 		return error;
 	error = compute_sites(chart, results, count);

@@ -136,6 +136,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.peak_bytes = totals->peak_bytes,
 		.peak_time_ns = totals->peak_time_ns,
 		.peak_event = totals->peak_event,
+		.peak_blocks = totals->peak_blocks,
 		.live_blocks = totals->live_blocks,
 		.live_bytes = totals->live_bytes,
 		.threads = report->threads,

@@ -123,6 +123,7 @@ static memscope_capture make_capture(void)
 			.allocated_bytes = 8704,
 			.peak_bytes = 8192,
 			.peak_time_ns = MS(20),
+			.peak_blocks = 16,
 			.live_blocks = 2,
 			.live_bytes = 1536,
 			.threads = 2,
@@ -297,6 +298,7 @@ static const char expected_json[] =
 	"    \"allocated_bytes\": 8704,\n"
 	"    \"peak_bytes\": 8192,\n"
 	"    \"peak_time_ns\": 20000000,\n"
+	"    \"peak_blocks\": 16,\n"
 	"    \"live_blocks\": 2,\n"
 	"    \"live_bytes\": 1536,\n"
 	"    \"accuracy\": {\"allocations\": \"exact\", \"reallocations\": \"exact\", "
@@ -395,7 +397,7 @@ static const char expected_json[] =
 	"    {\"time_ns\": 20000000, \"heap_live_bytes\": 8192, \"heap_live_blocks\": 16, "
 	"\"rss_bytes\": 8192, \"jemalloc_allocated\": 8192, \"jemalloc_active\": 6144, "
 	"\"jemalloc_resident\": 7168, \"jemalloc_mapped\": 65536, \"jemalloc_retained\": 4096, "
-	"\"cpu_user_ns\": 10000000, \"cpu_system_ns\": 5000000, \"threads\": 2},\n"
+	"\"cpu_user_ns\": 10000000, \"cpu_system_ns\": 5000000, \"threads\": 2, \"at_peak\": true},\n"
 	"    {\"time_ns\": 30000000, \"heap_live_bytes\": 6656, \"heap_live_blocks\": 13, "
 	"\"rss_bytes\": 10240, \"jemalloc_allocated\": 6656, \"jemalloc_active\": 6144, "
 	"\"jemalloc_resident\": 8192, \"jemalloc_mapped\": 65536, \"jemalloc_retained\": 4096, "
@@ -422,6 +424,7 @@ static const char expected_empty_json[] =
 	"    \"allocated_bytes\": 0,\n"
 	"    \"peak_bytes\": 0,\n"
 	"    \"peak_time_ns\": 0,\n"
+	"    \"peak_blocks\": 0,\n"
 	"    \"live_blocks\": 0,\n"
 	"    \"live_bytes\": 0,\n"
 	"    \"accuracy\": {\"allocations\": \"exact\", \"reallocations\": \"exact\", "

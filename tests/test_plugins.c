@@ -318,7 +318,7 @@ START_TEST(refusals_name_the_file_and_the_reason)
 	char expected[3 * PATH_MAX], path[PATH_MAX], other[PATH_MAX], why[PATH_MAX];
 	ck_assert_uint_eq(plugin_registry_refusal_count(registry), 5);
 	snprintf(expected, sizeof(expected),
-	         "%s/abi_major_2.so: built for plugin ABI 2.0, but this memscope speaks 1.5: "
+	         "%s/abi_major_2.so: built for plugin ABI 2.0, but this memscope speaks 1.6: "
 	         "rebuild it against this memscope's plugin.h", dir.path);
 	assert_refusal(registry, 0, expected);
 	snprintf(expected, sizeof(expected),

@@ -587,7 +587,7 @@ START_TEST(test_hybrid_summary_says_how_exact)
 	struct opened opened;
 	open_hybrid(&opened);
 	const memscope_summary *summary = plugin_host()->summary(opened.view);
-	ck_assert_uint_eq(summary->version, 6);
+	ck_assert_uint_eq(summary->version, 7);
 	ck_assert_uint_eq(memscope_summary_exact_above(summary), 5000);
 	static const struct {
 		memscope_figure figure;

@@ -3,7 +3,7 @@
  * libraries, no network: the page's Content-Security-Policy forbids it.
  *
  * Data layout (version 2):
- *   summary   the capture's totals, as memscope_summary (version 1's fields), and
+ *   summary   the capture's totals, as memscope_summary (version 1's fields, and peak_blocks), and
  *             accuracy {allocations, reallocations, frees, peak, live}: "exact",
  *             "estimated" or "mixed" for each of those figures (the json exporter's)
  *   sampling  {interval, estimated, interval_min, interval_max, interval_changes,
@@ -23,7 +23,9 @@
  *   stacks    {"id": [[function, file, line, module, offset, inlined]]}, innermost first
  *   threads   [[index, name, blocks, bytes, peak_bytes, leaked_blocks, leaked_bytes,
  *              accuracy]]
- *   timeline  [[time_ns, heap_live, rss, jemalloc_active, jemalloc_resident]]
+ *   timeline  [[time_ns, heap_live, rss, jemalloc_active, jemalloc_resident]]; the
+ *             summary's peak is one of its points (rss and jemalloc's there repeat
+ *             the sample before: they are measured every 10 ms only)
  *   tasks     only when the capture has tasks (exporters/html.c describes it):
  *             {columns: [field names], rows: [[id, parent, name, origin, ...,
  *               accuracy, leaks: [[stack, blocks, bytes, accuracy]]]], series_limit, series_points,
@@ -1284,6 +1286,9 @@
     if (document.querySelectorAll('#flame svg rect').length === 0) return 'flame graph has no rects';
     if (data.timeline.length > 0 && document.querySelectorAll('#chart polyline').length === 0)
       return 'chart has no lines';
+    if (data.timeline.length > 0 && summary.peak_bytes > 0 &&
+        !data.timeline.some(point => point[0] === summary.peak_time_ns && point[1] === summary.peak_bytes))
+      return 'the live heap line misses the peak (' + summary.peak_bytes + ' bytes at ' + summary.peak_time_ns + ' ns)';
     for (const result of data.results) {
       const tables = document.querySelectorAll('#analyzer-' + result.analyzer + ' tbody');
       result.tables.forEach((table, i) => {

@@ -51,6 +51,12 @@
  * summary the position of the peak, so that memscope_block_live_at_peak()
  * says exactly which blocks made the peak, and a thread's own live bytes
  * can be replayed in order.
+ *
+ * The peak on the timeline (since ABI 1.6): the samples are taken every
+ * 10 ms and miss a peak that comes and goes between two of them.  Whoever
+ * draws the live heap's line adds the summary's peak as one more point,
+ * (peak_time_ns, peak_bytes, peak_blocks), so the line passes through the
+ * figure every report gives.
  */
 #ifndef MEMSCOPE_PLUGIN_H
 #define MEMSCOPE_PLUGIN_H
@@ -66,11 +72,12 @@ extern "C" {
 #endif
 
 #define MEMSCOPE_PLUGIN_ABI_MAJOR 1
-#define MEMSCOPE_PLUGIN_ABI_MINOR 5 /* 1: sampling and tracking figures, weights;
+#define MEMSCOPE_PLUGIN_ABI_MINOR 6 /* 1: sampling and tracking figures, weights;
                                        2: tasks; 3: the hybrid backend's threshold,
                                        the interval's range and moves, task changes;
                                        4: each figure's accuracy; 5: the events'
-                                       order (blocks' and the peak's positions) */
+                                       order (blocks' and the peak's positions);
+                                       6: the blocks live at the peak */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -93,7 +100,7 @@ typedef enum memscope_accuracy {
 	MEMSCOPE_ACCURACY_MIXED,
 } memscope_accuracy;
 
-#define MEMSCOPE_SUMMARY_VERSION 6
+#define MEMSCOPE_SUMMARY_VERSION 7
 
 /* Counts and bytes are weighted: estimates when sample_interval is above 1. */
 typedef struct memscope_summary {
@@ -144,6 +151,8 @@ typedef struct memscope_summary {
 	uint64_t peak_event;           /* the position of the allocation that reached the peak
 	                                  among the capture's events (memscope_block's
 	                                  allocated_event); 0: no peak */
+	/* Since version 7. */
+	uint64_t peak_blocks;          /* blocks live at the peak (weighted, as peak_bytes) */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
