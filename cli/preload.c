@@ -266,6 +266,9 @@ static void start_tracing(void)
 	config.sample_seed = parse_number(MEMSCOPE_ENV_SAMPLE_SEED, 0, UINT64_MAX);
 	config.exact_above = parse_number(MEMSCOPE_ENV_EXACT_ABOVE, 0, UINT64_MAX);
 	config.event_budget = parse_number(MEMSCOPE_ENV_EVENT_BUDGET, 0, UINT64_MAX);
+	/* The program's signal dispositions are its own: memscope finishes
+	 * the capture of a process that dies (cli/drain.c). */
+	config.flags |= MEMSCOPE_CONFIG_KEEP_SIGNALS;
 	char *path = is_root ? strdup(output) : child_output_path(output, NULL);
 	/* Read before forget_environment() takes it away. */
 	const char *drain_variable = getenv(RING_WINDOW_ENV);

@@ -1653,6 +1653,58 @@ int event_store_end(struct event_store *store, const char *death)
 	return event_store_add_record(store, &record);
 }
 
+/* Takes lock within deadline: a thread that died holding it, or the
+ * caller's own pass that a signal interrupted, never gives it back. */
+static bool lock_by(pthread_mutex_t *lock, const struct timespec *deadline)
+{
+	return pthread_mutex_timedlock(lock, deadline) == 0;
+}
+
+int event_store_end_at_death(struct event_store *store, const char *death, uint64_t wait_ns,
+                             void (*last_records)(void *context), void *context)
+{
+	if (store->remote)
+		return -EINVAL;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += (time_t)(wait_ns / 1000000000u);
+	deadline.tv_nsec += (long)(wait_ns % 1000000000u);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if (!lock_by(&store->inline_lock, &deadline))
+		return -EDEADLK;
+	/* No pass from the program's threads from here on. */
+	atomic_store_explicit(&store->inline_pass, NULL, memory_order_release);
+	if (!lock_by(&store->lock, &deadline)) {
+		pthread_mutex_unlock(&store->inline_lock);
+		return -EDEADLK;
+	}
+	pthread_mutex_unlock(&store->lock);
+	atomic_store(&store->accepting, false);
+	event_store_drain_all(store);
+	if (last_records != NULL)
+		last_records(context);
+	pthread_mutex_lock(&store->lock);
+	struct capture_record record = {
+		.type = CAPTURE_RECORD_INFO,
+		.u.info = {.key = "death", .value = death},
+	};
+	write_record(store, &record);
+	int error = store->write_error;
+	if (error == 0)
+		error = capture_writer_destroy(store->writer);
+	else
+		capture_writer_destroy(store->writer);
+	/* Nothing may follow the end block. */
+	store->writer = NULL;
+	store->write_error = -ESHUTDOWN;
+	pthread_mutex_unlock(&store->lock);
+	pthread_mutex_unlock(&store->inline_lock);
+	return error;
+}
+
 bool event_store_finished(const struct event_store *store)
 {
 	return store->finished;

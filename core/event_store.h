@@ -90,6 +90,15 @@ bool event_store_finished(const struct event_store *store);
  * writer's error. */
 int event_store_end(struct event_store *store, const char *death);
 
+/* In the program's own process, as a signal kills it (tracker.c): stops
+ * accepting events, consumes every one the rings hold, calls last_records
+ * (if not NULL) to add the run's last records, records INFO "death" =
+ * death, and ends the file with the end block, as memscope does for a
+ * process it traced from outside.  Nothing is written after it.  Waits at
+ * most wait_ns for the consumer's locks (-EDEADLK: a pass that never ends
+ * holds them).  Returns 0 or the writer's error. */
+int event_store_end_at_death(struct event_store *store, const char *death, uint64_t wait_ns,
+                             void (*last_records)(void *context), void *context);
 /* Before event_store_open: the events will be samples, picked with this
  * mean interval in bytes (sampling.h), but for the blocks of at least
  * exact_above bytes (0: none), which are all recorded.  The capture says

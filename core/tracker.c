@@ -58,6 +58,7 @@ struct memscope_tracker {
 	enum tracker_state state;
 	bool forked_away;             /* we are a fork's child: the capture is the parent's */
 	bool quiet;                   /* warnings are the CLI's to print */
+	bool signals_installed;       /* its fatal-signal handlers are in place */
 
 	const struct capture_source_ops *source;
 	struct backend *backend;
@@ -70,6 +71,7 @@ struct memscope_tracker {
 	pthread_t writer;
 	bool writer_running;
 	atomic_bool writer_stop;
+	atomic_bool writer_exited;    /* its last pass is over (a fatal signal waits for it) */
 	/* No writer thread: the program's threads run the writer's pass when
 	 * they record a sample (see start_writing). */
 	bool writer_inline;
@@ -185,6 +187,7 @@ static void *writer_main(void *argument)
 			nanosleep(&idle, NULL);
 		}
 	}
+	atomic_store(&tracker->writer_exited, true);
 	guard_lower();
 	return NULL;
 }
@@ -215,6 +218,7 @@ static int start_writer(memscope_tracker *tracker)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &previous);
 	atomic_store(&tracker->writer_stop, false);
+	atomic_store(&tracker->writer_exited, false);
 	int error = pthread_create(&tracker->writer, NULL, writer_main, tracker);
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	if (error != 0)
@@ -308,6 +312,158 @@ static void after_fork_in_child(void)
 static void install_fork_handler(void)
 {
 	pthread_atfork(NULL, NULL, after_fork_in_child);
+}
+
+/* ---- fatal signals ------------------------------------------------------ */
+
+/* A program that dies of a signal runs no destructor: without a handler,
+ * the events of the last flush interval and those still in the rings are
+ * lost.  The handler of a tracker that writes its own capture (not under
+ * `memscope`, which keeps the rings in memory it shares and finishes the
+ * capture itself) takes them in, records how the program died, ends the
+ * file, and lets the signal go on to kill the process as it would have.
+ * None of this is async-signal-safe by the book: the process is going
+ * away, and every lock it takes is waited for a bounded time. */
+static const int fatal_signals[] = {
+	SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE,
+};
+#define FATAL_SIGNAL_COUNT (sizeof fatal_signals / sizeof fatal_signals[0])
+#define DEATH_WAIT_NS 1000000000ull    /* for the writer's pass, or the store's lock */
+
+static struct sigaction previous_actions[FATAL_SIGNAL_COUNT];
+static atomic_int dying;               /* a thread is finishing the capture */
+
+static void death_text(int signal, char *text, size_t size)
+{
+	const char *name = sigdescr_np(signal);
+	snprintf(text, size, "killed by signal %d (%s)", signal, name ? name : "unknown");
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Waits up to DEATH_WAIT_NS for the writer thread's pass to end. */
+static bool writer_gone(memscope_tracker *tracker)
+{
+	if (!tracker->writer_running)
+		return true;
+	atomic_store(&tracker->writer_stop, true);
+	uint64_t deadline = monotonic_ns() + DEATH_WAIT_NS;
+	while (!atomic_load(&tracker->writer_exited)) {
+		if (monotonic_ns() > deadline)
+			return false;
+		struct timespec pause = {0, 200000};
+		nanosleep(&pause, NULL);
+	}
+	return true;
+}
+
+/* The libraries loaded since the last look, so their frames symbolize,
+ * and the tracking figures. */
+static void last_records(void *context)
+{
+	memscope_tracker *tracker = context;
+	module_map_update(tracker->modules, event_store_now(tracker->store), emit_module,
+	                  tracker->store);
+	write_tracking(tracker);
+}
+
+/* Everything recorded, how the program died, and the end block. */
+static void finish_at_death(memscope_tracker *tracker, int signal)
+{
+	guard_raise();
+	own_arena_enter();
+	tracker->source->disable();
+	/* A pass of the writer thread's, or of the program's own thread
+	 * (inline), is waited for a bounded time. */
+	if (!writer_gone(tracker))
+		return;
+	char death[96];
+	death_text(signal, death, sizeof death);
+	if (event_store_end_at_death(tracker->store, death, DEATH_WAIT_NS, last_records,
+	                             tracker) < 0)
+		return;
+	tracker->state = TRACKER_STOPPED;
+}
+
+static void on_fatal_signal(int signal, siginfo_t *info, void *context)
+{
+	int saved_errno = errno;
+	size_t index = 0;
+	while (index < FATAL_SIGNAL_COUNT && fatal_signals[index] != signal)
+		index++;
+	const struct sigaction *previous = &previous_actions[index];
+	if ((previous->sa_flags & SA_SIGINFO) && previous->sa_sigaction != NULL) {
+		/* The program's own handler, installed before ours, decides. */
+		previous->sa_sigaction(signal, info, context);
+		errno = saved_errno;
+		return;
+	}
+	if (!(previous->sa_flags & SA_SIGINFO) && previous->sa_handler != SIG_DFL &&
+	    previous->sa_handler != SIG_IGN) {
+		previous->sa_handler(signal);
+		errno = saved_errno;
+		return;
+	}
+	/* The signal kills the process.  One thread finishes the capture; a
+	 * second one dying meanwhile waits for it. */
+	memscope_tracker *tracker = running;
+	if (atomic_exchange(&dying, 1) == 0) {
+		if (tracker != NULL && tracker->state == TRACKER_RUNNING && !tracker->forked_away)
+			finish_at_death(tracker, signal);
+	} else {
+		struct timespec wait = {2, 0};
+		nanosleep(&wait, NULL);
+	}
+	/* As if memscope had never been there: the default action, on the
+	 * signal pending now (blocked in this handler) or on the fault that
+	 * recurs when the instruction runs again. */
+	struct sigaction fallback = {.sa_handler = SIG_DFL};
+	sigemptyset(&fallback.sa_mask);
+	sigaction(signal, &fallback, NULL);
+	if (info == NULL || info->si_code <= 0 ||
+	    (signal != SIGSEGV && signal != SIGBUS && signal != SIGFPE && signal != SIGILL))
+		raise(signal);
+	errno = saved_errno;
+}
+
+static void install_signal_handlers(memscope_tracker *tracker)
+{
+	if (tracker->shared || tracker->output_path == NULL ||
+	    (tracker->config.flags & MEMSCOPE_CONFIG_KEEP_SIGNALS))
+		return;
+	atomic_store(&dying, 0);
+	struct sigaction ours = {.sa_sigaction = on_fatal_signal, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+	sigemptyset(&ours.sa_mask);
+	for (size_t i = 0; i < FATAL_SIGNAL_COUNT; i++) {
+		if (sigaction(fatal_signals[i], NULL, &previous_actions[i]) < 0)
+			continue;
+		/* What the program ignores, it keeps ignoring. */
+		if (!(previous_actions[i].sa_flags & SA_SIGINFO) &&
+		    previous_actions[i].sa_handler == SIG_IGN)
+			continue;
+		sigaction(fatal_signals[i], &ours, NULL);
+	}
+	tracker->signals_installed = true;
+}
+
+/* Puts back what the program had, where memscope's handler is still the
+ * one in place (a handler the program installed since stays). */
+static void remove_signal_handlers(memscope_tracker *tracker)
+{
+	if (!tracker->signals_installed)
+		return;
+	for (size_t i = 0; i < FATAL_SIGNAL_COUNT; i++) {
+		struct sigaction current;
+		if (sigaction(fatal_signals[i], NULL, &current) == 0 &&
+		    (current.sa_flags & SA_SIGINFO) && current.sa_sigaction == on_fatal_signal)
+			sigaction(fatal_signals[i], &previous_actions[i], NULL);
+	}
+	tracker->signals_installed = false;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -424,6 +580,8 @@ static int copy_config(const memscope_config *config, memscope_config *out)
 		memcpy(out, config, offsetof(memscope_config, sample_interval));
 	else if (config->version == 2)
 		memcpy(out, config, offsetof(memscope_config, exact_above));
+	else if (config->version == 3)
+		memcpy(out, config, offsetof(memscope_config, flags));
 	else if (config->version == MEMSCOPE_CONFIG_VERSION)
 		*out = *config;
 	else
@@ -441,6 +599,8 @@ static int validate(const memscope_config *config)
 	if (memscope_backend_name(config->backend) == NULL)
 		return -EINVAL;
 	if ((unsigned)config->capture > MEMSCOPE_CAPTURE_INTERPOSE)
+		return -EINVAL;
+	if ((config->flags & ~MEMSCOPE_CONFIG_KEEP_SIGNALS) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -560,6 +720,7 @@ MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
 	}
 	running = tracker;
 	tracker->state = TRACKER_RUNNING;
+	install_signal_handlers(tracker);
 	tracker->source->enable();
 out:
 	guard_lower();
@@ -660,6 +821,7 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 		return 0;
 
 	guard_raise();
+	remove_signal_handlers(tracker);
 	tracker->source->disable();
 	stop_writing(tracker);
 	event_store_close(tracker->store);

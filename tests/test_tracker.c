@@ -4,9 +4,13 @@
 #include <check.h>
 #include <errno.h>
 #include <math.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "memscope/memscope.h"
@@ -520,6 +524,216 @@ START_TEST(refuses_what_it_cannot_do)
 }
 END_TEST
 
+/* ---- a program that dies of a signal ------------------------------------ */
+
+enum death {
+	DEATH_SEGV,       /* a write through NULL */
+	DEATH_ABORT,      /* abort() */
+	DEATH_TERM,       /* SIGTERM from the process itself */
+	DEATH_PIPE,       /* a write to a pipe nobody reads */
+	DEATH_FPE,        /* an integer division by zero */
+	DEATH_COUNT,
+};
+
+static const int death_signals[DEATH_COUNT] = {SIGSEGV, SIGABRT, SIGTERM, SIGPIPE, SIGFPE};
+
+static volatile int divisor;
+
+static void die(enum death death)
+{
+	switch (death) {
+	case DEATH_SEGV:
+		*(volatile int *)sink = 1;
+		break;
+	case DEATH_ABORT:
+		abort();
+	case DEATH_TERM:
+		raise(SIGTERM);
+		break;
+	case DEATH_PIPE: {
+		int ends[2];
+		if (pipe(ends) == 0) {
+			close(ends[0]);
+			(void)!write(ends[1], "x", 1);
+		}
+		break;
+	}
+	case DEATH_FPE:
+		divisor = 7 / divisor;
+		break;
+	case DEATH_COUNT:
+		break;
+	}
+	_exit(99);
+}
+
+/* In a child: a tracker writing path keeps 50 blocks of 1,000 bytes and
+ * the child dies at once, before any flush.  The capture must hold the 50
+ * blocks and say how the child died; the child dies of its signal. */
+static void run_dying_child(memscope_backend_kind backend, enum death death, const char *path,
+                            int *status)
+{
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* A program as it starts, without the handlers Check installs. */
+		for (int d = 0; d < DEATH_COUNT; d++)
+			signal(death_signals[d], SIG_DFL);
+		memscope_config config;
+		memscope_config_init(&config);
+		config.backend = backend;
+		config.sample_interval = 1;
+		config.output_path = path;
+		memscope_tracker *tracker = NULL;
+		if (memscope_tracker_create(&config, &tracker) != 0 ||
+		    memscope_tracker_start(tracker) != 0)
+			_exit(98);
+		for (int i = 0; i < 50; i++)
+			sink = malloc(1000);
+		sink = NULL;
+		die(death);
+	}
+	ck_assert_int_eq(waitpid(child, status, 0), child);
+}
+
+struct death_record {
+	uint64_t kept;          /* blocks of 1,000 bytes never freed */
+	char death[128];        /* INFO "death", "" if none */
+	bool ended;             /* the file has its end block */
+};
+
+static struct death_record read_death(const char *path)
+{
+	struct death_record found = {0};
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record record;
+	int result;
+	while ((result = capture_reader_next(reader, &record)) == 1) {
+		if (record.type == CAPTURE_RECORD_ALLOC && record.u.alloc.size == 1000)
+			found.kept++;
+		if (record.type == CAPTURE_RECORD_INFO && strcmp(record.u.info.key, "death") == 0)
+			snprintf(found.death, sizeof found.death, "%s", record.u.info.value);
+	}
+	found.ended = result == 0;
+	capture_reader_destroy(reader);
+	return found;
+}
+
+/* Every death, under each backend: nothing the program recorded is lost
+ * and it still dies of its own signal. */
+START_TEST(a_program_killed_by_a_signal_keeps_every_event)
+{
+	static const memscope_backend_kind backends[] = {
+		MEMSCOPE_BACKEND_EXACT, MEMSCOPE_BACKEND_LOCKFREE, MEMSCOPE_BACKEND_HYBRID,
+	};
+	char directory[] = "/tmp/test_tracker.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(directory));
+	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+		for (int d = 0; d < DEATH_COUNT; d++) {
+			char path[128];
+			snprintf(path, sizeof path, "%s/dies-%zu-%d.memscope", directory, b, d);
+			int status;
+			run_dying_child(backends[b], d, path, &status);
+			ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == death_signals[d],
+			              "backend %zu, death %d: status %#x", b, d, status);
+			struct death_record found = read_death(path);
+			char expected[128];
+			snprintf(expected, sizeof expected, "killed by signal %d (%s)", death_signals[d],
+			         sigdescr_np(death_signals[d]));
+			ck_assert_msg(found.kept == 50, "backend %zu, death %d: %llu blocks", b, d,
+			              (unsigned long long)found.kept);
+			ck_assert_str_eq(found.death, expected);
+			ck_assert(found.ended);
+			unlink(path);
+		}
+	}
+	rmdir(directory);
+}
+END_TEST
+
+static volatile sig_atomic_t terms_seen;
+
+static void count_term(int signal)
+{
+	(void)signal;
+	terms_seen++;
+}
+
+/* The program's own handler, there before the tracker, decides: the
+ * program lives on and its capture ends as usual; an ignored signal stays
+ * ignored; once stopped, the tracker leaves the dispositions as it found
+ * them. */
+START_TEST(the_programs_own_signal_handling_is_kept)
+{
+	char path[] = "/tmp/test_tracker_handled.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		signal(SIGTERM, count_term);
+		signal(SIGPIPE, SIG_IGN);
+		memscope_config config;
+		memscope_config_init(&config);
+		config.output_path = path;
+		memscope_tracker *tracker = NULL;
+		if (memscope_tracker_create(&config, &tracker) != 0 ||
+		    memscope_tracker_start(tracker) != 0)
+			_exit(98);
+		struct sigaction during;
+		sigaction(SIGPIPE, NULL, &during);
+		if (during.sa_handler != SIG_IGN)
+			_exit(97);
+		for (int i = 0; i < 50; i++)
+			sink = malloc(1000);
+		raise(SIGTERM);
+		int ends[2];
+		if (pipe(ends) != 0)
+			_exit(95);
+		close(ends[0]);
+		if (write(ends[1], "x", 1) != -1 || errno != EPIPE)
+			_exit(94);
+		memscope_tracker_destroy(tracker);
+		struct sigaction after;
+		sigaction(SIGTERM, NULL, &after);
+		_exit(terms_seen == 1 && after.sa_handler == count_term ? 0 : 96);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+	struct death_record found = read_death(path);
+	ck_assert_uint_eq(found.kept, 50);
+	ck_assert_str_eq(found.death, "");
+	unlink(path);
+}
+END_TEST
+
+/* MEMSCOPE_CONFIG_KEEP_SIGNALS: no handler, and so the events of the
+ * last moments are not promised. */
+START_TEST(keep_signals_leaves_the_dispositions_alone)
+{
+	memscope_config config;
+	memscope_config_init(&config);
+	config.output_path = "/dev/null";
+	config.flags = MEMSCOPE_CONFIG_KEEP_SIGNALS;
+	memscope_tracker *tracker = NULL;
+	int created = memscope_tracker_create(&config, &tracker);
+	int started = created == 0 ? memscope_tracker_start(tracker) : -1;
+	struct sigaction during;
+	sigaction(SIGSEGV, NULL, &during);
+	memscope_tracker_destroy(tracker);
+	config.flags = 2;
+	int refused = memscope_tracker_create(&config, &tracker);
+
+	ck_assert_int_eq(created, 0);
+	ck_assert_int_eq(started, 0);
+	ck_assert(!(during.sa_flags & SA_SIGINFO) && during.sa_handler == SIG_DFL);
+	ck_assert_int_eq(refused, -EINVAL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("tracker");
@@ -537,6 +751,9 @@ int main(void)
 	tcase_add_test(tcase, lockfree_interval_one_counts_exactly);
 	tcase_add_test(tcase, lockfree_default_interval_estimates);
 	tcase_add_test(tcase, a_version_1_config_gets_the_sampling_defaults);
+	tcase_add_test(tcase, a_program_killed_by_a_signal_keeps_every_event);
+	tcase_add_test(tcase, the_programs_own_signal_handling_is_kept);
+	tcase_add_test(tcase, keep_signals_leaves_the_dispositions_alone);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	/* One process: a tracker watches the process it runs in. */

@@ -66,11 +66,27 @@ typedef struct memscope_config {
 	                                   recorded; 0: ln(100) x sample_interval (99% sure) */
 	uint64_t event_budget;          /* events recorded per second to keep under, by raising
 	                                   the interval from sample_interval; 0: no budget */
+	/* Since version 4. */
+	uint32_t flags;                 /* MEMSCOPE_CONFIG_* below; 0: the defaults */
 } memscope_config;
 
-/* Versions 1 (without the sampling fields) and 2 (without exact_above) are
- * still accepted. */
-#define MEMSCOPE_CONFIG_VERSION 3
+/* A tracker that writes its capture to output_path finishes it when the
+ * program dies of a signal it has not handled (SIGSEGV, SIGBUS, SIGFPE,
+ * SIGILL, SIGABRT and so abort() and an uncaught C++ exception, SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT, SIGPIPE): its handler takes in every event
+ * recorded, says how the program died, ends the file, and lets the signal
+ * kill the process as it would have (the same signal, a core dump where
+ * the system makes one).  A handler the program had installed before the
+ * tracker started is called instead, and decides; one installed later
+ * replaces memscope's.  Signals the program ignores stay ignored.  A
+ * SIGKILL (and the OOM killer) cannot be caught: the capture then ends
+ * with the events flushed last, at most 100 ms before.  This flag leaves
+ * every signal disposition alone. */
+#define MEMSCOPE_CONFIG_KEEP_SIGNALS 1u
+
+/* Versions 1 (without the sampling fields), 2 (without exact_above) and 3
+ * (without flags) are still accepted. */
+#define MEMSCOPE_CONFIG_VERSION 4
 #define MEMSCOPE_MAX_STACK_DEPTH 128
 
 /* Totals since the tracker started. */
