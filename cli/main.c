@@ -49,7 +49,7 @@ static void print_overview(FILE *out)
 	      "Run options (they end at PROGRAM; see 'memscope help run' for all):\n"
 	      "  --backend NAME     exact (default), lockfree, async or hybrid\n"
 	      "  -o, --output FILE  the capture file (default: memscope.PROGRAM.PID.memscope)\n"
-	      "  --follow-fork      also trace child processes that exec\n"
+	      "  --follow-fork      also trace child processes, each into its own capture\n"
 	      "  --depth N          stack frames kept per allocation (default 64)\n"
 	      "  --timeline-ms N    timeline sampling interval in ms, 0 = off (default 10)\n"
 	      "  -q, --quiet        print no summary when PROGRAM ends\n"

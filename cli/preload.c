@@ -9,9 +9,10 @@
  * destructor either, and the new image is traced too, unless
  * --no-follow-exec: it gets memscope's variables back in its environment,
  * which the program's children do not; execl, execlp and execle are
- * gathered here, since
- * glibc's call its execve from inside; fexecve and execveat reach the
- * kernel past them, where the periodic flush covers them), pthread_create
+ * gathered here, since glibc's call its execve from inside, and fexecve
+ * and execveat, which reach the kernel without it, are followed too; a
+ * raw execve system call is seen by memscope only once the old image is
+ * gone), pthread_create
  * (the tracker may wait for the program's first thread before it starts
  * its own), and sigprocmask (libunwind's masking while memscope unwinds,
  * stack_capture.h).
@@ -142,6 +143,13 @@ static char *child_output_path(const char *root_output, const char *program_path
 }
 
 static void start_tracing(void);
+static void start_tracker(memscope_config *config, const char *path, const char *drain);
+static void trace_fork_child(void);
+
+/* --follow-fork: what a fork's child needs to trace itself. */
+static memscope_config fork_config;
+static char *fork_output;          /* the root capture's path */
+static char *fork_drain;           /* memscope's shared memory, "pid:fd" */
 
 /* What a new image of this process needs to be traced too (follow-exec,
  * the default): memscope's variables and the LD_PRELOAD they came with, as
@@ -286,7 +294,28 @@ static void start_tracing(void)
 		interpose_early_finish();
 		return;
 	}
-	config.output_path = path;
+	memscope_config child_config = config;
+	start_tracker(&config, path, drain);
+	if (tracker != NULL && following && drain != NULL) {
+		/* A fork's child starts a tracker of its own from these, after
+		 * the tracker's fork handler (registered as it started) has
+		 * stopped the parent's there. */
+		fork_config = child_config;
+		fork_output = strdup(output);
+		fork_drain = strdup(drain);
+		if (fork_output != NULL && fork_drain != NULL)
+			pthread_atfork(NULL, NULL, trace_fork_child);
+	}
+	free(drain);
+	interpose_early_finish();
+	free(path);
+}
+
+/* A tracker writing path, into a window of memscope's shared memory
+ * (drain, "pid:fd") when there is one, else into the file itself. */
+static void start_tracker(memscope_config *config, const char *path, const char *drain)
+{
+	config->output_path = path;
 	if (drain != NULL) {
 		/* memscope writes the capture from our rings (ring_window.h): the
 		 * file only has to exist, so that a later image of this pid picks
@@ -295,13 +324,12 @@ static void start_tracing(void)
 		if (fd >= 0)
 			close(fd);
 		struct ring_window *window = ring_window_attach(drain, path);
-		free(drain);
 		/* Without a window, the tracker writes the capture itself. */
 		if (window != NULL)
 			tracker_share_window(window);
 	}
 
-	int error = memscope_tracker_create(&config, &tracker);
+	int error = memscope_tracker_create(config, &tracker);
 	if (error == 0) {
 		tracker_keep_quiet(tracker);
 		error = memscope_tracker_start(tracker);
@@ -312,8 +340,34 @@ static void start_tracing(void)
 		tracker = NULL;
 	}
 	tracker_pid = getpid();
-	interpose_early_finish();
-	free(path);
+}
+
+/* --follow-fork: a child that forks without exec is traced too, from the
+ * fork on, into a capture of its own beside the root's.  The parent's
+ * tracker stays the parent's (tracker.c's fork handler stopped it here):
+ * only its backend, which the child's tracker takes over, is let go.
+ * Blocks the child inherited are not in its capture; their frees are
+ * counted as frees of blocks from before the trace. */
+static void trace_fork_child(void)
+{
+	if (tracker == NULL)
+		return;
+	guard_raise();
+	tracker_release_after_fork(tracker);
+	/* Left as it is: its memory is the parent's copy. */
+	tracker = NULL;
+	char *path = child_output_path(fork_output, NULL);
+	if (path != NULL) {
+		memscope_config config = fork_config;
+		start_tracker(&config, path, fork_drain);
+		free(path);
+	}
+	if (tracker != NULL) {
+		char parent[32];
+		snprintf(parent, sizeof parent, "%ld", (long)getppid());
+		tracker_checkpoint(tracker, "forked_from", parent);
+	}
+	guard_lower();
 }
 
 __attribute__((destructor)) static void preload_finish(void)
@@ -421,6 +475,62 @@ __attribute__((visibility("default"))) int execv(const char *path, char *const a
 __attribute__((visibility("default"))) int execvp(const char *file, char *const argv[])
 {
 	return exec_from_environ("execvp", "execvpe", file, argv);
+}
+
+/* The file an exec by descriptor runs, for the new image's capture name
+ * and the "exec" record: where fd (or name relative to fd) leads. */
+static void path_at(int fd, const char *name, char *path, size_t size)
+{
+	if (name != NULL && (name[0] == '/' || (fd == AT_FDCWD && name[0] != '\0'))) {
+		snprintf(path, size, "%s", name);
+		return;
+	}
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	char target[PATH_MAX];
+	ssize_t length = fd == AT_FDCWD ? -1 : readlink(link, target, sizeof target - 1);
+	if (length <= 0) {
+		snprintf(path, size, "%s", name != NULL && name[0] != '\0' ? name : link);
+		return;
+	}
+	target[length] = '\0';
+	int written = name != NULL && name[0] != '\0' ? snprintf(path, size, "%s/%s", target, name)
+	                                               : snprintf(path, size, "%s", target);
+	/* Too long for a path: the name as given still names the program. */
+	if ((written < 0 || (size_t)written >= size) && name != NULL)
+		snprintf(path, size, "%s", name);
+}
+
+typedef int (*fexecve_function)(int, char *const[], char *const[]);
+typedef int (*execveat_function)(int, const char *, char *const[], char *const[], int);
+
+/* fexecve and execveat run a file by its descriptor: the C library's
+ * calls reach the kernel without its execve, so they are followed here
+ * as execve is. */
+__attribute__((visibility("default"))) int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	char program[PATH_MAX];
+	path_at(fd, NULL, program, sizeof program);
+	char **environment = prepare_exec(program, envp);
+	fexecve_function next = (fexecve_function)dlsym(RTLD_NEXT, "fexecve");
+	if (next == NULL)
+		return errno = ENOSYS, exec_failed(environment);
+	next(fd, argv, environment != NULL ? environment : envp);
+	return exec_failed(environment);
+}
+
+__attribute__((visibility("default"))) int execveat(int dirfd, const char *pathname,
+                                                    char *const argv[], char *const envp[],
+                                                    int flags)
+{
+	char program[PATH_MAX];
+	path_at(dirfd, pathname, program, sizeof program);
+	char **environment = prepare_exec(program, envp);
+	execveat_function next = (execveat_function)dlsym(RTLD_NEXT, "execveat");
+	if (next == NULL)
+		return errno = ENOSYS, exec_failed(environment);
+	next(dirfd, pathname, argv, environment != NULL ? environment : envp, flags);
+	return exec_failed(environment);
 }
 
 /* execl, execle and execlp gather their arguments into a vector and call

@@ -354,6 +354,13 @@ static int capture_warnings(const struct replay *replay, char ***items, size_t *
 		                 exec);
 	else
 		error = ending_warnings(replay, items, count);
+	const char *parent = replay_info(replay, "forked_from");
+	if (error == 0 && parent != NULL)
+		error = add_text(items, count,
+		                 "this process was forked from process %s and traced from the fork "
+		                 "on (--follow-fork): the blocks it inherited are not in this "
+		                 "capture, and their frees are ignored",
+		                 parent);
 	if (error == 0 && replay->has_tracking)
 		error = tracking_warning(&replay->tracking, items, count);
 	return error;

@@ -309,6 +309,14 @@ static void after_fork_in_child(void)
 	event_store_forget_rings_after_fork();
 }
 
+void tracker_release_after_fork(memscope_tracker *tracker)
+{
+	if (tracker == NULL || !tracker->forked_away)
+		return;
+	backend_destroy(tracker->backend);
+	tracker->backend = NULL;
+}
+
 static void install_fork_handler(void)
 {
 	pthread_atfork(NULL, NULL, after_fork_in_child);

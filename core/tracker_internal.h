@@ -26,4 +26,10 @@ void tracker_program_threads(void);
 struct ring_window;
 void tracker_share_window(struct ring_window *window);
 
+/* In a fork's child traced too (--follow-fork), after the fork handler
+ * stopped the parent's tracker here: lets go of its backend, which the
+ * child's own tracker takes over.  The store and the capture stay the
+ * parent's, untouched. */
+void tracker_release_after_fork(memscope_tracker *tracker);
+
 #endif

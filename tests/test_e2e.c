@@ -540,6 +540,94 @@ START_TEST(forks_never_touch_the_parent_capture)
 }
 END_TEST
 
+/* Blocks of size in a capture: how many were allocated, and how many of
+ * them were never freed. */
+static void count_sized(const char *path, uint64_t size, uint64_t *allocated, uint64_t *kept)
+{
+	uint64_t addresses[64];
+	size_t count = 0;
+	*allocated = *kept = 0;
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record record;
+	while (capture_reader_next(reader, &record) == 1) {
+		if (record.type == CAPTURE_RECORD_ALLOC && record.u.alloc.size == size) {
+			ck_assert_uint_lt(count, 64);
+			addresses[count++] = record.u.alloc.address;
+			(*allocated)++;
+		}
+		if (record.type != CAPTURE_RECORD_FREE)
+			continue;
+		for (size_t i = 0; i < count; i++)
+			if (addresses[i] == record.u.free.address) {
+				addresses[i] = addresses[--count];
+				break;
+			}
+	}
+	capture_reader_destroy(reader);
+	*kept = count;
+}
+
+/* --follow-fork traces a child that forks without exec into a capture of
+ * its own, named in the summary: exactly what the child did after the
+ * fork (the blocks it inherited and freed are in neither capture's
+ * figures), from a parent with a second thread at work, under each
+ * backend recording every block. */
+START_TEST(follow_fork_traces_a_child_that_does_not_exec)
+{
+	static const char *const backends[][4] = {
+		{"--backend", "exact", NULL, NULL},
+		{"--backend", "lockfree", "--sample-interval", "1"},
+		{"--backend", "hybrid", "--exact-above", "1"},
+	};
+	char program[512];
+	snprintf(program, sizeof program, "%s/fork_follow", programs);
+	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+		const char *arguments[8];
+		int count = 0;
+		for (int i = 0; i < 4 && backends[b][i] != NULL; i++)
+			arguments[count++] = backends[b][i];
+		arguments[count++] = "--follow-fork";
+		arguments[count++] = program;
+		arguments[count] = NULL;
+		char name[64];
+		snprintf(name, sizeof name, "fork-follow-%s", backends[b][1]);
+		struct run run;
+		run_memscope(&run, name, arguments);
+		assert_exited(&run, 0);
+		long child = 0;
+		ck_assert_int_eq(sscanf(run.out, "child %ld", &child), 1);
+		char path[600];
+		snprintf(path, sizeof path, "%s/memscope.fork_follow.%ld.memscope", work, child);
+		ck_assert_msg(strstr(run.err, path) != NULL, "%s: the summary does not name %s: %s",
+		              backends[b][1], path, run.err);
+
+		uint64_t allocated, kept;
+		count_sized(run.output, 2222, &allocated, &kept);
+		ck_assert_uint_eq(allocated, 10);
+		ck_assert_uint_eq(kept, 5);
+		count_sized(run.output, 3333, &allocated, &kept);
+		ck_assert_uint_eq(allocated, 0);
+		count_sized(path, 3333, &allocated, &kept);
+		ck_assert_uint_eq(allocated, 7);
+		ck_assert_uint_eq(kept, 7);
+		count_sized(path, 2222, &allocated, &kept);
+		ck_assert_uint_eq(allocated, 0);
+
+		struct report *parent = build_report(run.output);
+		struct report *report = build_report(path);
+		ck_assert(report->ended_cleanly);
+		ck_assert_str_eq(replay_info(report->replay, "forked_from"),
+		                 replay_info(parent->replay, "pid"));
+		ck_assert_uint_eq(report->totals.frees, 0);
+		report_destroy(report);
+		report_destroy(parent);
+		unlink(path);
+		run_finish(&run);
+	}
+}
+END_TEST
+
 START_TEST(exit_and_exec_finish_the_capture)
 {
 	char program[512], counts[512];
@@ -558,9 +646,11 @@ START_TEST(exit_and_exec_finish_the_capture)
 	report_destroy(report);
 	run_finish(&run);
 
-	/* execl and its kin call execve inside the C library. */
+	/* execl and its kin call execve inside the C library; fexecve and
+	 * execveat reach the kernel without it.  Each new image is traced. */
 	const char *ways[][2] = {{NULL, "exits-execv"}, {"execl", "exits-execl"},
-	                         {"execlp", "exits-execlp"}, {"execle", "exits-execle"}};
+	                         {"execlp", "exits-execlp"}, {"execle", "exits-execle"},
+	                         {"fexecve", "exits-fexecve"}, {"execveat", "exits-execveat"}};
 	for (size_t i = 0; i < sizeof ways / sizeof ways[0]; i++) {
 		const char *arguments[] = {"--follow-fork", program, ways[i][0] ? ways[i][0] : counts,
 		                           ways[i][0] ? counts : NULL, NULL};
@@ -574,6 +664,8 @@ START_TEST(exit_and_exec_finish_the_capture)
 		ck_assert_uint_eq(report->warning_count, 1);
 		ck_assert_ptr_nonnull(strstr(report->warnings[0], "(exec)"));
 		report_destroy(report);
+		ck_assert_msg(strstr(run.err, "/memscope.counts.") != NULL,
+		              "%s: the new image's capture is not named: %s", ways[i][1], run.err);
 		run_finish(&run);
 	}
 }
@@ -1770,6 +1862,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, every_death_keeps_every_event);
 	tcase_add_test(tcase, a_kill_from_outside_keeps_what_was_reported);
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
+	tcase_add_test(tcase, follow_fork_traces_a_child_that_does_not_exec);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
