@@ -32,6 +32,14 @@ struct analyzer_number_text analyzer_counted(uint64_t count, const char *singula
 	return result;
 }
 
+struct analyzer_number_text analyzer_time_text(uint64_t time_ns)
+{
+	struct analyzer_number_text result;
+	snprintf(result.text, sizeof(result.text), "%" PRIu64 ".%03" PRIu64 " s",
+	         time_ns / 1000000000, time_ns / 1000000 % 1000);
+	return result;
+}
+
 struct analyzer_number_text analyzer_bytes_text(uint64_t bytes)
 {
 	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};

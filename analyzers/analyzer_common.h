@@ -42,6 +42,9 @@ struct analyzer_number_text analyzer_counted(uint64_t count, const char *singula
 /* "96 bytes", "2,048 bytes (2.0 KiB)": exact first, the unit for the eye. */
 struct analyzer_number_text analyzer_bytes_text(uint64_t bytes);
 
+/* "2.345 s" since the capture started. */
+struct analyzer_number_text analyzer_time_text(uint64_t time_ns);
+
 /* An empty set of items of item_size bytes, keyed by key_of(item). */
 void analyzer_set_init(struct analyzer_set *set, size_t item_size,
                        uint64_t (*key_of)(const void *item));

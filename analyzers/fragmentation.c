@@ -72,15 +72,6 @@ struct sample_pick {
 
 /* ---- numbers as people read them ------------------------------------- */
 
-/* "2.345 s" since the capture started. */
-static struct analyzer_number_text time_text(uint64_t time_ns)
-{
-	struct analyzer_number_text result;
-	snprintf(result.text, sizeof(result.text), "%" PRIu64 ".%03" PRIu64 " s",
-	         time_ns / 1000000000, time_ns / 1000000 % 1000);
-	return result;
-}
-
 static uint64_t saturating_difference(uint64_t larger, uint64_t smaller)
 {
 	return larger > smaller ? larger - smaller : 0;
@@ -316,7 +307,7 @@ static int write_verdict(const memscope_host *host, memscope_results *results,
 	char resident[96], allocated[96], when[96], text[768];
 	snprintf(resident, sizeof(resident), "%s", analyzer_bytes_text(peak->jemalloc_resident).text);
 	snprintf(allocated, sizeof(allocated), "%s", analyzer_bytes_text(peak->jemalloc_allocated).text);
-	snprintf(when, sizeof(when), "%s", time_text(peak->time_ns).text);
+	snprintf(when, sizeof(when), "%s", analyzer_time_text(peak->time_ns).text);
 	uint64_t excess = saturating_difference(peak->jemalloc_resident, peak->jemalloc_allocated);
 	double ratio = (double)peak->jemalloc_resident / (double)peak->jemalloc_allocated;
 	if (ratio <= FRAGMENTED_RATIO || excess < NEGLIGIBLE_EXCESS) {

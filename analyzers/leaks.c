@@ -156,7 +156,10 @@ static int write_table(const memscope_host *host, memscope_results *results,
 {
 	memscope_table *table = analyzer_table_begin(
 	    host, results, "leaks",
-	    summary->ended_cleanly ? "Leaks: blocks never freed" : "Live at the end", leak_columns,
+	    summary->ended_cleanly                  ? "Leaks: blocks never freed"
+	    : summary->version >= 7 && summary->death ? "Live when the program died"
+	                                              : "Live at the end",
+	    leak_columns,
 	    sizeof(leak_columns) / sizeof(leak_columns[0]), 1u << 1 | 1u << 2,
 	    memscope_summary_estimated(summary));
 	if (!table)
@@ -208,7 +211,19 @@ static int write_findings(const memscope_host *host, memscope_results *results,
 	const char *unclean = summary->truncated ? "the capture is cut short"
 	                                         : "the capture has no trailer";
 	int error;
-	if (!summary->ended_cleanly && set->count == 0) {
+	const char *death = summary->version >= 7 ? summary->death : NULL;
+	if (!summary->ended_cleanly && death != NULL) {
+		/* memscope wrote the capture from the program's buffers: every
+		 * event it recorded is here, up to its death. */
+		snprintf(text, sizeof(text),
+		         "the program ended before finishing its capture: %s, at %s or a little "
+		         "later; live when it died: %s%s, %s%s in %s (not all leaks)",
+		         death, analyzer_time_text(summary->duration_ns).text, mark,
+		         analyzer_counted(blocks, "block", "blocks").text, mark,
+		         analyzer_bytes_text(bytes).text,
+		         analyzer_counted(set->count, "place", "places").text);
+		error = host->finding(results, MEMSCOPE_SEVERITY_WARNING, text);
+	} else if (!summary->ended_cleanly && set->count == 0) {
 		snprintf(text, sizeof(text),
 		         "the program did not end cleanly (%s): no block was live when the capture "
 		         "ends, but blocks it held when it stopped may not have been recorded",

@@ -406,10 +406,15 @@ static char **prepare_exec(const char *program, char *const envp[])
 {
 	if (!ours())
 		return NULL;
-	before_exec(program);
 	guard_raise();
 	char **environment = environment_for_exec(program, envp);
 	guard_lower();
+	/* The capture the new image is traced into, for the report to name. */
+	size_t prefix = strlen(MEMSCOPE_ENV_OUTPUT);
+	for (char **entry = environment; entry != NULL && *entry != NULL; entry++)
+		if (strncmp(*entry, MEMSCOPE_ENV_OUTPUT, prefix) == 0 && (*entry)[prefix] == '=')
+			tracker_checkpoint(tracker, "exec_capture", *entry + prefix + 1);
+	before_exec(program);
 	return environment;
 }
 

@@ -347,7 +347,14 @@ static int capture_warnings(const struct replay *replay, char ***items, size_t *
 	bool ended_by_exec = exec != NULL && !replay->has_trailer &&
 	                     (!replay->truncated ||
 	                      (replay->truncation && strstr(replay->truncation, "after its last complete block")));
-	if (ended_by_exec)
+	const char *next = replay_info(replay, "exec_capture");
+	if (ended_by_exec && next != NULL)
+		error = add_text(items, count,
+		                 "the program replaced itself with %s (exec), which ends its capture: "
+		                 "blocks live at that point are not all leaks; memscope traced the new "
+		                 "image into %s",
+		                 exec, next);
+	else if (ended_by_exec)
 		error = add_text(items, count,
 		                 "the program replaced itself with %s (exec), which ends its capture: "
 		                 "blocks live at that point are not all leaks",

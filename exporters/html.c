@@ -767,9 +767,11 @@ static void write_summary(struct export *export)
 	        summary->version >= 7 ? summary->peak_blocks : 0, summary->live_blocks,
 	        summary->live_bytes);
 	exporter_accuracy_object(out, summary, false);
-	fprintf(out, ",\"threads\":%" PRIu32 ",\"ended_cleanly\":%s,\"truncated\":%s}",
-	        summary->threads, summary->ended_cleanly ? "true" : "false",
-	        summary->truncated ? "true" : "false");
+	fprintf(out, ",\"threads\":%" PRIu32 ",\"ended_cleanly\":%s,", summary->threads,
+	        summary->ended_cleanly ? "true" : "false");
+	write_key(out, "death");
+	json_string(out, summary->version >= 7 ? summary->death : NULL);
+	fprintf(out, ",\"truncated\":%s}", summary->truncated ? "true" : "false");
 }
 
 /* A real number in JSON: %.17g reads back exactly; NaN and infinities

@@ -221,6 +221,7 @@ static void write_summary(struct export *export)
 	write_key_summary_object(writer, "accuracy", exporter_accuracy_object, summary);
 	write_key_unsigned(writer, "threads", summary->threads);
 	write_key_bool(writer, "ended_cleanly", summary->ended_cleanly);
+	write_key_string(writer, "death", summary->version >= 7 ? summary->death : NULL);
 	write_key_bool(writer, "truncated", summary->truncated);
 	close_container(writer, '}');
 }

@@ -137,6 +137,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.peak_time_ns = totals->peak_time_ns,
 		.peak_event = totals->peak_event,
 		.peak_blocks = totals->peak_blocks,
+		.death = replay->has_trailer ? NULL : replay_info(replay, "death"),
 		.live_blocks = totals->live_blocks,
 		.live_bytes = totals->live_bytes,
 		.threads = report->threads,

@@ -426,6 +426,13 @@ START_TEST(every_death_keeps_every_event)
 			ck_assert_msg(death != NULL && strstr(death, signal_text) != NULL,
 			              "%s, %s: death %s", backends[b][1], deaths[d].how,
 			              death ? death : "(none)");
+			/* Plugins, and so the JSON and the page, are told it too. */
+			struct memscope_capture *capture;
+			ck_assert_int_eq(capture_view_open(run.output, &capture, NULL), 0);
+			const memscope_summary *summary = plugin_host()->summary(capture);
+			ck_assert_ptr_nonnull(summary->death);
+			ck_assert_str_eq(summary->death, death);
+			capture_view_close(capture);
 			report_destroy(report);
 			run_finish(&run);
 		}

@@ -3,7 +3,7 @@
  * libraries, no network: the page's Content-Security-Policy forbids it.
  *
  * Data layout (version 2):
- *   summary   the capture's totals, as memscope_summary (version 1's fields, and peak_blocks), and
+ *   summary   the capture's totals, as memscope_summary (version 1's fields, peak_blocks and death), and
  *             accuracy {allocations, reallocations, frees, peak, live}: "exact",
  *             "estimated" or "mixed" for each of those figures (the json exporter's)
  *   sampling  {interval, estimated, interval_min, interval_max, interval_changes,
@@ -46,6 +46,8 @@
   const TABLE_ROWS_SHOWN = 300;
   const data = JSON.parse(document.getElementById('memscope-data').textContent);
   const summary = data.summary;
+  /* What the blocks live at the end are: leaks only when the program ended cleanly. */
+  const LEAKED_LABEL = summary.ended_cleanly ? 'Leaked' : summary.death ? 'Live at death' : 'Live at end';
   const sampling = data.sampling || null;
   const tracking = data.tracking || null;
   /* Estimates carry a "~" wherever they are shown, as in the text report. */
@@ -244,7 +246,7 @@
 
   function drawSummary() {
     const box = section('summary', 'Summary');
-    const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
+    const leakedLabel = LEAKED_LABEL;
     /* Its detail is another count: the exact number is its value. */
     const allocations = card('Allocations', figureText('allocations', summary.allocations, grouped(summary.allocations)),
       summary.reallocations ? figureText('reallocations', summary.reallocations,
@@ -268,7 +270,7 @@
       card('Duration', timeText(summary.duration_ns), '', null),
       card('Threads', grouped(summary.threads), '', 'threads'),
       card('Backend', summary.backend || '?', summary.truncated ? 'capture cut short' :
-        summary.ended_cleanly ? 'ended cleanly' : 'no trailer', null),
+        summary.ended_cleanly ? 'ended cleanly' : summary.death || 'no trailer', null),
     ]);
     if (sampling) {
       const moved = sampling.interval_changes > 0 ?
@@ -982,7 +984,7 @@
 
   function showTask(row) {
     const id = row[TASK.id];
-    const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
+    const leakedLabel = LEAKED_LABEL;
     const parentIndex = taskRowOf.get(row[TASK.parent]);
     const parentNode = element('span', {});
     if (parentIndex !== undefined) {
@@ -1036,7 +1038,8 @@
     if (leaks.length === 0) {
       leakBox.appendChild(element('h3', { text: leakedLabel + ' by stack' }));
       leakBox.appendChild(element('p', { class: 'note no-leaks', text: summary.ended_cleanly ?
-        'No leaks: every block this task allocated was freed.' : 'None of its blocks was live at the end.' }));
+        'No leaks: every block this task allocated was freed.' :
+        summary.death ? 'None of its blocks was live when the program died.' : 'None of its blocks was live at the end.' }));
     } else {
       drawTable(leakBox, {
         name: 'task_leaks', title: leakedLabel + ' by stack: blocks this task allocated that were never freed',
@@ -1052,7 +1055,7 @@
     tasks.rows.forEach((row, index) => taskRowOf.set(row[TASK.id], index));
     for (const series of tasks.series || []) seriesOf.set(series[0], series);
     const box = section('tasks', 'Tasks');
-    const leakedLabel = summary.ended_cleanly ? 'Leaked' : 'Live at end';
+    const leakedLabel = LEAKED_LABEL;
     const field = (name, title, type, extra) => Object.assign({ name: name, title: title, type: type, index: TASK[name] }, extra || {});
     const columns = [
       field('name', 'Task', 'text', { text: taskName }),
@@ -1200,7 +1203,7 @@
 
     /* Sort by leaked bytes, page on, filter by a name. */
     const header = Array.from(box.querySelectorAll('#task-list th')).find(th => th.textContent.endsWith(' bytes') &&
-      th.textContent.startsWith(summary.ended_cleanly ? 'Leaked' : 'Live at end'));
+      th.textContent.startsWith(LEAKED_LABEL));
     header.click();
     const most = Math.max.apply(null, tasks.rows.map(r => r[TASK.leaked_bytes]));
     const top = tasks.rows[taskRowOf.get(Number(rows()[0].dataset.key))];

@@ -77,7 +77,8 @@ extern "C" {
                                        the interval's range and moves, task changes;
                                        4: each figure's accuracy; 5: the events'
                                        order (blocks' and the peak's positions);
-                                       6: the blocks live at the peak */
+                                       6: the blocks live at the peak, how the
+                                       program died */
 
 /* The one symbol a plugin exports. */
 #define MEMSCOPE_PLUGIN_ENTRY memscope_plugin_entry_v1
@@ -153,6 +154,10 @@ typedef struct memscope_summary {
 	                                  allocated_event); 0: no peak */
 	/* Since version 7. */
 	uint64_t peak_blocks;          /* blocks live at the peak (weighted, as peak_bytes) */
+	const char *death;             /* without a trailer, how the program ended as memscope
+	                                  saw it ("killed by signal 9 (Killed)"); NULL: unknown,
+	                                  or it ended cleanly.  The blocks live at the end are
+	                                  then those live when it died */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
