@@ -6,7 +6,8 @@
  *     performance.json       the json exporter: hotspots results
  *     fragmentation.json     the json exporter: fragmentation results
  *     lifetime.json          blocks by lifetime bucket (written here)
- *     threads.json           blocks, bytes and peak per thread (written here)
+ *     threads.json           blocks, bytes and peak per thread, and its share of
+ *                            the capture's peak (written here)
  *     tasks.json             every task and its leaks, when the capture has
  *                            tasks (written here)
  *
@@ -181,11 +182,13 @@ struct thread_totals {
 	double live;               /* while replaying */
 	double peak_bytes;
 	uint64_t peak_time_ns;
+	double at_capture_peak;    /* its bytes live at the capture's peak */
 	memscope_tally tally;      /* every block it allocated */
 	bool seen;
 };
 
 struct thread_walk {
+	const memscope_summary *summary;
 	struct thread_totals *threads;
 	size_t thread_capacity;
 	struct change *changes;
@@ -236,6 +239,8 @@ static int count_thread(void *context, const memscope_block *block)
 		thread->freed_blocks += weight;
 		thread->freed_bytes += bytes;
 	}
+	if (memscope_block_live_at_peak(walk->summary, block))
+		thread->at_capture_peak += bytes;
 	bool ordered = block->version >= 4 && block->allocated_event != 0;
 	/* By time alone, a block freed in its allocation's tick cannot be
 	 * ordered against the others of that tick: it is left out. */
@@ -272,8 +277,9 @@ static int compare_changes(const void *left, const void *right)
 static int write_threads(memscope_capture *capture, const char *capture_path, FILE *out)
 {
 	const memscope_host *host = plugin_host();
-	struct thread_walk walk = {0};
-	int error = host->for_each_block(capture, count_thread, &walk);
+	struct thread_walk walk = {.summary = host->summary(capture)};
+	int error = walk.summary != NULL ? host->for_each_block(capture, count_thread, &walk)
+	                                 : -EINVAL;
 	if (error < 0)
 		goto out;
 	qsort(walk.changes, walk.change_count, sizeof *walk.changes, compare_changes);
@@ -306,13 +312,14 @@ static int write_threads(memscope_capture *capture, const char *capture_path, FI
 		fprintf(out, ", \"blocks\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"freed_blocks\": %"
 		        PRIu64 ", \"freed_bytes\": %" PRIu64 ", \"live_blocks\": %" PRIu64
 		        ", \"live_bytes\": %" PRIu64 ", \"peak_bytes\": %" PRIu64
-		        ", \"peak_time_ns\": %" PRIu64,
+		        ", \"peak_time_ns\": %" PRIu64 ", \"live_at_capture_peak_bytes\": %" PRIu64,
 		        memscope_weighted_count(thread->blocks), memscope_weighted_count(thread->bytes),
 		        memscope_weighted_count(thread->freed_blocks),
 		        memscope_weighted_count(thread->freed_bytes),
 		        memscope_weighted_count(thread->blocks - thread->freed_blocks),
 		        memscope_weighted_count(thread->bytes - thread->freed_bytes),
-		        memscope_weighted_count(thread->peak_bytes), thread->peak_time_ns);
+		        memscope_weighted_count(thread->peak_bytes), thread->peak_time_ns,
+		        memscope_weighted_count(thread->at_capture_peak));
 		put_accuracy(out, &thread->tally);
 		fputc('}', out);
 		first = false;

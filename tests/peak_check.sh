@@ -7,7 +7,8 @@
 # "live at the peak" summed over the sites and its timeline's point at the
 # peak, each split file, and the HTML page's summary, flame graph, thread
 # table and chart data (which then passes its self-test in chromium), and
-# the SVG chart's line.
+# the SVG chart's line; and on a program of 8 threads, their shares of the
+# peak add up to it.
 # Under the exact backend, and under hybrid with every block exact.
 #
 # usage: tests/peak_check.sh BUILD_DIR [CHROMIUM]
@@ -87,6 +88,7 @@ for path in glob.glob(split[0] + "*.json"):
     if part.get("timeline"):
         assert timeline_peak(part["timeline"])["heap_live_bytes"] == PEAK, path
     if part["schema"] == "memscope-threads":
+        assert sum(t["live_at_capture_peak_bytes"] for t in part["threads"]) == PEAK, (path, part["threads"])
         # One thread: its own peak is the capture's.
         assert sum(t["peak_bytes"] for t in part["threads"]) == PEAK, (path, part["threads"])
 
@@ -119,3 +121,27 @@ PY
 
 check exact --backend exact
 check hybrid --backend hybrid --exact-above 1
+
+# Many threads (tests/programs/threads.c: 4 producers hand blocks to 4
+# consumers): each thread's share of the peak, in the split threads file
+# and in the page's thread table, adds up to the capture's peak, which the
+# text report gives.
+"$memscope" -o "$work/threads.memscope" "$build/tests/programs/threads" >/dev/null 2>&1
+"$memscope" report "$work/threads.memscope" >"$work/threads.txt"
+"$memscope" report "$work/threads.memscope" --format json --split "$work/threads-split" 2>/dev/null
+"$memscope" report "$work/threads.memscope" --format html -o "$work/threads.html" 2>/dev/null
+"$python" -I - "$work" <<'PY'
+import glob, json, re, sys
+work = sys.argv[1]
+text = open(work + "/threads.txt").read()
+peak = int(re.search(r"^PEAK +([0-9,]+) bytes", text, re.M).group(1).replace(",", ""))
+threads = json.load(open(glob.glob(work + "/threads-split/MemoryAnalysis/*/threads.json")[0]))["threads"]
+assert len(threads) >= 4, threads
+assert sum(t["live_at_capture_peak_bytes"] for t in threads) == peak, (peak, threads)
+page = open(work + "/threads.html", encoding="utf-8").read()
+data = json.loads(re.search(r'<script type="application/json" id="memscope-data">(.*?)</script>', page, re.S).group(1))
+assert data["summary"]["peak_bytes"] == peak, data["summary"]
+assert sum(t[4] for t in data["threads"]) == peak, ("html threads", peak, data["threads"])
+print("peak_check: threads: %d threads' shares of the peak add up to %d bytes in the split file and html"
+      % (len(threads), peak))
+PY

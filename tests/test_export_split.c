@@ -301,8 +301,8 @@ START_TEST(writes_the_layout)
 	         "  \"schema_version\": 1,\n"
 	         "  \"capture\": \"%s\",\n"
 	         "  \"threads\": [\n"
-	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 3, \"bytes\": 600, \"freed_blocks\": 3, \"freed_bytes\": 600, \"live_blocks\": 0, \"live_bytes\": 0, \"peak_bytes\": 500, \"peak_time_ns\": 2000000, \"accuracy\": \"exact\"},\n"
-	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 3, \"bytes\": 1500, \"freed_blocks\": 2, \"freed_bytes\": 900, \"live_blocks\": 1, \"live_bytes\": 600, \"peak_bytes\": 1500, \"peak_time_ns\": 5000000, \"accuracy\": \"exact\"}\n"
+	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 3, \"bytes\": 600, \"freed_blocks\": 3, \"freed_bytes\": 600, \"live_blocks\": 0, \"live_bytes\": 0, \"peak_bytes\": 500, \"peak_time_ns\": 2000000, \"live_at_capture_peak_bytes\": 500, \"accuracy\": \"exact\"},\n"
+	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 3, \"bytes\": 1500, \"freed_blocks\": 2, \"freed_bytes\": 900, \"live_blocks\": 1, \"live_bytes\": 600, \"peak_bytes\": 1500, \"peak_time_ns\": 5000000, \"live_at_capture_peak_bytes\": 1500, \"accuracy\": \"exact\"}\n"
 	         "  ]\n"
 	         "}\n",
 	         fixture.capture);
@@ -479,11 +479,12 @@ START_TEST(writes_how_exact_a_hybrid_capture_is)
 	         "  \"threads\": [\n"
 	         "    {\"index\": 0, \"name\": \"main\", \"blocks\": 1, \"bytes\": 6000, "
 	         "\"freed_blocks\": 1, \"freed_bytes\": 6000, \"live_blocks\": 0, \"live_bytes\": 0, "
-	         "\"peak_bytes\": 6000, \"peak_time_ns\": 0, \"accuracy\": \"exact\"},\n"
+	         "\"peak_bytes\": 6000, \"peak_time_ns\": 0, \"live_at_capture_peak_bytes\": 0, "
+	         "\"accuracy\": \"exact\"},\n"
 	         "    {\"index\": 1, \"name\": \"worker\", \"blocks\": 17, \"bytes\": 10154, "
 	         "\"freed_blocks\": 11, \"freed_bytes\": 1051, \"live_blocks\": 7, "
 	         "\"live_bytes\": 9103, \"peak_bytes\": 10154, \"peak_time_ns\": 3000000, "
-	         "\"accuracy\": \"mixed\"}\n"
+	         "\"live_at_capture_peak_bytes\": 10154, \"accuracy\": \"mixed\"}\n"
 	         "  ]\n"
 	         "}\n",
 	         fixture.capture, sampling);
