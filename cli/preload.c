@@ -511,31 +511,34 @@ typedef int (*execveat_function)(int, const char *, char *const[], char *const[]
 
 /* fexecve and execveat run a file by its descriptor: the C library's
  * calls reach the kernel without its execve, so they are followed here
- * as execve is. */
-__attribute__((visibility("default"))) int fexecve(int fd, char *const argv[], char *const envp[])
+ * as execve is (at: execveat, with pathname and flags). */
+static int exec_by_descriptor(bool at, int fd, const char *pathname, char *const argv[],
+                              char *const envp[], int flags)
 {
 	char program[PATH_MAX];
-	path_at(fd, NULL, program, sizeof program);
+	path_at(fd, at ? pathname : NULL, program, sizeof program);
 	char **environment = prepare_exec(program, envp);
-	fexecve_function next = (fexecve_function)dlsym(RTLD_NEXT, "fexecve");
+	char *const *chosen = environment != NULL ? environment : envp;
+	void *next = dlsym(RTLD_NEXT, at ? "execveat" : "fexecve");
 	if (next == NULL)
-		return errno = ENOSYS, exec_failed(environment);
-	next(fd, argv, environment != NULL ? environment : envp);
+		errno = ENOSYS;
+	else if (at)
+		((execveat_function)next)(fd, pathname, argv, chosen, flags);
+	else
+		((fexecve_function)next)(fd, argv, chosen);
 	return exec_failed(environment);
+}
+
+__attribute__((visibility("default"))) int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return exec_by_descriptor(false, fd, NULL, argv, envp, 0);
 }
 
 __attribute__((visibility("default"))) int execveat(int dirfd, const char *pathname,
                                                     char *const argv[], char *const envp[],
                                                     int flags)
 {
-	char program[PATH_MAX];
-	path_at(dirfd, pathname, program, sizeof program);
-	char **environment = prepare_exec(program, envp);
-	execveat_function next = (execveat_function)dlsym(RTLD_NEXT, "execveat");
-	if (next == NULL)
-		return errno = ENOSYS, exec_failed(environment);
-	next(dirfd, pathname, argv, environment != NULL ? environment : envp, flags);
-	return exec_failed(environment);
+	return exec_by_descriptor(true, dirfd, pathname, argv, envp, flags);
 }
 
 /* execl, execle and execlp gather their arguments into a vector and call
