@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "commands.h"
 #include "drain.h"
 #include "memscope_config.h"
@@ -1131,6 +1132,50 @@ out:
 	free(dir_path);
 }
 
+/* The capture a process's new image was traced into, if path's capture
+ * ended in an exec (its INFO exec_capture, which the preload library
+ * records at the exec); NULL otherwise. */
+static char *next_image(const char *path)
+{
+	struct capture_reader *reader;
+	if (capture_reader_open(path, &reader, NULL) < 0)
+		return NULL;
+	char *next = NULL;
+	struct capture_record record;
+	while (capture_reader_next(reader, &record) == 1) {
+		if (record.type == CAPTURE_RECORD_INFO && strcmp(record.u.info.key, "exec_capture") == 0) {
+			free(next);
+			next = strdup(record.u.info.value);
+		} else if (record.type == CAPTURE_RECORD_TRAILER) {
+			/* The process went on as it was: its exec failed. */
+			free(next);
+			next = NULL;
+		}
+	}
+	capture_reader_destroy(reader);
+	struct stat st;
+	if (next != NULL && (stat(next, &st) != 0 || st.st_size == 0)) {
+		free(next);
+		next = NULL;
+	}
+	return next;
+}
+
+/* Where a chain of execs from output ended (a wrapper script's, pyenv's:
+ * the program the user meant), and after how many; NULL if output did
+ * not exec. */
+static char *last_image(const char *output, int *execs)
+{
+	char *last = NULL;
+	*execs = 0;
+	for (char *next = next_image(output); next != NULL && *execs < 64; next = next_image(last)) {
+		free(last);
+		last = next;
+		(*execs)++;
+	}
+	return last;
+}
+
 /* What memscope says once the program has ended (killed by signal_number,
  * or 0).  An empty capture is reported even with --quiet: a run that
  * silently recorded nothing is the worst outcome a tracker can have. */
@@ -1166,11 +1211,23 @@ static void print_outcome(const struct run_options *options, const char *output,
 	/* A new image after an exec writes one of these too. */
 	if (options->follow_fork || !options->no_follow_exec)
 		list_child_captures(output, created);
+	/* A program started through a wrapper that execs it: its own capture
+	 * is the one the user came for. */
+	int execs = 0;
+	char *last = st.st_size > 0 && !options->no_follow_exec ? last_image(output, &execs) : NULL;
+	if (last != NULL) {
+		fprintf(stderr, "memscope: the program replaced itself (exec) %d time%s; its last "
+		        "image wrote %s:\n", execs, execs == 1 ? "" : "s", last);
+		struct terminal_progress progress;
+		terminal_progress_init(&progress, "memscope");
+		report_print_summary(last, &progress.replay, stderr);
+	}
 	if (st.st_size > 0) {
 		fputs("memscope: run `memscope report ", stderr);
-		print_shell_word(stderr, output);
+		print_shell_word(stderr, last != NULL ? last : output);
 		fputs("` for the full report\n", stderr);
 	}
+	free(last);
 }
 
 /* Ends memscope the way the program ended: killed by signal_number.  Returns

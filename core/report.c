@@ -1527,8 +1527,12 @@ static void write_leak(FILE *out, const struct report *report, const struct repo
 static void write_leaks(FILE *out, const struct report *report)
 {
 	const struct replay_totals *totals = &report->totals;
+	bool execed = !report->ended_cleanly && replay_info(report->replay, "exec") != NULL;
 	bool died = !report->ended_cleanly && replay_info(report->replay, "death") != NULL;
-	const char *title = report->ended_cleanly ? "LEAKS   " : died ? "LIVE AT DEATH" : "LIVE AT END";
+	const char *title = report->ended_cleanly ? "LEAKS   "
+	                    : execed              ? "LIVE AT EXEC"
+	                    : died                ? "LIVE AT DEATH"
+	                                          : "LIVE AT END";
 	if (report->leak_count == 0) {
 		/* "Every block was freed" only when the capture saw the end, and
 		 * saw every block. */
@@ -1862,9 +1866,11 @@ int report_print_summary(const char *path, const struct replay_progress *progres
 	};
 	if (replay->sampled)
 		print_summary_sampling(out, replay->sample_interval_min, replay->sample_interval_max);
+	bool execed = !replay->has_trailer && replay_info(replay, "exec") != NULL;
 	bool died = !replay->has_trailer && replay_info(replay, "death") != NULL;
 	print_summary_totals(out, &replayed,
 	                     replay->has_trailer ? "leaked"
+	                     : execed            ? "live when it replaced itself (exec):"
 	                     : died              ? "live when the program died:"
 	                                         : "still live at the end:",
 	                     replay->sampled, replay->has_trailer);

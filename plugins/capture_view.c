@@ -38,6 +38,16 @@ struct memscope_capture {
 	size_t option_count;
 };
 
+/* How the program of a capture without a trailer died, as memscope
+ * recorded it; NULL when it ended cleanly, nothing says, or it replaced
+ * itself (an exec ends the capture, not the process). */
+static const char *death_of(const struct replay *replay)
+{
+	if (replay->has_trailer || replay_info(replay, "exec") != NULL)
+		return NULL;
+	return replay_info(replay, "death");
+}
+
 /* The summary's interval: the one in force at the end, unless the capture
  * was sampled before the backend went back to recording every allocation
  * (1): plugins read "above 1" as "estimates", which its figures still are. */
@@ -137,7 +147,7 @@ int capture_view_open(const char *path, struct memscope_capture **out, const cha
 		.peak_time_ns = totals->peak_time_ns,
 		.peak_event = totals->peak_event,
 		.peak_blocks = totals->peak_blocks,
-		.death = replay->has_trailer ? NULL : replay_info(replay, "death"),
+		.death = death_of(replay),
 		.live_blocks = totals->live_blocks,
 		.live_bytes = totals->live_bytes,
 		.threads = report->threads,

@@ -705,6 +705,12 @@ START_TEST(exec_is_followed_into_the_new_image)
 	              "no capture of the new image named: %s", run.err);
 	char image[512];
 	snprintf(image, sizeof image, "%.*s", (int)strcspn(listed + 3, "\n"), listed + 3);
+	/* The summary ends with the program's own capture, not the script's. */
+	char said[600];
+	snprintf(said, sizeof said, "its last image wrote %s:\n", image);
+	ck_assert_msg(strstr(run.err, said) != NULL, "the last image is not named: %s", run.err);
+	snprintf(said, sizeof said, "run `memscope report %s` for the full report", image);
+	ck_assert_msg(strstr(run.err, said) != NULL, "the hint is not the last image's: %s", run.err);
 	report = build_report(image);
 	ck_assert(report->ended_cleanly);
 	uint64_t blocks, bytes;

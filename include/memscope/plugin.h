@@ -154,10 +154,10 @@ typedef struct memscope_summary {
 	                                  allocated_event); 0: no peak */
 	/* Since version 7. */
 	uint64_t peak_blocks;          /* blocks live at the peak (weighted, as peak_bytes) */
-	const char *death;             /* without a trailer, how the program ended as memscope
-	                                  saw it ("killed by signal 9 (Killed)"); NULL: unknown,
-	                                  or it ended cleanly.  The blocks live at the end are
-	                                  then those live when it died */
+	const char *death;             /* without a trailer, how the program died as memscope
+	                                  saw it ("killed by signal 9 (Killed)"); NULL: it ended
+	                                  cleanly, replaced itself (exec), or nothing says.  The
+	                                  blocks live at the end are then those live when it died */
 } memscope_summary;
 
 /* One heap block from allocation to free (or to the end). */
