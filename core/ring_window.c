@@ -69,7 +69,7 @@ struct ring_window *ring_windows_claimed(void *base, uint32_t slot)
 
 /* The state letter and start time of process pid, from /proc/<pid>/stat;
  * false when it is gone. */
-static bool process_stat(int pid, char *state, uint64_t *started)
+static bool process_stat(int pid, char *state, uint64_t *started, long *threads)
 {
 	char path[64], text[1024];
 	if (pid > 0)
@@ -91,10 +91,13 @@ static bool process_stat(int pid, char *state, uint64_t *started)
 		return false;
 	*state = fields[2];
 	char *cursor = fields + 2;
+	*threads = 0;
 	for (int field = 3; field < 22 && cursor != NULL; field++) {
 		cursor = strchr(cursor, ' ');
 		if (cursor != NULL)
 			cursor++;
+		if (field == 19 && cursor != NULL)
+			*threads = strtol(cursor, NULL, 10); /* field 20: num_threads */
 	}
 	*started = cursor != NULL ? strtoull(cursor, NULL, 10) : 0;
 	return true;
@@ -104,9 +107,15 @@ bool ring_window_in_use(const struct ring_window *window, uint32_t slot, bool ma
 {
 	char state;
 	uint64_t started;
-	if (!process_stat((int)window->pid, &state, &started) || state == 'Z' || state == 'X' ||
+	long threads;
+	if (!process_stat((int)window->pid, &state, &started, &threads) || state == 'X' ||
 	    started != window->started)
 		return false;
+	/* A main thread that left through pthread_exit is a zombie while the
+	 * other threads run on; it has no mappings to read then, and an exec
+	 * (by any thread) would have made the process's leader live again. */
+	if (state == 'Z')
+		return threads > 1;
 	if (!mappings)
 		return true;
 	char path[64];
@@ -202,7 +211,8 @@ struct ring_window *ring_window_attach(const char *drain, const char *output)
 	window = memory;
 	window->pid = (int32_t)getpid();
 	char state;
-	if (!process_stat(0, &state, &window->started))
+	long threads;
+	if (!process_stat(0, &state, &window->started, &threads))
 		window->started = 0;
 	window->start = (uintptr_t)memory;
 	window->size = RING_WINDOW_SIZE;

@@ -2,6 +2,7 @@
  * a backend and an event store together, and runs the writer thread that
  * drains the event store, samples the timeline and follows the module map.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/single_threaded.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -169,6 +171,51 @@ static uint64_t writer_pass(memscope_tracker *tracker)
 	return consumed;
 }
 
+#define THREADS_CHECK_INTERVAL_NS 100000000u
+
+/* The state letter of a task (/proc/self/task/TID/stat), 0 if unknown. */
+static char task_state(long tid)
+{
+	char path[64], text[512];
+	snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t length = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (length <= 0)
+		return 0;
+	text[length] = '\0';
+	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
+	const char *end = strrchr(text, ')');
+	return end != NULL && end[1] == ' ' ? end[2] : 0;
+}
+
+/* Whether the program's threads have all ended and only memscope's
+ * writer keeps the process: the main thread left through pthread_exit
+ * (its task a zombie) and no other is left.  Without memscope the last
+ * thread's end would have been exit(0). */
+static bool program_threads_ended(void)
+{
+	if (task_state((long)getpid()) != 'Z')
+		return false;
+	long self = (long)syscall(SYS_gettid);
+	DIR *tasks = opendir("/proc/self/task");
+	if (tasks == NULL)
+		return false;
+	bool ended = true;
+	struct dirent *entry;
+	while (ended && (entry = readdir(tasks)) != NULL) {
+		long tid = strtol(entry->d_name, NULL, 10);
+		if (tid <= 0 || tid == self || tid == (long)getpid())
+			continue;
+		char state = task_state(tid);
+		ended = state == 'Z' || state == 'X' || state == 0;
+	}
+	closedir(tasks);
+	return ended;
+}
+
 static void *writer_main(void *argument)
 {
 	memscope_tracker *tracker = argument;
@@ -178,8 +225,20 @@ static void *writer_main(void *argument)
 	 * program's jemalloc figures. */
 	own_arena_enter();
 	prctl(PR_SET_NAME, "memscope-writer");
+	uint64_t next_threads_check = 0;
 	while (!atomic_load(&tracker->writer_stop)) {
 		uint64_t consumed = writer_pass(tracker);
+		uint64_t now = event_store_now(tracker->store);
+		if (now >= next_threads_check) {
+			next_threads_check = now + THREADS_CHECK_INTERVAL_NS;
+			if (program_threads_ended()) {
+				/* What the program's last thread would have done: its
+				 * atexit handlers and destructors (memscope's, which
+				 * finish the capture, among them) run here. */
+				guard_lower();
+				exit(0);
+			}
+		}
 		if (consumed < WRITER_BATCH) {
 			/* Let entries pile up: reading right behind a producer pulls
 			 * every line it is writing over to this core and back. */

@@ -635,6 +635,49 @@ START_TEST(follow_fork_traces_a_child_that_does_not_exec)
 }
 END_TEST
 
+/* A main thread that leaves through pthread_exit while a worker runs: the
+ * process ends when the worker does, with status 0, as it would without
+ * memscope (whose own thread must not keep it alive), and the capture is
+ * finished with every event, under each backend. */
+START_TEST(the_process_ends_with_its_last_thread)
+{
+	static const char *const backends[][4] = {
+		{"--backend", "exact", NULL, NULL},
+		{"--backend", "lockfree", "--sample-interval", "1"},
+		{"--backend", "hybrid", "--exact-above", "1"},
+		{"--backend", "async", NULL, NULL},
+	};
+	char program[512];
+	snprintf(program, sizeof program, "%s/main_exits_first", programs);
+	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+		const char *arguments[8];
+		int count = 0;
+		for (int i = 0; i < 4 && backends[b][i] != NULL; i++)
+			arguments[count++] = backends[b][i];
+		arguments[count++] = program;
+		arguments[count] = NULL;
+		char name[64];
+		snprintf(name, sizeof name, "main-exits-first-%s", backends[b][1]);
+		struct run run;
+		run_memscope(&run, name, arguments);
+		assert_exited(&run, 0);
+		ck_assert_str_eq(run.out, "worker done\n");
+		uint64_t allocated, kept;
+		count_sized(run.output, 100, &allocated, &kept);
+		ck_assert_uint_eq(allocated, 50);
+		ck_assert_uint_eq(kept, 0);
+		count_sized(run.output, 77, &allocated, &kept);
+		ck_assert_uint_eq(kept, 1);
+		count_sized(run.output, 55, &allocated, &kept);
+		ck_assert_uint_eq(kept, 1);
+		struct report *report = build_report(run.output);
+		ck_assert_msg(report->ended_cleanly, "%s: no trailer", backends[b][1]);
+		report_destroy(report);
+		run_finish(&run);
+	}
+}
+END_TEST
+
 START_TEST(exit_and_exec_finish_the_capture)
 {
 	char program[512], counts[512];
@@ -1876,6 +1919,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, a_kill_from_outside_keeps_what_was_reported);
 	tcase_add_test(tcase, forks_never_touch_the_parent_capture);
 	tcase_add_test(tcase, follow_fork_traces_a_child_that_does_not_exec);
+	tcase_add_test(tcase, the_process_ends_with_its_last_thread);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
