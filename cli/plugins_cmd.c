@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "output_file.h"
 #include "host.h"
 #include "capture_view.h"
 #include "registry.h"
@@ -285,27 +286,33 @@ int export_capture(const char *path, const char *format, const char *output,
 		        "installed ones\n", format);
 		status = EXIT_USAGE;
 	}
-	FILE *out = NULL;
-	if (status == 0) {
-		out = output != NULL ? fopen(output, "we") : stdout;
-		if (out == NULL) {
+	FILE *out = stdout;
+	/* Written aside and put in place once whole: a failing exporter
+	 * leaves the file that was there. */
+	struct output_file file = { 0 };
+	if (status == 0 && output != NULL) {
+		int error = output_file_open(&file, output);
+		if (error < 0) {
 			fprintf(stderr, "memscope report: cannot write %s: %s; choose another with -o\n",
-			        output, strerror(errno));
+			        output, strerror(-error));
 			status = 1;
 		}
+		out = file.out;
 	}
 	if (status == 0) {
 		int error = plugin_run_exporter(exporter, analysis.capture,
 		                                (const struct memscope_results *const *)analysis.results,
 		                                analysis.result_count, out);
 		if (error < 0) {
-			fprintf(stderr, "memscope report: the %s exporter failed: %s\n", format,
-			        strerror(-error));
+			fprintf(stderr, "memscope report: the %s exporter failed: %s%s\n", format,
+			        strerror(-error), output != NULL ? "; nothing was written" : "");
 			status = 1;
 		}
-		if ((out != stdout && fclose(out) != 0) || (out == stdout && fflush(stdout) != 0)) {
+		int closed = output != NULL ? output_file_close(&file, status == 0)
+		                            : (fflush(stdout) != 0 ? -errno : 0);
+		if (closed < 0 && status == 0) {
 			fprintf(stderr, "memscope report: cannot write %s: %s\n",
-			        output ? output : "the standard output", strerror(errno));
+			        output ? output : "the standard output", strerror(-closed));
 			status = 1;
 		}
 		if (status == 0 && output != NULL)

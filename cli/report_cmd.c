@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "output_file.h"
 #include "progress.h"
 #include "report.h"
 
@@ -181,6 +182,11 @@ int report_command(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *path = argv[optind];
+	if (output != NULL && output_file_same(output, path)) {
+		fprintf(stderr, "memscope report: -o %s is the capture being read: the report would "
+		        "overwrite it; choose another file\n", output);
+		return EXIT_USAGE;
+	}
 	if (split != NULL) {
 		if (strcmp(format, "json") != 0) {
 			fprintf(stderr, "memscope report: --split DIR writes JSON files: it goes with "
@@ -198,10 +204,15 @@ int report_command(int argc, char **argv)
 		return export_capture(path, format, output, plugin_path, analyzers, analyzer_count,
 		                      analyzer_options, option_count);
 	FILE *out = stdout;
-	if (output != NULL && (out = fopen(output, "we")) == NULL) {
-		fprintf(stderr, "memscope report: cannot write %s: %s; choose another with -o\n", output,
-		        strerror(errno));
-		return EXIT_FAILURE;
+	struct output_file file = { 0 };
+	if (output != NULL) {
+		int error = output_file_open(&file, output);
+		if (error < 0) {
+			fprintf(stderr, "memscope report: cannot write %s: %s; choose another with -o\n",
+			        output, strerror(-error));
+			return EXIT_FAILURE;
+		}
+		out = file.out;
 	}
 
 	struct report *report = NULL;
@@ -213,8 +224,8 @@ int report_command(int argc, char **argv)
 	terminal_progress_finish(&progress);
 	if (error < 0) {
 		explain_failure(path, error, message);
-		if (out != stdout)
-			fclose(out);
+		if (output != NULL)
+			output_file_close(&file, false);
 		return EXIT_FAILURE;
 	}
 
@@ -226,8 +237,16 @@ int report_command(int argc, char **argv)
 		status = analyze_to_text("memscope report", path, plugin_path, analyzers, analyzer_count,
 		                         analyzer_options, option_count, options.top, out);
 	}
-	if (!written || fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
-		fprintf(stderr, "memscope report: cannot write the report: %s\n", strerror(errno));
+	int closed = 0;
+	if (!written || fflush(out) != 0)
+		closed = -errno;
+	if (output != NULL) {
+		int put = output_file_close(&file, written && closed == 0);
+		closed = closed < 0 ? closed : put;
+	}
+	if (!written || closed < 0) {
+		fprintf(stderr, "memscope report: cannot write the report: %s\n",
+		        strerror(closed < 0 ? -closed : EIO));
 		status = EXIT_FAILURE;
 	} else if (report->warning_count > 0) {
 		/* Said on stderr too: the report itself may be going to a file. */

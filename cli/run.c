@@ -92,6 +92,8 @@ struct launch {
 	bool is_elf;
 	const struct saved_signals *signals;
 	const char *drain;	/* MEMSCOPE_DRAIN's value, or NULL (drain.h) */
+	char *partial;		/* -o names a file that exists: the capture is written here
+				   and takes its place only once there is one */
 };
 
 /* Signals sent to memscope alone (kill, a service manager, a batch system)
@@ -899,6 +901,40 @@ static char *build_ld_preload(const char *preload, const char *jemalloc)
 	return length < 0 ? NULL : value;
 }
 
+/* -o's file: never the program itself (writing the capture would destroy
+ * it), and when it exists already, kept until a new capture can take its
+ * place (a program that cannot start leaves it as it was): the capture
+ * is written beside it first, as .NAME.PID.partial.  Returns 0, or -1
+ * after saying why the run is refused. */
+static int prepare_output(struct launch *launch, const struct stat *program)
+{
+	char *output = absolute_path(launch->cwd, launch->options->output);
+	if (output == NULL) {
+		fprintf(stderr, "memscope: out of memory\n");
+		return -1;
+	}
+	struct stat existing;
+	int result = 0;
+	if (stat(output, &existing) != 0) {
+		/* A new file: written in place. */
+	} else if (existing.st_dev == program->st_dev && existing.st_ino == program->st_ino) {
+		fprintf(stderr, "memscope: -o %s is the program itself: the capture would "
+			"overwrite it; choose another file\n", launch->options->output);
+		result = -1;
+	} else if (S_ISREG(existing.st_mode)) {
+		char *slash = strrchr(output, '/');
+		*slash = '\0';
+		if (asprintf(&launch->partial, "%s/.%s.%ld.partial", output, slash + 1,
+			     (long)getpid()) < 0) {
+			launch->partial = NULL;
+			fprintf(stderr, "memscope: out of memory\n");
+			result = -1;
+		}
+	}
+	free(output);
+	return result;
+}
+
 /* Sets the child's environment for the preload library.  Returns 0 or
  * -ENOMEM. */
 static int set_child_environment(const struct launch *launch)
@@ -907,7 +943,9 @@ static int set_child_environment(const struct launch *launch)
 	char number[32];
 	int failed = 0;
 
-	char *output = capture_path(launch->cwd, options, launch->argv[0], getpid());
+	char *output = launch->partial != NULL
+	                       ? strdup(launch->partial)
+	                       : capture_path(launch->cwd, options, launch->argv[0], getpid());
 	if (output == NULL)
 		return -ENOMEM;
 	failed |= setenv("LD_PRELOAD", launch->ld_preload, 1);
@@ -1316,7 +1354,8 @@ static int trace(struct launch *launch)
 	forward_target = pid;
 	sigprocmask(SIG_SETMASK, &saved.mask, NULL);
 
-	output = capture_path(launch->cwd, options, launch->argv[0], pid);
+	output = launch->partial != NULL ? strdup(launch->partial)
+	                                 : capture_path(launch->cwd, options, launch->argv[0], pid);
 	fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (fd < 0) {
 		err = output != NULL ? errno : ENOMEM;
@@ -1363,6 +1402,19 @@ static int trace(struct launch *launch)
 		goto out;
 	}
 
+	if (launch->partial != NULL) {
+		/* The new capture exists: now it replaces the old one. */
+		char *final = capture_path(launch->cwd, options, launch->argv[0], pid);
+		if (final == NULL || rename(output, final) != 0) {
+			fprintf(stderr, "memscope: cannot put the capture in place of %s (%s): it is "
+				"%s\n", final != NULL ? final : options->output,
+				strerror(final != NULL ? errno : ENOMEM), output);
+			free(final);
+		} else {
+			free(output);
+			output = final;
+		}
+	}
 	if (WIFSIGNALED(wait_status)) {
 		int signal_number = WTERMSIG(wait_status);
 		if (!options->quiet)
@@ -1439,7 +1491,10 @@ int run_command(int argc, char **argv)
 		.ld_preload = ld_preload,
 		.is_elf = kind != PROGRAM_NOT_ELF,
 	};
+	if (options.output != NULL && prepare_output(&launch, &st) < 0)
+		goto out;
 	status = trace(&launch);
+	free(launch.partial);
 out:
 	free(ld_preload);
 	free(jemalloc);

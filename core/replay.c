@@ -635,6 +635,13 @@ static int read_records(struct pass *pass, struct capture_reader *reader,
 		return more;
 	if (more < 0)
 		return note_truncation(replay, reader, more);
+	/* Re-packed from a capture that was cut short: so is this one. */
+	const char *cut = replay_info(replay, "cut_short");
+	if (cut != NULL && !replay->truncated) {
+		replay->truncated = true;
+		replay->truncation = strdup(cut);
+		return replay->truncation ? 0 : -ENOMEM;
+	}
 	return 0;
 }
 

@@ -19,7 +19,10 @@
  * events the way the tracker computes its own (allocations, frees, bytes,
  * peak, live set), with time_ns the source's end (clipped to to_ms) and
  * lost_events the source's (which events were lost is not known, so a
- * window cannot split them).
+ * window cannot split them).  A source without a trailer gets none in its
+ * copy either (a crashed program's live blocks stay "not all leaks"), and
+ * one cut short an INFO "cut_short" with the reader's warning, so that the
+ * copy, whole as a file, still reads as cut short.
  *
  * A sampled capture stays one: every SAMPLING and THREAD_SAMPLING record is
  * kept, whatever its time, since it says how the events after it were
@@ -283,8 +286,12 @@ static int finish(struct totals *totals, const struct window *window,
 		if (error == 0)
 			error = capture_writer_add(writer, &tracking);
 	}
+	/* A source without a trailer (its program crashed, or it is cut)
+	 * gets none here either: its live blocks are not leaks. */
+	if (error < 0 || !totals->source_has_trailer)
+		return error;
 	struct capture_record record = {.type = CAPTURE_RECORD_TRAILER, .u.trailer = *trailer};
-	return error < 0 ? error : capture_writer_add(writer, &record);
+	return capture_writer_add(writer, &record);
 }
 
 static uint64_t record_time(const struct capture_record *record)
@@ -337,6 +344,17 @@ static int repack(const char *path, const struct window *window, struct capture_
 	if (more < 0 && more != -EBADMSG) {
 		error = more;
 		goto out;
+	}
+	if (more == -EBADMSG) {
+		/* The new file is whole, but what it holds is not: it says so. */
+		const char *warning = capture_reader_warning(reader);
+		record = (struct capture_record){
+			.type = CAPTURE_RECORD_INFO,
+			.u.info = {.key = "cut_short",
+			           .value = warning != NULL ? warning : "the source was cut short"},
+		};
+		if ((error = capture_writer_add(writer, &record)) < 0)
+			goto out;
 	}
 	error = finish(&totals, window, writer);
 out:

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memscope/plugin.h>
@@ -157,18 +158,25 @@ static size_t source_records(struct capture_record *records)
 	return n;
 }
 
-static void write_source(const char *path)
+/* The source's records; without its trailer (the last), as a capture of
+ * a program that died, when trailer is false. */
+static void write_source_with(const char *path, bool trailer)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	ck_assert_int_ge(fd, 0);
 	struct capture_writer *writer;
 	ck_assert_int_eq(capture_writer_create(fd, &writer), 0);
 	static struct capture_record records[MAX_RECORDS];
-	size_t count = source_records(records);
+	size_t count = source_records(records) - (trailer ? 0 : 1);
 	for (size_t i = 0; i < count; i++)
 		ck_assert_int_eq(capture_writer_add(writer, &records[i]), 0);
 	ck_assert_int_eq(capture_writer_destroy(writer), 0);
 	close(fd);
+}
+
+static void write_source(const char *path)
+{
+	write_source_with(path, true);
 }
 
 /* Every field of a record as one line, so records compare as text. */
@@ -412,6 +420,53 @@ START_TEST(refuses_a_bad_window)
 }
 END_TEST
 
+/* How a re-packed copy ended: whether it has a trailer, and its INFO
+ * "cut_short" (empty if none).  The copy itself is always whole. */
+static void ending_of(const char *path, bool *trailer, char *cut, size_t size)
+{
+	struct capture_reader *reader;
+	ck_assert_int_eq(capture_reader_open(path, &reader, NULL), 0);
+	struct capture_record record;
+	int more;
+	*trailer = false;
+	cut[0] = '\0';
+	while ((more = capture_reader_next(reader, &record)) == 1) {
+		*trailer |= record.type == CAPTURE_RECORD_TRAILER;
+		if (record.type == CAPTURE_RECORD_INFO && strcmp(record.u.info.key, "cut_short") == 0)
+			snprintf(cut, size, "%s", record.u.info.value);
+	}
+	ck_assert_int_eq(more, 0);
+	capture_reader_destroy(reader);
+}
+
+/* A capture without a trailer (its program died) is copied without one,
+ * so its live blocks are still not called leaks; one cut short says so in
+ * its copy. */
+START_TEST(a_copy_keeps_how_the_source_ended)
+{
+	char source[64], output[80], cut[256];
+	bool trailer;
+	make_source(source, sizeof source);
+	write_source_with(source, false);
+	ck_assert_int_eq(export_window(source, NULL, NULL, output, sizeof output), 0);
+	ending_of(output, &trailer, cut, sizeof cut);
+	ck_assert(!trailer);
+	ck_assert_str_eq(cut, "");
+	unlink(output);
+
+	/* Without its end block: cut short. */
+	struct stat st;
+	ck_assert_int_eq(stat(source, &st), 0);
+	ck_assert_int_eq(truncate(source, st.st_size - 1), 0);
+	ck_assert_int_eq(export_window(source, NULL, NULL, output, sizeof output), 0);
+	ending_of(output, &trailer, cut, sizeof cut);
+	ck_assert(!trailer);
+	ck_assert_msg(strstr(cut, "cut short") != NULL, "cut_short: '%s'", cut);
+	unlink(source);
+	unlink(output);
+}
+END_TEST
+
 static Suite *binary_exporter_suite(void)
 {
 	Suite *suite = suite_create("binary_exporter");
@@ -420,6 +475,7 @@ static Suite *binary_exporter_suite(void)
 	tcase_add_test(tcase, keeps_exactly_the_window);
 	tcase_add_test(tcase, an_open_ended_window_ends_with_the_capture);
 	tcase_add_test(tcase, refuses_a_bad_window);
+	tcase_add_test(tcase, a_copy_keeps_how_the_source_ended);
 	suite_add_tcase(suite, tcase);
 	return suite;
 }

@@ -9,6 +9,7 @@
  * (a static libc, root, a group to borrow) say so on stderr and pass.
  */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -559,6 +560,130 @@ START_TEST(output_option_names_capture)
 }
 END_TEST
 
+/* Whether the work directory holds a file left half-written: NAME.partial. */
+static bool partial_left(void)
+{
+	DIR *directory = opendir(work_dir);
+	ck_assert_ptr_nonnull(directory);
+	bool found = false;
+	struct dirent *entry;
+	while ((entry = readdir(directory)) != NULL)
+		found |= strstr(entry->d_name, ".partial") != NULL;
+	closedir(directory);
+	return found;
+}
+
+static void assert_file_is(const char *name, const char *text)
+{
+	char *path = work_path(name);
+	size_t length;
+	char *content = read_file(path, &length);
+	ck_assert_uint_eq(length, strlen(text));
+	ck_assert_mem_eq(content, text, length);
+	free(content);
+	free(path);
+}
+
+/* -o naming the program would destroy it: refused before anything runs. */
+START_TEST(output_that_is_the_program_is_refused)
+{
+	char *program = work_path("prog");
+	copy_file("/bin/true", program, 0755);
+	size_t before_length, after_length;
+	char *before = read_file(program, &before_length);
+	const char *args[] = { "-o", "prog", "./prog", NULL };
+	struct outcome outcome;
+
+	run_memscope(args, NULL, &outcome);
+	assert_exit(&outcome, 1);
+	assert_stderr_has(&outcome, "-o prog is the program itself");
+	char *after = read_file(program, &after_length);
+	ck_assert_uint_eq(after_length, before_length);
+	ck_assert_mem_eq(after, before, before_length);
+	outcome_finish(&outcome);
+	free(before);
+	free(after);
+	free(program);
+}
+END_TEST
+
+/* An existing capture named by -o is replaced only by a new capture: a
+ * program that cannot start leaves it as it was; one that runs replaces
+ * it, and nothing half-written is left beside it. */
+START_TEST(existing_output_is_replaced_only_by_a_capture)
+{
+	char *capture = work_path("keep.memscope");
+	char *script = work_path("script");
+	write_file(capture, "an older capture", 0644);
+	write_file(script, "#!/nonexistent/interpreter\n", 0755);
+	const char *failing[] = { "-o", "keep.memscope", "./script", NULL };
+	struct outcome outcome;
+
+	run_memscope(failing, NULL, &outcome);
+	assert_exit(&outcome, 127);
+	assert_file_is("keep.memscope", "an older capture");
+	ck_assert(!partial_left());
+	outcome_finish(&outcome);
+
+	const char *running[] = { "-q", "-o", "keep.memscope", "true", NULL };
+	run_memscope(running, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	size_t length;
+	char *content = read_file(capture, &length);
+	ck_assert_uint_gt(length, 16);
+	ck_assert_mem_eq(content, "MEMSCOPE", 8);
+	ck_assert(!partial_left());
+	outcome_finish(&outcome);
+	free(content);
+	free(script);
+	free(capture);
+}
+END_TEST
+
+/* A report written over its own capture would empty it: refused.  A
+ * report that fails leaves the file -o names as it was. */
+START_TEST(report_output_never_destroys_a_file)
+{
+	const char *trace[] = { "-q", "-o", "c.memscope", "true", NULL };
+	struct outcome outcome;
+	run_memscope(trace, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	outcome_finish(&outcome);
+	char *capture = work_path("c.memscope");
+	size_t before_length, after_length;
+	char *before = read_file(capture, &before_length);
+
+	const char *over[] = { "report", "c.memscope", "--format", "binary", "-o", "c.memscope",
+	                       NULL };
+	run_memscope(over, NULL, &outcome);
+	assert_exit(&outcome, 2);
+	assert_stderr_has(&outcome, "is the capture being read");
+	char *after = read_file(capture, &after_length);
+	ck_assert_uint_eq(after_length, before_length);
+	ck_assert_mem_eq(after, before, before_length);
+	outcome_finish(&outcome);
+
+	char *kept = work_path("kept.txt");
+	write_file(kept, "an older report", 0644);
+	const char *failing[] = { "report", "missing.memscope", "-o", "kept.txt", NULL };
+	run_memscope(failing, NULL, &outcome);
+	assert_exit(&outcome, 1);
+	assert_file_is("kept.txt", "an older report");
+	const char *failing_json[] = { "report", "missing.memscope", "--format", "json", "-o",
+	                               "kept.txt", NULL };
+	outcome_finish(&outcome);
+	run_memscope(failing_json, NULL, &outcome);
+	ck_assert(WIFEXITED(outcome.wait_status) && WEXITSTATUS(outcome.wait_status) != 0);
+	assert_file_is("kept.txt", "an older report");
+	ck_assert(!partial_left());
+	outcome_finish(&outcome);
+	free(kept);
+	free(before);
+	free(after);
+	free(capture);
+}
+END_TEST
+
 /* libdw is loaded when a report first needs symbols: where it cannot be,
  * the report still comes, with addresses for names, and says why. */
 START_TEST(report_without_libdw_shows_addresses)
@@ -626,6 +751,9 @@ static Suite *cli_suite(void)
 	tcase_add_test(traced, program_options_untouched);
 	tcase_add_test(traced, default_capture_named_after_program_and_pid);
 	tcase_add_test(traced, output_option_names_capture);
+	tcase_add_test(traced, output_that_is_the_program_is_refused);
+	tcase_add_test(traced, existing_output_is_replaced_only_by_a_capture);
+	tcase_add_test(traced, report_output_never_destroys_a_file);
 	tcase_add_test(traced, report_without_libdw_shows_addresses);
 	suite_add_tcase(suite, traced);
 	return suite;
