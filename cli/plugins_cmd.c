@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "output_file.h"
+#include "visible.h"
 #include "host.h"
 #include "capture_view.h"
 #include "registry.h"
@@ -260,12 +261,17 @@ int analyze_to_text(const char *who, const char *path, const char *plugin_path,
 	struct analysis analysis;
 	int status = analyze(&analysis, who, path, plugin_path, names, name_count, options,
 	                     option_count);
+	struct visible visible;
+	visible_begin(&visible, out);
 	for (size_t i = 0; status == 0 && i < analysis.result_count; i++) {
 		if (i > 0)
-			fputc('\n', out);
-		if (results_print_text(plugin_host(), analysis.capture, analysis.results[i], top, out) < 0)
+			fputc('\n', visible.stream);
+		if (results_print_text(plugin_host(), analysis.capture, analysis.results[i], top,
+		                       visible.stream) < 0)
 			status = 1;
 	}
+	if (visible_finish(&visible) < 0)
+		status = 1;
 	analysis_finish(&analysis);
 	return status;
 }

@@ -16,6 +16,7 @@
 
 #include "commands.h"
 #include "output_file.h"
+#include "visible.h"
 #include "progress.h"
 #include "report.h"
 
@@ -230,7 +231,10 @@ int report_command(int argc, char **argv)
 	}
 
 	int status = EXIT_SUCCESS;
-	bool written = report_write_text(report, out) == 0;
+	struct visible visible;
+	visible_begin(&visible, out);
+	bool written = report_write_text(report, visible.stream) == 0;
+	written = visible_finish(&visible) == 0 && written;
 	/* Analyzers named: their results follow the report. */
 	if (written && analyzer_count > 0) {
 		fputc('\n', out);
@@ -250,7 +254,10 @@ int report_command(int argc, char **argv)
 		status = EXIT_FAILURE;
 	} else if (report->warning_count > 0) {
 		/* Said on stderr too: the report itself may be going to a file. */
-		fprintf(stderr, "memscope report: warning: %s: %s\n", path, report->warnings[0]);
+		visible_begin(&visible, stderr);
+		fprintf(visible.stream, "memscope report: warning: %s: %s\n", path,
+		        report->warnings[0]);
+		visible_finish(&visible);
 	}
 	report_destroy(report);
 	return status;

@@ -38,6 +38,7 @@
 #include "progress.h"
 #include "report.h"
 #include "ring_window.h"
+#include "visible.h"
 
 /* The shell's statuses for a program that cannot be run, so that a script
  * sees the same status with or without memscope in front. */
@@ -1170,6 +1171,16 @@ out:
 	free(dir_path);
 }
 
+/* The summary of the capture at path on stderr, its names (the
+ * program's, its functions') shown safely (visible.h). */
+static void print_summary(const char *path, struct terminal_progress *progress)
+{
+	struct visible visible;
+	visible_begin(&visible, stderr);
+	report_print_summary(path, &progress->replay, visible.stream);
+	visible_finish(&visible);
+}
+
 /* The capture a process's new image was traced into, if path's capture
  * ended in an exec (its INFO exec_capture, which the preload library
  * records at the exec); NULL otherwise. */
@@ -1242,7 +1253,7 @@ static void print_outcome(const struct run_options *options, const char *output,
 		terminal_progress_init(&progress, "memscope");
 		/* A capture without its trailer is read whole for the summary:
 		 * say how that goes (the line is cleared before the summary). */
-		report_print_summary(output, &progress.replay, stderr);
+		print_summary(output, &progress);
 	}
 	if (options->quiet)
 		return;
@@ -1258,7 +1269,7 @@ static void print_outcome(const struct run_options *options, const char *output,
 		        "image wrote %s:\n", execs, execs == 1 ? "" : "s", last);
 		struct terminal_progress progress;
 		terminal_progress_init(&progress, "memscope");
-		report_print_summary(last, &progress.replay, stderr);
+		print_summary(last, &progress);
 	}
 	if (st.st_size > 0) {
 		fputs("memscope: run `memscope report ", stderr);

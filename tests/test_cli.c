@@ -684,6 +684,32 @@ START_TEST(report_output_never_destroys_a_file)
 }
 END_TEST
 
+/* Names from the capture are the program's and may hold any bytes: a
+ * program named with an escape sequence is shown as \x1b..., never sent to
+ * the terminal as one, in the report and in the run's summary. */
+START_TEST(control_bytes_are_shown_not_sent)
+{
+	char *program = work_path("evil\033[2Jname");
+	copy_file("/bin/true", program, 0755);
+	const char *trace[] = { "-o", "esc.memscope", "./evil\033[2Jname", NULL };
+	struct outcome outcome;
+	run_memscope(trace, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_msg(memchr(outcome.err, '\033', outcome.err_length) == NULL,
+	              "the summary sent an escape: %s", outcome.err);
+	outcome_finish(&outcome);
+
+	const char *report[] = { "report", "esc.memscope", NULL };
+	run_memscope(report, NULL, &outcome);
+	assert_exit(&outcome, 0);
+	ck_assert_msg(memchr(outcome.out, '\033', outcome.out_length) == NULL,
+	              "the report sent an escape: %s", outcome.out);
+	ck_assert_msg(strstr(outcome.out, "evil\\x1b[2Jname") != NULL, "%s", outcome.out);
+	outcome_finish(&outcome);
+	free(program);
+}
+END_TEST
+
 /* libdw is loaded when a report first needs symbols: where it cannot be,
  * the report still comes, with addresses for names, and says why. */
 START_TEST(report_without_libdw_shows_addresses)
@@ -754,6 +780,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(traced, output_that_is_the_program_is_refused);
 	tcase_add_test(traced, existing_output_is_replaced_only_by_a_capture);
 	tcase_add_test(traced, report_output_never_destroys_a_file);
+	tcase_add_test(traced, control_bytes_are_shown_not_sent);
 	tcase_add_test(traced, report_without_libdw_shows_addresses);
 	suite_add_tcase(suite, traced);
 	return suite;
