@@ -124,6 +124,10 @@ static void on_alloc(void *extra, int type, void *result, uintptr_t result_raw, 
 		return;
 	if (result == NULL || (unsigned)type >= sizeof alloc_kinds / sizeof alloc_kinds[0])
 		return;
+	/* A posix_memalign that failed returns its error, and result is
+	 * whatever the caller had left in *memptr: no block. */
+	if (type == JE_HOOK_ALLOC_POSIX_MEMALIGN && result_raw != 0)
+		return;
 	size_t size = requested_size(type, args_raw);
 	if (sampler_running() && !sampler_pick(size))
 		return;

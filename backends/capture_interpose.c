@@ -21,11 +21,14 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include <jemalloc/jemalloc.h>
@@ -159,6 +162,39 @@ static void overflow_heap(void);
 /* A block of size bytes aligned to alignment (0: the default), zeroed if
  * asked; in the heap of sampled blocks if it is reported and sampled
  * blocks go there. */
+/* The largest block the C library's malloc could give, as the kernel's
+ * overcommit policy lets its mmap have one: jemalloc reserves address
+ * space without committing it, and would hand out blocks the program
+ * could never have had (malloc(1 << 46) on a machine of 24 GiB).  Under
+ * the heuristic policy (0) the kernel refuses a mapping larger than RAM
+ * and swap together; under 2, larger than its commit limit; under 1,
+ * nothing.  Read once, with system calls only: this runs inside malloc. */
+static size_t libc_largest_block(void)
+{
+	static _Atomic size_t largest;
+	size_t known = atomic_load_explicit(&largest, memory_order_relaxed);
+	if (known != 0)
+		return known;
+	char policy = '0';
+	int fd = open("/proc/sys/vm/overcommit_memory", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &policy, 1) != 1)
+			policy = '0';
+		close(fd);
+	}
+	struct sysinfo info;
+	size_t limit = PTRDIFF_MAX;
+	if (policy != '1' && sysinfo(&info) == 0) {
+		unsigned long long memory = (unsigned long long)info.totalram * info.mem_unit;
+		unsigned long long swap = (unsigned long long)info.totalswap * info.mem_unit;
+		unsigned long long total = policy == '2' ? memory / 2 + swap : memory + swap;
+		if (total < limit)
+			limit = (size_t)total;
+	}
+	atomic_store_explicit(&largest, limit, memory_order_relaxed);
+	return limit;
+}
+
 static void *obtain(size_t size, size_t alignment, bool zeroed, bool reported)
 {
 	if (reported && placing_in_heap()) {
@@ -168,6 +204,8 @@ static void *obtain(size_t size, size_t alignment, bool zeroed, bool reported)
 		overflow_heap();
 	}
 	if (!on_libc()) {
+		if (size > libc_largest_block())
+			return NULL;
 		int flags = (alignment != 0 ? MALLOCX_ALIGN(alignment) : 0) | (zeroed ? MALLOCX_ZERO : 0);
 		return mallocx(size != 0 ? size : 1, flags);
 	}
@@ -186,8 +224,10 @@ static void *resize(void *block, size_t size, bool reported)
 {
 	bool from_heap = sampled_heap_contains(block);
 	bool to_heap = reported && placing_in_heap();
+	if (!from_heap && !to_heap && on_libc())
+		return __libc_realloc(block, size);
 	if (!from_heap && !to_heap)
-		return on_libc() ? __libc_realloc(block, size) : rallocx(block, size, 0);
+		return size <= libc_largest_block() ? rallocx(block, size, 0) : NULL;
 	if (from_heap && to_heap && sampled_heap_resize_in_place(block, size))
 		return block;
 	void *moved = obtain(size, 0, false, reported);
@@ -526,27 +566,49 @@ int interpose_posix_memalign(void **result, size_t alignment, size_t size)
 	return 0;
 }
 
+/* The C library's rule for an alignment that is not a power of two:
+ * before glibc 2.38, aligned_alloc is memalign, which rounds it up; from
+ * 2.38 on, EINVAL. */
+static bool libc_rounds_aligned_alloc(void)
+{
+	const char *version = gnu_get_libc_version();
+	char *rest;
+	long major = strtol(version, &rest, 10);
+	long minor = *rest == '.' ? strtol(rest + 1, NULL, 10) : 0;
+	return major < 2 || (major == 2 && minor < 38);
+}
+
+/* glibc's memalign rounds an alignment that is not a power of two up to
+ * one (jemalloc's fails, and leaves errno alone): 0 when none is left. */
+static size_t memalign_alignment(size_t alignment)
+{
+	size_t rounded = sizeof(void *);
+	while (rounded < alignment && rounded != 0)
+		rounded <<= 1;
+	return rounded;
+}
+
 void *interpose_aligned_alloc(size_t alignment, size_t size)
 {
 	bool reported = interpose_reporting_alloc(size);
-	if (interpose_next.aligned_alloc != NULL && !reported)
+	if (interpose_next.aligned_alloc != NULL && !reported && power_of_two(alignment))
 		return interpose_next.aligned_alloc(alignment, size);
-	if (!power_of_two(alignment)) {
+	size_t kept = power_of_two(alignment)        ? alignment
+	              : libc_rounds_aligned_alloc() ? memalign_alignment(alignment)
+	                                            : 0;
+	if (kept == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return allocate(size, alignment, false, CAPTURE_KIND_ALIGNED_ALLOC, reported);
+	return allocate(size, kept, false, CAPTURE_KIND_ALIGNED_ALLOC, reported);
 }
 
 void *interpose_memalign(size_t alignment, size_t size)
 {
 	bool reported = interpose_reporting_alloc(size);
-	if (interpose_next.memalign != NULL && !reported)
+	if (interpose_next.memalign != NULL && !reported && power_of_two(alignment))
 		return interpose_next.memalign(alignment, size);
-	/* glibc rounds an alignment that is not a power of two up to one. */
-	size_t rounded = sizeof(void *);
-	while (rounded < alignment && rounded != 0)
-		rounded <<= 1;
+	size_t rounded = memalign_alignment(alignment);
 	if (rounded == 0) {
 		errno = EINVAL;
 		return NULL;
