@@ -13,6 +13,7 @@
 #include <jemalloc/jemalloc.h>
 
 #include "own_arena.h"
+#include "own_fd.h"
 #include "timeline.h"
 
 void timeline_init(struct timeline *timeline)
@@ -51,7 +52,7 @@ static ssize_t read_file(struct proc_file *file, const char *path, char *buffer,
 	if (file->fd >= 0 && !still_ours(file))
 		file->fd = -1;
 	if (file->fd < 0) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		int fd = own_fd_move(open(path, O_RDONLY | O_CLOEXEC));
 		if (fd < 0)
 			return -1;
 		struct stat st;

@@ -34,6 +34,7 @@
 #include "guard.h"
 #include "modules.h"
 #include "own_arena.h"
+#include "own_fd.h"
 #include "sampler.h"
 #include "sampling.h"
 #include "timeline.h"
@@ -690,6 +691,7 @@ static int open_output(memscope_tracker *tracker)
 	} else {
 		tracker->fd = open(tracker->output_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
+	tracker->fd = own_fd_move(tracker->fd);
 	return tracker->fd < 0 ? -errno : 0;
 }
 

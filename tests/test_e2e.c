@@ -753,6 +753,51 @@ START_TEST(failing_calls_fail_as_without_memscope)
 }
 END_TEST
 
+static char *read_whole(const char *path)
+{
+	FILE *file = fopen(path, "re");
+	ck_assert_msg(file != NULL, "%s: %s", path, strerror(errno));
+	char *text = calloc(1, 65536);
+	ck_assert_ptr_nonnull(text);
+	size_t length = fread(text, 1, 65535, file);
+	text[length] = '\0';
+	fclose(file);
+	return text;
+}
+
+/* A program that closes 3..1023 and opens its own file, with its
+ * standard descriptors open, or one of them closed: its file gets the
+ * same number and the same lines as without memscope, which never takes,
+ * reads or closes a number of the program's (libunwind's pipe included),
+ * under every backend. */
+START_TEST(descriptors_are_the_programs)
+{
+	char program[512], plain[600], traced[600];
+	snprintf(program, sizeof program, "%s/descriptors", programs);
+	static const char *const backends[] = {"exact", "lockfree", "hybrid", "async"};
+	static const char *const closing[] = {"", "<&-", "2>&-", ">&-"};
+	for (size_t c = 0; c < sizeof closing / sizeof closing[0]; c++) {
+		char command[2048];
+		snprintf(plain, sizeof plain, "%s/descriptors-plain.txt", work);
+		snprintf(command, sizeof command, "'%s' '%s' %s", program, plain, closing[c]);
+		ck_assert_int_eq(system(command), 0);
+		char *expected = read_whole(plain);
+		for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+			snprintf(traced, sizeof traced, "%s/descriptors-%s.txt", work, backends[b]);
+			snprintf(command, sizeof command,
+			         "'%s' -q --backend %s -o '%s/descriptors.memscope' '%s' '%s' %s", memscope,
+			         backends[b], work, program, traced, closing[c]);
+			ck_assert_msg(system(command) == 0, "%s %s: failed", backends[b], closing[c]);
+			char *got = read_whole(traced);
+			ck_assert_msg(strcmp(got, expected) == 0, "%s '%s': %.60s, untraced %.60s",
+			              backends[b], closing[c], got, expected);
+			free(got);
+		}
+		free(expected);
+	}
+}
+END_TEST
+
 START_TEST(exit_and_exec_finish_the_capture)
 {
 	char program[512], counts[512];
@@ -1996,6 +2041,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, follow_fork_traces_a_child_that_does_not_exec);
 	tcase_add_test(tcase, the_process_ends_with_its_last_thread);
 	tcase_add_test(tcase, failing_calls_fail_as_without_memscope);
+	tcase_add_test(tcase, descriptors_are_the_programs);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
