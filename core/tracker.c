@@ -75,6 +75,12 @@ struct memscope_tracker {
 	bool writer_running;
 	atomic_bool writer_stop;
 	atomic_bool writer_exited;    /* its last pass is over (a fatal signal waits for it) */
+	/* /proc/self/stat, read by the writer to see the main thread gone:
+	 * opened by the thread that starts the writer, out of the program's
+	 * way (own_fd.h), with what it is to tell a number the program reused. */
+	int leader_fd;
+	dev_t leader_device;
+	ino_t leader_inode;
 	/* No writer thread: the program's threads run the writer's pass when
 	 * they record a sample (see start_writing). */
 	bool writer_inline;
@@ -174,6 +180,17 @@ static uint64_t writer_pass(memscope_tracker *tracker)
 
 #define THREADS_CHECK_INTERVAL_NS 100000000u
 
+/* The state letter in a stat file's text ("tid (comm) S ..."; comm may
+ * hold spaces and parentheses), 0 if unknown. */
+static char state_in(char *text, ssize_t length)
+{
+	if (length <= 0)
+		return 0;
+	text[length] = '\0';
+	const char *end = strrchr(text, ')');
+	return end != NULL && end[1] == ' ' ? end[2] : 0;
+}
+
 /* The state letter of a task (/proc/self/task/TID/stat), 0 if unknown. */
 static char task_state(long tid)
 {
@@ -184,21 +201,42 @@ static char task_state(long tid)
 		return 0;
 	ssize_t length = read(fd, text, sizeof text - 1);
 	close(fd);
-	if (length <= 0)
+	return state_in(text, length);
+}
+
+static void open_leader_stat(memscope_tracker *tracker)
+{
+	tracker->leader_fd = own_fd_move(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+	struct stat st;
+	if (tracker->leader_fd >= 0 && fstat(tracker->leader_fd, &st) == 0) {
+		tracker->leader_device = st.st_dev;
+		tracker->leader_inode = st.st_ino;
+	}
+}
+
+/* The main thread's state, through the descriptor kept for it: 0 if the
+ * program closed or reused its number (it is then not read again). */
+static char leader_state(memscope_tracker *tracker)
+{
+	struct stat st;
+	if (tracker->leader_fd < 0 || fstat(tracker->leader_fd, &st) != 0 ||
+	    st.st_dev != tracker->leader_device || st.st_ino != tracker->leader_inode) {
+		tracker->leader_fd = -1;
 		return 0;
-	text[length] = '\0';
-	/* "tid (comm) S ...": comm may hold spaces and parentheses. */
-	const char *end = strrchr(text, ')');
-	return end != NULL && end[1] == ' ' ? end[2] : 0;
+	}
+	char text[512];
+	return state_in(text, pread(tracker->leader_fd, text, sizeof text - 1, 0));
 }
 
 /* Whether the program's threads have all ended and only memscope's
  * writer keeps the process: the main thread left through pthread_exit
  * (its task a zombie) and no other is left.  Without memscope the last
- * thread's end would have been exit(0). */
-static bool program_threads_ended(void)
+ * thread's end would have been exit(0).  Every 100 ms the main thread's
+ * state is read through a descriptor kept open; the threads are listed
+ * only once it is a zombie. */
+static bool program_threads_ended(memscope_tracker *tracker)
 {
-	if (task_state((long)getpid()) != 'Z')
+	if (leader_state(tracker) != 'Z')
 		return false;
 	long self = (long)syscall(SYS_gettid);
 	DIR *tasks = opendir("/proc/self/task");
@@ -232,7 +270,7 @@ static void *writer_main(void *argument)
 		uint64_t now = event_store_now(tracker->store);
 		if (now >= next_threads_check) {
 			next_threads_check = now + THREADS_CHECK_INTERVAL_NS;
-			if (program_threads_ended()) {
+			if (program_threads_ended(tracker)) {
 				/* What the program's last thread would have done: its
 				 * atexit handlers and destructors (memscope's, which
 				 * finish the capture, among them) run here. */
@@ -279,6 +317,8 @@ static int start_writer(memscope_tracker *tracker)
 	pthread_sigmask(SIG_SETMASK, &all, &previous);
 	atomic_store(&tracker->writer_stop, false);
 	atomic_store(&tracker->writer_exited, false);
+	if (tracker->leader_fd < 0)
+		open_leader_stat(tracker);
 	int error = pthread_create(&tracker->writer, NULL, writer_main, tracker);
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	if (error != 0)
@@ -320,7 +360,9 @@ static void write_inline(memscope_tracker *tracker, bool on)
  * (tracker_program_threads). */
 static int start_writing(memscope_tracker *tracker)
 {
-	tracker->next_sample = 0;
+	/* The first sample was taken as the tracker started: its files are
+	 * opened there, before the program runs on (own_fd.h). */
+	tracker->next_sample = (uint64_t)tracker->config.timeline_interval_ms * 1000000u;
 	tracker->next_module_check = 0;
 	tracker->next_flush = FLUSH_INTERVAL_NS;
 	tracker->next_tracking = TRACKING_INTERVAL_NS;
@@ -714,6 +756,7 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *caller_config
 	if (tracker == NULL)
 		goto out;
 	tracker->fd = -1;
+	tracker->leader_fd = -1;
 	timeline_init(&tracker->timeline);
 	tracker->config = *config;
 	tracker->source = capture_source_of(config->capture);
@@ -782,6 +825,8 @@ MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
 	if (tracker->source == &capture_source_interpose)
 		take_early_events(tracker);
 	module_map_update(tracker->modules, 0, emit_module, tracker->store);
+	if (tracker->config.timeline_interval_ms != 0)
+		sample_timeline(tracker);
 	error = start_writing(tracker);
 	if (error < 0) {
 		tracker->source->uninstall();
@@ -932,6 +977,8 @@ MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker)
 		backend_destroy(tracker->backend);
 		if (tracker->fd >= 0)
 			close(tracker->fd);
+		if (leader_state(tracker) != 0)
+			close(tracker->leader_fd);
 	}
 	timeline_finish(&tracker->timeline);
 	module_map_destroy(tracker->modules);
