@@ -544,20 +544,22 @@ static int write_tasks_file(void *context, FILE *out)
 /* ---- the command ------------------------------------------------------- */
 
 /* Runs analyzer on split->capture; *results stays NULL when it is not
- * installed (said on stderr: its file is written without results). */
-static void run_category(struct plugin_registry *registry, memscope_capture *capture,
+ * installed (said on stderr: its file is written without results).
+ * Returns whether it failed. */
+static bool run_category(struct plugin_registry *registry, memscope_capture *capture,
                          const char *name, struct memscope_results **results)
 {
 	const memscope_analyzer *analyzer = plugin_registry_analyzer(registry, name);
 	if (analyzer == NULL) {
 		fprintf(stderr, WHO ": analyzer '%s' is not installed; its file has no results\n",
 		        name);
-		return;
+		return false;
 	}
 	int error = plugin_run_analyzer(analyzer, capture, results);
 	if (error < 0)
 		fprintf(stderr, WHO ": analyzer '%s' failed: %s (its results so far are kept)\n", name,
 		        strerror(-error));
+	return error < 0;
 }
 
 int export_split(const char *path, const char *directory, const char *plugin_path,
@@ -627,8 +629,9 @@ int export_split(const char *path, const char *directory, const char *plugin_pat
 	}
 
 	struct split split = {.capture = capture, .capture_path = path, .json = json};
+	bool failed = false;
 	for (size_t i = 0; i < CATEGORY_COUNT && status == 0; i++) {
-		run_category(registry, capture, categories[i].analyzer, &results[i]);
+		failed |= run_category(registry, capture, categories[i].analyzer, &results[i]);
 		split.results = results[i];
 		status = write_one(target, categories[i].file, write_category, &split);
 	}
@@ -642,6 +645,9 @@ int export_split(const char *path, const char *directory, const char *plugin_pat
 	if (status == 0)
 		fprintf(stderr, WHO ": wrote %s/{memory_analysis,performance,fragmentation,lifetime,"
 		        "threads%s}.json\n", target, tasks ? ",tasks" : "");
+	/* Written, but an analyzer's part is not whole: said above. */
+	if (status == 0 && failed)
+		status = 1;
 out:
 	for (size_t i = 0; i < CATEGORY_COUNT; i++)
 		results_destroy(results[i]);

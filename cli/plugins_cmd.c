@@ -97,6 +97,7 @@ struct analysis {
 	struct memscope_capture *capture;
 	struct memscope_results *results[MAX_ANALYZERS];
 	size_t result_count;
+	bool failed;               /* an analyzer failed: its results, if any, are partial */
 };
 
 /* Loads plugins, opens the capture, applies options and runs the analyzers
@@ -158,9 +159,11 @@ static int analyze(struct analysis *analysis, const char *who, const char *path,
 		}
 		struct memscope_results *results = NULL;
 		error = plugin_run_analyzer(analyzer, analysis->capture, &results);
-		if (error < 0)
+		if (error < 0) {
 			fprintf(stderr, "%s: analyzer '%s' failed: %s (its results so far are kept)\n", who,
 			        names[i], strerror(-error));
+			analysis->failed = true;
+		}
 		if (results != NULL)
 			analysis->results[analysis->result_count++] = results;
 	}
@@ -270,7 +273,7 @@ int analyze_to_text(const char *who, const char *path, const char *plugin_path,
 		                       visible.stream) < 0)
 			status = 1;
 	}
-	if (visible_finish(&visible) < 0)
+	if (visible_finish(&visible) < 0 || analysis.failed)
 		status = 1;
 	analysis_finish(&analysis);
 	return status;
@@ -322,7 +325,11 @@ int export_capture(const char *path, const char *format, const char *output,
 			status = 1;
 		}
 		if (status == 0 && output != NULL)
-			fprintf(stderr, "memscope report: wrote %s\n", output);
+			fprintf(stderr, "memscope report: wrote %s%s\n", output,
+			        analysis.failed ? " (without what the failed analyzer did not finish)" : "");
+		/* Written, but not whole: said above, and in the exit status. */
+		if (analysis.failed)
+			status = 1;
 	}
 	analysis_finish(&analysis);
 	return status;

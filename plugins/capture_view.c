@@ -240,6 +240,16 @@ const memscope_summary *capture_view_summary(memscope_capture *view)
 
 /* ---- blocks and samples ------------------------------------------------ */
 
+/* A thread index as plugins get it: one the capture names, or, for an
+ * index no THREAD record names (a damaged file's, up to 2^32), the one
+ * past the last it names.  Plugins size arrays by it: the memory they
+ * take is then bounded by what the file holds. */
+static uint32_t known_thread(const struct replay *replay, uint32_t thread)
+{
+	return thread < replay->thread_count ? thread : replay->thread_count;
+}
+
+
 struct block_walk {
 	const struct memscope_capture *view;
 	memscope_block_visitor visit;
@@ -261,7 +271,7 @@ static int tell_block(void *context, const struct replay_block_life *life)
 		.address = life->address,
 		.size = life->size,
 		.usable = life->usable,
-		.thread = life->thread,
+		.thread = known_thread(report->replay, life->thread),
 		.kind = life->kind,
 		.task = life->task,
 		.allocated_ns = life->allocated_ns,
@@ -307,7 +317,7 @@ static int tell_event(void *context, const struct replay_event *record)
 		.version = MEMSCOPE_EVENT_VERSION,
 		.type = types[record->type],
 		.time_ns = record->time_ns,
-		.thread = record->thread,
+		.thread = known_thread(report->replay, record->thread),
 		.kind = record->kind,
 		.address = record->address,
 		.size = record->size,

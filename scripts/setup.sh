@@ -21,8 +21,9 @@ packages=(meson ninja-build pkg-config gcc libc6-dev libjemalloc-dev libunwind-d
           libdw-dev libelf-dev libzstd-dev check libuv1-dev)
 if [ "$mode" = test ]; then
 	# valgrind and g++ for end-to-end cases, python3 and xmllint to check the
-	# JSON and SVG exporters' output, chromium to load the HTML report.
-	packages+=(valgrind g++ python3 libxml2-utils chromium)
+	# JSON and SVG exporters' output, chromium to load the HTML report, clang
+	# and its libFuzzer to fuzz the capture reader.
+	packages+=(valgrind g++ python3 libxml2-utils chromium clang libclang-rt-14-dev)
 fi
 
 missing=()
