@@ -12,7 +12,8 @@
  * gathered here, since glibc's call its execve from inside, and fexecve
  * and execveat, which reach the kernel without it, are followed too; a
  * raw execve system call is seen by memscope only once the old image is
- * gone), pipe and pipe2 (libunwind's pipe, made while memscope unwinds,
+ * gone), dlclose (the module map is taken before a library goes), pipe and
+ * pipe2 (libunwind's pipe, made while memscope unwinds,
  * is moved out of the program's way), pthread_create
  * (the tracker may wait for the program's first thread before it starts
  * its own), and sigprocmask (libunwind's masking while memscope unwinds,
@@ -418,6 +419,18 @@ __attribute__((visibility("default"))) int pipe(int fds[2])
 	int result = (int)syscall(SYS_pipe2, fds, 0);
 	move_if_ours(result, fds);
 	return result;
+}
+
+typedef int (*dlclose_function)(void *);
+
+/* A library's blocks keep their frames' names after it is unloaded: its
+ * module record is taken before it goes (tracker_before_dlclose). */
+__attribute__((visibility("default"))) int dlclose(void *handle)
+{
+	if (ours())
+		tracker_before_dlclose();
+	dlclose_function next = (dlclose_function)dlsym(RTLD_NEXT, "dlclose");
+	return next != NULL ? next(handle) : -1;
 }
 
 typedef int (*execve_function)(const char *, char *const[], char *const[]);

@@ -113,6 +113,17 @@ static void emit_module(void *context, struct capture_record *record)
 	event_store_add_record(context, record);
 }
 
+/* The module map is looked at by the writer's pass and by a program
+ * thread about to dlclose (tracker_before_dlclose), one at a time. */
+static pthread_mutex_t modules_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void update_modules(memscope_tracker *tracker, uint64_t now)
+{
+	pthread_mutex_lock(&modules_lock);
+	module_map_update(tracker->modules, now, emit_module, tracker->store);
+	pthread_mutex_unlock(&modules_lock);
+}
+
 /* Whether the program's blocks come from the C library, not jemalloc. */
 static bool program_on_libc(const memscope_tracker *tracker)
 {
@@ -162,7 +173,7 @@ static uint64_t writer_pass(memscope_tracker *tracker)
 		tracker->next_sample = now + (uint64_t)tracker->config.timeline_interval_ms * 1000000u;
 	}
 	if (now >= tracker->next_module_check) {
-		module_map_update(tracker->modules, now, emit_module, tracker->store);
+		update_modules(tracker, now);
 		tracker->next_module_check = now + MODULE_CHECK_INTERVAL_NS;
 	}
 	if (now >= tracker->next_tracking) {
@@ -382,6 +393,18 @@ static void stop_writing(memscope_tracker *tracker)
 	stop_writer(tracker);
 }
 
+void tracker_before_dlclose(void)
+{
+	memscope_tracker *tracker = running;
+	if (tracker == NULL || tracker->forked_away)
+		return;
+	guard_raise();
+	uint32_t program_arena = own_arena_enter();
+	update_modules(tracker, event_store_now(tracker->store));
+	own_arena_leave(program_arena);
+	guard_lower();
+}
+
 void tracker_program_threads(void)
 {
 	memscope_tracker *tracker = running;
@@ -477,8 +500,12 @@ static bool writer_gone(memscope_tracker *tracker)
 static void last_records(void *context)
 {
 	memscope_tracker *tracker = context;
-	module_map_update(tracker->modules, event_store_now(tracker->store), emit_module,
-	                  tracker->store);
+	/* Not if the signal came in the middle of an update. */
+	if (pthread_mutex_trylock(&modules_lock) == 0) {
+		module_map_update(tracker->modules, event_store_now(tracker->store), emit_module,
+		                  tracker->store);
+		pthread_mutex_unlock(&modules_lock);
+	}
 	write_tracking(tracker);
 }
 
@@ -824,7 +851,7 @@ MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
 	add_run_info(tracker);
 	if (tracker->source == &capture_source_interpose)
 		take_early_events(tracker);
-	module_map_update(tracker->modules, 0, emit_module, tracker->store);
+	update_modules(tracker, 0);
 	if (tracker->config.timeline_interval_ms != 0)
 		sample_timeline(tracker);
 	error = start_writing(tracker);
@@ -945,7 +972,7 @@ MEMSCOPE_EXPORT int memscope_tracker_stop(memscope_tracker *tracker)
 	running = NULL;
 
 	uint64_t now = event_store_now(tracker->store);
-	module_map_update(tracker->modules, now, emit_module, tracker->store);
+	update_modules(tracker, now);
 	if (tracker->config.timeline_interval_ms != 0)
 		sample_timeline(tracker);
 	timeline_finish(&tracker->timeline);

@@ -20,6 +20,11 @@ void tracker_keep_quiet(memscope_tracker *tracker);
  * writer thread now (tracker.c, start_writing, says why it waited). */
 void tracker_program_threads(void);
 
+/* The program is about to dlclose a library: the running tracker records
+ * the module map first, so that the frames of the library's blocks are
+ * tied to its file even when it goes before the next periodic look. */
+void tracker_before_dlclose(void);
+
 /* The next tracker created keeps its rings in window (ring_window.h), from
  * which `memscope run` writes the capture to the tracker's output path:
  * the tracker opens no file. */

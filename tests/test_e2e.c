@@ -798,6 +798,42 @@ START_TEST(descriptors_are_the_programs)
 }
 END_TEST
 
+/* A library that allocates and is unloaded at once, before any periodic
+ * look at the loaded objects: its block's frames are still named, under
+ * every backend. */
+START_TEST(an_unloaded_librarys_frames_keep_their_names)
+{
+	char program[512], library[512];
+	snprintf(program, sizeof program, "%s/unloads", programs);
+	snprintf(library, sizeof library, "%s/unloaded_library.so", programs);
+	static const char *const backends[][4] = {
+		{"--backend", "exact", NULL, NULL},
+		{"--backend", "lockfree", "--sample-interval", "1"},
+		{"--backend", "hybrid", "--exact-above", "1"},
+	};
+	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
+		const char *arguments[8];
+		int count = 0;
+		for (int i = 0; i < 4 && backends[b][i] != NULL; i++)
+			arguments[count++] = backends[b][i];
+		arguments[count++] = program;
+		arguments[count++] = library;
+		arguments[count] = NULL;
+		struct run run;
+		run_memscope(&run, "unloads", arguments);
+		assert_exited(&run, 0);
+		struct report *report = build_report(run.output);
+		uint64_t blocks, bytes;
+		int groups;
+		leaked_by(report, "allocate_in_library", &blocks, &bytes, &groups);
+		ck_assert_msg(blocks == 1 && bytes == 4321, "%s: %llu blocks, %llu bytes in the library",
+		              backends[b][1], (unsigned long long)blocks, (unsigned long long)bytes);
+		report_destroy(report);
+		run_finish(&run);
+	}
+}
+END_TEST
+
 START_TEST(exit_and_exec_finish_the_capture)
 {
 	char program[512], counts[512];
@@ -2042,6 +2078,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, the_process_ends_with_its_last_thread);
 	tcase_add_test(tcase, failing_calls_fail_as_without_memscope);
 	tcase_add_test(tcase, descriptors_are_the_programs);
+	tcase_add_test(tcase, an_unloaded_librarys_frames_keep_their_names);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
