@@ -678,11 +678,9 @@ START_TEST(the_process_ends_with_its_last_thread)
 }
 END_TEST
 
-/* What program prints when run without memscope. */
-static char *untraced_output(const char *program)
+/* What command (a shell command line) prints. */
+static char *command_output(const char *command)
 {
-	char command[600];
-	snprintf(command, sizeof command, "'%s'", program);
 	FILE *pipe = popen(command, "r");
 	ck_assert_ptr_nonnull(pipe);
 	size_t capacity = 65536;
@@ -692,6 +690,14 @@ static char *untraced_output(const char *program)
 	text[length] = '\0';
 	ck_assert_int_eq(pclose(pipe), 0);
 	return text;
+}
+
+/* What program prints when run without memscope. */
+static char *untraced_output(const char *program)
+{
+	char command[600];
+	snprintf(command, sizeof command, "'%s'", program);
+	return command_output(command);
 }
 
 /* Failing calls fail as they do without memscope, with the same errno,
@@ -831,6 +837,31 @@ START_TEST(an_unloaded_librarys_frames_keep_their_names)
 		report_destroy(report);
 		run_finish(&run);
 	}
+}
+END_TEST
+
+/* Under an address-space limit the program gets as much memory traced as
+ * untraced under the sampling backends, which run no thread of their own
+ * in a program of one thread (memscope's reservations give way; exact's
+ * writer thread takes its stack and an arena of the C library's: README,
+ * Limitations). */
+START_TEST(an_address_space_limit_leaves_the_program_its_memory)
+{
+	char program[512], command[2048];
+	snprintf(program, sizeof program, "%s/fills_address_space", programs);
+	snprintf(command, sizeof command, "sh -c 'ulimit -v 1048576; exec \"%s\"'", program);
+	char *expected = command_output(command);
+	static const char *const ways[] = {"--backend lockfree", "--backend hybrid"};
+	for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+		snprintf(command, sizeof command,
+		         "sh -c 'ulimit -v 1048576; exec \"%s\" -q %s -o \"%s/limited.memscope\" \"%s\"' "
+		         "2>/dev/null",
+		         memscope, ways[w], work, program);
+		char *got = command_output(command);
+		ck_assert_msg(strcmp(got, expected) == 0, "%s: %s, untraced %s", ways[w], got, expected);
+		free(got);
+	}
+	free(expected);
 }
 END_TEST
 
@@ -2079,6 +2110,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tcase, failing_calls_fail_as_without_memscope);
 	tcase_add_test(tcase, descriptors_are_the_programs);
 	tcase_add_test(tcase, an_unloaded_librarys_frames_keep_their_names);
+	tcase_add_test(tcase, an_address_space_limit_leaves_the_program_its_memory);
 	tcase_add_test(tcase, exit_and_exec_finish_the_capture);
 	tcase_add_test(tcase, exec_is_followed_into_the_new_image);
 	tcase_add_test(tcase, cxx_new_and_delete_are_seen);
