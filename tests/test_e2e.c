@@ -547,6 +547,28 @@ START_TEST(forks_never_touch_the_parent_capture)
 }
 END_TEST
 
+/* The backends, each with the options that make it record every block,
+ * so that their captures hold exact figures: the async backend last (the
+ * tests of tasks leave it out). */
+static const char *const every_block[][4] = {
+	{"--backend", "exact", NULL, NULL},
+	{"--backend", "lockfree", "--sample-interval", "1"},
+	{"--backend", "hybrid", "--exact-above", "1"},
+	{"--backend", "async", NULL, NULL},
+};
+#define EVERY_BLOCK_BACKENDS (sizeof every_block / sizeof every_block[0])
+
+/* arguments: backend b's options, then rest (NULL-terminated); room for 16. */
+static void with_backend(size_t b, const char *const *rest, const char **arguments)
+{
+	int count = 0;
+	for (int i = 0; i < 4 && every_block[b][i] != NULL; i++)
+		arguments[count++] = every_block[b][i];
+	for (int i = 0; rest[i] != NULL && count < 15; i++)
+		arguments[count++] = rest[i];
+	arguments[count] = NULL;
+}
+
 /* Blocks of size in a capture: how many were allocated, and how many of
  * them were never freed. */
 static void count_sized(const char *path, uint64_t size, uint64_t *allocated, uint64_t *kept)
@@ -582,23 +604,13 @@ static void count_sized(const char *path, uint64_t size, uint64_t *allocated, ui
  * backend recording every block. */
 START_TEST(follow_fork_traces_a_child_that_does_not_exec)
 {
-	static const char *const backends[][4] = {
-		{"--backend", "exact", NULL, NULL},
-		{"--backend", "lockfree", "--sample-interval", "1"},
-		{"--backend", "hybrid", "--exact-above", "1"},
-	};
 	char program[512];
 	snprintf(program, sizeof program, "%s/fork_follow", programs);
-	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
-		const char *arguments[8];
-		int count = 0;
-		for (int i = 0; i < 4 && backends[b][i] != NULL; i++)
-			arguments[count++] = backends[b][i];
-		arguments[count++] = "--follow-fork";
-		arguments[count++] = program;
-		arguments[count] = NULL;
+	for (size_t b = 0; b < EVERY_BLOCK_BACKENDS - 1; b++) {
+		const char *arguments[16];
+		with_backend(b, (const char *[]){"--follow-fork", program, NULL}, arguments);
 		char name[64];
-		snprintf(name, sizeof name, "fork-follow-%s", backends[b][1]);
+		snprintf(name, sizeof name, "fork-follow-%s", every_block[b][1]);
 		struct run run;
 		run_memscope(&run, name, arguments);
 		assert_exited(&run, 0);
@@ -607,7 +619,7 @@ START_TEST(follow_fork_traces_a_child_that_does_not_exec)
 		char path[600];
 		snprintf(path, sizeof path, "%s/memscope.fork_follow.%ld.memscope", work, child);
 		ck_assert_msg(strstr(run.err, path) != NULL, "%s: the summary does not name %s: %s",
-		              backends[b][1], path, run.err);
+		              every_block[b][1], path, run.err);
 
 		uint64_t allocated, kept;
 		count_sized(run.output, 2222, &allocated, &kept);
@@ -641,23 +653,13 @@ END_TEST
  * finished with every event, under each backend. */
 START_TEST(the_process_ends_with_its_last_thread)
 {
-	static const char *const backends[][4] = {
-		{"--backend", "exact", NULL, NULL},
-		{"--backend", "lockfree", "--sample-interval", "1"},
-		{"--backend", "hybrid", "--exact-above", "1"},
-		{"--backend", "async", NULL, NULL},
-	};
 	char program[512];
 	snprintf(program, sizeof program, "%s/main_exits_first", programs);
-	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
-		const char *arguments[8];
-		int count = 0;
-		for (int i = 0; i < 4 && backends[b][i] != NULL; i++)
-			arguments[count++] = backends[b][i];
-		arguments[count++] = program;
-		arguments[count] = NULL;
+	for (size_t b = 0; b < EVERY_BLOCK_BACKENDS; b++) {
+		const char *arguments[16];
+		with_backend(b, (const char *[]){program, NULL}, arguments);
 		char name[64];
-		snprintf(name, sizeof name, "main-exits-first-%s", backends[b][1]);
+		snprintf(name, sizeof name, "main-exits-first-%s", every_block[b][1]);
 		struct run run;
 		run_memscope(&run, name, arguments);
 		assert_exited(&run, 0);
@@ -671,7 +673,7 @@ START_TEST(the_process_ends_with_its_last_thread)
 		count_sized(run.output, 55, &allocated, &kept);
 		ck_assert_uint_eq(kept, 1);
 		struct report *report = build_report(run.output);
-		ck_assert_msg(report->ended_cleanly, "%s: no trailer", backends[b][1]);
+		ck_assert_msg(report->ended_cleanly, "%s: no trailer", every_block[b][1]);
 		report_destroy(report);
 		run_finish(&run);
 	}
@@ -812,19 +814,9 @@ START_TEST(an_unloaded_librarys_frames_keep_their_names)
 	char program[512], library[512];
 	snprintf(program, sizeof program, "%s/unloads", programs);
 	snprintf(library, sizeof library, "%s/unloaded_library.so", programs);
-	static const char *const backends[][4] = {
-		{"--backend", "exact", NULL, NULL},
-		{"--backend", "lockfree", "--sample-interval", "1"},
-		{"--backend", "hybrid", "--exact-above", "1"},
-	};
-	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
-		const char *arguments[8];
-		int count = 0;
-		for (int i = 0; i < 4 && backends[b][i] != NULL; i++)
-			arguments[count++] = backends[b][i];
-		arguments[count++] = program;
-		arguments[count++] = library;
-		arguments[count] = NULL;
+	for (size_t b = 0; b < EVERY_BLOCK_BACKENDS - 1; b++) {
+		const char *arguments[16];
+		with_backend(b, (const char *[]){program, library, NULL}, arguments);
 		struct run run;
 		run_memscope(&run, "unloads", arguments);
 		assert_exited(&run, 0);
@@ -833,7 +825,7 @@ START_TEST(an_unloaded_librarys_frames_keep_their_names)
 		int groups;
 		leaked_by(report, "allocate_in_library", &blocks, &bytes, &groups);
 		ck_assert_msg(blocks == 1 && bytes == 4321, "%s: %llu blocks, %llu bytes in the library",
-		              backends[b][1], (unsigned long long)blocks, (unsigned long long)bytes);
+		              every_block[b][1], (unsigned long long)blocks, (unsigned long long)bytes);
 		report_destroy(report);
 		run_finish(&run);
 	}
