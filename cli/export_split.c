@@ -282,7 +282,9 @@ static int write_threads(memscope_capture *capture, const char *capture_path, FI
 	                                 : -EINVAL;
 	if (error < 0)
 		goto out;
-	qsort(walk.changes, walk.change_count, sizeof *walk.changes, compare_changes);
+	/* No block at all (a capture cut before its first): nothing to sort. */
+	if (walk.change_count > 1)
+		qsort(walk.changes, walk.change_count, sizeof *walk.changes, compare_changes);
 	for (size_t i = 0; i < walk.change_count; i++) {
 		const struct change *change = &walk.changes[i];
 		struct thread_totals *thread = &walk.threads[change->thread];
