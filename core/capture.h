@@ -289,6 +289,14 @@ int capture_writer_create(int fd, struct capture_writer **out);
  * -ENOMEM. */
 int capture_writer_create_continuing(int fd, struct capture_writer **out);
 
+/* Before each block it writes, the writer checks that its descriptor still
+ * leads to the file it was given; when the traced program has closed the
+ * number or put a file of its own there, it writes nothing there and
+ * calls reopen for a descriptor of its file again (appending), or fails
+ * with what reopen returned (a negative errno). */
+void capture_writer_watch(struct capture_writer *writer, int (*reopen)(void *context),
+                          void *context);
+
 /* Trades size for speed from the next block on: for a writer that runs on
  * the traced program's own thread, not a thread of its own. */
 void capture_writer_compress_fast(struct capture_writer *writer, bool fast);

@@ -10,6 +10,7 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,11 @@ _Static_assert(sizeof(CAPTURE_MAGIC) - 1 == 8, "the magic is 8 bytes");
 
 struct capture_writer {
 	int fd;
+	/* capture_writer_watch: the file fd was, and how to find it again. */
+	int (*reopen)(void *context);
+	void *reopen_context;
+	dev_t device;
+	ino_t inode;
 	ZSTD_CCtx *compressor;     /* NULL: blocks are written as they are */
 	void *compressor_memory;   /* the compressor's workspace, mapped */
 	size_t compressor_size;
@@ -82,9 +88,33 @@ static void reset_block(struct capture_writer *writer)
 
 /* Writes everything or records why not.  The program being traced may be
  * looking at errno around its own malloc calls, so it is put back. */
+/* Whether fd still leads to the file the writer was given. */
+static bool still_the_file(const struct capture_writer *writer)
+{
+	struct stat st;
+	return fstat(writer->fd, &st) == 0 && st.st_dev == writer->device &&
+	       st.st_ino == writer->inode;
+}
+
 static int write_all(struct capture_writer *writer, const uint8_t *data, size_t size)
 {
 	int saved_errno = errno;
+	if (writer->error == 0 && writer->reopen != NULL && !still_the_file(writer)) {
+		/* The traced program closed the number, or put a file of its own
+		 * there: never written to; the capture's file is opened again. */
+		int fd = writer->reopen(writer->reopen_context);
+		if (fd < 0) {
+			writer->error = fd;
+			errno = saved_errno;
+			return writer->error;
+		}
+		writer->fd = fd;
+		if (!still_the_file(writer)) {
+			writer->error = -ESTALE;
+			errno = saved_errno;
+			return writer->error;
+		}
+	}
 
 	while (size > 0) {
 		ssize_t written = write(writer->fd, data, size);
@@ -652,6 +682,18 @@ static int add_thread_sampling(struct capture_writer *writer,
 	p += varint_encode(p, sampling->interval);
 	end_framed(writer, p);
 	return 0;
+}
+
+void capture_writer_watch(struct capture_writer *writer, int (*reopen)(void *context),
+                          void *context)
+{
+	struct stat st;
+	if (fstat(writer->fd, &st) != 0)
+		return;
+	writer->device = st.st_dev;
+	writer->inode = st.st_ino;
+	writer->reopen = reopen;
+	writer->reopen_context = context;
 }
 
 void capture_writer_compress_fast(struct capture_writer *writer, bool fast)

@@ -1705,6 +1705,15 @@ int event_store_end_at_death(struct event_store *store, const char *death, uint6
 	return error;
 }
 
+void event_store_watch_file(struct event_store *store, int (*reopen)(void *context),
+                            void *context)
+{
+	pthread_mutex_lock(&store->lock);
+	if (store->writer != NULL)
+		capture_writer_watch(store->writer, reopen, context);
+	pthread_mutex_unlock(&store->lock);
+}
+
 bool event_store_finished(const struct event_store *store)
 {
 	return store->finished;

@@ -99,6 +99,10 @@ int event_store_end(struct event_store *store, const char *death);
  * holds them).  Returns 0 or the writer's error. */
 int event_store_end_at_death(struct event_store *store, const char *death, uint64_t wait_ns,
                              void (*last_records)(void *context), void *context);
+/* The store's capture file is watched (capture_writer_watch): reopen gives
+ * a descriptor of it again when the traced program took the number. */
+void event_store_watch_file(struct event_store *store, int (*reopen)(void *context),
+                            void *context);
 /* Before event_store_open: the events will be samples, picked with this
  * mean interval in bytes (sampling.h), but for the blocks of at least
  * exact_above bytes (0: none), which are all recorded.  The capture says

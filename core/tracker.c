@@ -751,6 +751,30 @@ void tracker_share_window(struct ring_window *window)
 	shared_window = window;
 }
 
+/* Whether tracker->fd still leads to the capture's file (an anonymous
+ * one cannot be told, and is taken as it is): never close a number the
+ * program has taken since. */
+static bool owns_output(const memscope_tracker *tracker)
+{
+	struct stat ours, named;
+	if (tracker->output_path == NULL)
+		return true;
+	return fstat(tracker->fd, &ours) == 0 && stat(tracker->output_path, &named) == 0 &&
+	       ours.st_dev == named.st_dev && ours.st_ino == named.st_ino;
+}
+
+/* The capture's file again, after the program took its descriptor's
+ * number (capture_writer_watch): appended to, out of the program's way. */
+static int reopen_output(void *context)
+{
+	memscope_tracker *tracker = context;
+	int fd = own_fd_move(open(tracker->output_path, O_RDWR | O_APPEND | O_CLOEXEC));
+	if (fd < 0)
+		return -errno;
+	tracker->fd = fd;
+	return fd;
+}
+
 static int open_output(memscope_tracker *tracker)
 {
 	if (tracker->output_path == NULL) {
@@ -809,6 +833,9 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *caller_config
 		error = open_output(tracker);
 		if (error == 0)
 			error = event_store_create(tracker->fd, &tracker->store);
+		/* A file by name can be found again; an anonymous one cannot. */
+		if (error == 0 && tracker->output_path != NULL)
+			event_store_watch_file(tracker->store, reopen_output, tracker);
 	}
 	if (error < 0)
 		goto fail;
@@ -1002,7 +1029,7 @@ MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker)
 		/* In a fork's child, these belong to the parent's capture. */
 		event_store_destroy(tracker->store);
 		backend_destroy(tracker->backend);
-		if (tracker->fd >= 0)
+		if (tracker->fd >= 0 && owns_output(tracker))
 			close(tracker->fd);
 		if (leader_state(tracker) != 0)
 			close(tracker->leader_fd);

@@ -734,6 +734,63 @@ START_TEST(keep_signals_leaves_the_dispositions_alone)
 }
 END_TEST
 
+/* A program that closes every descriptor but 0-2 (closefrom) and opens its own files
+ * while a tracker writes its capture: the tracker never writes into the
+ * program's file, finds its own again, and the capture is whole. */
+START_TEST(the_programs_descriptors_are_never_written)
+{
+	char path[] = "/tmp/test_tracker_fds.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	char own[sizeof path + 8];
+	snprintf(own, sizeof own, "%s.own", path);
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		memscope_config config;
+		memscope_config_init(&config);
+		config.output_path = path;
+		config.flags = MEMSCOPE_CONFIG_KEEP_SIGNALS;
+		memscope_tracker *tracker = NULL;
+		if (memscope_tracker_create(&config, &tracker) != 0 ||
+		    memscope_tracker_start(tracker) != 0)
+			_exit(98);
+		for (int i = 0; i < 20; i++)
+			sink = malloc(1000);
+		closefrom(3);
+		int mine = open(own, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		for (int i = 0; i < 30; i++)
+			sink = malloc(1000);
+		/* Every block written out while the program's file is open. */
+		memscope_stats stats = {.version = MEMSCOPE_STATS_VERSION};
+		memscope_tracker_get_stats(tracker, &stats);
+		if (memscope_tracker_write_capture(tracker, "/dev/null") != 0)
+			_exit(97);
+		if (write(mine, "the program's own line\n", 23) != 23)
+			_exit(96);
+		close(mine);
+		memscope_tracker_destroy(tracker);
+		_exit(0);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+	FILE *file = fopen(own, "re");
+	ck_assert_ptr_nonnull(file);
+	char line[64] = "";
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, file));
+	ck_assert_str_eq(line, "the program's own line\n");
+	ck_assert_int_eq(fgetc(file), EOF);
+	fclose(file);
+	struct death_record found = read_death(path);
+	ck_assert_uint_eq(found.kept, 50);
+	ck_assert(found.ended);
+	unlink(path);
+	unlink(own);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("tracker");
@@ -754,6 +811,7 @@ int main(void)
 	tcase_add_test(tcase, a_program_killed_by_a_signal_keeps_every_event);
 	tcase_add_test(tcase, the_programs_own_signal_handling_is_kept);
 	tcase_add_test(tcase, keep_signals_leaves_the_dispositions_alone);
+	tcase_add_test(tcase, the_programs_descriptors_are_never_written);
 	suite_add_tcase(suite, tcase);
 	SRunner *runner = srunner_create(suite);
 	/* One process: a tracker watches the process it runs in. */
