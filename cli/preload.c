@@ -13,8 +13,8 @@
  * and execveat, which reach the kernel without it, are followed too; a
  * raw execve system call is seen by memscope only once the old image is
  * gone), dlclose (the module map is taken before a library goes), pipe and
- * pipe2 (libunwind's pipe, made while memscope unwinds,
- * is moved out of the program's way), pthread_create
+ * pipe2 (core/own_fd.c: libunwind's pipe is moved out of the program's
+ * way), pthread_create
  * (the tracker may wait for the program's first thread before it starts
  * its own), and sigprocmask (libunwind's masking while memscope unwinds,
  * stack_capture.h).
@@ -38,7 +38,6 @@
 #include "preload_env.h"
 #include "capture_interpose.h"
 #include "guard.h"
-#include "own_fd.h"
 #include "ring_window.h"
 #include "stack_capture.h"
 #include "tracker_internal.h"
@@ -390,35 +389,6 @@ static __attribute__((noreturn)) void leave(const char *name, int status)
 		next(status);
 	for (;;)
 		syscall(SYS_exit_group, status);
-}
-
-/* libunwind checks an address it is unsure of by writing a byte from it
- * into a pipe it keeps open, and when a read from that pipe fails (the
- * program closed the number, or reused it), closes both numbers and makes
- * a new pipe: the program's file under that number would be closed.  Its
- * pipe is made while memscope unwinds (the guard raised): there, the
- * pipe's ends are moved out of the program's way (own_fd.h), where the
- * program's close loop may take them, but not its next open. */
-static void move_if_ours(int result, int fds[2])
-{
-	if (result == 0 && guard_raised()) {
-		fds[0] = own_fd_move(fds[0]);
-		fds[1] = own_fd_move(fds[1]);
-	}
-}
-
-__attribute__((visibility("default"))) int pipe2(int fds[2], int flags)
-{
-	int result = (int)syscall(SYS_pipe2, fds, flags);
-	move_if_ours(result, fds);
-	return result;
-}
-
-__attribute__((visibility("default"))) int pipe(int fds[2])
-{
-	int result = (int)syscall(SYS_pipe2, fds, 0);
-	move_if_ours(result, fds);
-	return result;
 }
 
 typedef int (*dlclose_function)(void *);

@@ -3,8 +3,9 @@
  * opens and may close any it did not open (a daemon's close loop, or
  * closefrom): memscope's descriptors sit high, close-on-exec, and whoever
  * keeps one checks that the number still leads to its file before using
- * it again (timeline.c), so that a number the program reused is never
- * read, written or closed by memscope. */
+ * it again (timeline.c, capture_writer_watch), so that a number the
+ * program reused is never read, written or closed by memscope.  pipe and
+ * pipe2 are defined here too: libunwind's pipe goes high (own_fd.c). */
 #ifndef MEMSCOPE_OWN_FD_H
 #define MEMSCOPE_OWN_FD_H
 
