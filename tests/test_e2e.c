@@ -559,6 +559,17 @@ static const char *const every_block[][4] = {
 };
 #define EVERY_BLOCK_BACKENDS (sizeof every_block / sizeof every_block[0])
 
+/* Backend b's options as one string, for a shell command line. */
+static const char *backend_options(size_t b)
+{
+	static char text[128];
+	text[0] = '\0';
+	for (int i = 0; i < 4 && every_block[b][i] != NULL; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s", i ? " " : "",
+		         every_block[b][i]);
+	return text;
+}
+
 /* arguments: backend b's options, then rest (NULL-terminated); room for 16. */
 static void with_backend(size_t b, const char *const *rest, const char **arguments)
 {
@@ -648,35 +659,67 @@ START_TEST(follow_fork_traces_a_child_that_does_not_exec)
 }
 END_TEST
 
+static char *read_whole(const char *path)
+{
+	FILE *file = fopen(path, "re");
+	ck_assert_msg(file != NULL, "%s: %s", path, strerror(errno));
+	char *text = calloc(1, 65536);
+	ck_assert_ptr_nonnull(text);
+	size_t length = fread(text, 1, 65535, file);
+	text[length] = '\0';
+	fclose(file);
+	return text;
+}
+
+/* command (a shell command line) run untraced and under memscope -q with
+ * options: the exit status, stdout and stderr must be the same, byte for
+ * byte.  Returns the traced run's capture path (static). */
+static const char *assert_like_untraced(const char *options, const char *command)
+{
+	static char capture[600];
+	char line[4096], paths[4][600];
+	const char *names[4] = {"plain.out", "plain.err", "traced.out", "traced.err"};
+	for (int i = 0; i < 4; i++)
+		snprintf(paths[i], sizeof paths[i], "%s/like-%s", work, names[i]);
+	snprintf(capture, sizeof capture, "%s/like.memscope", work);
+	snprintf(line, sizeof line, "%s >'%s' 2>'%s'", command, paths[0], paths[1]);
+	int plain = system(line);
+	snprintf(line, sizeof line, "'%s' -q %s -o '%s' %s >'%s' 2>'%s'", memscope, options, capture,
+	         command, paths[2], paths[3]);
+	int traced = system(line);
+	ck_assert_msg(plain == traced, "%s: status %#x, untraced %#x", options, traced, plain);
+	for (int i = 0; i < 2; i++) {
+		char *expected = read_whole(paths[i]), *got = read_whole(paths[i + 2]);
+		ck_assert_msg(strcmp(got, expected) == 0, "%s: %s differs:\n%s\nuntraced:\n%s", options,
+		              i == 0 ? "stdout" : "stderr", got, expected);
+		free(expected);
+		free(got);
+	}
+	return capture;
+}
+
 /* A main thread that leaves through pthread_exit while a worker runs: the
  * process ends when the worker does, with status 0, as it would without
  * memscope (whose own thread must not keep it alive), and the capture is
  * finished with every event, under each backend. */
 START_TEST(the_process_ends_with_its_last_thread)
 {
-	char program[512];
-	snprintf(program, sizeof program, "%s/main_exits_first", programs);
+	char program[600];
+	snprintf(program, sizeof program, "'%s/main_exits_first'", programs);
 	for (size_t b = 0; b < EVERY_BLOCK_BACKENDS; b++) {
-		const char *arguments[16];
-		with_backend(b, (const char *[]){program, NULL}, arguments);
-		char name[64];
-		snprintf(name, sizeof name, "main-exits-first-%s", every_block[b][1]);
-		struct run run;
-		run_memscope(&run, name, arguments);
-		assert_exited(&run, 0);
-		ck_assert_str_eq(run.out, "worker done\n");
+		/* Status 0, "worker done" on stdout, nothing on stderr: as untraced. */
+		const char *capture = assert_like_untraced(backend_options(b), program);
 		uint64_t allocated, kept;
-		count_sized(run.output, 100, &allocated, &kept);
+		count_sized(capture, 100, &allocated, &kept);
 		ck_assert_uint_eq(allocated, 50);
 		ck_assert_uint_eq(kept, 0);
-		count_sized(run.output, 77, &allocated, &kept);
+		count_sized(capture, 77, &allocated, &kept);
 		ck_assert_uint_eq(kept, 1);
-		count_sized(run.output, 55, &allocated, &kept);
+		count_sized(capture, 55, &allocated, &kept);
 		ck_assert_uint_eq(kept, 1);
-		struct report *report = build_report(run.output);
+		struct report *report = build_report(capture);
 		ck_assert_msg(report->ended_cleanly, "%s: no trailer", every_block[b][1]);
 		report_destroy(report);
-		run_finish(&run);
 	}
 }
 END_TEST
@@ -732,6 +775,15 @@ START_TEST(failing_calls_fail_as_without_memscope)
 		arguments[count++] = program;
 		arguments[count] = NULL;
 		bool hooks = count > 3 && strcmp(arguments[2], "--capture") == 0;
+		if (!hooks) {
+			/* Status, stdout and stderr as untraced, byte for byte. */
+			char options[256] = "", quoted[600];
+			for (int i = 0; ways[w][i] != NULL; i++)
+				snprintf(options + strlen(options), sizeof options - strlen(options), " %s",
+				         ways[w][i]);
+			snprintf(quoted, sizeof quoted, "'%s'", program);
+			assert_like_untraced(options, quoted);
+		}
 		struct run run;
 		run_memscope(&run, "failing-calls", arguments);
 		assert_exited(&run, 0);
@@ -762,17 +814,6 @@ START_TEST(failing_calls_fail_as_without_memscope)
 }
 END_TEST
 
-static char *read_whole(const char *path)
-{
-	FILE *file = fopen(path, "re");
-	ck_assert_msg(file != NULL, "%s: %s", path, strerror(errno));
-	char *text = calloc(1, 65536);
-	ck_assert_ptr_nonnull(text);
-	size_t length = fread(text, 1, 65535, file);
-	text[length] = '\0';
-	fclose(file);
-	return text;
-}
 
 /* A program that closes 3..1023 and opens its own file, with its
  * standard descriptors open, or one of them closed: its file gets the
