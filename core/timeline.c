@@ -153,6 +153,44 @@ static void read_io(struct timeline *timeline, struct capture_sample *sample)
 	sample->io_write_bytes = field_value(buffer, "wchar");
 }
 
+void timeline_open(struct timeline *timeline)
+{
+	char buffer[1024];
+	read_file(&timeline->statm, "/proc/self/statm", buffer, sizeof buffer);
+	read_file(&timeline->stat, "/proc/self/stat", buffer, sizeof buffer);
+	read_file(&timeline->io, "/proc/self/io", buffer, sizeof buffer);
+}
+
+/* The state letter of a stat file's text ("tid (comm) S ...": the name
+ * may hold spaces and parentheses), 0 if unknown. */
+static char state_in(const char *text, ssize_t length)
+{
+	if (length <= 0)
+		return 0;
+	const char *end = strrchr(text, ')');
+	return end != NULL && end[1] == ' ' ? end[2] : 0;
+}
+
+char timeline_main_thread_state(struct timeline *timeline)
+{
+	char buffer[1024];
+	return state_in(buffer, read_file(&timeline->stat, "/proc/self/stat", buffer, sizeof buffer));
+}
+
+char timeline_task_state(long tid)
+{
+	char path[64], text[512];
+	snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t length = read(fd, text, sizeof text - 1);
+	close(fd);
+	if (length > 0)
+		text[length] = '\0';
+	return state_in(text, length);
+}
+
 void timeline_sample(struct timeline *timeline, struct capture_sample *sample, bool jemalloc_heap)
 {
 	struct rusage usage;

@@ -29,11 +29,24 @@ struct timeline {
 	struct proc_file statm, stat, io;
 };
 
-/* Nothing opened yet: the files open at the first sample. */
+/* Nothing opened yet: the files open at timeline_open or the first sample. */
 void timeline_init(struct timeline *timeline);
 
 /* Closes the files that are still the timeline's. */
 void timeline_finish(struct timeline *timeline);
+
+/* Opens the files now, before the program runs on: a number taken while
+ * it runs could be one the program expects for its next file. */
+void timeline_open(struct timeline *timeline);
+
+/* The state letter of the process's main thread ('Z' once it has left
+ * through pthread_exit while other threads run on), read through the
+ * timeline's /proc/self/stat; 0 if unknown. */
+char timeline_main_thread_state(struct timeline *timeline);
+
+/* The state letter of thread tid of this process, from a read of its
+ * stat file; 0 if unknown (gone). */
+char timeline_task_state(long tid);
 
 /* Fills *sample (time_ns and heap fields untouched); fields that cannot be
  * read stay 0, and so do jemalloc's unless jemalloc_heap says the program

@@ -75,12 +75,6 @@ struct memscope_tracker {
 	bool writer_running;
 	atomic_bool writer_stop;
 	atomic_bool writer_exited;    /* its last pass is over (a fatal signal waits for it) */
-	/* /proc/self/stat, read by the writer to see the main thread gone:
-	 * opened by the thread that starts the writer, out of the program's
-	 * way (own_fd.h), with what it is to tell a number the program reused. */
-	int leader_fd;
-	dev_t leader_device;
-	ino_t leader_inode;
 	/* No writer thread: the program's threads run the writer's pass when
 	 * they record a sample (see start_writing). */
 	bool writer_inline;
@@ -191,63 +185,15 @@ static uint64_t writer_pass(memscope_tracker *tracker)
 
 #define THREADS_CHECK_INTERVAL_NS 100000000u
 
-/* The state letter in a stat file's text ("tid (comm) S ..."; comm may
- * hold spaces and parentheses), 0 if unknown. */
-static char state_in(char *text, ssize_t length)
-{
-	if (length <= 0)
-		return 0;
-	text[length] = '\0';
-	const char *end = strrchr(text, ')');
-	return end != NULL && end[1] == ' ' ? end[2] : 0;
-}
-
-/* The state letter of a task (/proc/self/task/TID/stat), 0 if unknown. */
-static char task_state(long tid)
-{
-	char path[64], text[512];
-	snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t length = read(fd, text, sizeof text - 1);
-	close(fd);
-	return state_in(text, length);
-}
-
-static void open_leader_stat(memscope_tracker *tracker)
-{
-	tracker->leader_fd = own_fd_move(open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
-	struct stat st;
-	if (tracker->leader_fd >= 0 && fstat(tracker->leader_fd, &st) == 0) {
-		tracker->leader_device = st.st_dev;
-		tracker->leader_inode = st.st_ino;
-	}
-}
-
-/* The main thread's state, through the descriptor kept for it: 0 if the
- * program closed or reused its number (it is then not read again). */
-static char leader_state(memscope_tracker *tracker)
-{
-	struct stat st;
-	if (tracker->leader_fd < 0 || fstat(tracker->leader_fd, &st) != 0 ||
-	    st.st_dev != tracker->leader_device || st.st_ino != tracker->leader_inode) {
-		tracker->leader_fd = -1;
-		return 0;
-	}
-	char text[512];
-	return state_in(text, pread(tracker->leader_fd, text, sizeof text - 1, 0));
-}
-
 /* Whether the program's threads have all ended and only memscope's
  * writer keeps the process: the main thread left through pthread_exit
  * (its task a zombie) and no other is left.  Without memscope the last
  * thread's end would have been exit(0).  Every 100 ms the main thread's
- * state is read through a descriptor kept open; the threads are listed
- * only once it is a zombie. */
+ * state is read through the timeline's descriptor, kept open; the
+ * threads are listed only once it is a zombie. */
 static bool program_threads_ended(memscope_tracker *tracker)
 {
-	if (leader_state(tracker) != 'Z')
+	if (timeline_main_thread_state(&tracker->timeline) != 'Z')
 		return false;
 	long self = (long)syscall(SYS_gettid);
 	DIR *tasks = opendir("/proc/self/task");
@@ -259,7 +205,7 @@ static bool program_threads_ended(memscope_tracker *tracker)
 		long tid = strtol(entry->d_name, NULL, 10);
 		if (tid <= 0 || tid == self || tid == (long)getpid())
 			continue;
-		char state = task_state(tid);
+		char state = timeline_task_state(tid);
 		ended = state == 'Z' || state == 'X' || state == 0;
 	}
 	closedir(tasks);
@@ -328,8 +274,6 @@ static int start_writer(memscope_tracker *tracker)
 	pthread_sigmask(SIG_SETMASK, &all, &previous);
 	atomic_store(&tracker->writer_stop, false);
 	atomic_store(&tracker->writer_exited, false);
-	if (tracker->leader_fd < 0)
-		open_leader_stat(tracker);
 	int error = pthread_create(&tracker->writer, NULL, writer_main, tracker);
 	pthread_sigmask(SIG_SETMASK, &previous, NULL);
 	if (error != 0)
@@ -466,28 +410,15 @@ static const int fatal_signals[] = {
 static struct sigaction previous_actions[FATAL_SIGNAL_COUNT];
 static atomic_int dying;               /* a thread is finishing the capture */
 
-static void death_text(int signal, char *text, size_t size)
-{
-	const char *name = sigdescr_np(signal);
-	snprintf(text, size, "killed by signal %d (%s)", signal, name ? name : "unknown");
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 /* Waits up to DEATH_WAIT_NS for the writer thread's pass to end. */
 static bool writer_gone(memscope_tracker *tracker)
 {
 	if (!tracker->writer_running)
 		return true;
 	atomic_store(&tracker->writer_stop, true);
-	uint64_t deadline = monotonic_ns() + DEATH_WAIT_NS;
+	uint64_t deadline = event_store_now(tracker->store) + DEATH_WAIT_NS;
 	while (!atomic_load(&tracker->writer_exited)) {
-		if (monotonic_ns() > deadline)
+		if (event_store_now(tracker->store) > deadline)
 			return false;
 		struct timespec pause = {0, 200000};
 		nanosleep(&pause, NULL);
@@ -520,7 +451,7 @@ static void finish_at_death(memscope_tracker *tracker, int signal)
 	if (!writer_gone(tracker))
 		return;
 	char death[96];
-	death_text(signal, death, sizeof death);
+	event_store_signal_death(signal, death, sizeof death);
 	if (event_store_end_at_death(tracker->store, death, DEATH_WAIT_NS, last_records,
 	                             tracker) < 0)
 		return;
@@ -807,7 +738,6 @@ MEMSCOPE_EXPORT int memscope_tracker_create(const memscope_config *caller_config
 	if (tracker == NULL)
 		goto out;
 	tracker->fd = -1;
-	tracker->leader_fd = -1;
 	timeline_init(&tracker->timeline);
 	tracker->config = *config;
 	tracker->source = capture_source_of(config->capture);
@@ -879,6 +809,9 @@ MEMSCOPE_EXPORT int memscope_tracker_start(memscope_tracker *tracker)
 	if (tracker->source == &capture_source_interpose)
 		take_early_events(tracker);
 	update_modules(tracker, 0);
+	/* Its files open here, before the program runs on (own_fd.h): the
+	 * writer reads the main thread's state through one of them. */
+	timeline_open(&tracker->timeline);
 	if (tracker->config.timeline_interval_ms != 0)
 		sample_timeline(tracker);
 	error = start_writing(tracker);
@@ -1031,8 +964,6 @@ MEMSCOPE_EXPORT void memscope_tracker_destroy(memscope_tracker *tracker)
 		backend_destroy(tracker->backend);
 		if (tracker->fd >= 0 && owns_output(tracker))
 			close(tracker->fd);
-		if (leader_state(tracker) != 0)
-			close(tracker->leader_fd);
 	}
 	timeline_finish(&tracker->timeline);
 	module_map_destroy(tracker->modules);
