@@ -68,8 +68,7 @@ static void describe_death(const struct drain *drain, const struct ring_window *
 	char proc[32];
 	snprintf(proc, sizeof proc, "/proc/%d", (int)window->pid);
 	if (atomic_load(&drain->root_ended) && window->pid == drain->root && WIFSIGNALED(status))
-		snprintf(text, size, "killed by signal %d (%s)", WTERMSIG(status),
-		         strsignal(WTERMSIG(status)));
+		event_store_signal_death(WTERMSIG(status), text, size);
 	else if (atomic_load(&drain->root_ended) && window->pid == drain->root)
 		snprintf(text, size, "exited with status %d",
 		         WIFEXITED(status) ? WEXITSTATUS(status) : -1);

@@ -24,6 +24,7 @@
  *   PAD:    (header only) the rest of the ring up to its end is unused
  */
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -1638,14 +1639,26 @@ struct capture_record event_store_trailer(struct event_store *store, uint64_t ti
 	};
 }
 
+void event_store_signal_death(int signal, char *text, size_t size)
+{
+	const char *name = sigdescr_np(signal);
+	snprintf(text, size, "killed by signal %d (%s)", signal, name != NULL ? name : "unknown");
+}
+
+/* INFO "death": how the rings' process ended without finishing. */
+static struct capture_record death_record(const char *death)
+{
+	return (struct capture_record){
+		.type = CAPTURE_RECORD_INFO,
+		.u.info = {.key = "death", .value = death},
+	};
+}
+
 int event_store_end(struct event_store *store, const char *death)
 {
 	struct capture_record record;
 	if (!store->finished) {
-		record = (struct capture_record){
-			.type = CAPTURE_RECORD_INFO,
-			.u.info = {.key = "death", .value = death},
-		};
+		record = death_record(death);
 		event_store_add_record(store, &record);
 		return event_store_flush(store);
 	}
@@ -1687,10 +1700,7 @@ int event_store_end_at_death(struct event_store *store, const char *death, uint6
 	if (last_records != NULL)
 		last_records(context);
 	pthread_mutex_lock(&store->lock);
-	struct capture_record record = {
-		.type = CAPTURE_RECORD_INFO,
-		.u.info = {.key = "death", .value = death},
-	};
+	struct capture_record record = death_record(death);
 	write_record(store, &record);
 	int error = store->write_error;
 	if (error == 0)

@@ -17,6 +17,7 @@
 #define MEMSCOPE_EVENT_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -89,6 +90,10 @@ bool event_store_finished(const struct event_store *store);
  * "death" = death, saying how the process ended.  Returns 0 or the
  * writer's error. */
 int event_store_end(struct event_store *store, const char *death);
+/* The "death" of a process killed by signal, "killed by signal 9
+ * (Killed)": the same words from memscope's side and from the process's
+ * own fatal-signal handler (the names are not translated). */
+void event_store_signal_death(int signal, char *text, size_t size);
 
 /* In the program's own process, as a signal kills it (tracker.c): stops
  * accepting events, consumes every one the rings hold, calls last_records
