@@ -86,8 +86,6 @@ static void reset_block(struct capture_writer *writer)
 	writer->last_node = 0;
 }
 
-/* Writes everything or records why not.  The program being traced may be
- * looking at errno around its own malloc calls, so it is put back. */
 /* Whether fd still leads to the file the writer was given. */
 static bool still_the_file(const struct capture_writer *writer)
 {
@@ -96,6 +94,8 @@ static bool still_the_file(const struct capture_writer *writer)
 	       st.st_ino == writer->inode;
 }
 
+/* Writes everything or records why not.  The program being traced may be
+ * looking at errno around its own malloc calls, so it is put back. */
 static int write_all(struct capture_writer *writer, const uint8_t *data, size_t size)
 {
 	int saved_errno = errno;

@@ -885,6 +885,17 @@ const char *replay_info(const struct replay *replay, const char *key)
 	return NULL;
 }
 
+enum replay_ending replay_ending(const struct replay *replay)
+{
+	if (replay->has_trailer)
+		return REPLAY_ENDED_CLEANLY;
+	if (replay_info(replay, "exec") != NULL)
+		return REPLAY_ENDED_BY_EXEC;
+	if (replay_info(replay, "death") != NULL)
+		return REPLAY_ENDED_BY_DEATH;
+	return REPLAY_ENDED_UNSAID;
+}
+
 int replay_stack_ips(const struct replay *replay, uint32_t stack, uint64_t *ips, int max)
 {
 	if (stack >= replay->stack_count)

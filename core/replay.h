@@ -235,6 +235,17 @@ void replay_stack_settle(struct replay_stack *stack);
 /* The value of the first INFO record with key, or NULL. */
 const char *replay_info(const struct replay *replay, const char *key);
 
+/* How the capture ended: with its trailer; else in an exec (INFO exec:
+ * the process went on as another program), in a death memscope recorded
+ * (INFO death), or nothing says. */
+enum replay_ending {
+	REPLAY_ENDED_CLEANLY,
+	REPLAY_ENDED_BY_EXEC,
+	REPLAY_ENDED_BY_DEATH,
+	REPLAY_ENDED_UNSAID,
+};
+enum replay_ending replay_ending(const struct replay *replay);
+
 /* The frames of stack, innermost first, into ips[max].  Returns the depth of
  * the stack (which may exceed max: only max are filled), 0 for the empty
  * stack, or -EINVAL for a stack id that does not exist. */

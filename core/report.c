@@ -1527,12 +1527,13 @@ static void write_leak(FILE *out, const struct report *report, const struct repo
 static void write_leaks(FILE *out, const struct report *report)
 {
 	const struct replay_totals *totals = &report->totals;
-	bool execed = !report->ended_cleanly && replay_info(report->replay, "exec") != NULL;
-	bool died = !report->ended_cleanly && replay_info(report->replay, "death") != NULL;
-	const char *title = report->ended_cleanly ? "LEAKS   "
-	                    : execed              ? "LIVE AT EXEC"
-	                    : died                ? "LIVE AT DEATH"
-	                                          : "LIVE AT END";
+	static const char *const titles[] = {
+		[REPLAY_ENDED_CLEANLY] = "LEAKS   ",
+		[REPLAY_ENDED_BY_EXEC] = "LIVE AT EXEC",
+		[REPLAY_ENDED_BY_DEATH] = "LIVE AT DEATH",
+		[REPLAY_ENDED_UNSAID] = "LIVE AT END",
+	};
+	const char *title = titles[replay_ending(report->replay)];
 	if (report->leak_count == 0) {
 		/* "Every block was freed" only when the capture saw the end, and
 		 * saw every block. */
@@ -1866,14 +1867,14 @@ int report_print_summary(const char *path, const struct replay_progress *progres
 	};
 	if (replay->sampled)
 		print_summary_sampling(out, replay->sample_interval_min, replay->sample_interval_max);
-	bool execed = !replay->has_trailer && replay_info(replay, "exec") != NULL;
-	bool died = !replay->has_trailer && replay_info(replay, "death") != NULL;
-	print_summary_totals(out, &replayed,
-	                     replay->has_trailer ? "leaked"
-	                     : execed            ? "live when it replaced itself (exec):"
-	                     : died              ? "live when the program died:"
-	                                         : "still live at the end:",
-	                     replay->sampled, replay->has_trailer);
+	static const char *const labels[] = {
+		[REPLAY_ENDED_CLEANLY] = "leaked",
+		[REPLAY_ENDED_BY_EXEC] = "live when it replaced itself (exec):",
+		[REPLAY_ENDED_BY_DEATH] = "live when the program died:",
+		[REPLAY_ENDED_UNSAID] = "still live at the end:",
+	};
+	print_summary_totals(out, &replayed, labels[replay_ending(replay)], replay->sampled,
+	                     replay->has_trailer);
 
 	char **warnings = NULL;
 	size_t warning_count = 0;

@@ -43,9 +43,7 @@ struct memscope_capture {
  * itself (an exec ends the capture, not the process). */
 static const char *death_of(const struct replay *replay)
 {
-	if (replay->has_trailer || replay_info(replay, "exec") != NULL)
-		return NULL;
-	return replay_info(replay, "death");
+	return replay_ending(replay) == REPLAY_ENDED_BY_DEATH ? replay_info(replay, "death") : NULL;
 }
 
 /* The summary's interval: the one in force at the end, unless the capture
@@ -248,7 +246,6 @@ static uint32_t known_thread(const struct replay *replay, uint32_t thread)
 {
 	return thread < replay->thread_count ? thread : replay->thread_count;
 }
-
 
 struct block_walk {
 	const struct memscope_capture *view;
