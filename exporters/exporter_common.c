@@ -156,7 +156,6 @@ int exporter_timeline_collect(struct exporter_timeline *timeline, const memscope
 {
 	int error = host->for_each_sample(capture, timeline_add, timeline);
 	timeline->peak = timeline->count;
-	timeline->peak_added = false;
 	/* No samples, no line to put the peak on. */
 	if (error < 0 || summary->peak_bytes == 0 || timeline->count == 0)
 		return error < 0 ? error : 0;
@@ -181,7 +180,6 @@ int exporter_timeline_collect(struct exporter_timeline *timeline, const memscope
 	timeline->samples[at] = point;
 	timeline->count++;
 	timeline->peak = at;
-	timeline->peak_added = true;
 	return 0;
 }
 

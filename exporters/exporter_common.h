@@ -72,7 +72,6 @@ struct exporter_timeline {
 	size_t count;
 	size_t capacity;
 	size_t peak;               /* index of the point at the peak; count: no peak */
-	bool peak_added;           /* that point is the summary's, not a sample */
 };
 
 /* Fills timeline (zeroed by the caller).  Returns 0 or a negative errno

@@ -196,54 +196,6 @@ static double axis_top(const struct axis *axis)
 
 /* ---- the data ----------------------------------------------------------- */
 
-struct point {
-	uint64_t time_ns;
-	uint64_t heap;
-	uint64_t rss;
-	uint64_t active;
-	uint64_t resident;
-};
-
-struct samples {
-	struct point *points;
-	size_t count;
-	size_t capacity;
-	size_t peak;            /* the point at the capture's peak; count: none */
-};
-
-/* The samples and the capture's peak, a point of its own where no sample
- * is it (exporter_timeline_collect): the live heap's line passes through
- * the peak the title gives.  samples->peak: its index, count if none. */
-static int collect_samples(struct samples *samples, const memscope_host *host,
-                           memscope_capture *capture, const memscope_summary *summary)
-{
-	struct exporter_timeline timeline = { 0 };
-	int error = exporter_timeline_collect(&timeline, host, capture, summary);
-	if (error < 0 || timeline.count == 0) {
-		exporter_timeline_finish(&timeline);
-		return error;
-	}
-	samples->points = malloc(timeline.count * sizeof(*samples->points));
-	if (!samples->points) {
-		exporter_timeline_finish(&timeline);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < timeline.count; i++) {
-		const memscope_sample *sample = &timeline.samples[i];
-		samples->points[i] = (struct point){
-			.time_ns = sample->time_ns,
-			.heap = sample->heap_live_bytes,
-			.rss = sample->rss_bytes,
-			.active = sample->jemalloc_active,
-			.resident = sample->jemalloc_resident,
-		};
-	}
-	samples->count = samples->capacity = timeline.count;
-	samples->peak = timeline.peak;
-	exporter_timeline_finish(&timeline);
-	return 0;
-}
-
 enum series { SERIES_HEAP, SERIES_RSS, SERIES_ACTIVE, SERIES_RESIDENT, SERIES_COUNT };
 
 static const struct series_style {
@@ -258,13 +210,13 @@ static const struct series_style {
 	[SERIES_RESIDENT] = { "jemalloc resident", "#ef6c00", "1.6", "2 3" },
 };
 
-static uint64_t series_value(const struct point *point, enum series series)
+static uint64_t series_value(const memscope_sample *point, enum series series)
 {
 	switch (series) {
-	case SERIES_HEAP: return point->heap;
-	case SERIES_RSS: return point->rss;
-	case SERIES_ACTIVE: return point->active;
-	case SERIES_RESIDENT: return point->resident;
+	case SERIES_HEAP: return point->heap_live_bytes;
+	case SERIES_RSS: return point->rss_bytes;
+	case SERIES_ACTIVE: return point->jemalloc_active;
+	case SERIES_RESIDENT: return point->jemalloc_resident;
 	case SERIES_COUNT: break;
 	}
 	return 0;
@@ -302,7 +254,7 @@ struct chart {
 	memscope_capture *capture;
 	FILE *out;
 	const memscope_summary *summary;
-	struct samples samples;
+	struct exporter_timeline samples; /* the peak a point of its own (exporter_timeline_collect) */
 	struct site sites[TOP_SITES];
 	size_t site_count;
 	struct site_map map;
@@ -399,12 +351,12 @@ static int site_lookup(struct chart *chart, uint32_t stack, int32_t *site)
 }
 
 /* First sample at or after time_ns (count if none). */
-static size_t first_sample_from(const struct samples *samples, uint64_t time_ns)
+static size_t first_sample_from(const struct exporter_timeline *samples, uint64_t time_ns)
 {
 	size_t low = 0, high = samples->count;
 	while (low < high) {
 		size_t middle = low + (high - low) / 2;
-		if (samples->points[middle].time_ns < time_ns)
+		if (samples->samples[middle].time_ns < time_ns)
 			low = middle + 1;
 		else
 			high = middle;
@@ -554,7 +506,7 @@ static void fit_axes(struct chart *chart)
 	uint64_t last_time = chart->summary->duration_ns;
 	uint64_t highest = chart->summary->peak_bytes;
 	for (size_t s = 0; s < chart->samples.count; s++) {
-		const struct point *point = &chart->samples.points[s];
+		const memscope_sample *point = &chart->samples.samples[s];
 		if (point->time_ns > last_time)
 			last_time = point->time_ns;
 		for (int series = 0; series < SERIES_COUNT; series++)
@@ -607,7 +559,7 @@ static void draw_series(const struct chart *chart, enum series series)
 	fputs(" stroke-linejoin=\"round\" points=\"", chart->out);
 	struct column_extremes extremes = { .any = false };
 	for (size_t s = 0; s < chart->samples.count; s++) {
-		const struct point *point = &chart->samples.points[s];
+		const memscope_sample *point = &chart->samples.samples[s];
 		uint64_t value = series_value(point, series);
 		int column = column_of(chart, point->time_ns);
 		if (extremes.any && column != extremes.column)
@@ -643,7 +595,7 @@ static size_t area_samples(const struct chart *chart, size_t *chosen)
 	uint64_t best = 0;
 	size_t top = chart->site_count - 1;
 	for (size_t s = 0; s < chart->samples.count; s++) {
-		int this_column = column_of(chart, chart->samples.points[s].time_ns);
+		int this_column = column_of(chart, chart->samples.samples[s].time_ns);
 		uint64_t total = stacked(chart, top, s);
 		if (count == 0 || this_column != column) {
 			chosen[count++] = s;
@@ -691,11 +643,11 @@ static int draw_sites(const struct chart *chart)
 		fprintf(out, "<polygon fill=\"%s\" stroke=\"%s\" points=\"", site_colors[i],
 		        site_edges[i]);
 		for (size_t k = 0; k < count; k++) {
-			const struct point *point = &chart->samples.points[chosen[k]];
+			const memscope_sample *point = &chart->samples.samples[chosen[k]];
 			write_point(chart, point->time_ns, stacked(chart, i, chosen[k]));
 		}
 		for (size_t k = count; k-- > 0;) {
-			const struct point *point = &chart->samples.points[chosen[k]];
+			const memscope_sample *point = &chart->samples.samples[chosen[k]];
 			write_point(chart, point->time_ns, i == 0 ? 0 : stacked(chart, i - 1, chosen[k]));
 		}
 		fputs("\"><title>", out);
@@ -862,7 +814,9 @@ static void write_title_text(const struct chart *chart, size_t max_characters)
 static int draw_chart(struct chart *chart, const memscope_results *const *results, size_t count)
 {
 	FILE *out = chart->out;
-	int error = collect_samples(&chart->samples, chart->host, chart->capture, chart->summary);
+	/* The live heap's line passes through the peak the title gives. */
+	int error = exporter_timeline_collect(&chart->samples, chart->host, chart->capture,
+	                                      chart->summary);
 	if (error < 0)
 		return error;
 	error = compute_sites(chart, results, count);
@@ -963,7 +917,7 @@ static int write_svg(const memscope_host *host, memscope_capture *capture,
 	for (size_t i = 0; i < chart.site_count; i++)
 		free(chart.sites[i].live);
 	free(chart.map.slots);
-	free(chart.samples.points);
+	exporter_timeline_finish(&chart.samples);
 	return exporter_finish_output(out, error);
 }
 
