@@ -15,6 +15,17 @@ bool output_file_same(const char *path, const char *other)
 	       a.st_ino == b.st_ino;
 }
 
+char *output_file_partial_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int directory = slash != NULL ? (int)(slash - path) + 1 : 0;
+	char *partial;
+	if (asprintf(&partial, "%.*s.%s.%ld.partial", directory, path, path + directory,
+	             (long)getpid()) < 0)
+		return NULL;
+	return partial;
+}
+
 int output_file_open(struct output_file *file, const char *path)
 {
 	*file = (struct output_file){ 0 };
@@ -25,12 +36,10 @@ int output_file_open(struct output_file *file, const char *path)
 			return -errno;
 		return 0;
 	}
-	const char *slash = strrchr(path, '/');
-	int directory = slash != NULL ? (int)(slash - path) + 1 : 0;
 	if ((file->path = strdup(path)) == NULL ||
-	    asprintf(&file->temporary, "%.*s.%s.%ld.partial", directory, path,
-	             path + directory, (long)getpid()) < 0) {
+	    (file->temporary = output_file_partial_path(path)) == NULL) {
 		free(file->path);
+		file->path = NULL;
 		return -ENOMEM;
 	}
 	int fd = open(file->temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);

@@ -187,12 +187,13 @@ static bool memscope_variable(const char *entry)
 
 /* The environment the new image of this process gets: envp without
  * memscope's variables or LD_PRELOAD, then those kept at start, the new
- * image's own capture, and this pid as the root's.  One allocation, the
- * two entries it makes after the pointers: free() takes it all back
- * (after an exec that failed).  NULL when nothing was kept
+ * image's own capture (its path in *capture), and this pid as the root's.
+ * One allocation, the two entries it makes after the pointers: free()
+ * takes it all back (after an exec that failed).  NULL when nothing was kept
  * (--no-follow-exec, or not the root) or memory is short: the exec then
  * goes ahead with envp as it is, untraced. */
-static char **environment_for_exec(const char *program, char *const envp[])
+static char **environment_for_exec(const char *program, char *const envp[],
+                                   const char **capture)
 {
 	if (kept_output == NULL || program == NULL || envp == NULL)
 		return NULL;
@@ -214,6 +215,7 @@ static char **environment_for_exec(const char *program, char *const envp[])
 	char *output_entry = (char *)result + pointers;
 	char *root_entry = output_entry + output_size;
 	snprintf(output_entry, output_size, "%s=%s", MEMSCOPE_ENV_OUTPUT, output);
+	*capture = output_entry + strlen(MEMSCOPE_ENV_OUTPUT) + 1;
 	strcpy(root_entry, root);
 	free(output);
 	size_t used = 0;
@@ -421,13 +423,12 @@ static char **prepare_exec(const char *program, char *const envp[])
 	if (!ours())
 		return NULL;
 	guard_raise();
-	char **environment = environment_for_exec(program, envp);
+	const char *capture = NULL;
+	char **environment = environment_for_exec(program, envp, &capture);
 	guard_lower();
 	/* The capture the new image is traced into, for the report to name. */
-	size_t prefix = strlen(MEMSCOPE_ENV_OUTPUT);
-	for (char **entry = environment; entry != NULL && *entry != NULL; entry++)
-		if (strncmp(*entry, MEMSCOPE_ENV_OUTPUT, prefix) == 0 && (*entry)[prefix] == '=')
-			tracker_checkpoint(tracker, "exec_capture", *entry + prefix + 1);
+	if (environment != NULL)
+		tracker_checkpoint(tracker, "exec_capture", capture);
 	before_exec(program);
 	return environment;
 }

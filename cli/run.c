@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "drain.h"
 #include "memscope_config.h"
+#include "output_file.h"
 #include "preload_env.h"
 #include "memscope/memscope.h"
 #include "progress.h"
@@ -907,7 +908,7 @@ static char *build_ld_preload(const char *preload, const char *jemalloc)
  * place (a program that cannot start leaves it as it was): the capture
  * is written beside it first, as .NAME.PID.partial.  Returns 0, or -1
  * after saying why the run is refused. */
-static int prepare_output(struct launch *launch, const struct stat *program)
+static int prepare_output(struct launch *launch)
 {
 	char *output = absolute_path(launch->cwd, launch->options->output);
 	if (output == NULL) {
@@ -918,22 +919,26 @@ static int prepare_output(struct launch *launch, const struct stat *program)
 	int result = 0;
 	if (stat(output, &existing) != 0) {
 		/* A new file: written in place. */
-	} else if (existing.st_dev == program->st_dev && existing.st_ino == program->st_ino) {
+	} else if (output_file_same(output, launch->program)) {
 		fprintf(stderr, "memscope: -o %s is the program itself: the capture would "
 			"overwrite it; choose another file\n", launch->options->output);
 		result = -1;
-	} else if (S_ISREG(existing.st_mode)) {
-		char *slash = strrchr(output, '/');
-		*slash = '\0';
-		if (asprintf(&launch->partial, "%s/.%s.%ld.partial", output, slash + 1,
-			     (long)getpid()) < 0) {
-			launch->partial = NULL;
-			fprintf(stderr, "memscope: out of memory\n");
-			result = -1;
-		}
+	} else if (S_ISREG(existing.st_mode) &&
+		   (launch->partial = output_file_partial_path(output)) == NULL) {
+		fprintf(stderr, "memscope: out of memory\n");
+		result = -1;
 	}
 	free(output);
 	return result;
+}
+
+/* Where the capture of process pid is written while it runs: the
+ * partial file beside an existing -o, or the capture's own path. */
+static char *writing_path(const struct launch *launch, pid_t pid)
+{
+	return launch->partial != NULL
+	               ? strdup(launch->partial)
+	               : capture_path(launch->cwd, launch->options, launch->argv[0], pid);
 }
 
 /* Sets the child's environment for the preload library.  Returns 0 or
@@ -944,9 +949,7 @@ static int set_child_environment(const struct launch *launch)
 	char number[32];
 	int failed = 0;
 
-	char *output = launch->partial != NULL
-	                       ? strdup(launch->partial)
-	                       : capture_path(launch->cwd, options, launch->argv[0], getpid());
+	char *output = writing_path(launch, getpid());
 	if (output == NULL)
 		return -ENOMEM;
 	failed |= setenv("LD_PRELOAD", launch->ld_preload, 1);
@@ -1173,11 +1176,13 @@ out:
 
 /* The summary of the capture at path on stderr, its names (the
  * program's, its functions') shown safely (visible.h). */
-static void print_summary(const char *path, struct terminal_progress *progress)
+static void print_summary(const char *path)
 {
+	struct terminal_progress progress;
+	terminal_progress_init(&progress, "memscope");
 	struct visible visible;
 	visible_begin(&visible, stderr);
-	report_print_summary(path, &progress->replay, visible.stream);
+	report_print_summary(path, &progress.replay, visible.stream);
 	visible_finish(&visible);
 }
 
@@ -1249,11 +1254,9 @@ static void print_outcome(const struct run_options *options, const char *output,
 			"(try --follow-fork)\n", output);
 	} else if (!options->quiet) {
 		fprintf(stderr, "memscope: wrote %s (%lld bytes)\n", output, (long long)st.st_size);
-		struct terminal_progress progress;
-		terminal_progress_init(&progress, "memscope");
 		/* A capture without its trailer is read whole for the summary:
 		 * say how that goes (the line is cleared before the summary). */
-		print_summary(output, &progress);
+		print_summary(output);
 	}
 	if (options->quiet)
 		return;
@@ -1267,9 +1270,7 @@ static void print_outcome(const struct run_options *options, const char *output,
 	if (last != NULL) {
 		fprintf(stderr, "memscope: the program replaced itself (exec) %d time%s; its last "
 		        "image wrote %s:\n", execs, execs == 1 ? "" : "s", last);
-		struct terminal_progress progress;
-		terminal_progress_init(&progress, "memscope");
-		print_summary(last, &progress);
+		print_summary(last);
 	}
 	if (st.st_size > 0) {
 		fputs("memscope: run `memscope report ", stderr);
@@ -1365,8 +1366,7 @@ static int trace(struct launch *launch)
 	forward_target = pid;
 	sigprocmask(SIG_SETMASK, &saved.mask, NULL);
 
-	output = launch->partial != NULL ? strdup(launch->partial)
-	                                 : capture_path(launch->cwd, options, launch->argv[0], pid);
+	output = writing_path(launch, pid);
 	fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
 	if (fd < 0) {
 		err = output != NULL ? errno : ENOMEM;
@@ -1502,7 +1502,7 @@ int run_command(int argc, char **argv)
 		.ld_preload = ld_preload,
 		.is_elf = kind != PROGRAM_NOT_ELF,
 	};
-	if (options.output != NULL && prepare_output(&launch, &st) < 0)
+	if (options.output != NULL && prepare_output(&launch) < 0)
 		goto out;
 	status = trace(&launch);
 	free(launch.partial);
