@@ -573,14 +573,20 @@ static bool partial_left(void)
 	return found;
 }
 
+/* That the file at path holds exactly the length bytes at expected. */
+static void assert_file_holds(const char *path, const char *expected, size_t length)
+{
+	size_t got;
+	char *content = read_file(path, &got);
+	ck_assert_uint_eq(got, length);
+	ck_assert_mem_eq(content, expected, length);
+	free(content);
+}
+
 static void assert_file_is(const char *name, const char *text)
 {
 	char *path = work_path(name);
-	size_t length;
-	char *content = read_file(path, &length);
-	ck_assert_uint_eq(length, strlen(text));
-	ck_assert_mem_eq(content, text, length);
-	free(content);
+	assert_file_holds(path, text, strlen(text));
 	free(path);
 }
 
@@ -589,20 +595,17 @@ START_TEST(output_that_is_the_program_is_refused)
 {
 	char *program = work_path("prog");
 	copy_file("/bin/true", program, 0755);
-	size_t before_length, after_length;
-	char *before = read_file(program, &before_length);
+	size_t length;
+	char *before = read_file(program, &length);
 	const char *args[] = { "-o", "prog", "./prog", NULL };
 	struct outcome outcome;
 
 	run_memscope(args, NULL, &outcome);
 	assert_exit(&outcome, 1);
 	assert_stderr_has(&outcome, "-o prog is the program itself");
-	char *after = read_file(program, &after_length);
-	ck_assert_uint_eq(after_length, before_length);
-	ck_assert_mem_eq(after, before, before_length);
+	assert_file_holds(program, before, length);
 	outcome_finish(&outcome);
 	free(before);
-	free(after);
 	free(program);
 }
 END_TEST
@@ -650,17 +653,15 @@ START_TEST(report_output_never_destroys_a_file)
 	assert_exit(&outcome, 0);
 	outcome_finish(&outcome);
 	char *capture = work_path("c.memscope");
-	size_t before_length, after_length;
-	char *before = read_file(capture, &before_length);
+	size_t length;
+	char *before = read_file(capture, &length);
 
 	const char *over[] = { "report", "c.memscope", "--format", "binary", "-o", "c.memscope",
 	                       NULL };
 	run_memscope(over, NULL, &outcome);
 	assert_exit(&outcome, 2);
 	assert_stderr_has(&outcome, "is the capture being read");
-	char *after = read_file(capture, &after_length);
-	ck_assert_uint_eq(after_length, before_length);
-	ck_assert_mem_eq(after, before, before_length);
+	assert_file_holds(capture, before, length);
 	outcome_finish(&outcome);
 
 	char *kept = work_path("kept.txt");
@@ -679,7 +680,6 @@ START_TEST(report_output_never_destroys_a_file)
 	outcome_finish(&outcome);
 	free(kept);
 	free(before);
-	free(after);
 	free(capture);
 }
 END_TEST

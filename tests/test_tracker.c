@@ -567,6 +567,16 @@ static void die(enum death death)
 	_exit(99);
 }
 
+/* In a forked child: a tracker made from config and started, or the
+ * child exits 98. */
+static memscope_tracker *start_in_child(const memscope_config *config)
+{
+	memscope_tracker *tracker = NULL;
+	if (memscope_tracker_create(config, &tracker) != 0 || memscope_tracker_start(tracker) != 0)
+		_exit(98);
+	return tracker;
+}
+
 /* In a child: a tracker writing path keeps 50 blocks of 1,000 bytes and
  * the child dies at once, before any flush.  The capture must hold the 50
  * blocks and say how the child died; the child dies of its signal. */
@@ -584,10 +594,7 @@ static void run_dying_child(memscope_backend_kind backend, enum death death, con
 		config.backend = backend;
 		config.sample_interval = 1;
 		config.output_path = path;
-		memscope_tracker *tracker = NULL;
-		if (memscope_tracker_create(&config, &tracker) != 0 ||
-		    memscope_tracker_start(tracker) != 0)
-			_exit(98);
+		start_in_child(&config);
 		for (int i = 0; i < 50; i++)
 			sink = malloc(1000);
 		sink = NULL;
@@ -678,10 +685,7 @@ START_TEST(the_programs_own_signal_handling_is_kept)
 		memscope_config config;
 		memscope_config_init(&config);
 		config.output_path = path;
-		memscope_tracker *tracker = NULL;
-		if (memscope_tracker_create(&config, &tracker) != 0 ||
-		    memscope_tracker_start(tracker) != 0)
-			_exit(98);
+		memscope_tracker *tracker = start_in_child(&config);
 		struct sigaction during;
 		sigaction(SIGPIPE, NULL, &during);
 		if (during.sa_handler != SIG_IGN)
@@ -752,10 +756,7 @@ START_TEST(the_programs_descriptors_are_never_written)
 		memscope_config_init(&config);
 		config.output_path = path;
 		config.flags = MEMSCOPE_CONFIG_KEEP_SIGNALS;
-		memscope_tracker *tracker = NULL;
-		if (memscope_tracker_create(&config, &tracker) != 0 ||
-		    memscope_tracker_start(tracker) != 0)
-			_exit(98);
+		memscope_tracker *tracker = start_in_child(&config);
 		for (int i = 0; i < 20; i++)
 			sink = malloc(1000);
 		closefrom(3);
