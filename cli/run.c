@@ -1194,6 +1194,13 @@ static char *next_image(const char *path)
 	struct capture_reader *reader;
 	if (capture_reader_open(path, &reader, NULL) < 0)
 		return NULL;
+	/* A capture with its trailer did not end in an exec: its end block
+	 * says so without the events being read. */
+	struct capture_trailer trailer;
+	if (capture_reader_find_trailer(reader, &trailer) == 0) {
+		capture_reader_destroy(reader);
+		return NULL;
+	}
 	char *next = NULL;
 	struct capture_record record;
 	while (capture_reader_next(reader, &record) == 1) {
