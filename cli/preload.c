@@ -14,7 +14,8 @@
  * raw execve system call is seen by memscope only once the old image is
  * gone), dlclose (the module map is taken before a library goes), pipe and
  * pipe2 (core/own_fd.c: libunwind's pipe is moved out of the program's
- * way), pthread_create
+ * way), close, dup2 and dup3 (libunwind gets a new pipe before the
+ * program takes one of its numbers), pthread_create
  * (the tracker may wait for the program's first thread before it starts
  * its own), and sigprocmask (libunwind's masking while memscope unwinds,
  * stack_capture.h).

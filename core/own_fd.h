@@ -5,7 +5,9 @@
  * keeps one checks that the number still leads to its file before using
  * it again (timeline.c, capture_writer_watch), so that a number the
  * program reused is never read, written or closed by memscope.  pipe and
- * pipe2 are defined here too: libunwind's pipe goes high (own_fd.c). */
+ * pipe2 are defined here too: libunwind's pipe goes high; and close, dup2
+ * and dup3, which give libunwind a new pipe before the program takes one
+ * of its numbers (own_fd.c). */
 #ifndef MEMSCOPE_OWN_FD_H
 #define MEMSCOPE_OWN_FD_H
 

@@ -816,34 +816,53 @@ END_TEST
 
 
 /* A program that closes 3..1023 and opens its own file, with its
- * standard descriptors open, or one of them closed: its file gets the
- * same number and the same lines as without memscope, which never takes,
+ * standard descriptors open, or one of them closed; or one that closes
+ * nothing and puts its file under every number it finds open, then
+ * starts a thread: its file gets the same number and the same lines, and
+ * its stderr the same bytes, as without memscope, which never takes,
  * reads or closes a number of the program's (libunwind's pipe included),
  * under every backend. */
 START_TEST(descriptors_are_the_programs)
 {
-	char program[512], plain[600], traced[600];
+	char program[512], plain[600], traced[600], plain_errors[600], traced_errors[600];
 	snprintf(program, sizeof program, "%s/descriptors", programs);
+	snprintf(plain, sizeof plain, "%s/descriptors-plain.txt", work);
+	snprintf(plain_errors, sizeof plain_errors, "%s/descriptors-plain.err", work);
+	snprintf(traced_errors, sizeof traced_errors, "%s/descriptors-traced.err", work);
 	static const char *const backends[] = {"exact", "lockfree", "hybrid", "async"};
-	static const char *const closing[] = {"", "<&-", "2>&-", ">&-"};
-	for (size_t c = 0; c < sizeof closing / sizeof closing[0]; c++) {
+	static const char *const ways[][2] = {
+	    {"", ""}, {"", "<&-"}, {"", "2>&-"}, {"", ">&-"}, {"take", ""}, {"take", ">&-"}};
+	for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
+		const char *mode = ways[w][0], *closing = ways[w][1];
+		int errors_kept = strcmp(closing, "2>&-") != 0;
 		char command[2048];
-		snprintf(plain, sizeof plain, "%s/descriptors-plain.txt", work);
-		snprintf(command, sizeof command, "'%s' '%s' %s", program, plain, closing[c]);
+		snprintf(command, sizeof command, "'%s' '%s' %s 2>'%s' %s", program, plain, mode,
+		         plain_errors, closing);
 		ck_assert_int_eq(system(command), 0);
 		char *expected = read_whole(plain);
+		char *expected_errors = errors_kept ? read_whole(plain_errors) : NULL;
 		for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
 			snprintf(traced, sizeof traced, "%s/descriptors-%s.txt", work, backends[b]);
 			snprintf(command, sizeof command,
-			         "'%s' -q --backend %s -o '%s/descriptors.memscope' '%s' '%s' %s", memscope,
-			         backends[b], work, program, traced, closing[c]);
-			ck_assert_msg(system(command) == 0, "%s %s: failed", backends[b], closing[c]);
+			         "'%s' -q --backend %s -o '%s/descriptors.memscope' '%s' '%s' %s 2>'%s' %s",
+			         memscope, backends[b], work, program, traced, mode, traced_errors, closing);
+			int status = system(command);
+			ck_assert_msg(status == 0, "%s %s '%s': exit %d", backends[b], mode, closing,
+			              WEXITSTATUS(status));
 			char *got = read_whole(traced);
-			ck_assert_msg(strcmp(got, expected) == 0, "%s '%s': %.60s, untraced %.60s",
-			              backends[b], closing[c], got, expected);
+			ck_assert_msg(strcmp(got, expected) == 0, "%s %s '%s': %.60s, untraced %.60s",
+			              backends[b], mode, closing, got, expected);
 			free(got);
+			if (errors_kept) {
+				got = read_whole(traced_errors);
+				ck_assert_msg(strcmp(got, expected_errors) == 0,
+				              "%s %s '%s': stderr %.60s, untraced %.60s", backends[b], mode,
+				              closing, got, expected_errors);
+				free(got);
+			}
 		}
 		free(expected);
+		free(expected_errors);
 	}
 }
 END_TEST
