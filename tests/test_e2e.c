@@ -869,34 +869,30 @@ END_TEST
 
 /* A library that allocates and is unloaded at once, before any periodic
  * look at the loaded objects: its block's frames are still named, under
- * every backend. */
+ * every backend, and the program's status, stdout and stderr are the
+ * untraced run's. */
 START_TEST(an_unloaded_librarys_frames_keep_their_names)
 {
-	char program[512], library[512];
-	snprintf(program, sizeof program, "%s/unloads", programs);
-	snprintf(library, sizeof library, "%s/unloaded_library.so", programs);
+	char command[1100];
+	snprintf(command, sizeof command, "'%s/unloads' '%s/unloaded_library.so'", programs, programs);
 	for (size_t b = 0; b < EVERY_BLOCK_BACKENDS - 1; b++) {
-		const char *arguments[16];
-		with_backend(b, (const char *[]){program, library, NULL}, arguments);
-		struct run run;
-		run_memscope(&run, "unloads", arguments);
-		assert_exited(&run, 0);
-		struct report *report = build_report(run.output);
+		const char *capture = assert_like_untraced(backend_options(b), command);
+		struct report *report = build_report(capture);
 		uint64_t blocks, bytes;
 		int groups;
 		leaked_by(report, "allocate_in_library", &blocks, &bytes, &groups);
 		ck_assert_msg(blocks == 1 && bytes == 4321, "%s: %llu blocks, %llu bytes in the library",
 		              every_block[b][1], (unsigned long long)blocks, (unsigned long long)bytes);
 		report_destroy(report);
-		run_finish(&run);
 	}
 }
 END_TEST
 
 /* Under an address-space limit the program gets as much memory traced as
- * untraced under the sampling backends, which run no thread of their own
- * in a program of one thread (memscope's reservations give way; exact's
- * writer thread takes its stack and an arena of the C library's: README,
+ * untraced, in blocks of 16 MiB, under the sampling backends, whose
+ * reservations give way and which run no thread of their own in a
+ * program of one thread (exact's writer thread gets an arena of the C
+ * library's, and on jemalloc, jemalloc's reservations: README,
  * Limitations). */
 START_TEST(an_address_space_limit_leaves_the_program_its_memory)
 {
