@@ -365,6 +365,19 @@ START_TEST(a_crash_keeps_the_capture_and_the_signal)
 }
 END_TEST
 
+/* arguments: up to most options (fewer where one is NULL), then rest
+ * (NULL-terminated); room for 16. */
+static void join_arguments(const char *const *options, int most, const char *const *rest,
+                           const char **arguments)
+{
+	int count = 0;
+	for (int i = 0; i < most && options[i] != NULL; i++)
+		arguments[count++] = options[i];
+	for (int i = 0; rest[i] != NULL && count < 15; i++)
+		arguments[count++] = rest[i];
+	arguments[count] = NULL;
+}
+
 /* Every way a program dies, in its first milliseconds, under each backend
  * (the sampling ones set to record every block): the capture holds every
  * block it kept, says how it ended, and memscope dies of the same signal.
@@ -393,14 +406,9 @@ START_TEST(every_death_keeps_every_event)
 	};
 	for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
 		for (size_t d = 0; d < sizeof deaths / sizeof deaths[0]; d++) {
-			const char *arguments[8];
-			int count = 0;
-			for (int i = 0; backends[b][i] != NULL; i++)
-				arguments[count++] = backends[b][i];
-			arguments[count++] = program;
-			arguments[count++] = deaths[d].how;
-			arguments[count++] = "50";
-			arguments[count] = NULL;
+			const char *arguments[16];
+			join_arguments(backends[b], 5, (const char *[]){program, deaths[d].how, "50", NULL},
+			               arguments);
 			struct run run;
 			run_memscope(&run, "dies", arguments);
 			ck_assert_msg(WIFSIGNALED(run.status) && WTERMSIG(run.status) == deaths[d].signal,
@@ -559,26 +567,28 @@ static const char *const every_block[][4] = {
 };
 #define EVERY_BLOCK_BACKENDS (sizeof every_block / sizeof every_block[0])
 
+/* Up to most options (fewer where one is NULL) as one string, for a
+ * shell command line. */
+static const char *joined_options(const char *const *options, int most)
+{
+	static char text[256];
+	text[0] = '\0';
+	for (int i = 0; i < most && options[i] != NULL; i++)
+		snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s", i ? " " : "",
+		         options[i]);
+	return text;
+}
+
 /* Backend b's options as one string, for a shell command line. */
 static const char *backend_options(size_t b)
 {
-	static char text[128];
-	text[0] = '\0';
-	for (int i = 0; i < 4 && every_block[b][i] != NULL; i++)
-		snprintf(text + strlen(text), sizeof text - strlen(text), "%s%s", i ? " " : "",
-		         every_block[b][i]);
-	return text;
+	return joined_options(every_block[b], 4);
 }
 
 /* arguments: backend b's options, then rest (NULL-terminated); room for 16. */
 static void with_backend(size_t b, const char *const *rest, const char **arguments)
 {
-	int count = 0;
-	for (int i = 0; i < 4 && every_block[b][i] != NULL; i++)
-		arguments[count++] = every_block[b][i];
-	for (int i = 0; rest[i] != NULL && count < 15; i++)
-		arguments[count++] = rest[i];
-	arguments[count] = NULL;
+	join_arguments(every_block[b], 4, rest, arguments);
 }
 
 /* Blocks of size in a capture: how many were allocated, and how many of
@@ -768,21 +778,14 @@ START_TEST(failing_calls_fail_as_without_memscope)
 		{"--backend", "async", NULL},
 	};
 	for (size_t w = 0; w < sizeof ways / sizeof ways[0]; w++) {
-		const char *arguments[8];
-		int count = 0;
-		for (int i = 0; ways[w][i] != NULL; i++)
-			arguments[count++] = ways[w][i];
-		arguments[count++] = program;
-		arguments[count] = NULL;
-		bool hooks = count > 3 && strcmp(arguments[2], "--capture") == 0;
+		const char *arguments[16];
+		join_arguments(ways[w], 6, (const char *[]){program, NULL}, arguments);
+		bool hooks = ways[w][2] != NULL && strcmp(ways[w][2], "--capture") == 0;
 		if (!hooks) {
 			/* Status, stdout and stderr as untraced, byte for byte. */
-			char options[256] = "", quoted[600];
-			for (int i = 0; ways[w][i] != NULL; i++)
-				snprintf(options + strlen(options), sizeof options - strlen(options), " %s",
-				         ways[w][i]);
+			char quoted[600];
 			snprintf(quoted, sizeof quoted, "'%s'", program);
-			assert_like_untraced(options, quoted);
+			assert_like_untraced(joined_options(ways[w], 6), quoted);
 		}
 		struct run run;
 		run_memscope(&run, "failing-calls", arguments);
