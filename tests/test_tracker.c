@@ -37,6 +37,14 @@ static memscope_stats stats_of(memscope_tracker *tracker)
 	return stats;
 }
 
+/* Creates the file path names (a mkstemp template, XXXXXX replaced). */
+static void make_temporary(char *path)
+{
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
 START_TEST(counts_every_allocation_exactly)
 {
 	memscope_stats after_mallocs, after_frees, after_more, at_stop;
@@ -143,9 +151,7 @@ END_TEST
 START_TEST(tag_and_capture_round_trip)
 {
 	char path[] = "/tmp/memscope-test-tracker-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	make_temporary(path);
 
 	memscope_tracker *tracker = memscope_tracker_new(MEMSCOPE_BACKEND_EXACT);
 	require_tracker(tracker);
@@ -306,9 +312,7 @@ END_TEST
 START_TEST(async_charges_annotated_tasks)
 {
 	char path[] = "/tmp/memscope-test-tracker-XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	make_temporary(path);
 	/* Found before tracking: the first lookup is not the program's work. */
 	ck_assert_ptr_nonnull(memscope_task_interface_get());
 
@@ -369,9 +373,7 @@ static memscope_tracker *start_rare_sampler(memscope_backend_kind backend, uint6
                                             char *path)
 {
 	strcpy(path, "/tmp/memscope-test-tracker-XXXXXX");
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	make_temporary(path);
 	memscope_config config;
 	memscope_config_init(&config);
 	config.backend = backend;
@@ -674,9 +676,7 @@ static void count_term(int signal)
 START_TEST(the_programs_own_signal_handling_is_kept)
 {
 	char path[] = "/tmp/test_tracker_handled.XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	make_temporary(path);
 	pid_t child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
@@ -744,9 +744,7 @@ END_TEST
 START_TEST(the_programs_descriptors_are_never_written)
 {
 	char path[] = "/tmp/test_tracker_fds.XXXXXX";
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	close(fd);
+	make_temporary(path);
 	char own[sizeof path + 8];
 	snprintf(own, sizeof own, "%s.own", path);
 	pid_t child = fork();
