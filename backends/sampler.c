@@ -39,8 +39,8 @@ static uint64_t draw_countdown(struct memscope_thread *thread)
 	/* A uniform in (0, 1]: 53 random bits, plus one so it is never 0. */
 	double uniform = (double)((next_random(thread) >> 11) + 1) * 0x1.0p-53;
 	double bytes = -log(uniform) * (double)interval;
-	if (bytes >= 0x1.0p62)
-		return UINT64_C(1) << 62;
+	if (bytes >= (double)SAMPLER_MAX_COUNTDOWN)
+		return SAMPLER_MAX_COUNTDOWN;
 	return (uint64_t)bytes + 1;
 }
 
@@ -53,8 +53,9 @@ static void set_countdown(struct memscope_thread *thread, uint64_t bytes)
 	thread->countdown_held = bytes - thread->countdown;
 }
 
-bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
+bool sampler_pick_slow(struct memscope_thread *thread, uint64_t size)
 {
+	uint64_t bytes = sampler_counted_bytes(size);
 	uint32_t epoch = atomic_load_explicit(&sampler_shared.epoch, memory_order_acquire);
 	bool seeded_now = thread->epoch != epoch;
 	if (seeded_now) {
@@ -77,8 +78,9 @@ bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes)
 		thread->picked_interval = 1;
 		return true;
 	}
-	/* Recorded whatever the countdown, which it leaves as it is. */
-	if (bytes >= sampler_shared.exact_above)
+	/* Recorded whatever the countdown, which it leaves as it is: by the
+	 * requested size, as readers weigh it. */
+	if (size >= sampler_shared.exact_above)
 		return true;
 	uint64_t left = thread->countdown + thread->countdown_held;
 	if (bytes < left) {

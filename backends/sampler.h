@@ -5,8 +5,9 @@
  * distribution whose mean is the sampling interval.  An allocation that
  * reaches the point is picked, and a new countdown is drawn: points are
  * memoryless, so where the next one falls does not depend on where in the
- * allocation the last one did.  An allocation of s bytes is thus picked with
- * probability 1 - exp(-s / interval) (core/sampling.h weighs it back).
+ * allocation the last one did.  An allocation that counts for s bytes (its
+ * size plus one, sampler_counted_bytes) is thus picked with probability
+ * 1 - exp(-s / interval) (core/sampling.h weighs it back).
  *
  * The thread's countdown lives in its memscope_thread (guard.h).  The test
  * on the hot path touches only the thread's own countdown and one
@@ -78,7 +79,22 @@ void sampler_pick_next(void);
 /* The seed in use (the one drawn, when 0 was asked for). */
 uint64_t sampler_seed(void);
 
-bool sampler_pick_slow(struct memscope_thread *thread, uint64_t bytes);
+/* No countdown is drawn longer (malloc's fast path, capture_interpose.h,
+ * takes a longer one for one wrapped around). */
+#define SAMPLER_MAX_COUNTDOWN (UINT64_C(1) << 62)
+
+/* The bytes an allocation of size bytes counts for in the countdown:
+ * size + 1, so that a block of 0 bytes can be picked too, and malloc's fast
+ * path adds it in one instruction (capture_interpose.h).  Modulo 2^64, as
+ * that instruction counts: a request for SIZE_MAX bytes, which no
+ * allocator meets, counts 0.  Readers weigh a pick by the same rule
+ * (SAMPLING_COUNT_PLUS_ONE, core/sampling.h). */
+static inline uint64_t sampler_counted_bytes(size_t size)
+{
+	return (uint64_t)size + 1;
+}
+
+bool sampler_pick_slow(struct memscope_thread *thread, uint64_t size);
 
 static inline bool sampler_running(void)
 {
@@ -91,7 +107,7 @@ static inline bool sampler_running(void)
 static inline bool sampler_pick(size_t size)
 {
 	struct memscope_thread *thread = &memscope_thread;
-	uint64_t bytes = size != 0 ? size : 1;
+	uint64_t bytes = sampler_counted_bytes(size);
 	if (__builtin_expect(
 		    bytes < thread->countdown &&
 		    thread->epoch == atomic_load_explicit(&sampler_shared.epoch, memory_order_relaxed),
@@ -99,7 +115,7 @@ static inline bool sampler_pick(size_t size)
 		thread->countdown -= bytes;
 		return false;
 	}
-	return sampler_pick_slow(thread, bytes);
+	return sampler_pick_slow(thread, size);
 }
 
 #endif

@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #define CAPTURE_FORMAT_MAJOR 1
-#define CAPTURE_FORMAT_MINOR 3
+#define CAPTURE_FORMAT_MINOR 4
 #define CAPTURE_MAX_BUILD_ID 64
 #define CAPTURE_MAX_SEGMENTS 16
 
@@ -193,7 +193,7 @@ struct capture_trailer {
 /* Written before the first event of a sampling backend, and again whenever
  * the interval changes: every ALLOC and EXPAND after it, up to the next
  * SAMPLING record, was picked by a Poisson process over allocated bytes with
- * this mean interval, and stands for sample_weight(size, interval) blocks of
+ * this mean interval, and stands for sample_weight(size, interval, counting) blocks of
  * its size (sampling.h).  FREE records are written for sampled blocks only. */
 struct capture_sampling {
 	uint64_t time_ns;
@@ -201,6 +201,9 @@ struct capture_sampling {
 	uint64_t seed;             /* of the samplers' random numbers */
 	uint64_t exact_above;      /* since minor 3: blocks of at least this many requested
 	                              bytes are all recorded, weight 1; 0: none */
+	uint64_t counting;         /* since minor 4: what a block of size bytes counted for
+	                              in the countdown, an enum sampling_count: 1 size + 1;
+	                              0 (and absent, from older writers) max(size, 1) */
 };
 
 /* The backend's own counters, cumulative since the capture started: written

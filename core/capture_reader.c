@@ -697,6 +697,8 @@ static void decode_sampling(struct parser *parser, struct capture_sampling *samp
 	sampling->seed = get_varint(parser);
 	if (parser->p < parser->end) /* minor 3 */
 		sampling->exact_above = get_varint(parser);
+	if (parser->p < parser->end) /* minor 4 */
+		sampling->counting = get_varint(parser);
 }
 
 static void decode_tracking(struct parser *parser, struct capture_tracking *tracking)

@@ -591,7 +591,7 @@ static int add_trailer(struct capture_writer *writer, const struct capture_trail
 
 static int add_sampling(struct capture_writer *writer, const struct capture_sampling *sampling)
 {
-	int err = reserve_framed(writer, 4 * VARINT_MAX_BYTES);
+	int err = reserve_framed(writer, 5 * VARINT_MAX_BYTES);
 	if (err < 0)
 		return err;
 	uint8_t *p = begin_framed(writer, CAPTURE_RECORD_SAMPLING);
@@ -599,6 +599,7 @@ static int add_sampling(struct capture_writer *writer, const struct capture_samp
 	p += varint_encode(p, sampling->interval);
 	p += varint_encode(p, sampling->seed);
 	p += varint_encode(p, sampling->exact_above);
+	p += varint_encode(p, sampling->counting);
 	end_framed(writer, p);
 	return 0;
 }

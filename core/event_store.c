@@ -222,6 +222,7 @@ struct event_store {
 	 * kept here unrounded; store_totals gets them rounded. */
 	uint64_t sample_interval;     /* 0: every event */
 	uint64_t exact_above;         /* hybrid: every block of at least this size; 0: none */
+	enum sampling_count sample_counting; /* how the sampler counted a block's bytes */
 	uint64_t intervals[STORE_INTERVALS]; /* the intervals threads sampled at; [0] unused */
 	uint32_t interval_count;
 	uint64_t sample_seed;
@@ -1012,7 +1013,7 @@ static uint64_t live_value(struct event_store *store, uint64_t size, uint64_t in
 /* What a recorded block of size bytes, sampled at interval, stands for. */
 static double weight_at(const struct event_store *store, uint64_t interval, uint64_t size)
 {
-	struct sampling_rule rule = { interval, store->exact_above };
+	struct sampling_rule rule = { interval, store->exact_above, store->sample_counting };
 	return sampling_rule_weight(&rule, size);
 }
 
@@ -1312,6 +1313,9 @@ static void consume_record(struct event_store *store, const uint64_t *entry)
 			store->sample_interval = record.u.sampling.interval;
 			store->sample_seed = record.u.sampling.seed;
 			store->exact_above = record.u.sampling.exact_above;
+			store->sample_counting = record.u.sampling.counting == SAMPLING_COUNT_PLUS_ONE
+			                         ? SAMPLING_COUNT_PLUS_ONE
+			                         : SAMPLING_COUNT_AT_LEAST_ONE;
 		}
 		write_run_record(store, &record);
 	}
@@ -1753,7 +1757,8 @@ void event_store_open(struct event_store *store)
 		struct capture_record record = {
 			.type = CAPTURE_RECORD_SAMPLING,
 			.u.sampling = {.time_ns = 0, .interval = store->sample_interval,
-			               .seed = store->sample_seed, .exact_above = store->exact_above},
+			               .seed = store->sample_seed, .exact_above = store->exact_above,
+			               .counting = store->sample_counting},
 		};
 		if (store->remote)
 			ship_record(store, &record);
@@ -1768,6 +1773,8 @@ void event_store_set_sampling(struct event_store *store, uint64_t interval, uint
 	store->sample_interval = interval;
 	store->sample_seed = seed;
 	store->exact_above = exact_above;
+	/* The samplers of this runtime (backends/sampler.h). */
+	store->sample_counting = SAMPLING_COUNT_PLUS_ONE;
 }
 
 void event_store_close(struct event_store *store)

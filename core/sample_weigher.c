@@ -11,7 +11,11 @@
 
 void sample_weigher_sampling(struct sample_weigher *weigher, const struct capture_sampling *record)
 {
-	weigher->rule = (struct sampling_rule){ record->interval, record->exact_above };
+	weigher->rule = (struct sampling_rule){
+		record->interval, record->exact_above,
+		record->counting == SAMPLING_COUNT_PLUS_ONE ? SAMPLING_COUNT_PLUS_ONE
+		                                            : SAMPLING_COUNT_AT_LEAST_ONE,
+	};
 }
 
 int sample_weigher_thread(struct sample_weigher *weigher,
@@ -44,7 +48,7 @@ uint64_t sample_weigher_interval(const struct sample_weigher *weigher, uint32_t 
 
 double sample_weigher_weight(const struct sample_weigher *weigher, uint32_t thread, uint64_t size)
 {
-	return sample_weight(size, sample_weigher_interval(weigher, thread, size));
+	return sample_weight(size, sample_weigher_interval(weigher, thread, size), weigher->rule.counting);
 }
 
 void sample_weigher_finish(struct sample_weigher *weigher)

@@ -31,7 +31,8 @@ int sample_weigher_thread(struct sample_weigher *weigher,
 uint64_t sample_weigher_interval(const struct sample_weigher *weigher, uint32_t thread,
                                  uint64_t size);
 
-/* What that block stands for: sample_weight() at that interval. */
+/* What that block stands for: sample_weight() at that interval, counted as
+ * the SAMPLING record says. */
 double sample_weigher_weight(const struct sample_weigher *weigher, uint32_t thread, uint64_t size);
 
 /* Frees the table and zeroes the weigher. */

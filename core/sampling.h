@@ -7,9 +7,16 @@
  * 1 - exp(-size / interval), and counting each picked one as
  * 1 / (1 - exp(-size / interval)) blocks (its weight) makes every sum over
  * sampled blocks (allocations, bytes, bytes live at any moment, per stack)
- * an unbiased estimate of the true sum.  A block of 0 bytes counts as 1
- * byte, as the samplers count it.  An interval of 0 or 1 means every
+ * an unbiased estimate of the true sum.  An interval of 0 or 1 means every
  * allocation is recorded: weight 1.
+ *
+ * What "size" is here is the bytes a block counts for in the sampler's
+ * countdown, which must be above 0 for a block of 0 bytes to be picked at
+ * all.  This version's samplers count size + 1 (SAMPLING_COUNT_PLUS_ONE):
+ * malloc's fast path then adds with one instruction where max(size, 1)
+ * took three, and the three were 1.3 points of the ring's overhead
+ * (docs/overhead.md).  Captures written before minor 4 counted max(size,
+ * 1): the capture's SAMPLING record says which, and a reader weighs by it.
  */
 #ifndef MEMSCOPE_SAMPLING_H
 #define MEMSCOPE_SAMPLING_H
@@ -19,11 +26,19 @@
 
 #define SAMPLING_DEFAULT_INTERVAL (512u * 1024u)
 
-static inline double sample_weight(uint64_t size, uint64_t interval)
+enum sampling_count {
+	SAMPLING_COUNT_AT_LEAST_ONE = 0, /* max(size, 1): writers before minor 4 */
+	SAMPLING_COUNT_PLUS_ONE = 1,     /* size + 1: this version's samplers */
+};
+
+/* The weight of a picked block of size bytes, counted as counting says. */
+static inline double sample_weight(uint64_t size, uint64_t interval, enum sampling_count counting)
 {
 	if (interval <= 1)
 		return 1.0;
-	double bytes = size != 0 ? (double)size : 1.0;
+	double bytes = counting == SAMPLING_COUNT_PLUS_ONE ? (double)size + 1.0
+	               : size != 0                         ? (double)size
+	                                                   : 1.0;
 	double x = bytes / (double)interval;
 	if (x < 0x1p-7) {
 		/* 1 / (1 - exp(-x)) = 1/x + 1/2 + x/12 - x^3/720 + x^5/30240
@@ -45,6 +60,7 @@ static inline double sample_weight(uint64_t size, uint64_t interval)
 struct sampling_rule {
 	uint64_t interval;         /* 0 or 1: every allocation */
 	uint64_t exact_above;      /* 0: none */
+	enum sampling_count counting;
 };
 
 /* What a recorded block of size bytes stands for under rule. */
@@ -52,7 +68,7 @@ static inline double sampling_rule_weight(const struct sampling_rule *rule, uint
 {
 	if (rule->exact_above != 0 && size >= rule->exact_above)
 		return 1.0;
-	return sample_weight(size, rule->interval);
+	return sample_weight(size, rule->interval, rule->counting);
 }
 
 /* A sum of weights as a whole count, for the figures readers show:

@@ -120,7 +120,7 @@ static double weight_of(struct totals *totals, uint64_t address, uint64_t size, 
 		if (found && forget)
 			live_map_remove(totals->intervals, address, NULL);
 	}
-	return sample_weight(size, interval);
+	return sample_weight(size, interval, totals->weigher.rule.counting);
 }
 
 /* Records interval as the one the block at address was picked under.
@@ -158,7 +158,7 @@ static int keep_alloc(const struct capture_alloc *alloc, struct live_map *live,
 	uint64_t interval = sample_weigher_interval(&totals->weigher, alloc->thread, alloc->size);
 	if (note_interval(totals, alloc->address, interval) < 0)
 		return -ENOMEM;
-	double weight = sample_weight(alloc->size, interval);
+	double weight = sample_weight(alloc->size, interval, totals->weigher.rule.counting);
 	totals->allocations += weight;
 	totals->allocated_bytes += weight * (double)alloc->size;
 	totals->trailer.events++;
@@ -175,7 +175,8 @@ static int keep_expand(const struct capture_expand *expand, uint64_t *size,
 	if (note_interval(totals, expand->address, interval) < 0)
 		return -ENOMEM;
 	*size = expand->size;
-	count_live(totals, sample_weight(expand->size, interval), expand->size, 1.0);
+	count_live(totals, sample_weight(expand->size, interval, totals->weigher.rule.counting),
+	           expand->size, 1.0);
 	totals->trailer.events++;
 	note_peak(totals, expand->time_ns);
 	return 1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "sampling.h"
 #include "varint.h"
 
 /* ck_assert reports every passing check to the runner with a system call;
@@ -149,7 +150,8 @@ static bool records_equal(const struct capture_record *got, const struct capture
 		return a->u.sampling.time_ns == b->u.sampling.time_ns &&
 		       a->u.sampling.interval == b->u.sampling.interval &&
 		       a->u.sampling.seed == b->u.sampling.seed &&
-		       a->u.sampling.exact_above == b->u.sampling.exact_above;
+		       a->u.sampling.exact_above == b->u.sampling.exact_above &&
+		       a->u.sampling.counting == b->u.sampling.counting;
 	case CAPTURE_RECORD_THREAD_SAMPLING:
 		return a->u.thread_sampling.time_ns == b->u.thread_sampling.time_ns &&
 		       a->u.thread_sampling.thread == b->u.thread_sampling.thread &&
@@ -322,6 +324,12 @@ static const struct capture_record every_type[] = {
 	  .u.task_switch = { .time_ns = 7, .thread = UINT32_MAX, .task = 0 } },
 	{ .type = CAPTURE_RECORD_TASK_END,
 	  .u.task_end = { .time_ns = 0, .id = UINT32_MAX, .thread = 3 } },
+	{ .type = CAPTURE_RECORD_SAMPLING,
+	  .u.sampling = { .time_ns = 17000000, .interval = 524288, .seed = 99,
+	                  .exact_above = 2411724, .counting = SAMPLING_COUNT_PLUS_ONE } },
+	{ .type = CAPTURE_RECORD_SAMPLING,
+	  .u.sampling = { .time_ns = UINT64_MAX, .interval = UINT64_MAX, .seed = UINT64_MAX,
+	                  .exact_above = UINT64_MAX, .counting = UINT64_MAX } },
 	{ .type = CAPTURE_RECORD_THREAD_SAMPLING,
 	  .u.thread_sampling = { .time_ns = 18000000, .thread = UINT32_MAX, .interval = UINT64_MAX } },
 	{ .type = CAPTURE_RECORD_THREAD_SAMPLING,
@@ -423,7 +431,7 @@ START_TEST(test_exact_bytes)
 	uint8_t *data = read_file(path, &size);
 
 	/* A payload this small is not worth compressing. */
-	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 3, 0, 0, 0, 0, 0 };
+	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 4, 0, 0, 0, 0, 0 };
 	ck_assert_uint_eq(size, 16 + 5 + sizeof(payload) + 4 + 9);
 	ck_assert_mem_eq(data, header, 16);
 	ck_assert_uint_eq(data[16], CAPTURE_BLOCK_RECORDS);
@@ -825,6 +833,44 @@ START_TEST(test_unknown_block_is_skipped)
 	free(file);
 	unlink(path);
 	small_capture_destroy(&capture);
+}
+END_TEST
+
+/* A SAMPLING record as older writers wrote it: three fields (minor 1), four
+ * (minor 3), then this version's five.  A field an older writer did not
+ * write reads as 0: no threshold, and a block counted as max(size, 1). */
+START_TEST(test_older_sampling_records)
+{
+	static const uint8_t payload[] = {
+		0x0b, 0x05, 0x00, 0x80, 0x80, 0x20, 0x07,             /* minor 1: 524288, seed 7 */
+		0x0b, 0x08, 0x01, 0x80, 0x80, 0x20, 0x07, 0x80, 0x80, 0x10, /* minor 3: exact_above 262144 */
+		0x0b, 0x06, 0x02, 0x80, 0x40, 0x07, 0x00, 0x01,       /* minor 4: 8192, counting 1 */
+	};
+	uint8_t file[128];
+	const uint8_t header[16] = { 'M', 'E', 'M', 'S', 'C', 'O', 'P', 'E', 1, 0, 4, 0, 0, 0, 0, 0 };
+	memcpy(file, header, sizeof(header));
+	size_t length = sizeof(header);
+	length += put_block(file + length, CAPTURE_BLOCK_RECORDS, payload, sizeof(payload));
+	length += put_block(file + length, CAPTURE_BLOCK_END, NULL, 0);
+	char path[64];
+	close(temp_file(path, sizeof(path)));
+	write_file(path, file, length);
+
+	const struct capture_record want[] = {
+		{ .type = CAPTURE_RECORD_SAMPLING,
+		  .u.sampling = { .time_ns = 0, .interval = 524288, .seed = 7 } },
+		{ .type = CAPTURE_RECORD_SAMPLING,
+		  .u.sampling = { .time_ns = 1, .interval = 524288, .seed = 7, .exact_above = 262144 } },
+		{ .type = CAPTURE_RECORD_SAMPLING,
+		  .u.sampling = { .time_ns = 2, .interval = 8192, .seed = 7,
+		                  .counting = SAMPLING_COUNT_PLUS_ONE } },
+	};
+	size_t count;
+	char warning[512];
+	ck_assert_int_eq(read_expecting(path, want, 3, &count, warning, sizeof(warning)), 0);
+	ck_assert_uint_eq(count, 3);
+	ck_assert_str_eq(warning, "");
+	unlink(path);
 }
 END_TEST
 
@@ -1254,6 +1300,7 @@ static Suite *capture_format_suite(void)
 	tcase_set_timeout(tc, 100);
 	tcase_add_test(tc, test_round_trip_every_type);
 	tcase_add_test(tc, test_exact_bytes);
+	tcase_add_test(tc, test_older_sampling_records);
 	tcase_add_test(tc, test_many_events);
 	tcase_add_test(tc, test_every_truncation);
 	tcase_add_test(tc, test_every_changed_byte);

@@ -29,21 +29,23 @@
 START_TEST(picks_follow_the_poisson_probability)
 {
 	const uint64_t interval = 4096, calls = 4000000;
-	const size_t sizes[] = {1, 64, 1000, 4096, 40000};
+	const size_t sizes[] = {0, 1, 64, 1000, 4096, 40000};
 	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
 		sampler_start(interval, 12345 + k, 0);
 		uint64_t picked = 0;
 		for (uint64_t i = 0; i < calls; i++)
 			picked += sampler_pick(sizes[k]);
-		double p = -expm1(-(double)sizes[k] / (double)interval);
+		/* A block counts for its size plus one byte. */
+		double p = -expm1(-((double)sizes[k] + 1.0) / (double)interval);
 		double expected = p * (double)calls;
 		double spread = sqrt((double)calls * p * (1 - p));
 		ck_assert_msg(fabs((double)picked - expected) <= 5 * spread + 1,
 		              "size %zu: %llu picked, %.0f expected (sd %.0f)", sizes[k],
 		              (unsigned long long)picked, expected, spread);
 		/* The weights make the count unbiased. */
-		double estimate = (double)picked * sample_weight(sizes[k], interval);
-		ck_assert_msg(fabs(estimate - (double)calls) <= 5 * spread * sample_weight(sizes[k], interval) + 1,
+		double weight = sample_weight(sizes[k], interval, SAMPLING_COUNT_PLUS_ONE);
+		double estimate = (double)picked * weight;
+		ck_assert_msg(fabs(estimate - (double)calls) <= 5 * spread * weight + 1,
 		              "size %zu: %.0f estimated of %llu", sizes[k], estimate,
 		              (unsigned long long)calls);
 		sampler_stop();
@@ -56,8 +58,10 @@ START_TEST(interval_one_picks_every_allocation)
 	sampler_start(1, 7, 0);
 	for (int i = 0; i < 100000; i++)
 		ck_assert(sampler_pick((size_t)(i % 5)));
-	ck_assert(sample_weight(0, 1) == 1.0 && sample_weight(12345, 1) == 1.0);
-	ck_assert(sample_weight(100, 0) == 1.0);
+	for (int counting = SAMPLING_COUNT_AT_LEAST_ONE; counting <= SAMPLING_COUNT_PLUS_ONE; counting++) {
+		ck_assert(sample_weight(0, 1, counting) == 1.0 && sample_weight(12345, 1, counting) == 1.0);
+		ck_assert(sample_weight(100, 0, counting) == 1.0);
+	}
 	sampler_stop();
 }
 END_TEST
@@ -123,14 +127,22 @@ START_TEST(exact_above_picks_all_and_leaves_the_countdown)
 }
 END_TEST
 
+/* This version's rule, size + 1, and the one of captures written before
+ * format minor 4, max(size, 1), which readers keep using for those. */
 START_TEST(weights_match_the_formula)
 {
-	ck_assert(fabs(sample_weight(512 * 1024, 512 * 1024) - 1.0 / (1.0 - exp(-1.0))) < 1e-12);
-	/* Small blocks stand for about interval / size of their kind. */
-	ck_assert(fabs(sample_weight(16, 524288) - 32768.5) < 0.01);
-	ck_assert(fabs(sample_weight(0, 524288) - sample_weight(1, 524288)) < 1e-9);
+	const enum sampling_count now = SAMPLING_COUNT_PLUS_ONE, old = SAMPLING_COUNT_AT_LEAST_ONE;
+	ck_assert(fabs(sample_weight(512 * 1024 - 1, 512 * 1024, now) - 1.0 / (1.0 - exp(-1.0))) < 1e-12);
+	ck_assert(fabs(sample_weight(512 * 1024, 512 * 1024, old) - 1.0 / (1.0 - exp(-1.0))) < 1e-12);
+	/* Small blocks stand for about interval / (size + 1) of their kind:
+	 * 524288 / 17 + 1/2 + (17 / 524288) / 12. */
+	ck_assert(fabs(sample_weight(16, 524288, now) - 30840.970591) < 1e-6);
+	ck_assert(fabs(sample_weight(0, 524288, now) - 524288.5) < 1e-6);
+	ck_assert(fabs(sample_weight(16, 524288, old) - 32768.5) < 0.01);
+	ck_assert(fabs(sample_weight(0, 524288, old) - sample_weight(1, 524288, old)) < 1e-9);
 	/* Blocks far above the interval are (nearly) always picked. */
-	ck_assert(fabs(sample_weight(64 << 20, 524288) - 1.0) < 1e-12);
+	ck_assert(fabs(sample_weight(64 << 20, 524288, now) - 1.0) < 1e-12);
+	ck_assert(fabs(sample_weight(64 << 20, 524288, old) - 1.0) < 1e-12);
 }
 END_TEST
 

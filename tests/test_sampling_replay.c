@@ -17,6 +17,7 @@
 
 #include "capture.h"
 #include "replay.h"
+#include "sampling.h"
 #include "report.h"
 #include "sampled_fixture.h"
 #include "varint.h"
@@ -244,6 +245,48 @@ START_TEST(test_interval_change_and_resize)
 }
 END_TEST
 
+/* A capture of thread 0 "main" and stack 1, sampled as sampling says. */
+static void start_sampled(struct capture_builder *builder, struct capture_sampling sampling)
+{
+	builder_start(builder);
+	builder_thread(builder, 0, "main");
+	builder_stack(builder, 1, 0x401000);
+	builder_add(builder, &(struct capture_record){ .type = CAPTURE_RECORD_SAMPLING,
+	                                               .u.sampling = sampling });
+}
+
+/* A capture of this version's samplers says they counted each block as
+ * its size plus one byte: the reader weighs each by that rule (an older
+ * capture, as the fixture, by max(size, 1)). */
+START_TEST(test_counted_plus_one)
+{
+	enum { P = 0x1000, Q = 0x2000, R = 0x3000 };
+	struct capture_builder builder;
+	start_sampled(&builder, (struct capture_sampling){ .time_ns = 1 * MS, .interval = 1000,
+	                                                   .seed = 3,
+	                                                   .counting = SAMPLING_COUNT_PLUS_ONE });
+	builder_alloc(&builder, 2 * MS, 0, P, 0, 1);
+	builder_alloc(&builder, 3 * MS, 0, Q, 99, 1);
+	builder_alloc(&builder, 4 * MS, 0, R, 999, 1);
+	builder_finish(&builder);
+
+	/* From the formula: 1 / (1 - exp(-(size + 1) / 1000)). */
+	double p = 1.0 / -expm1(-1.0 / 1000), q = 1.0 / -expm1(-100.0 / 1000),
+	       r = 1.0 / -expm1(-1000.0 / 1000);
+	struct replay *replay = replay_of(builder.path);
+	fixture_assert_weight(replay_find_live(replay, P)->weight, p);
+	fixture_assert_weight(replay_find_live(replay, Q)->weight, q);
+	fixture_assert_weight(replay_find_live(replay, R)->weight, r);
+	/* 1,000.5 + 10.508 + 1.582 blocks, 99 x 10.508 + 999 x 1.582 bytes. */
+	ck_assert_uint_eq(replay->totals.allocations, 1013);
+	ck_assert_uint_eq(replay->totals.allocated_bytes, 2621);
+	ck_assert_uint_eq(replay->totals.live_blocks, 1013);
+	ck_assert_uint_eq(replay->totals.live_bytes, 2621);
+	replay_destroy(replay);
+	unlink(builder.path);
+}
+END_TEST
+
 /* The hybrid backend's rule: blocks at or above exact_above weigh 1, the
  * others their weight at the interval, in the first pass, the peak's
  * second pass and the walk alike; a resize across the threshold moves a
@@ -265,14 +308,8 @@ START_TEST(test_exact_above_weighs_one)
 {
 	enum { SMALL = 0x1000, AT = 0x2000, LARGE = 0x3000, GROWN = 0x4000 };
 	struct capture_builder builder;
-	builder_start(&builder);
-	builder_thread(&builder, 0, "main");
-	builder_stack(&builder, 1, 0x401000);
-	struct capture_record sampling = {
-		.type = CAPTURE_RECORD_SAMPLING,
-		.u.sampling = {.time_ns = 1 * MS, .interval = 1000, .seed = 7, .exact_above = 4600},
-	};
-	builder_add(&builder, &sampling);
+	start_sampled(&builder, (struct capture_sampling){ .time_ns = 1 * MS, .interval = 1000,
+	                                                   .seed = 7, .exact_above = 4600 });
 	builder_alloc(&builder, 2 * MS, 0, SMALL, 4599, 1);
 	builder_alloc(&builder, 3 * MS, 0, AT, 4600, 1);
 	builder_alloc(&builder, 4 * MS, 0, LARGE, 100000, 1);
@@ -700,6 +737,7 @@ int main(void)
 	tcase_add_test(replay, test_replay_estimates);
 	tcase_add_test(replay, test_walk_weights);
 	tcase_add_test(replay, test_interval_change_and_resize);
+	tcase_add_test(replay, test_counted_plus_one);
 	tcase_add_test(replay, test_exact_above_weighs_one);
 	tcase_add_test(replay, test_thread_interval_moves);
 	tcase_add_test(replay, test_exact_capture_is_not_estimated);
