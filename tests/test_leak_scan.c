@@ -1,0 +1,199 @@
+/* test_leak_scan.c - the leak kinds of core/leak_scan.h on blocks and roots
+ * laid out by hand: every kind, and each rule that decides between them.
+ *
+ * every_kind's layout, built by a program whose globals are the roots and
+ * run under valgrind 3.19's memcheck (--leak-check=full
+ * --show-leak-kinds=all), gave the totals asserted here: definitely lost
+ * 144 bytes in 5 blocks, indirectly lost 96 in 3, possibly lost 88 in 2,
+ * still reachable 4 blocks (113 bytes there: its block Z had 1 byte). */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leak_scan.h"
+
+enum { A, B, C, D, E, F, G, H, I, M, Q, X, Y, Z, BLOCKS };
+
+static const uint64_t sizes[BLOCKS] = {
+	[A] = 32, [B] = 64, [C] = 48, [D] = 24, [E] = 40, [F] = 56, [G] = 16, [H] = 16,
+	[I] = 32, [M] = 32, [Q] = 32, [X] = 24, [Y] = 24, [Z] = 0,
+};
+
+static uintptr_t roots[6];
+static unsigned char misaligned_root[16];
+
+static uintptr_t *words(void *block)
+{
+	return block;
+}
+
+/* The kind and the group of the block that starts at start. */
+static const struct leak_block *find(const struct leak_block *blocks, size_t count,
+                                     uintptr_t start)
+{
+	for (size_t i = 0; i < count; i++)
+		if (blocks[i].start == start)
+			return &blocks[i];
+	ck_abort_msg("no block at %#lx", (unsigned long)start);
+	return NULL;
+}
+
+START_TEST(every_kind)
+{
+	void *at[BLOCKS];
+	for (int i = 0; i < BLOCKS; i++) {
+		at[i] = calloc(1, sizes[i] != 0 ? sizes[i] : 1);
+		ck_assert_ptr_nonnull(at[i]);
+	}
+	/* From the roots: A and Z by their starts, B and Q by their middles
+	 * (Q first, so it is possible before it is found reachable), I only
+	 * one past its end, M only at a misaligned address. */
+	roots[0] = (uintptr_t)at[Q] + 8;
+	roots[1] = (uintptr_t)at[A];
+	roots[2] = (uintptr_t)at[B] + 8;
+	roots[3] = (uintptr_t)at[Z];
+	roots[4] = (uintptr_t)at[I] + sizes[I];
+	uintptr_t m = (uintptr_t)at[M];
+	memcpy(misaligned_root + 3, &m, sizeof(m));
+	/* A -> C (reachable), C -> Q's start (reachable after all). */
+	words(at[A])[0] = (uintptr_t)at[C];
+	words(at[C])[1] = (uintptr_t)at[Q];
+	/* B -> D's start: D is possible, as B is. */
+	words(at[B])[0] = (uintptr_t)at[D];
+	/* E, lost, -> F's middle: F indirectly lost. */
+	words(at[E])[2] = (uintptr_t)at[F] + 4;
+	/* G <-> H: one lost group, the lower one leading it. */
+	words(at[G])[0] = (uintptr_t)at[H];
+	words(at[H])[1] = (uintptr_t)at[G];
+	/* The higher of X and Y points to the lower, which leads a group of
+	 * its own first and is then claimed by the higher one's. */
+	void *lower = at[X] < at[Y] ? at[X] : at[Y], *higher = at[X] < at[Y] ? at[Y] : at[X];
+	words(higher)[0] = (uintptr_t)lower;
+
+	struct leak_block blocks[BLOCKS];
+	for (int i = 0; i < BLOCKS; i++) {
+		blocks[i] = (struct leak_block){ .start = (uintptr_t)at[i], .size = sizes[i] };
+		/* I's end must lie in no block, or the test says nothing. */
+		uintptr_t end_of_i = (uintptr_t)at[I] + sizes[I];
+		ck_assert(end_of_i < blocks[i].start || end_of_i >= blocks[i].start + sizes[i] ||
+		          i == I);
+	}
+	const struct leak_range ranges[] = {
+		{ (uintptr_t)roots, (uintptr_t)(roots + 6) },
+		{ (uintptr_t)misaligned_root, (uintptr_t)(misaligned_root + sizeof(misaligned_root)) },
+	};
+	struct leak_totals totals;
+	ck_assert_int_eq(leak_scan(blocks, BLOCKS, ranges, 2, &totals), 0);
+
+	for (int i = 1; i < BLOCKS; i++)
+		ck_assert(blocks[i - 1].start < blocks[i].start);
+	const uint32_t want[BLOCKS] = {
+		[A] = LEAK_REACHABLE, [C] = LEAK_REACHABLE, [Q] = LEAK_REACHABLE, [Z] = LEAK_REACHABLE,
+		[B] = LEAK_POSSIBLE, [D] = LEAK_POSSIBLE,
+		[E] = LEAK_DEFINITE, [F] = LEAK_INDIRECT, [I] = LEAK_DEFINITE, [M] = LEAK_DEFINITE,
+	};
+	for (int i = 0; i < BLOCKS; i++) {
+		if (i == G || i == H || i == X || i == Y)
+			continue;
+		const struct leak_block *block = find(blocks, BLOCKS, (uintptr_t)at[i]);
+		ck_assert_msg(block->kind == want[i], "block %d: %s, not %s", i,
+		              leak_kind_name(block->kind), leak_kind_name(want[i]));
+	}
+	const struct leak_block *g = find(blocks, BLOCKS, (uintptr_t)at[G]);
+	const struct leak_block *h = find(blocks, BLOCKS, (uintptr_t)at[H]);
+	const struct leak_block *first = g->start < h->start ? g : h, *second = g->start < h->start ? h : g;
+	ck_assert_uint_eq(first->kind, LEAK_DEFINITE);
+	ck_assert_uint_eq(second->kind, LEAK_INDIRECT);
+	ck_assert_uint_eq(second->clique, (uint32_t)(first - blocks));
+	const struct leak_block *e = find(blocks, BLOCKS, (uintptr_t)at[E]);
+	ck_assert_uint_eq(find(blocks, BLOCKS, (uintptr_t)at[F])->clique, (uint32_t)(e - blocks));
+	const struct leak_block *low = find(blocks, BLOCKS, (uintptr_t)lower);
+	const struct leak_block *high = find(blocks, BLOCKS, (uintptr_t)higher);
+	ck_assert_uint_eq(low->kind, LEAK_INDIRECT);
+	ck_assert_uint_eq(high->kind, LEAK_DEFINITE);
+	ck_assert_uint_eq(low->clique, (uint32_t)(high - blocks));
+
+	/* A, C, Q, Z; B, D; F, the second of G and H, the lower of X and Y;
+	 * E, the first of G and H, I, M, the higher of X and Y. */
+	ck_assert_uint_eq(totals.blocks[LEAK_REACHABLE], 4);
+	ck_assert_uint_eq(totals.bytes[LEAK_REACHABLE], 32 + 48 + 32 + 0);
+	ck_assert_uint_eq(totals.blocks[LEAK_POSSIBLE], 2);
+	ck_assert_uint_eq(totals.bytes[LEAK_POSSIBLE], 64 + 24);
+	ck_assert_uint_eq(totals.blocks[LEAK_INDIRECT], 3);
+	ck_assert_uint_eq(totals.bytes[LEAK_INDIRECT], 56 + 16 + 24);
+	ck_assert_uint_eq(totals.blocks[LEAK_DEFINITE], 5);
+	ck_assert_uint_eq(totals.bytes[LEAK_DEFINITE], 40 + 16 + 32 + 32 + 24);
+
+	for (int i = 0; i < BLOCKS; i++)
+		free(at[i]);
+}
+END_TEST
+
+/* A list whose head only a root's middle pointer reaches is possibly lost
+ * all along: what a possibly lost block points to is possibly lost too,
+ * start pointers or not.  The same list with no root at all: the head
+ * definitely lost, the rest indirectly. */
+START_TEST(a_list_follows_its_head)
+{
+	enum { LENGTH = 100 };
+	void *nodes[LENGTH];
+	struct leak_block blocks[LENGTH];
+	for (int i = LENGTH - 1; i >= 0; i--) {
+		nodes[i] = calloc(1, 32);
+		ck_assert_ptr_nonnull(nodes[i]);
+		words(nodes[i])[0] = i + 1 < LENGTH ? (uintptr_t)nodes[i + 1] : 0;
+	}
+	uintptr_t middle = (uintptr_t)nodes[0] + 16;
+	const struct leak_range root = { (uintptr_t)&middle, (uintptr_t)(&middle + 1) };
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < LENGTH; i++)
+			blocks[i] = (struct leak_block){ .start = (uintptr_t)nodes[i], .size = 32 };
+		struct leak_totals totals;
+		ck_assert_int_eq(leak_scan(blocks, LENGTH, &root, pass == 0 ? 1 : 0, &totals), 0);
+		if (pass == 0) {
+			ck_assert_uint_eq(totals.blocks[LEAK_POSSIBLE], LENGTH);
+			ck_assert_uint_eq(totals.bytes[LEAK_POSSIBLE], LENGTH * 32);
+		} else {
+			ck_assert_uint_eq(totals.blocks[LEAK_POSSIBLE], 0);
+			/* Allocated from the tail: the head may lie anywhere; whichever
+			 * block leads, the head is definitely lost only if it is the
+			 * leader, and exactly one block is. */
+			ck_assert_uint_eq(totals.blocks[LEAK_DEFINITE], 1);
+			ck_assert_uint_eq(totals.blocks[LEAK_INDIRECT], LENGTH - 1);
+			ck_assert_uint_eq(find(blocks, LENGTH, (uintptr_t)nodes[0])->kind, LEAK_DEFINITE);
+		}
+		ck_assert_uint_eq(totals.blocks[LEAK_REACHABLE], 0);
+	}
+	for (int i = 0; i < LENGTH; i++)
+		free(nodes[i]);
+}
+END_TEST
+
+START_TEST(nothing_to_scan)
+{
+	struct leak_totals totals;
+	ck_assert_int_eq(leak_scan(NULL, 0, NULL, 0, &totals), 0);
+	for (int k = 0; k < LEAK_KINDS; k++)
+		ck_assert_uint_eq(totals.blocks[k] + totals.bytes[k], 0);
+	ck_assert_str_eq(leak_kind_name(LEAK_DEFINITE), "definitely lost");
+	ck_assert_str_eq(leak_kind_name(LEAK_INDIRECT), "indirectly lost");
+	ck_assert_str_eq(leak_kind_name(LEAK_POSSIBLE), "possibly lost");
+	ck_assert_str_eq(leak_kind_name(LEAK_REACHABLE), "still reachable");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *suite = suite_create("leak_scan");
+	TCase *tc = tcase_create("kinds");
+	tcase_add_test(tc, every_kind);
+	tcase_add_test(tc, a_list_follows_its_head);
+	tcase_add_test(tc, nothing_to_scan);
+	suite_add_tcase(suite, tc);
+	SRunner *runner = srunner_create(suite);
+	srunner_run_all(runner, CK_NORMAL);
+	int failed = srunner_ntests_failed(runner);
+	srunner_free(runner);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
