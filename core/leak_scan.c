@@ -52,8 +52,8 @@ static void sift_down(struct leak_block *blocks, size_t root, size_t count)
 	}
 }
 
-/* Heapsort: in place, no allocation (qsort may call malloc). */
-static void sort_blocks(struct leak_block *blocks, size_t count)
+/* Heapsort: qsort may call malloc. */
+void leak_blocks_sort(struct leak_block *blocks, size_t count)
 {
 	for (size_t i = count / 2; i-- > 0;)
 		sift_down(blocks, i, count);
@@ -160,7 +160,7 @@ int leak_scan(struct leak_block *blocks, size_t count, const struct leak_range *
 		return 0;
 	if (count > UINT32_MAX / 2)
 		return -ENOMEM;
-	sort_blocks(blocks, count);
+	leak_blocks_sort(blocks, count);
 	for (size_t i = 0; i < count; i++)
 		blocks[i].clique = (uint32_t)i;
 

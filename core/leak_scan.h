@@ -63,6 +63,9 @@ struct leak_totals {
 int leak_scan(struct leak_block *blocks, size_t count, const struct leak_range *roots,
               size_t root_count, struct leak_totals *totals);
 
+/* Sorts blocks by start, as leak_scan does: in place, no allocation. */
+void leak_blocks_sort(struct leak_block *blocks, size_t count);
+
 /* valgrind's name of a kind: "definitely lost", "indirectly lost",
  * "possibly lost", "still reachable". */
 const char *leak_kind_name(enum leak_kind kind);

@@ -7,10 +7,14 @@
  * 144 bytes in 5 blocks, indirectly lost 96 in 3, possibly lost 88 in 2,
  * still reachable 4 blocks (113 bytes there: its block Z had 1 byte). */
 #include <check.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
+#include "leak_roots.h"
 #include "leak_scan.h"
 
 enum { A, B, C, D, E, F, G, H, I, M, Q, X, Y, Z, BLOCKS };
@@ -170,6 +174,115 @@ START_TEST(a_list_follows_its_head)
 }
 END_TEST
 
+/* ---- roots from /proc/self/maps ---------------------------------------- */
+
+/* Block addresses the test holds, masked so that no word of its own memory
+ * points at a block. */
+#define MASK ((uintptr_t)0x5a5a5a5a5a5a5a5a)
+
+/* Not static: a static only written would be optimized away. */
+void *volatile kept_by_a_global;
+
+/* A block whose one pointer is left 32 KiB down a frame that has returned:
+ * deeper than the frames of the collection and the scan reach. */
+static __attribute__((noinline)) uintptr_t leave_on_a_dead_stack(void)
+{
+	volatile uintptr_t frame[8192];
+	void *block = calloc(1, 64);
+	ck_assert_ptr_nonnull(block);
+	for (int i = 0; i < 16; i++)
+		frame[i] = (uintptr_t)block;
+	frame[8191] = 0;
+	(void)frame[8191];
+	return (uintptr_t)block ^ MASK;
+}
+
+/* The blocks, in memory of the test's own that it names as such. */
+static __attribute__((noinline)) void fill(struct leak_block *blocks, const uintptr_t *masked,
+                                           size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		blocks[i] = (struct leak_block){ .start = masked[i] ^ MASK, .size = 64 };
+	leak_blocks_sort(blocks, count);
+}
+
+static enum leak_kind kind_of(const struct leak_block *blocks, size_t count, uintptr_t masked)
+{
+	return find(blocks, count, masked ^ MASK)->kind;
+}
+
+START_TEST(roots_are_globals_and_the_live_stack)
+{
+	uintptr_t masked[3];
+	kept_by_a_global = calloc(1, 64);
+	masked[0] = (uintptr_t)kept_by_a_global ^ MASK;
+	masked[1] = leave_on_a_dead_stack();
+	void *unreferenced = calloc(1, 64);
+	masked[2] = (uintptr_t)unreferenced ^ MASK;
+	unreferenced = NULL;
+
+	const size_t page = 4096;
+	struct leak_block *blocks = mmap(NULL, page, PROT_READ | PROT_WRITE,
+	                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(blocks != MAP_FAILED);
+	const struct leak_range own = { (uintptr_t)blocks, (uintptr_t)blocks + page };
+	uintptr_t stack_pointer = (uintptr_t)__builtin_frame_address(0);
+	static struct leak_range found[4096];
+	for (int cut = 0; cut < 2; cut++) {
+		fill(blocks, masked, 3);
+		size_t count;
+		ck_assert_int_eq(leak_roots_collect(blocks, 3, &stack_pointer, cut ? 1 : 0, &own, 1,
+		                                    found, 4096, &count),
+		                 0);
+		ck_assert_uint_gt(count, 0);
+		for (size_t r = 0; r < count; r++) {
+			/* Neither the heap nor the test's own page is a root. */
+			ck_assert(found[r].end <= own.start || found[r].start >= own.end);
+			for (int b = 0; b < 3; b++)
+				ck_assert(blocks[b].start < found[r].start || blocks[b].start >= found[r].end);
+		}
+		struct leak_totals totals;
+		ck_assert_int_eq(leak_scan(blocks, 3, found, count, &totals), 0);
+		ck_assert_uint_eq(kind_of(blocks, 3, masked[0]), LEAK_REACHABLE);
+		/* The whole stack scanned, the dead frame keeps its block (and
+		 * calloc's frames may keep the other); cut at the stack pointer,
+		 * neither does. */
+		ck_assert_uint_eq(kind_of(blocks, 3, masked[1]), cut ? LEAK_DEFINITE : LEAK_REACHABLE);
+		if (cut)
+			ck_assert_uint_eq(kind_of(blocks, 3, masked[2]), LEAK_DEFINITE);
+	}
+	munmap(blocks, page);
+}
+END_TEST
+
+START_TEST(roots_overflow_and_own_ranges)
+{
+	struct leak_range one;
+	size_t count;
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, NULL, 0, &one, 1, &count), -E2BIG);
+	ck_assert_uint_eq(count, 1);
+	/* An own range splits the root it lies in. */
+	static struct leak_range all[4096], less[4096];
+	size_t all_count, less_count;
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, NULL, 0, all, 4096, &all_count), 0);
+	const struct leak_range *widest = &all[0];
+	for (size_t r = 0; r < all_count; r++)
+		if (all[r].end - all[r].start > widest->end - widest->start)
+			widest = &all[r];
+	ck_assert_uint_ge(widest->end - widest->start, 3 * 4096);
+	const struct leak_range hole = { widest->start + 4096, widest->start + 8192 };
+	const struct leak_range kept = *widest;
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, &hole, 1, less, 4096, &less_count), 0);
+	bool before = false, after = false;
+	for (size_t r = 0; r < less_count; r++) {
+		ck_assert(less[r].end <= hole.start || less[r].start >= hole.end);
+		before |= less[r].start == kept.start && less[r].end == hole.start;
+		after |= less[r].start == hole.end && less[r].end == kept.end;
+	}
+	ck_assert(before && after);
+}
+END_TEST
+
 START_TEST(nothing_to_scan)
 {
 	struct leak_totals totals;
@@ -190,6 +303,8 @@ int main(void)
 	tcase_add_test(tc, every_kind);
 	tcase_add_test(tc, a_list_follows_its_head);
 	tcase_add_test(tc, nothing_to_scan);
+	tcase_add_test(tc, roots_are_globals_and_the_live_stack);
+	tcase_add_test(tc, roots_overflow_and_own_ranges);
 	suite_add_tcase(suite, tc);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
