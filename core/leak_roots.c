@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
@@ -121,12 +122,66 @@ static bool is_device(const char *path)
 	       strncmp(path, "/dev/shm/", 9) != 0;
 }
 
+/* What a line of /proc/self/maps is, from the ones before it. */
+struct walk {
+	const struct leak_thread *threads;
+	size_t thread_count;
+	uintptr_t own_address;
+	char own_path[PATH_MAX];       /* "" until the own module's mapping is seen */
+	uintptr_t last_end;            /* of the mapping before, and what it was: */
+	bool last_module_data;         /* a module's writable segment, a root */
+	bool last_own;                 /* a mapping of the own module */
+};
+
+/* Where the root in mapping starts: its start, or a stack pointer in it;
+ * mapping.end when it is no root. */
+static uintptr_t root_start(struct walk *walk, const struct mapping *mapping)
+{
+	bool file = mapping->path[0] == '/';
+	bool own = false;
+	if (walk->own_address >= mapping->start && walk->own_address < mapping->end && file) {
+		size_t length = strlen(mapping->path);
+		if (length < sizeof walk->own_path)
+			memcpy(walk->own_path, mapping->path, length + 1);
+	}
+	if (file && walk->own_path[0] != '\0' && strcmp(mapping->path, walk->own_path) == 0)
+		own = true;
+	/* The rest of a module's .bss, anonymous, right after its segment. */
+	bool tail = mapping->path[0] == '\0' && mapping->start == walk->last_end;
+	if (tail)
+		own = walk->last_own;
+	bool module_data = !own && ((file && !is_device(mapping->path)) ||
+	                            (tail && walk->last_module_data));
+	walk->last_end = mapping->end;
+	walk->last_own = own;
+	walk->last_module_data = module_data && mapping->writable;
+	if (!mapping->readable || !mapping->writable || mapping->shared || own)
+		return mapping->end;
+
+	uintptr_t start = mapping->end;
+	bool thread_memory = false;
+	for (size_t t = 0; t < walk->thread_count; t++) {
+		const struct leak_thread *thread = &walk->threads[t];
+		if (thread->stack_pointer >= mapping->start && thread->stack_pointer < start)
+			start = thread->stack_pointer;
+		if (thread->thread_pointer >= mapping->start && thread->thread_pointer < mapping->end)
+			thread_memory = true;
+	}
+	if (start < mapping->end)
+		return start; /* a stack, from its lowest stack pointer up */
+	if (module_data || thread_memory || strcmp(mapping->path, "[stack]") == 0)
+		return mapping->start;
+	return mapping->end;
+}
+
 int leak_roots_collect(const struct leak_block *blocks, size_t block_count,
-                       const uintptr_t *stack_pointers, size_t thread_count,
-                       const struct leak_range *own, size_t own_count,
+                       const struct leak_thread *threads, size_t thread_count,
+                       uintptr_t own_address, const struct leak_range *own, size_t own_count,
                        struct leak_range *roots, size_t capacity, size_t *count)
 {
 	struct output out = { .roots = roots, .capacity = capacity };
+	struct walk walk = { .threads = threads, .thread_count = thread_count,
+	                     .own_address = own_address };
 	*count = 0;
 	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -153,18 +208,12 @@ int leak_roots_collect(const struct leak_block *blocks, size_t block_count,
 			*newline = '\0';
 			used = (size_t)(newline + 1 - buffer);
 			struct mapping mapping;
-			if (!parse_mapping(line, newline, &mapping) || !mapping.readable ||
-			    !mapping.writable || mapping.shared || is_device(mapping.path) ||
-			    holds_block(blocks, block_count, mapping.start, mapping.end))
+			if (!parse_mapping(line, newline, &mapping))
 				continue;
-			/* A stack: from the lowest stack pointer in it up. */
-			uintptr_t start = mapping.end;
-			for (size_t t = 0; t < thread_count; t++)
-				if (stack_pointers[t] >= mapping.start && stack_pointers[t] < start)
-					start = stack_pointers[t];
-			if (start == mapping.end)
-				start = mapping.start;
-			emit_outside(&out, start, mapping.end, own, own_count);
+			uintptr_t start = root_start(&walk, &mapping);
+			if (start < mapping.end &&
+			    !holds_block(blocks, block_count, mapping.start, mapping.end))
+				emit_outside(&out, start, mapping.end, own, own_count);
 		}
 		memmove(buffer, buffer + used, held - used);
 		held -= used;

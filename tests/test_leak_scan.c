@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -206,6 +207,15 @@ static __attribute__((noinline)) void fill(struct leak_block *blocks, const uint
 	leak_blocks_sort(blocks, count);
 }
 
+/* Whether one of the ranges holds address. */
+static bool holds(const struct leak_range *ranges, size_t count, uintptr_t address)
+{
+	for (size_t i = 0; i < count; i++)
+		if (address >= ranges[i].start && address < ranges[i].end)
+			return true;
+	return false;
+}
+
 static enum leak_kind kind_of(const struct leak_block *blocks, size_t count, uintptr_t masked)
 {
 	return find(blocks, count, masked ^ MASK)->kind;
@@ -221,18 +231,19 @@ START_TEST(roots_are_globals_and_the_live_stack)
 	masked[2] = (uintptr_t)unreferenced ^ MASK;
 	unreferenced = NULL;
 
+	/* In an anonymous mapping: never a root. */
 	const size_t page = 4096;
 	struct leak_block *blocks = mmap(NULL, page, PROT_READ | PROT_WRITE,
 	                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ck_assert(blocks != MAP_FAILED);
 	const struct leak_range own = { (uintptr_t)blocks, (uintptr_t)blocks + page };
-	uintptr_t stack_pointer = (uintptr_t)__builtin_frame_address(0);
+	const struct leak_thread self = { (uintptr_t)__builtin_frame_address(0), 0 };
 	static struct leak_range found[4096];
 	for (int cut = 0; cut < 2; cut++) {
 		fill(blocks, masked, 3);
 		size_t count;
-		ck_assert_int_eq(leak_roots_collect(blocks, 3, &stack_pointer, cut ? 1 : 0, &own, 1,
-		                                    found, 4096, &count),
+		ck_assert_int_eq(leak_roots_collect(blocks, 3, &self, cut ? 1 : 0, 0, NULL, 0, found,
+		                                    4096, &count),
 		                 0);
 		ck_assert_uint_gt(count, 0);
 		for (size_t r = 0; r < count; r++) {
@@ -259,12 +270,12 @@ START_TEST(roots_overflow_and_own_ranges)
 {
 	struct leak_range one;
 	size_t count;
-	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, NULL, 0, &one, 1, &count), -E2BIG);
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, 0, NULL, 0, &one, 1, &count), -E2BIG);
 	ck_assert_uint_eq(count, 1);
 	/* An own range splits the root it lies in. */
 	static struct leak_range all[4096], less[4096];
 	size_t all_count, less_count;
-	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, NULL, 0, all, 4096, &all_count), 0);
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, 0, NULL, 0, all, 4096, &all_count), 0);
 	const struct leak_range *widest = &all[0];
 	for (size_t r = 0; r < all_count; r++)
 		if (all[r].end - all[r].start > widest->end - widest->start)
@@ -272,7 +283,8 @@ START_TEST(roots_overflow_and_own_ranges)
 	ck_assert_uint_ge(widest->end - widest->start, 3 * 4096);
 	const struct leak_range hole = { widest->start + 4096, widest->start + 8192 };
 	const struct leak_range kept = *widest;
-	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, &hole, 1, less, 4096, &less_count), 0);
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, 0, &hole, 1, less, 4096, &less_count),
+	                 0);
 	bool before = false, after = false;
 	for (size_t r = 0; r < less_count; r++) {
 		ck_assert(less[r].end <= hole.start || less[r].start >= hole.end);
@@ -280,6 +292,37 @@ START_TEST(roots_overflow_and_own_ranges)
 		after |= less[r].start == hole.end && less[r].end == kept.end;
 	}
 	ck_assert(before && after);
+
+	/* The C library's data is a root, but not when it is the own module. */
+	uintptr_t in_libc_data = (uintptr_t)stdout;
+	ck_assert(holds(all, all_count, in_libc_data));
+	ck_assert_int_eq(leak_roots_collect(NULL, 0, NULL, 0, (uintptr_t)&fopen, NULL, 0, less, 4096,
+	                                    &less_count),
+	                 0);
+	ck_assert(!holds(less, less_count, in_libc_data));
+	ck_assert(holds(less, less_count, (uintptr_t)&kept_by_a_global));
+}
+END_TEST
+
+/* The main thread's static thread-local storage, beside its thread pointer. */
+static __thread void *kept_by_tls;
+
+START_TEST(thread_local_storage_is_a_root)
+{
+	kept_by_tls = calloc(1, 64);
+	uintptr_t masked = (uintptr_t)kept_by_tls ^ MASK;
+	struct leak_block block;
+	fill(&block, &masked, 1);
+	const struct leak_thread self = { (uintptr_t)__builtin_frame_address(0),
+	                                  (uintptr_t)__builtin_thread_pointer() };
+	static struct leak_range found[4096];
+	size_t count;
+	ck_assert_int_eq(leak_roots_collect(&block, 1, &self, 1, 0, NULL, 0, found, 4096, &count), 0);
+	ck_assert(holds(found, count, (uintptr_t)&kept_by_tls));
+	struct leak_totals totals;
+	ck_assert_int_eq(leak_scan(&block, 1, found, count, &totals), 0);
+	ck_assert_uint_eq(block.kind, LEAK_REACHABLE);
+	free(kept_by_tls);
 }
 END_TEST
 
@@ -305,6 +348,7 @@ int main(void)
 	tcase_add_test(tc, nothing_to_scan);
 	tcase_add_test(tc, roots_are_globals_and_the_live_stack);
 	tcase_add_test(tc, roots_overflow_and_own_ranges);
+	tcase_add_test(tc, thread_local_storage_is_a_root);
 	suite_add_tcase(suite, tc);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
