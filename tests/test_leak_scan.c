@@ -8,15 +8,20 @@
  * still reachable 4 blocks (113 bytes there: its block Z had 1 byte). */
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "leak_roots.h"
 #include "leak_scan.h"
+#include "thread_stop.h"
 
 enum { A, B, C, D, E, F, G, H, I, M, Q, X, Y, Z, BLOCKS };
 
@@ -326,6 +331,170 @@ START_TEST(thread_local_storage_is_a_root)
 }
 END_TEST
 
+/* ---- other threads, stopped ------------------------------------------- */
+
+enum { HOLDERS = 4 };
+
+static uintptr_t held[HOLDERS];      /* each holder's block, masked */
+static _Atomic int holders_ready;
+static _Atomic int holders_done;
+
+/* Holder 0: its block's pointer on its stack, live. */
+static __attribute__((noinline)) void hold_on_stack(void)
+{
+	volatile uintptr_t kept = (uintptr_t)calloc(1, 64);
+	held[0] = kept ^ MASK;
+	atomic_fetch_add(&holders_ready, 1);
+	while (atomic_load(&holders_done) == 0)
+		usleep(1000);
+	free((void *)kept);
+}
+
+/* Holder 1: its pointer left in a frame that returned. */
+static void hold_on_a_dead_stack(void)
+{
+	held[1] = leave_on_a_dead_stack();
+	atomic_fetch_add(&holders_ready, 1);
+	while (atomic_load(&holders_done) == 0)
+		usleep(1000);
+}
+
+/* Holder 2: its pointer in r12 alone, spinning until done. */
+static void hold_in_a_register(void)
+{
+	uintptr_t masked = (uintptr_t)calloc(1, 64) ^ MASK;
+	held[2] = masked;
+	atomic_fetch_add(&holders_ready, 1);
+	__asm__ volatile("movq %1, %%r12\n\t"
+	                 "xorq %2, %%r12\n\t"
+	                 "1: pause\n\t"
+	                 "cmpl $0, %0\n\t"
+	                 "je 1b\n\t"
+	                 "xorq %%r12, %%r12"
+	                 : : "m"(holders_done), "r"(masked), "r"(MASK) : "r12", "cc", "memory");
+}
+
+#define STOP_SIGNAL (SIGRTMAX - 3)
+
+/* Holder 3: the stop signal blocked; never stops. */
+static void hold_with_the_signal_blocked(void)
+{
+	sigset_t blocked;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, STOP_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
+	held[3] = (uintptr_t)calloc(1, 64) ^ MASK;
+	atomic_fetch_add(&holders_ready, 1);
+	while (atomic_load(&holders_done) == 0)
+		usleep(1000);
+}
+
+static void *holder(void *which)
+{
+	switch ((intptr_t)which) {
+	case 0: hold_on_stack(); break;
+	case 1: hold_on_a_dead_stack(); break;
+	case 2: hold_in_a_register(); break;
+	default: hold_with_the_signal_blocked(); break;
+	}
+	return NULL;
+}
+
+START_TEST(stopped_threads_stacks_and_registers)
+{
+	pthread_t threads[HOLDERS];
+	for (intptr_t i = 0; i < HOLDERS; i++)
+		ck_assert_int_eq(pthread_create(&threads[i], NULL, holder, (void *)i), 0);
+	while (atomic_load(&holders_ready) < HOLDERS)
+		usleep(1000);
+
+	size_t count;
+	const struct stopped_thread *stopped = thread_stop_all(STOP_SIGNAL, 200, &count);
+	ck_assert_ptr_nonnull(stopped);
+	ck_assert_uint_eq(count, HOLDERS);
+	size_t answered = 0;
+	struct leak_thread known[HOLDERS + 1];
+	struct leak_range registers[HOLDERS];
+	for (size_t i = 0; i < count; i++) {
+		if (!stopped[i].stopped)
+			continue;
+		known[answered] = (struct leak_thread){ stopped[i].stack_pointer,
+		                                        stopped[i].thread_pointer };
+		registers[answered] = (struct leak_range){
+			(uintptr_t)stopped[i].registers,
+			(uintptr_t)(stopped[i].registers + THREAD_STOP_REGISTERS) };
+		answered++;
+	}
+	ck_assert_uint_eq(answered, HOLDERS - 1);
+	known[answered] = (struct leak_thread){ (uintptr_t)__builtin_frame_address(0),
+	                                        (uintptr_t)__builtin_thread_pointer() };
+
+	struct leak_block blocks[HOLDERS];
+	fill(blocks, held, HOLDERS);
+	static struct leak_range found[4096];
+	size_t root_count;
+	ck_assert_int_eq(leak_roots_collect(blocks, HOLDERS, known, answered + 1, 0, NULL, 0, found,
+	                                    4096, &root_count),
+	                 0);
+	/* Without the registers, then with them. */
+	for (int with_registers = 0; with_registers < 2; with_registers++) {
+		size_t total = root_count;
+		if (with_registers) {
+			memcpy(found + root_count, registers, answered * sizeof registers[0]);
+			total += answered;
+		}
+		/* The table of stopped threads is in this executable's data, as it
+		 * will be in memscope's: cut out, so that the registers count only
+		 * when named. */
+		static struct leak_range cut[4096 + HOLDERS];
+		size_t cut_count = 0;
+		const struct leak_range table_range = { (uintptr_t)stopped,
+		                                        (uintptr_t)(stopped + THREAD_STOP_MAX) };
+		for (size_t r = 0; r < total; r++) {
+			bool is_register = r >= root_count;
+			if (!is_register && found[r].start < table_range.end && found[r].end > table_range.start) {
+				if (found[r].start < table_range.start)
+					cut[cut_count++] = (struct leak_range){ found[r].start, table_range.start };
+				if (found[r].end > table_range.end)
+					cut[cut_count++] = (struct leak_range){ table_range.end, found[r].end };
+			} else {
+				cut[cut_count++] = found[r];
+			}
+		}
+		fill(blocks, held, HOLDERS);
+		struct leak_totals totals;
+		ck_assert_int_eq(leak_scan(blocks, HOLDERS, cut, cut_count, &totals), 0);
+		ck_assert_uint_eq(kind_of(blocks, HOLDERS, held[0]), LEAK_REACHABLE);
+		ck_assert_uint_eq(kind_of(blocks, HOLDERS, held[1]), LEAK_DEFINITE);
+		ck_assert_uint_eq(kind_of(blocks, HOLDERS, held[2]),
+		                  with_registers ? LEAK_REACHABLE : LEAK_DEFINITE);
+	}
+	thread_stop_resume();
+	atomic_store(&holders_done, 1);
+	for (int i = 0; i < HOLDERS; i++)
+		ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+}
+END_TEST
+
+/* A program's own handler for the signal: the threads are not stopped. */
+static void programs_handler(int signal_number)
+{
+	(void)signal_number;
+}
+
+START_TEST(a_signal_the_program_uses_is_refused)
+{
+	signal(STOP_SIGNAL, programs_handler);
+	size_t count = 99;
+	ck_assert_ptr_null(thread_stop_all(STOP_SIGNAL, 100, &count));
+	ck_assert_uint_eq(count, 0);
+	thread_stop_resume();
+	struct sigaction now;
+	sigaction(STOP_SIGNAL, NULL, &now);
+	ck_assert(now.sa_handler == programs_handler);
+}
+END_TEST
+
 START_TEST(nothing_to_scan)
 {
 	struct leak_totals totals;
@@ -349,6 +518,8 @@ int main(void)
 	tcase_add_test(tc, roots_are_globals_and_the_live_stack);
 	tcase_add_test(tc, roots_overflow_and_own_ranges);
 	tcase_add_test(tc, thread_local_storage_is_a_root);
+	tcase_add_test(tc, stopped_threads_stacks_and_registers);
+	tcase_add_test(tc, a_signal_the_program_uses_is_refused);
 	suite_add_tcase(suite, tc);
 	SRunner *runner = srunner_create(suite);
 	srunner_run_all(runner, CK_NORMAL);
