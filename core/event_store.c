@@ -1313,9 +1313,7 @@ static void consume_record(struct event_store *store, const uint64_t *entry)
 			store->sample_interval = record.u.sampling.interval;
 			store->sample_seed = record.u.sampling.seed;
 			store->exact_above = record.u.sampling.exact_above;
-			store->sample_counting = record.u.sampling.counting == SAMPLING_COUNT_PLUS_ONE
-			                         ? SAMPLING_COUNT_PLUS_ONE
-			                         : SAMPLING_COUNT_AT_LEAST_ONE;
+			store->sample_counting = sampling_count_of(record.u.sampling.counting);
 		}
 		write_run_record(store, &record);
 	}

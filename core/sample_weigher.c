@@ -11,11 +11,8 @@
 
 void sample_weigher_sampling(struct sample_weigher *weigher, const struct capture_sampling *record)
 {
-	weigher->rule = (struct sampling_rule){
-		record->interval, record->exact_above,
-		record->counting == SAMPLING_COUNT_PLUS_ONE ? SAMPLING_COUNT_PLUS_ONE
-		                                            : SAMPLING_COUNT_AT_LEAST_ONE,
-	};
+	weigher->rule = (struct sampling_rule){ record->interval, record->exact_above,
+	                                        sampling_count_of(record->counting) };
 }
 
 int sample_weigher_thread(struct sample_weigher *weigher,

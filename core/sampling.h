@@ -31,6 +31,14 @@ enum sampling_count {
 	SAMPLING_COUNT_PLUS_ONE = 1,     /* size + 1: this version's samplers */
 };
 
+/* A SAMPLING record's counting field as a rule: any value but 1 is the
+ * older one. */
+static inline enum sampling_count sampling_count_of(uint64_t field)
+{
+	return field == SAMPLING_COUNT_PLUS_ONE ? SAMPLING_COUNT_PLUS_ONE
+	                                        : SAMPLING_COUNT_AT_LEAST_ONE;
+}
+
 /* The weight of a picked block of size bytes, counted as counting says. */
 static inline double sample_weight(uint64_t size, uint64_t interval, enum sampling_count counting)
 {
