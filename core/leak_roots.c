@@ -105,15 +105,8 @@ static void emit_outside(struct output *out, uintptr_t start, uintptr_t end,
 static bool holds_block(const struct leak_block *blocks, size_t count, uintptr_t start,
                         uintptr_t end)
 {
-	size_t low = 0, high = count;
-	while (low < high) {
-		size_t middle = low + (high - low) / 2;
-		if (blocks[middle].start < start)
-			low = middle + 1;
-		else
-			high = middle;
-	}
-	return low < count && blocks[low].start < end;
+	size_t first = leak_blocks_from(blocks, count, start);
+	return first < count && blocks[first].start < end;
 }
 
 static bool is_device(const char *path)

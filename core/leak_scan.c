@@ -65,25 +65,32 @@ void leak_blocks_sort(struct leak_block *blocks, size_t count)
 	}
 }
 
+size_t leak_blocks_from(const struct leak_block *blocks, size_t count, uintptr_t address)
+{
+	size_t low = 0, high = count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (blocks[middle].start < address)
+			low = middle + 1;
+		else
+			high = middle;
+	}
+	return low;
+}
+
 /* The index of the block word points into, or -1. */
 static long block_at(const struct scan *scan, uintptr_t word)
 {
 	if (word < scan->lowest || word >= scan->highest)
 		return -1;
-	size_t low = 0, high = scan->count;
-	/* The last block starting at or before word. */
-	while (high - low > 1) {
-		size_t middle = low + (high - low) / 2;
-		if (scan->blocks[middle].start <= word)
-			low = middle;
-		else
-			high = middle;
-	}
-	const struct leak_block *block = &scan->blocks[low];
-	if (word < block->start)
+	/* The last block starting at or before word (word + 1 cannot wrap:
+	 * word is below highest). */
+	size_t after = leak_blocks_from(scan->blocks, scan->count, word + 1);
+	if (after == 0)
 		return -1;
+	const struct leak_block *block = &scan->blocks[after - 1];
 	if (block->size == 0 ? word == block->start : word - block->start < block->size)
-		return (long)low;
+		return (long)(after - 1);
 	return -1;
 }
 

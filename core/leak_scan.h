@@ -66,6 +66,10 @@ int leak_scan(struct leak_block *blocks, size_t count, const struct leak_range *
 /* Sorts blocks by start, as leak_scan does: in place, no allocation. */
 void leak_blocks_sort(struct leak_block *blocks, size_t count);
 
+/* The index of the first of blocks (sorted by start) that starts at or
+ * after address; count if none does. */
+size_t leak_blocks_from(const struct leak_block *blocks, size_t count, uintptr_t address);
+
 /* valgrind's name of a kind: "definitely lost", "indirectly lost",
  * "possibly lost", "still reachable". */
 const char *leak_kind_name(enum leak_kind kind);
